@@ -1,0 +1,1 @@
+"""Switchboard: a self-hosted Slack bot for incident management and service ownership."""

@@ -1,0 +1,130 @@
+"""The neutral catalog model every importer produces and every reader consumes.
+
+Backstage, Cortex, OpsLevel and our own native format all map onto these few types, so the
+rest of the bot never needs to know where an entity came from (beyond `source_file`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Kinds we know. Backstage's are the reference; "service" is not a kind but a component type.
+KINDS = ("component", "api", "resource", "system", "domain", "group", "user")
+
+# Relation types between entities; targets are entity refs.
+DEPENDS_ON = "dependsOn"
+PROVIDES_API = "providesApi"
+CONSUMES_API = "consumesApi"
+MEMBER_OF = "memberOf"  # user -> group
+PARENT = "childOf"  # group -> parent group, component -> parent entity (Cortex parents)
+
+# Link types with a meaning in /owner; anything else is kept as "other" or its own word.
+LINK_TYPES = ("runbook", "repo", "docs", "dashboard", "incidents", "logs", "chat", "other")
+
+
+def make_ref(kind: str, name: str, namespace: str = "default") -> str:
+    """The canonical key of an entity: `kind:namespace/name`, lower-cased (Backstage's rule)."""
+    return f"{kind}:{namespace}/{name}".lower()
+
+
+def parse_ref(ref: str, default_kind: str, default_namespace: str = "default") -> str:
+    """Turn a Backstage-style reference (`name`, `ns/name`, `kind:name`, `kind:ns/name`)
+    into a canonical ref, filling in the defaults the way Backstage does."""
+    kind, sep, rest = ref.partition(":")
+    if not sep:
+        kind, rest = default_kind, ref
+    namespace, sep, name = rest.partition("/")
+    if not sep:
+        namespace, name = default_namespace, rest
+    return make_ref(kind.strip(), name.strip(), namespace.strip() or default_namespace)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    type: str  # one of LINK_TYPES, or a source's own category word
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OnCall:
+    """How to reach whoever is on call. `integration_key` is a secret: never log it."""
+
+    provider: str  # "pagerduty" | "opsgenie" | "slack"
+    target_type: str  # "service" | "schedule" | "escalation_policy" | "team" | "usergroup" | "user"
+    target_id: str
+    integration_key: str = ""
+
+    def __repr__(self) -> str:  # keep the integration key out of logs and tracebacks
+        return f"OnCall({self.provider} {self.target_type} {self.target_id})"
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    type: str  # DEPENDS_ON, PROVIDES_API, CONSUMES_API, MEMBER_OF, PARENT
+    target: str  # entity ref
+
+
+@dataclass(slots=True)
+class Entity:
+    """One catalog entity: a service (component), API, resource, system, domain, team
+    (group) or person (user)."""
+
+    kind: str
+    name: str
+    namespace: str = "default"
+    type: str = ""  # service, website, library, team, database, ...
+    title: str = ""
+    description: str = ""
+    # Refs of the owners (`group:default/payments`, `user:default/alice`). An owner given only
+    # as an e-mail address is `user:email/<address>` and is matched to people by e-mail.
+    owners: list[str] = field(default_factory=list)
+    tier: int | None = None  # 1 is the most critical
+    lifecycle: str = ""
+    system: str = ""  # ref
+    domain: str = ""  # ref
+    tags: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    oncall: list[OnCall] = field(default_factory=list)
+    slack_channels: list[str] = field(default_factory=list)  # "#name" or a channel id "C..."
+    slack_usergroup: str = ""  # a user group id "S..." or handle "@team"
+    slack_user_id: str = ""  # people: "U..."
+    email: str = ""  # people
+    source_file: str = ""
+    source_line: int = 0
+
+    @property
+    def ref(self) -> str:
+        return make_ref(self.kind, self.name, self.namespace)
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """An error or warning about an input file, printed as `file:line: message`."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What reading a set of catalog paths produced."""
+
+    entities: list[Entity] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # every file that was read, resolved
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
