@@ -1,0 +1,20 @@
+"""The Slack edge: Bolt listeners that parse a payload, call the core and reply."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+
+from switchboard.bot.events import EventLedger
+from switchboard.bot.home import HomeService
+from switchboard.bot.owner import OwnerService
+from switchboard.handlers import coming, home, owner
+from switchboard.handlers.middleware import deduplicate_events
+
+
+def register_all(
+    app: AsyncApp, *, ledger: EventLedger, owner_service: OwnerService, home_service: HomeService
+) -> None:
+    app.middleware(deduplicate_events(ledger))
+    owner.register(app, owner_service)
+    home.register(app, home_service)
+    coming.register(app)

@@ -1,0 +1,124 @@
+"""The composition root: builds the engine, the Slack client and gateway, the services, the
+Bolt app, the aiohttp app and the scheduler from `Settings`. Nothing is built at import
+time; tests build the same thing with their own settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard.bot.catalog.service import CatalogService, ImportReport
+from switchboard.bot.config import Config
+from switchboard.bot.events import EventLedger
+from switchboard.bot.home import HomeService
+from switchboard.bot.owner import OwnerService
+from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.handlers import register_all
+from switchboard.handlers.web import SlackEdge, build_web_app
+from switchboard.settings import Settings
+from switchboard.storage import db
+
+log = logging.getLogger("switchboard")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class Switchboard:
+    settings: Settings
+    config: Config
+    engine: AsyncEngine
+    catalog: CatalogService
+    owner: OwnerService
+    ledger: EventLedger
+    bolt: AsyncApp
+    web: web.Application
+
+    async def sync_catalog(self) -> ImportReport | None:
+        """Bring the database in line with SWITCHBOARD_CATALOG. A failed import is logged
+        and leaves the previous catalog in place."""
+        paths = self.settings.catalog_paths
+        if not paths:
+            return None
+        report = await self.catalog.import_paths(paths)
+        for problem in report.parsed.warnings:
+            log.warning("catalog: %s", problem)
+        for problem in report.parsed.errors:
+            log.error("catalog: %s", problem)
+        if report.stats:
+            log.info("catalog synced: %s", report.stats)
+        return report
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def build(
+    settings: Settings, config: Config, clock: Callable[[], datetime] = utcnow
+) -> Switchboard:
+    engine = db.create_engine(settings.database_url)
+    sessions = db.session_factory(engine)
+    client = make_client(settings.bot_token, settings.slack_api_url)
+    catalog = CatalogService(sessions)
+    gateway = SlackGateway(client)
+    owner = OwnerService(sessions, catalog, gateway)
+    ledger = EventLedger(sessions, clock)
+    bolt = AsyncApp(client=client, signing_secret=settings.signing_secret)
+    register_all(
+        bolt, ledger=ledger, owner_service=owner, home_service=HomeService(catalog, gateway)
+    )
+    edge = SlackEdge(bolt, settings.signing_secret)
+    web_app = build_web_app(edge, lambda: db.ping(engine))
+    return Switchboard(settings, config, engine, catalog, owner, ledger, bolt, web_app)
+
+
+async def prepare(switchboard: Switchboard) -> None:
+    """What `serve` and `socket` do before taking traffic: migrate, then import the catalog."""
+    await db.upgrade(switchboard.engine)
+    await switchboard.sync_catalog()
+
+
+def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
+    minutes = switchboard.config.catalog.sync_minutes
+    scheduler.add_job(switchboard.sync_catalog, "interval", minutes=minutes, id="catalog-sync")
+    scheduler.add_job(switchboard.ledger.forget_old, "interval", hours=1, id="forget-events")
+    scheduler.start()
+    return scheduler
+
+
+async def serve_http(switchboard: Switchboard, host: str, port: int) -> None:
+    await prepare(switchboard)
+    scheduler = start_scheduler(switchboard)
+    runner = web.AppRunner(switchboard.web, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("listening on http://%s:%d/slack/events", host, port)
+    try:
+        await asyncio.Event().wait()  # until cancelled (Ctrl-C or SIGTERM)
+    finally:
+        scheduler.shutdown(wait=False)
+        await runner.cleanup()
+        await switchboard.close()
+
+
+async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    await prepare(switchboard)
+    scheduler = start_scheduler(switchboard)
+    try:
+        await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()
+    finally:
+        scheduler.shutdown(wait=False)
+        await switchboard.close()

@@ -1,0 +1,254 @@
+"""`/owner`: who owns a service, what a team or a person owns. Parsing the text, finding the
+entities, and the typed answers that `owner_message` renders."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.lookup import NameIndex
+from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, make_ref
+from switchboard.bot.catalog.service import CatalogService
+from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.storage import catalog_store
+
+QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
+
+_USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_PEOPLE_KINDS = ("group", "user")
+MAX_MEMBERS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerQuery:
+    kind: QueryKind
+    value: str = ""
+
+
+def parse_owner_text(text: str) -> OwnerQuery:
+    """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
+    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage."""
+    text = " ".join(text.split())
+    if not text or text.casefold() in ("help", "?", "usage"):
+        return OwnerQuery("usage")
+    if text.casefold().startswith("team:"):
+        name = text[5:].strip()
+        return OwnerQuery("team", name) if name else OwnerQuery("usage")
+    if match := _USERGROUP.match(text):
+        return OwnerQuery("usergroup", match.group(1))
+    if match := _USER.match(text):
+        return OwnerQuery("person", match.group(1))
+    if text.startswith("@") and len(text) > 1:
+        return OwnerQuery("handle", text[1:])
+    return OwnerQuery("service", text)
+
+
+@dataclass(slots=True)
+class Team:
+    entity: Entity
+    members: list[Entity] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ServiceAnswer:
+    service: Entity
+    teams: list[Team]  # owning groups with their members
+    people: list[Entity]  # owners that are people
+    unresolved_owners: list[str]  # owner refs the catalog does not know
+    dependencies: list[str]  # display names of what it depends on
+
+
+@dataclass(slots=True)
+class OwnedAnswer:
+    """What a team, a user group or a person owns."""
+
+    subject: Entity  # the group or the person
+    teams: list[Entity]  # for a person: the teams they belong to
+    services: list[Entity]
+
+
+@dataclass(slots=True)
+class ChoiceAnswer:
+    query: str
+    choices: list[Entity]
+
+
+@dataclass(slots=True)
+class NoMatch:
+    query: str
+    what: str  # "service", "team", "person"
+    suggestions: list[str]
+
+
+@dataclass(slots=True)
+class Usage:
+    pass
+
+
+Answer = ServiceAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
+
+
+@dataclass(slots=True)
+class _Indexes:
+    revision: int
+    services: NameIndex
+    teams: NameIndex
+
+
+class OwnerService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: CatalogService,
+        gateway: SlackGateway,
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._gateway = gateway
+        self._indexes: _Indexes | None = None
+
+    async def answer(self, text: str) -> Answer:
+        query = parse_owner_text(text)
+        if query.kind == "usage":
+            return Usage()
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            if query.kind == "service":
+                return await self._service(session, indexes, query.value)
+            if query.kind == "team":
+                return await self._team(session, indexes, query.value)
+            if query.kind == "usergroup":
+                return await self._usergroup(session, query.value)
+            if query.kind == "person":
+                return await self._person(session, query.value)
+            return await self._handle(session, indexes, query.value)
+
+    async def answer_ref(self, ref: str) -> Answer:
+        """The answer for one entity, as chosen from a button."""
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, [ref])
+            if not rows:
+                return NoMatch(ref, "service", [])
+            if rows[0].kind == "group":
+                return await self._owned(session, rows[0].id)
+            return await self._service_card(session, rows[0].id)
+
+    async def _current_indexes(self, session: AsyncSession) -> _Indexes:
+        revision = await catalog_store.revision(session)
+        if self._indexes is None or self._indexes.revision != revision:
+            rows = await catalog_store.searchable(session)
+            self._indexes = _Indexes(
+                revision,
+                NameIndex((i, [n, t, *a]) for i, k, n, t, a in rows if k not in _PEOPLE_KINDS),
+                NameIndex((i, [n, t, *a]) for i, k, n, t, a in rows if k == "group"),
+            )
+        return self._indexes
+
+    async def _service(self, session: AsyncSession, indexes: _Indexes, text: str) -> Answer:
+        exact = indexes.services.exact(text)
+        if len(exact) == 1:
+            return await self._service_card(session, exact[0])
+        if exact:
+            return ChoiceAnswer(text, await self._load(session, exact))
+        teams = indexes.teams.exact(text)
+        if len(teams) == 1:  # a team name typed without `team:` still gets its answer
+            return await self._owned(session, teams[0])
+        fuzzy = [m.entity_id for m in indexes.services.fuzzy(text)]
+        if fuzzy:
+            return ChoiceAnswer(text, await self._load(session, fuzzy))
+        return NoMatch(text, "service", [])
+
+    async def _team(self, session: AsyncSession, indexes: _Indexes, name: str) -> Answer:
+        exact = indexes.teams.exact(name)
+        if len(exact) == 1:
+            return await self._owned(session, exact[0])
+        candidates = exact or [m.entity_id for m in indexes.teams.fuzzy(name)]
+        return NoMatch(name, "team", [e.ref for e in await self._load(session, candidates)])
+
+    async def _usergroup(self, session: AsyncSession, group_id: str) -> Answer:
+        groups = await catalog_store.groups_with_usergroup(session, group_id)
+        if not groups:
+            return NoMatch(f"<!subteam^{group_id}>", "team", [])
+        return await self._owned(session, groups[0].id)
+
+    async def _handle(self, session: AsyncSession, indexes: _Indexes, handle: str) -> Answer:
+        for candidate in (f"@{handle}", handle):
+            groups = await catalog_store.groups_with_usergroup(session, candidate)
+            if groups:
+                return await self._owned(session, groups[0].id)
+        teams = indexes.teams.exact(handle)
+        if len(teams) == 1:
+            return await self._owned(session, teams[0])
+        people = await catalog_store.entities_by_ref(session, [make_ref("user", handle)])
+        if people:
+            return await self._person_answer(session, people[0].id)
+        return NoMatch(f"@{handle}", "team", [])
+
+    async def _person(self, session: AsyncSession, user_id: str) -> Answer:
+        people = await catalog_store.people(session, slack_user_id=user_id)
+        if not people:
+            email = await self._gateway.user_email(user_id)
+            people = await catalog_store.people(session, email=email) if email else []
+        if not people:
+            return NoMatch(f"<@{user_id}>", "person", [])
+        return await self._person_answer(session, people[0].id)
+
+    async def _person_answer(self, session: AsyncSession, person_id: int | None) -> Answer:
+        (person,) = await self._load(session, [person_id] if person_id else [])
+        team_refs = [r.target for r in person.relations if r.type == MEMBER_OF]
+        teams = await self._catalog.entities(
+            session, await catalog_store.entities_by_ref(session, team_refs)
+        )
+        owner_refs = [person.ref, *team_refs]
+        if person.email:
+            owner_refs.append(make_ref("user", person.email, "email"))
+        services = await self._catalog.entities(
+            session, await catalog_store.owned_by(session, owner_refs)
+        )
+        return OwnedAnswer(person, teams, services)
+
+    async def _owned(self, session: AsyncSession, group_id: int | None) -> Answer:
+        (team,) = await self._load(session, [group_id] if group_id else [])
+        services = await self._catalog.entities(
+            session, await catalog_store.owned_by(session, [team.ref])
+        )
+        return OwnedAnswer(team, [], services)
+
+    async def _service_card(self, session: AsyncSession, entity_id: int | None) -> Answer:
+        (service,) = await self._load(session, [entity_id] if entity_id else [])
+        owners = await self._catalog.entities(
+            session, await catalog_store.entities_by_ref(session, service.owners)
+        )
+        known = {o.ref for o in owners}
+        people = [o for o in owners if o.kind == "user"]
+        for ref in service.owners:  # e-mail owners (Cortex) are matched to people by address
+            if ref not in known and ref.startswith("user:email/"):
+                found = await catalog_store.people(session, email=ref.removeprefix("user:email/"))
+                if found:
+                    people += await self._catalog.entities(session, found)
+                    known.add(ref)
+        teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
+        unresolved = [ref for ref in service.owners if ref not in known]
+        return ServiceAnswer(service, teams, people, unresolved, await self._deps(session, service))
+
+    async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
+        rows = await catalog_store.related_to(session, MEMBER_OF, [team.ref])
+        return await self._catalog.entities(session, rows[:MAX_MEMBERS])
+
+    async def _deps(self, session: AsyncSession, service: Entity) -> list[str]:
+        refs = [r.target for r in service.relations if r.type == DEPENDS_ON]
+        found = {
+            row.ref: row.title or row.name
+            for row in await catalog_store.entities_by_ref(session, refs)
+        }
+        return [found.get(ref, ref.partition("/")[2]) for ref in refs]
+
+    async def _load(self, session: AsyncSession, ids: Sequence[int]) -> list[Entity]:
+        """Entities in the order of `ids`."""
+        rows = {row.id: row for row in await catalog_store.entities_by_id(session, ids)}
+        return await self._catalog.entities(session, [rows[i] for i in ids if i in rows])

@@ -1,0 +1,250 @@
+"""Block Kit for `/owner` answers. Every catalog or user string goes through `safe`/`link`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from switchboard.bot.catalog.model import Entity, OnCall
+from switchboard.bot.owner import (
+    Answer,
+    ChoiceAnswer,
+    NoMatch,
+    OwnedAnswer,
+    ServiceAnswer,
+    Team,
+    Usage,
+)
+from switchboard.bot.text import BUTTON_TEXT_LIMIT, HEADER_LIMIT, link, safe, shorten
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+PICK_ACTION = "owner_pick"  # buttons `owner_pick:<n>`, value = the entity ref
+SHARE_ACTION = "owner_share"
+MAX_LISTED = 40  # services listed in one message; the rest are counted
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+USAGE = (
+    "*/owner* tells who owns what.\n"
+    "• `/owner <service>`: owner, on-call, channel, tier, runbook, repo, docs, dependencies\n"
+    "• `/owner team:<name>` or `/owner @team-handle`: what a team owns\n"
+    "• `/owner @person`: what that person's teams own"
+)
+
+
+def render(answer: Answer, *, shared_by: str = "") -> Message:
+    """The Slack message for an answer; `shared_by` (a user id) renders the in-channel copy."""
+    if isinstance(answer, ServiceAnswer):
+        return _service(answer, shared_by)
+    if isinstance(answer, OwnedAnswer):
+        return _owned(answer, shared_by)
+    if isinstance(answer, ChoiceAnswer):
+        return _choices(answer)
+    if isinstance(answer, NoMatch):
+        return _no_match(answer)
+    assert isinstance(answer, Usage)
+    return {"text": "How to use /owner", "blocks": [_section(USAGE)]}
+
+
+def _service(answer: ServiceAnswer, shared_by: str) -> Message:
+    service = answer.service
+    blocks: list[Block] = [_header(service.display_name)]
+    if service.description:
+        blocks.append(_section(safe(service.description, 1000)))
+    fields = [
+        f"*Owner*\n{_owners(answer)}",
+        f"*On call*\n{_oncall(answer)}",
+        f"*Tier*\n{service.tier if service.tier is not None else 'not set'}",
+        f"*Lifecycle*\n{safe(service.lifecycle, 100) or 'not set'}",
+    ]
+    blocks.append({"type": "section", "fields": [_mrkdwn(_fit(f, 2000)) for f in fields]})
+    if links := _links(service):
+        blocks.append(_section(links))
+    if answer.dependencies:
+        blocks.append(_section("*Depends on* " + safe(", ".join(answer.dependencies), 2900)))
+    blocks.append(_context(_origin(service, shared_by)))
+    if not shared_by:
+        blocks.append(_share_button(service.ref))
+    return {"text": f"{service.display_name}: owned by {_plain_owners(answer)}", "blocks": blocks}
+
+
+def _owners(answer: ServiceAnswer) -> str:
+    lines = [_team_line(team) for team in answer.teams]
+    lines += [_person(p) for p in answer.people]
+    lines += [safe(ref, 200) + " (not in the catalog)" for ref in answer.unresolved_owners]
+    return "\n".join(lines) or "nobody: add an owner to the catalog"
+
+
+def _plain_owners(answer: ServiceAnswer) -> str:
+    names = [t.entity.display_name for t in answer.teams] + [p.display_name for p in answer.people]
+    return shorten(", ".join(names) or "nobody", 200)
+
+
+def _team_line(team: Team) -> str:
+    parts = [f"*{safe(team.entity.display_name, 200)}*"]
+    parts += [_channel(c) for c in team.entity.slack_channels[:2]]
+    if team.members:
+        parts.append("(" + ", ".join(_person(m) for m in team.members[:5]) + ")")
+    return " ".join(parts)
+
+
+def _person(person: Entity) -> str:
+    if _USER_ID.match(person.slack_user_id):
+        return f"<@{person.slack_user_id}>"
+    return safe(person.display_name, 100)
+
+
+def _channel(channel: str) -> str:
+    if _CHANNEL_ID.match(channel):
+        return f"<#{channel}>"
+    return safe("#" + channel.lstrip("#"), 100)
+
+
+def _oncall(answer: ServiceAnswer) -> str:
+    """The service's own on-call, else its owning teams': how to page whoever it is."""
+    entries = list(answer.service.oncall)
+    groups = [t.entity for t in answer.teams]
+    if not entries:
+        entries = [o for team in groups for o in team.oncall]
+    lines = [_oncall_line(o) for o in entries]
+    if not entries:
+        lines = [_usergroup(t.slack_usergroup) for t in groups if t.slack_usergroup]
+    return "\n".join(lines[:5]) or "not set"
+
+
+def _oncall_line(oncall: OnCall) -> str:
+    if oncall.provider == "slack":
+        return _usergroup(oncall.target_id)
+    provider = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie"}.get(oncall.provider, "")
+    what = oncall.target_type.replace("_", " ")
+    return safe(f"{provider or oncall.provider} {what} {oncall.target_id}", 200)
+
+
+def _usergroup(group: str) -> str:
+    if _USERGROUP_ID.match(group):
+        return f"<!subteam^{group}>"
+    return safe("@" + group.lstrip("@"), 100)
+
+
+def _links(service: Entity) -> str:
+    wanted = ("runbook", "repo", "docs", "dashboard")
+    shown = [k for kind in wanted for k in service.links if k.type == kind][:8]
+    lines = [f"*{k.type.capitalize()}*: {link(k.url, k.title or k.url)}" for k in shown]
+    return "\n".join(lines)
+
+
+def _origin(entity: Entity, shared_by: str) -> str:
+    origin = f"From {safe(Path(entity.source_file).name, 200)}:{entity.source_line}"
+    return f"{origin} · shared by <@{shared_by}>" if shared_by else origin
+
+
+def _owned(answer: OwnedAnswer, shared_by: str) -> Message:
+    subject = answer.subject
+    blocks: list[Block] = [_header(subject.display_name)]
+    about = [_channel(c) for c in subject.slack_channels[:3]]
+    if subject.slack_usergroup:
+        about.append(_usergroup(subject.slack_usergroup))
+    if answer.teams:
+        about.append("member of " + ", ".join(safe(t.display_name, 100) for t in answer.teams))
+    if about:
+        blocks.append(_section(" · ".join(about)))
+    blocks += _service_list(answer.services)
+    blocks.append(_context(_origin(subject, shared_by)))
+    if not shared_by:
+        blocks.append(_share_button(subject.ref))
+    count = len(answer.services)
+    return {"text": f"{subject.display_name} owns {count} services", "blocks": blocks}
+
+
+def _service_list(services: list[Entity]) -> list[Block]:
+    if not services:
+        return [_section("Owns nothing in the catalog yet.")]
+    lines = [_service_line(s) for s in services[:MAX_LISTED]]
+    if len(services) > MAX_LISTED:
+        lines.append(f"…and {len(services) - MAX_LISTED} more")
+    return [_section(chunk) for chunk in _chunk_lines(lines)]
+
+
+def _service_line(service: Entity) -> str:
+    facts = [f"tier {service.tier}"] if service.tier is not None else []
+    if service.lifecycle:
+        facts.append(safe(service.lifecycle, 40))
+    suffix = f" ({', '.join(facts)})" if facts else ""
+    return f"• *{safe(service.display_name, 150)}*{suffix}"
+
+
+def _chunk_lines(lines: list[str], limit: int = 2900) -> list[str]:
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + len(line) + 1 <= limit:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks
+
+
+def _choices(answer: ChoiceAnswer) -> Message:
+    query = safe(answer.query, 200)
+    buttons = [
+        {
+            "type": "button",
+            "action_id": f"{PICK_ACTION}:{n}",
+            "text": {"type": "plain_text", "text": shorten(_choice_label(e), BUTTON_TEXT_LIMIT)},
+            "value": e.ref,
+        }
+        for n, e in enumerate(answer.choices[:5])
+    ]
+    blocks = [_section(f"Nothing is called exactly *{query}*. Did you mean:")]
+    blocks.append({"type": "actions", "elements": buttons})
+    return {"text": f"Did you mean one of {len(buttons)} services?", "blocks": blocks}
+
+
+def _choice_label(entity: Entity) -> str:
+    kind = entity.type or entity.kind
+    return f"{entity.display_name} ({kind})"
+
+
+def _no_match(answer: NoMatch) -> Message:
+    text = f"I found no {answer.what} called *{safe(answer.query, 200)}* in the catalog."
+    if answer.suggestions:
+        names = ", ".join(f"`{safe(s.partition('/')[2], 100)}`" for s in answer.suggestions)
+        text += f"\nClosest: {names}"
+    return {"text": text, "blocks": [_section(text), _section(USAGE)]}
+
+
+def _fit(lines: str, limit: int) -> str:
+    """Whole lines up to `limit` characters: cutting between lines never splits a mention."""
+    while len(lines) > limit and "\n" in lines:
+        lines = lines.rsplit("\n", 1)[0]
+    return lines if len(lines) <= limit else shorten(lines, limit)
+
+
+def _header(text: str) -> Block:
+    # Header text is plain_text: mentions never render there, so no escaping is needed.
+    return {"type": "header", "text": {"type": "plain_text", "text": shorten(text, HEADER_LIMIT)}}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def _share_button(ref: str) -> Block:
+    button = {
+        "type": "button",
+        "action_id": SHARE_ACTION,
+        "text": {"type": "plain_text", "text": "Share in channel"},
+        "value": ref,
+    }
+    return {"type": "actions", "elements": [button]}

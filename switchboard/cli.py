@@ -1,0 +1,222 @@
+"""`switchboard` on the command line: serve, socket, catalog import|check|show, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from switchboard.app import Switchboard, build, serve_http, serve_socket
+from switchboard.bot.catalog.model import Entity, ParseResult, Problem
+from switchboard.bot.config import ConfigError, load_config
+from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
+from switchboard.bot.owner_message import render
+from switchboard.settings import Settings, SettingsError, load_settings
+from switchboard.storage import db
+
+EXIT_USAGE = 2  # a missing or malformed setting, as argparse does for bad arguments
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    database = ""
+    try:
+        settings = load_settings()
+        database = settings.database_url
+        config = load_config(settings.config_file)
+        command: Callable[[argparse.Namespace, Settings, Switchboard], Awaitable[int]]
+        command = args.command
+        if args.needs:
+            settings.require(*args.needs)
+        switchboard = build(settings, config)
+        return _run(command(args, settings, switchboard))
+    except (SettingsError, ConfigError) as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SQLAlchemyError, OSError) as error:
+        url = make_url(database).render_as_string(hide_password=True) if database else "?"
+        reason = str(error).splitlines()[0][:300]
+        print(f"switchboard: cannot use the database {url}: {reason}", file=sys.stderr)
+        return 1
+
+
+def _run(coroutine: Coroutine[Any, Any, int]) -> int:
+    """Run until done, Ctrl-C or SIGTERM; a stop signal is a clean exit, not a traceback."""
+
+    async def runner() -> int:
+        task = asyncio.ensure_future(coroutine)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            return 0
+
+    return asyncio.run(runner())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchboard", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="answer Slack over HTTP at POST /slack/events")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.set_defaults(command=_serve, needs=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))
+
+    socket = commands.add_parser("socket", help="answer Slack over Socket Mode")
+    socket.set_defaults(command=_socket, needs=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"))
+
+    catalog = commands.add_parser("catalog", help="import, check or show the service catalog")
+    actions = catalog.add_subparsers(required=True, metavar="ACTION")
+    for name, func, text in (
+        ("import", _catalog_import, "import files or folders (all or nothing)"),
+        ("check", _catalog_check, "check files or folders without importing"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("paths", nargs="+", metavar="PATH")
+        action.set_defaults(command=func, needs=())
+    show = actions.add_parser("show", help="show one service, as /owner would")
+    show.add_argument("service")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(command=_catalog_show, needs=())
+
+    database = commands.add_parser("db", help="database maintenance")
+    db_actions = database.add_subparsers(required=True, metavar="ACTION")
+    upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
+    upgrade.set_defaults(command=_db_upgrade, needs=())
+    return parser
+
+
+async def _serve(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    await serve_http(sb, args.host, args.port or settings.port)
+    return 0
+
+
+async def _socket(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    assert settings.slack_app_token is not None  # checked by `needs`
+    await serve_socket(sb, settings.slack_app_token.get_secret_value())
+    return 0
+
+
+async def _db_upgrade(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    try:
+        await db.upgrade(sb.engine)
+    finally:
+        await sb.close()
+    print("database is up to date")
+    return 0
+
+
+async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    try:
+        await db.upgrade(sb.engine)
+        report = await sb.catalog.import_paths(args.paths)
+    finally:
+        await sb.close()
+    _print_problems(report.parsed)
+    if report.stats is None:
+        print(f"catalog unchanged: {len(report.parsed.errors)} error(s)", file=sys.stderr)
+        return 1
+    stats = report.stats
+    print(
+        f"imported {len(report.parsed.entities)} entities from {len(report.parsed.files)} files: "
+        f"{stats.added} added, {stats.updated} updated, {stats.removed} removed, "
+        f"{stats.unchanged} unchanged"
+    )
+    return 0
+
+
+async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    parsed = await sb.catalog.check(args.paths)
+    await sb.close()
+    _print_problems(parsed)
+    if not parsed.ok:
+        print(f"{len(parsed.errors)} error(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {len(parsed.entities)} entities in {len(parsed.files)} files")
+    return 0
+
+
+async def _catalog_show(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    try:
+        await db.upgrade(sb.engine)
+        answer = await sb.owner.answer(args.service)
+    finally:
+        await sb.close()
+    if not isinstance(answer, ServiceAnswer | OwnedAnswer):
+        print(render(answer)["text"].replace("*", ""), file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(_as_json(answer), indent=2))
+    else:
+        print(render(answer)["text"])
+        _print_entity(answer.service if isinstance(answer, ServiceAnswer) else answer.subject)
+    return 0
+
+
+def _as_json(answer: ServiceAnswer | OwnedAnswer) -> dict[str, Any]:
+    if isinstance(answer, OwnedAnswer):
+        return {
+            "entity": _entity_json(answer.subject),
+            "teams": [_entity_json(t) for t in answer.teams],
+            "owns": [_entity_json(s) for s in answer.services],
+        }
+    return {
+        "entity": _entity_json(answer.service),
+        "owners": [_entity_json(t.entity) for t in answer.teams]
+        + [_entity_json(p) for p in answer.people],
+        "unresolved_owners": answer.unresolved_owners,
+        "dependencies": answer.dependencies,
+    }
+
+
+def _entity_json(entity: Entity) -> dict[str, Any]:
+    data = asdict(entity)
+    data["ref"] = entity.ref
+    for oncall in data["oncall"]:  # integration keys are secrets: show only that one is set
+        oncall["integration_key"] = "set" if oncall["integration_key"] else ""
+    return data
+
+
+def _print_entity(entity: Entity) -> None:
+    data = _entity_json(entity)
+    for key, value in data.items():
+        if value not in ("", [], None, 0):
+            print(f"  {key}: {value}")
+
+
+def _print_problems(parsed: ParseResult) -> None:
+    for problem in parsed.warnings:
+        print(f"{_relative(problem)}: warning: {problem.message}", file=sys.stderr)
+    for problem in parsed.errors:
+        print(f"{_relative(problem)}: {problem.message}", file=sys.stderr)
+
+
+def _relative(problem: Problem) -> str:
+    path = Path(problem.file)
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return f"{shown}:{problem.line}"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""`/incident` and `/scorecard` are declared in the manifest (one Slack app, created once),
+but their features arrive in later releases. Until then they answer plainly instead of
+leaving Slack to show "dispatch_failed"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from switchboard.bot.text import safe
+
+NOT_YET = "`{command}` is not available in this version of Switchboard yet. (You sent: {text})"
+
+
+def register(app: AsyncApp) -> None:
+    async def not_yet(ack: AsyncAck, command: dict[str, Any]) -> None:
+        text = safe(command.get("text") or "", 500) or "nothing"
+        await ack(text=NOT_YET.format(command=command["command"], text=text))
+
+    app.command("/incident")(not_yet)
+    app.command("/scorecard")(not_yet)

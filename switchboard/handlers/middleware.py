@@ -1,0 +1,27 @@
+"""Bolt middleware that applies to every request, over HTTP and Socket Mode alike."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.response import BoltResponse
+
+from switchboard.bot.events import EventLedger
+
+Middleware = Callable[..., Awaitable[BoltResponse]]
+
+
+def deduplicate_events(ledger: EventLedger) -> Middleware:
+    """Acknowledge a retried or duplicated event without running its listeners again: Bolt
+    itself dispatches every delivery."""
+
+    async def middleware(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not await ledger.first_delivery(str(event_id)):
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware

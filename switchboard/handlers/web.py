@@ -1,0 +1,96 @@
+"""The HTTP edge: `POST /slack/events` (every Slack request) and `GET /healthz`.
+
+We verify signatures and parse bodies ourselves instead of using Bolt's aiohttp adapter,
+because Bolt 1.30 drops any form body that merely contains the text "payload" (a slash
+command such as `/incident declare payload API down` answers 404). A parsed dict body is
+dispatched in Bolt's "socket_mode" request mode, the one mode that accepts a dict, and in
+which Bolt skips its own signature check: so ours here must never be skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import Clock, SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+SLACK_PATH = "/slack/events"
+MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def parse_body(raw: str, content_type: str) -> dict[str, Any]:
+    """A Slack request body as a dict: JSON events, form-encoded slash commands, and
+    interactions whose only form field is `payload` (JSON)."""
+    try:
+        if content_type == "application/json":
+            body = json.loads(raw)
+        else:
+            fields = dict(parse_qsl(raw, keep_blank_values=True))
+            body = json.loads(fields["payload"]) if fields.keys() == {"payload"} else fields
+    except (ValueError, KeyError) as error:
+        raise BadRequest(f"malformed body: {error}") from None
+    if not isinstance(body, dict):
+        raise BadRequest("body is not an object")
+    return body
+
+
+class SlackEdge:
+    def __init__(self, app: AsyncApp, signing_secret: str, clock: Clock | None = None) -> None:
+        self._app = app
+        self._verifier = SignatureVerifier(signing_secret, clock or Clock())
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        if not self._verifier.is_valid(
+            body=raw,
+            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=request.headers.get("X-Slack-Signature", ""),
+        ):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            body = parse_body(raw.decode("utf-8"), request.content_type)
+        except (UnicodeDecodeError, BadRequest) as error:
+            return web.json_response({"error": str(error)}, status=400)
+        headers: dict[str, str | Sequence[str]] = {
+            k.lower(): request.headers.getall(k) for k in request.headers
+        }
+        bolt_request = AsyncBoltRequest(
+            body=body, query=request.query_string, headers=headers, mode="socket_mode"
+        )
+        started = time.perf_counter()
+        response = await self._app.async_dispatch(bolt_request)
+        log.debug("slack request answered in %.1f ms", (time.perf_counter() - started) * 1000)
+        return await to_aiohttp_response(response)
+
+
+def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def healthz(_: web.Request) -> web.Response:
+        database = await check()
+        return web.json_response(
+            {"status": "ok" if database else "degraded", "database": database},
+            status=200 if database else 503,
+        )
+
+    return healthz
+
+
+def build_web_app(edge: SlackEdge, health: HealthCheck) -> web.Application:
+    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app.router.add_post(SLACK_PATH, edge.handle)
+    web_app.router.add_get("/healthz", health_handler(health))
+    return web_app

@@ -1,0 +1,75 @@
+"""Process settings, from the environment or a `.env` file. Everything else lives in the
+optional YAML file named by SWITCHBOARD_CONFIG (see `switchboard.bot.config`)."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchboard.storage.db import normalise_url
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
+    database_url: str = Field("sqlite+aiosqlite:///./switchboard.db", alias="DATABASE_URL")
+    catalog: str = Field("", alias="SWITCHBOARD_CATALOG")
+    config_file: str = Field("", alias="SWITCHBOARD_CONFIG")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            return normalise_url(value)
+        except Exception as error:  # sqlalchemy raises several kinds for a malformed URL
+            raise ValueError(f"{error}; e.g. sqlite:///./switchboard.db") from None
+
+    @property
+    def catalog_paths(self) -> list[str]:
+        return [p for p in self.catalog.split(os.pathsep) if p.strip()]
+
+    def require(self, *names: str) -> None:
+        """Fail with one line naming the first of `names` (env var names) that is unset."""
+        for name in names:
+            field = next(f for f, info in type(self).model_fields.items() if info.alias == name)
+            if not getattr(self, field):
+                raise SettingsError(f"{name} is not set (see the README, section Settings)")
+
+    @property
+    def bot_token(self) -> str:
+        return self.slack_bot_token.get_secret_value() if self.slack_bot_token else ""
+
+    @property
+    def signing_secret(self) -> str:
+        return self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a malformed one raises SettingsError with a one-line message that
+    names the variable but never echoes its value (it may be a secret)."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        raise SettingsError(f"{name} is malformed: {first['msg']}") from None

@@ -1,0 +1,267 @@
+"""Catalog queries, and the one write: applying an import as a diff in a single transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from switchboard.storage.tables import CatalogEntity
+
+# Core tables for typed column expressions (SQLModel's class attributes confuse mypy).
+ENTITY = SQLModel.metadata.tables["catalog_entity"]
+OWNER = SQLModel.metadata.tables["catalog_owner"]
+RELATION = SQLModel.metadata.tables["catalog_relation"]
+STATE = SQLModel.metadata.tables["catalog_state"]
+T = TypeVar("T")
+_BATCH = 2000  # rows per multi-row INSERT: well under both databases' parameter limits
+
+
+@dataclass(slots=True)
+class EntityRecord:
+    """What an import writes for one entity: its row values and the queried lists."""
+
+    values: dict[str, Any]  # CatalogEntity columns except id; must include ref and content_hash
+    owners: list[str] = field(default_factory=list)
+    relations: list[tuple[str, str]] = field(default_factory=list)  # (type, target ref)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStats:
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def in_scope(source_file: str, files: Collection[str], folders: Sequence[str]) -> bool:
+    """Whether an entity's file belongs to the paths being imported: re-importing a folder
+    removes what came from files deleted from it, and leaves other sources alone."""
+    return source_file in files or any(source_file.startswith(f"{d.rstrip('/')}/") for d in folders)
+
+
+async def apply_import(
+    session: AsyncSession,
+    records: Sequence[EntityRecord],
+    files: Collection[str],
+    folders: Sequence[str],
+) -> ImportStats:
+    """Make the catalog match `records` for the given scope. The caller commits; on any error
+    it rolls back and the catalog is exactly as it was."""
+    await _lock(session)
+    existing = {
+        ref: (entity_id, digest, source)
+        for entity_id, ref, digest, source in await session.execute(
+            select(ENTITY.c.id, ENTITY.c.ref, ENTITY.c.content_hash, ENTITY.c.source_file)
+        )
+    }
+    fresh = [r for r in records if r.values["ref"] not in existing]
+    changed = [
+        r
+        for r in records
+        if r.values["ref"] in existing and existing[r.values["ref"]][1] != r.values["content_hash"]
+    ]
+    wanted = {r.values["ref"] for r in records}
+    gone = [
+        entity_id
+        for ref, (entity_id, _, source) in existing.items()
+        if ref not in wanted and in_scope(source, files, folders)
+    ]
+    await _delete(session, gone)
+    await _update(session, changed, {ref: row[0] for ref, row in existing.items()})
+    await _insert(session, fresh)
+    stats = ImportStats(
+        len(fresh), len(changed), len(gone), len(records) - len(fresh) - len(changed)
+    )
+    if stats.changed:
+        await session.execute(
+            update(STATE)
+            .where(STATE.c.id == 1)
+            .values(revision=STATE.c.revision + 1, updated_at=datetime.now(UTC))
+        )
+    return stats
+
+
+async def _lock(session: AsyncSession) -> None:
+    # A no-op write takes the row lock on PostgreSQL and the write lock on SQLite, so two
+    # importers (two replicas re-syncing) run one after the other instead of interleaving.
+    await session.execute(update(STATE).where(STATE.c.id == 1).values(revision=STATE.c.revision))
+
+
+async def _delete(session: AsyncSession, ids: Sequence[int]) -> None:
+    for chunk in _chunks(ids):
+        # Children first: the cascade is declared, but SQLite only honours it per connection.
+        await session.execute(delete(OWNER).where(OWNER.c.entity_id.in_(chunk)))
+        await session.execute(delete(RELATION).where(RELATION.c.entity_id.in_(chunk)))
+        await session.execute(delete(ENTITY).where(ENTITY.c.id.in_(chunk)))
+
+
+async def _update(
+    session: AsyncSession, records: Sequence[EntityRecord], ids: dict[str, int]
+) -> None:
+    for record in records:
+        entity_id = ids[record.values["ref"]]
+        await session.execute(update(ENTITY).where(ENTITY.c.id == entity_id).values(record.values))
+    await _delete_children(session, [ids[r.values["ref"]] for r in records])
+    await _insert_children(session, [(ids[r.values["ref"]], r) for r in records])
+
+
+async def _delete_children(session: AsyncSession, ids: Sequence[int]) -> None:
+    for chunk in _chunks(ids):
+        await session.execute(delete(OWNER).where(OWNER.c.entity_id.in_(chunk)))
+        await session.execute(delete(RELATION).where(RELATION.c.entity_id.in_(chunk)))
+
+
+async def _insert(session: AsyncSession, records: Sequence[EntityRecord]) -> None:
+    by_ref = {r.values["ref"]: r for r in records}
+    pairs: list[tuple[int, EntityRecord]] = []
+    for chunk in _chunks(records):
+        result = await session.execute(
+            insert(ENTITY).returning(ENTITY.c.id, ENTITY.c.ref), [r.values for r in chunk]
+        )
+        pairs.extend((entity_id, by_ref[ref]) for entity_id, ref in result)
+    await _insert_children(session, pairs)
+
+
+async def _insert_children(
+    session: AsyncSession, pairs: Iterable[tuple[int, EntityRecord]]
+) -> None:
+    owners: list[dict[str, Any]] = []
+    relations: list[dict[str, Any]] = []
+    for entity_id, record in pairs:
+        owners += [{"entity_id": entity_id, "owner_ref": o} for o in dict.fromkeys(record.owners)]
+        relations += [
+            {"entity_id": entity_id, "type": t, "target_ref": target}
+            for t, target in dict.fromkeys(record.relations)
+        ]
+    for owner_chunk in _chunks(owners):
+        await session.execute(insert(OWNER), owner_chunk)
+    for relation_chunk in _chunks(relations):
+        await session.execute(insert(RELATION), relation_chunk)
+
+
+def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), _BATCH):
+        yield items[start : start + _BATCH]
+
+
+# Reads -------------------------------------------------------------------------------------
+
+
+async def revision(session: AsyncSession) -> int:
+    value = await session.scalar(select(STATE.c.revision).where(STATE.c.id == 1))
+    return int(value or 0)
+
+
+async def searchable(session: AsyncSession) -> list[tuple[int, str, str, str, list[str]]]:
+    """(id, kind, name, title, aliases) of every entity, for the in-memory lookup index."""
+    rows = await session.execute(
+        select(ENTITY.c.id, ENTITY.c.kind, ENTITY.c.name, ENTITY.c.title, ENTITY.c.aliases)
+    )
+    return [(i, k, n, t, list(a or ())) for i, k, n, t, a in rows]
+
+
+async def entities_by_id(session: AsyncSession, ids: Collection[int]) -> list[CatalogEntity]:
+    if not ids:
+        return []
+    rows = await session.scalars(select(CatalogEntity).where(ENTITY.c.id.in_(ids)))
+    return list(rows)
+
+
+async def entities_by_ref(session: AsyncSession, refs: Collection[str]) -> list[CatalogEntity]:
+    if not refs:
+        return []
+    rows = await session.scalars(select(CatalogEntity).where(ENTITY.c.ref.in_(refs)))
+    return list(rows)
+
+
+async def owners_of(session: AsyncSession, ids: Collection[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(OWNER.c.entity_id, OWNER.c.owner_ref).where(OWNER.c.entity_id.in_(ids))
+        )
+        for entity_id, ref in rows:
+            result[entity_id].append(ref)
+    return result
+
+
+async def relations_of(
+    session: AsyncSession, ids: Collection[int]
+) -> dict[int, list[tuple[str, str]]]:
+    result: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
+    if ids:
+        rows = await session.execute(
+            select(RELATION.c.entity_id, RELATION.c.type, RELATION.c.target_ref).where(
+                RELATION.c.entity_id.in_(ids)
+            )
+        )
+        for entity_id, kind, target in rows:
+            result[entity_id].append((kind, target))
+    return result
+
+
+async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[CatalogEntity]:
+    if not owner_refs:
+        return []
+    owned = select(OWNER.c.entity_id).where(OWNER.c.owner_ref.in_(owner_refs))
+    rows = await session.scalars(
+        select(CatalogEntity).where(ENTITY.c.id.in_(owned)).order_by(ENTITY.c.name)
+    )
+    return list(rows)
+
+
+async def related_to(
+    session: AsyncSession, relation: str, target_refs: Collection[str]
+) -> list[CatalogEntity]:
+    """Entities with a `relation` to any of the targets (e.g. the members of a team)."""
+    if not target_refs:
+        return []
+    related = select(RELATION.c.entity_id).where(
+        RELATION.c.type == relation, RELATION.c.target_ref.in_(target_refs)
+    )
+    rows = await session.scalars(
+        select(CatalogEntity).where(ENTITY.c.id.in_(related)).order_by(ENTITY.c.name)
+    )
+    return list(rows)
+
+
+async def people(
+    session: AsyncSession, *, slack_user_id: str = "", email: str = ""
+) -> list[CatalogEntity]:
+    """People (user entities) with that Slack id or e-mail address."""
+    conditions = []
+    if slack_user_id:
+        conditions.append(ENTITY.c.slack_user_id == slack_user_id)
+    if email:
+        conditions.append(ENTITY.c.email == email.lower())
+    if not conditions:
+        return []
+    rows = await session.scalars(
+        select(CatalogEntity).where(ENTITY.c.kind == "user", or_(*conditions))
+    )
+    return list(rows)
+
+
+async def groups_with_usergroup(session: AsyncSession, usergroup: str) -> list[CatalogEntity]:
+    rows = await session.scalars(
+        select(CatalogEntity).where(
+            ENTITY.c.kind == "group",
+            ENTITY.c.slack_usergroup == usergroup,
+        )
+    )
+    return list(rows)
+
+
+async def count_by_kind(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(ENTITY.c.kind, func.count()).group_by(ENTITY.c.kind))
+    return {kind: int(count) for kind, count in rows}

@@ -1,0 +1,34 @@
+"""The durable record of Slack event ids already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from switchboard.storage.tables import SlackEvent
+
+
+async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bool:
+    """Record `event_id`; False when it was recorded before (a retry or a duplicate delivery).
+    The primary key decides, so two replicas racing on one event cannot both win."""
+    session.add(SlackEvent(event_id=event_id, received_at=now))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def forget_events_before(session: AsyncSession, cutoff: datetime) -> None:
+    table = SQLModel.metadata.tables["slack_event"]
+    await session.execute(delete(table).where(table.c.received_at < cutoff))
+    await session.commit()
+
+
+# Slack retries for about six minutes (now, +1 min, +5 min); keep ids well past that.
+EVENT_MEMORY = timedelta(hours=24)
