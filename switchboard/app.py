@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.bot.catalog.service import CatalogService, ImportReport
@@ -33,16 +35,28 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(slots=True)
+@dataclass
 class Switchboard:
     settings: Settings
     config: Config
     engine: AsyncEngine
+    client: AsyncWebClient
     catalog: CatalogService
     owner: OwnerService
     ledger: EventLedger
-    bolt: AsyncApp
-    web: web.Application
+    home: HomeService
+
+    @cached_property
+    def bolt(self) -> AsyncApp:
+        """The Bolt app, built on first use: the catalog commands need no Slack token."""
+        bolt = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret)
+        register_all(bolt, ledger=self.ledger, owner_service=self.owner, home_service=self.home)
+        return bolt
+
+    @cached_property
+    def web(self) -> web.Application:
+        edge = SlackEdge(self.bolt, self.settings.signing_secret)
+        return build_web_app(edge, lambda: db.ping(self.engine))
 
     async def sync_catalog(self) -> ImportReport | None:
         """Bring the database in line with SWITCHBOARD_CATALOG. A failed import is logged
@@ -71,15 +85,16 @@ def build(
     client = make_client(settings.bot_token, settings.slack_api_url)
     catalog = CatalogService(sessions)
     gateway = SlackGateway(client)
-    owner = OwnerService(sessions, catalog, gateway)
-    ledger = EventLedger(sessions, clock)
-    bolt = AsyncApp(client=client, signing_secret=settings.signing_secret)
-    register_all(
-        bolt, ledger=ledger, owner_service=owner, home_service=HomeService(catalog, gateway)
+    return Switchboard(
+        settings,
+        config,
+        engine,
+        client,
+        catalog,
+        OwnerService(sessions, gateway),
+        EventLedger(sessions, clock),
+        HomeService(catalog, gateway),
     )
-    edge = SlackEdge(bolt, settings.signing_secret)
-    web_app = build_web_app(edge, lambda: db.ping(engine))
-    return Switchboard(settings, config, engine, catalog, owner, ledger, bolt, web_app)
 
 
 async def prepare(switchboard: Switchboard) -> None:

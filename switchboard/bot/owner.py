@@ -4,7 +4,8 @@ entities, and the typed answers that `owner_message` renders."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.lookup import NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, make_ref
-from switchboard.bot.catalog.service import CatalogService
+from switchboard.bot.catalog.records import from_row
 from switchboard.bot.slack_gateway import SlackGateway
 from switchboard.storage import catalog_store
+from switchboard.storage.tables import CatalogEntity
 
 QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
 
@@ -22,6 +24,7 @@ _USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
+REVISION_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +107,14 @@ class OwnerService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        catalog: CatalogService,
         gateway: SlackGateway,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
-        self._catalog = catalog
         self._gateway = gateway
+        self._clock = clock
         self._indexes: _Indexes | None = None
+        self._checked_at = -REVISION_CHECK_SECONDS
 
     async def answer(self, text: str) -> Answer:
         query = parse_owner_text(text)
@@ -139,6 +143,12 @@ class OwnerService:
             return await self._service_card(session, rows[0].id)
 
     async def _current_indexes(self, session: AsyncSession) -> _Indexes:
+        """The name indexes, rebuilt when another import (maybe in another replica) moved the
+        catalog revision. Checked at most once a second: a query saved on every lookup."""
+        now = self._clock()
+        if self._indexes is not None and now - self._checked_at < REVISION_CHECK_SECONDS:
+            return self._indexes
+        self._checked_at = now
         revision = await catalog_store.revision(session)
         if self._indexes is None or self._indexes.revision != revision:
             rows = await catalog_store.searchable(session)
@@ -199,46 +209,45 @@ class OwnerService:
         return await self._person_answer(session, people[0].id)
 
     async def _person_answer(self, session: AsyncSession, person_id: int | None) -> Answer:
-        (person,) = await self._load(session, [person_id] if person_id else [])
+        person = await self._load_one(session, person_id)
+        if person is None:
+            return NoMatch("that person", "person", [])
         team_refs = [r.target for r in person.relations if r.type == MEMBER_OF]
-        teams = await self._catalog.entities(
-            session, await catalog_store.entities_by_ref(session, team_refs)
-        )
+        teams = _entities(await catalog_store.entities_by_ref(session, team_refs))
         owner_refs = [person.ref, *team_refs]
         if person.email:
             owner_refs.append(make_ref("user", person.email, "email"))
-        services = await self._catalog.entities(
-            session, await catalog_store.owned_by(session, owner_refs)
-        )
+        services = _entities(await catalog_store.owned_by(session, owner_refs))
         return OwnedAnswer(person, teams, services)
 
     async def _owned(self, session: AsyncSession, group_id: int | None) -> Answer:
-        (team,) = await self._load(session, [group_id] if group_id else [])
-        services = await self._catalog.entities(
-            session, await catalog_store.owned_by(session, [team.ref])
-        )
+        team = await self._load_one(session, group_id)
+        if team is None:
+            return NoMatch("that team", "team", [])
+        services = _entities(await catalog_store.owned_by(session, [team.ref]))
         return OwnedAnswer(team, [], services)
 
     async def _service_card(self, session: AsyncSession, entity_id: int | None) -> Answer:
-        (service,) = await self._load(session, [entity_id] if entity_id else [])
-        owners = await self._catalog.entities(
-            session, await catalog_store.entities_by_ref(session, service.owners)
-        )
+        service = await self._load_one(session, entity_id)
+        if service is None:  # removed by an import since the index was built
+            return NoMatch("that service", "service", [])
+        owners = _entities(await catalog_store.entities_by_ref(session, service.owners))
         known = {o.ref for o in owners}
         people = [o for o in owners if o.kind == "user"]
         for ref in service.owners:  # e-mail owners (Cortex) are matched to people by address
             if ref not in known and ref.startswith("user:email/"):
                 found = await catalog_store.people(session, email=ref.removeprefix("user:email/"))
                 if found:
-                    people += await self._catalog.entities(session, found)
+                    people += _entities(found)
                     known.add(ref)
         teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
         unresolved = [ref for ref in service.owners if ref not in known]
         return ServiceAnswer(service, teams, people, unresolved, await self._deps(session, service))
 
     async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
-        rows = await catalog_store.related_to(session, MEMBER_OF, [team.ref])
-        return await self._catalog.entities(session, rows[:MAX_MEMBERS])
+        return _entities(
+            await catalog_store.related_to(session, MEMBER_OF, [team.ref], limit=MAX_MEMBERS)
+        )
 
     async def _deps(self, session: AsyncSession, service: Entity) -> list[str]:
         refs = [r.target for r in service.relations if r.type == DEPENDS_ON]
@@ -248,7 +257,15 @@ class OwnerService:
         }
         return [found.get(ref, ref.partition("/")[2]) for ref in refs]
 
+    async def _load_one(self, session: AsyncSession, entity_id: int | None) -> Entity | None:
+        found = await self._load(session, [entity_id] if entity_id is not None else [])
+        return found[0] if found else None
+
     async def _load(self, session: AsyncSession, ids: Sequence[int]) -> list[Entity]:
         """Entities in the order of `ids`."""
         rows = {row.id: row for row in await catalog_store.entities_by_id(session, ids)}
-        return await self._catalog.entities(session, [rows[i] for i in ids if i in rows])
+        return _entities([rows[i] for i in ids if i in rows])
+
+
+def _entities(rows: Iterable[CatalogEntity]) -> list[Entity]:
+    return [from_row(row) for row in rows]

@@ -30,8 +30,8 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 USAGE = (
     "*/owner* tells who owns what.\n"
-    "• `/owner <service>`: owner, on-call, channel, tier, runbook, repo, docs, dependencies\n"
-    "• `/owner team:<name>` or `/owner @team-handle`: what a team owns\n"
+    "• `/owner &lt;service&gt;`: owner, on-call, channel, tier, runbook, repo, docs, dependencies\n"
+    "• `/owner team:&lt;name&gt;` or `/owner @team-handle`: what a team owns\n"
     "• `/owner @person`: what that person's teams own"
 )
 

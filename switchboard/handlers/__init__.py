@@ -10,6 +10,10 @@ from switchboard.bot.owner import OwnerService
 from switchboard.handlers import coming, home, owner
 from switchboard.handlers.middleware import deduplicate_events
 
+# What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
+COMMANDS = (owner.COMMAND, *coming.COMMANDS)
+EVENTS = (home.EVENT,)
+
 
 def register_all(
     app: AsyncApp, *, ledger: EventLedger, owner_service: OwnerService, home_service: HomeService

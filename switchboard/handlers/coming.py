@@ -12,11 +12,13 @@ from switchboard.bot.text import safe
 
 NOT_YET = "`{command}` is not available in this version of Switchboard yet. (You sent: {text})"
 
+COMMANDS = ("/incident", "/scorecard")
+
 
 def register(app: AsyncApp) -> None:
     async def not_yet(ack: AsyncAck, command: dict[str, Any]) -> None:
         text = safe(command.get("text") or "", 500) or "nothing"
         await ack(text=NOT_YET.format(command=command["command"], text=text))
 
-    app.command("/incident")(not_yet)
-    app.command("/scorecard")(not_yet)
+    for command in COMMANDS:
+        app.command(command)(not_yet)

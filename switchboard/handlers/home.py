@@ -8,10 +8,12 @@ from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.home import HomeService
 
+EVENT = "app_home_opened"
+
 
 def register(app: AsyncApp, home: HomeService) -> None:
     async def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home":
             await home.publish(str(event["user"]))
 
-    app.event("app_home_opened")(home_opened)
+    app.event(EVENT)(home_opened)

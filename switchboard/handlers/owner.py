@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 ANSWER_WITHIN = 2.5
 UNAVAILABLE = "Switchboard cannot read the catalog right now. Please try again in a minute."
 
+COMMAND = "/owner"
+
 
 def register(app: AsyncApp, owner: OwnerService) -> None:
     async def owner_command(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -45,6 +47,6 @@ def register(app: AsyncApp, owner: OwnerService) -> None:
             response_type="in_channel", replace_original=False, **render(answer, shared_by=user)
         )
 
-    app.command("/owner")(owner_command)
+    app.command(COMMAND)(owner_command)
     app.action(re.compile(f"^{PICK_ACTION}:"))(pick)
     app.action(SHARE_ACTION)(share)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -24,11 +24,10 @@ _BATCH = 2000  # rows per multi-row INSERT: well under both databases' parameter
 
 @dataclass(slots=True)
 class EntityRecord:
-    """What an import writes for one entity: its row values and the queried lists."""
+    """What an import writes for one entity: CatalogEntity's columns except id, including
+    `ref`, `content_hash`, `owners` and `relations` (the latter as [type, target] pairs)."""
 
-    values: dict[str, Any]  # CatalogEntity columns except id; must include ref and content_hash
-    owners: list[str] = field(default_factory=list)
-    relations: list[tuple[str, str]] = field(default_factory=list)  # (type, target ref)
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +137,10 @@ async def _insert_children(
     owners: list[dict[str, Any]] = []
     relations: list[dict[str, Any]] = []
     for entity_id, record in pairs:
-        owners += [{"entity_id": entity_id, "owner_ref": o} for o in dict.fromkeys(record.owners)]
+        owners += [{"entity_id": entity_id, "owner_ref": o} for o in record.values["owners"]]
         relations += [
             {"entity_id": entity_id, "type": t, "target_ref": target}
-            for t, target in dict.fromkeys(record.relations)
+            for t, target in record.values["relations"]
         ]
     for owner_chunk in _chunks(owners):
         await session.execute(insert(OWNER), owner_chunk)
@@ -184,32 +183,6 @@ async def entities_by_ref(session: AsyncSession, refs: Collection[str]) -> list[
     return list(rows)
 
 
-async def owners_of(session: AsyncSession, ids: Collection[int]) -> dict[int, list[str]]:
-    result: dict[int, list[str]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(OWNER.c.entity_id, OWNER.c.owner_ref).where(OWNER.c.entity_id.in_(ids))
-        )
-        for entity_id, ref in rows:
-            result[entity_id].append(ref)
-    return result
-
-
-async def relations_of(
-    session: AsyncSession, ids: Collection[int]
-) -> dict[int, list[tuple[str, str]]]:
-    result: dict[int, list[tuple[str, str]]] = {i: [] for i in ids}
-    if ids:
-        rows = await session.execute(
-            select(RELATION.c.entity_id, RELATION.c.type, RELATION.c.target_ref).where(
-                RELATION.c.entity_id.in_(ids)
-            )
-        )
-        for entity_id, kind, target in rows:
-            result[entity_id].append((kind, target))
-    return result
-
-
 async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[CatalogEntity]:
     if not owner_refs:
         return []
@@ -221,7 +194,7 @@ async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[C
 
 
 async def related_to(
-    session: AsyncSession, relation: str, target_refs: Collection[str]
+    session: AsyncSession, relation: str, target_refs: Collection[str], limit: int | None = None
 ) -> list[CatalogEntity]:
     """Entities with a `relation` to any of the targets (e.g. the members of a team)."""
     if not target_refs:
@@ -230,7 +203,7 @@ async def related_to(
         RELATION.c.type == relation, RELATION.c.target_ref.in_(target_refs)
     )
     rows = await session.scalars(
-        select(CatalogEntity).where(ENTITY.c.id.in_(related)).order_by(ENTITY.c.name)
+        select(CatalogEntity).where(ENTITY.c.id.in_(related)).order_by(ENTITY.c.name).limit(limit)
     )
     return list(rows)
 

@@ -39,8 +39,9 @@ def json_column() -> Any:
 
 
 class CatalogEntity(SQLModel, table=True):
-    """One catalog entity. Lists shown but never queried on live in JSON columns; owners and
-    relations, which are queried ("what does this team own?"), have tables of their own."""
+    """One catalog entity, whole in one row so `/owner` reads it with one query. Owners and
+    relations are also kept in tables of their own for the reverse questions ("what does
+    this team own?", "who is in it?"), written in the same transaction."""
 
     __tablename__ = "catalog_entity"
 
@@ -64,6 +65,8 @@ class CatalogEntity(SQLModel, table=True):
     links: list[dict[str, str]] = json_column()
     oncall: list[dict[str, str]] = json_column()
     slack_channels: list[str] = json_column()
+    owners: list[str] = json_column()
+    relations: list[list[str]] = json_column()  # [type, target ref] pairs
     source_file: str = Field(max_length=4096, index=True)
     source_line: int = 0
     content_hash: str = Field(max_length=64)

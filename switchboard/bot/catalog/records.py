@@ -42,16 +42,16 @@ def to_record(entity: Entity) -> EntityRecord:
         "slack_channels": list(entity.slack_channels),
         "source_file": entity.source_file,
         "source_line": entity.source_line,
+        "owners": list(dict.fromkeys(entity.owners)),
+        "relations": [list(r) for r in dict.fromkeys((r.type, r.target) for r in entity.relations)],
     }
-    owners = list(dict.fromkeys(entity.owners))
-    relations = list(dict.fromkeys((r.type, r.target) for r in entity.relations))
     # The digest covers everything stored, so an unchanged entity is skipped on re-import.
-    canonical = json.dumps([values, owners, relations], sort_keys=True, default=str)
+    canonical = json.dumps(values, sort_keys=True, default=str)
     values["content_hash"] = hashlib.sha256(canonical.encode()).hexdigest()
-    return EntityRecord(values=values, owners=owners, relations=relations)
+    return EntityRecord(values)
 
 
-def from_row(row: CatalogEntity, owners: list[str], relations: list[tuple[str, str]]) -> Entity:
+def from_row(row: CatalogEntity) -> Entity:
     return Entity(
         kind=row.kind,
         name=row.name,
@@ -59,7 +59,7 @@ def from_row(row: CatalogEntity, owners: list[str], relations: list[tuple[str, s
         type=row.type,
         title=row.title,
         description=row.description,
-        owners=sorted(owners),
+        owners=list(row.owners),
         tier=row.tier,
         lifecycle=row.lifecycle,
         system=row.system,
@@ -67,7 +67,7 @@ def from_row(row: CatalogEntity, owners: list[str], relations: list[tuple[str, s
         tags=list(row.tags),
         aliases=list(row.aliases),
         links=[Link(**link) for link in row.links],
-        relations=[Relation(t, target) for t, target in sorted(relations)],
+        relations=[Relation(t, target) for t, target in row.relations],
         oncall=[OnCall(**o) for o in row.oncall],
         slack_channels=list(row.slack_channels),
         slack_usergroup=row.slack_usergroup,

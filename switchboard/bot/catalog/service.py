@@ -10,11 +10,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.loader import parse_paths
-from switchboard.bot.catalog.model import Entity, ParseResult
-from switchboard.bot.catalog.records import from_row, to_record
+from switchboard.bot.catalog.model import ParseResult
+from switchboard.bot.catalog.records import to_record
 from switchboard.storage import catalog_store
 from switchboard.storage.catalog_store import ImportStats
-from switchboard.storage.tables import CatalogEntity
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +44,6 @@ class CatalogService:
         async with self._sessions() as session, session.begin():
             stats = await catalog_store.apply_import(session, records, set(parsed.files), folders)
         return ImportReport(parsed, stats)
-
-    async def entities(self, session: AsyncSession, rows: Sequence[CatalogEntity]) -> list[Entity]:
-        """Whole entities (with owners and relations) for rows read in `session`."""
-        ids = [row.id for row in rows if row.id is not None]
-        owners = await catalog_store.owners_of(session, ids)
-        relations = await catalog_store.relations_of(session, ids)
-        return [from_row(r, owners[r.id], relations[r.id]) for r in rows if r.id is not None]
 
     async def counts(self) -> dict[str, int]:
         """How many entities of each kind the catalog holds."""

@@ -5,6 +5,7 @@ Revises:
 """
 
 import sqlalchemy as sa
+
 from alembic import op
 
 import switchboard.storage.tables
@@ -38,6 +39,8 @@ def upgrade() -> None:
         sa.Column("links", sa.JSON(), nullable=False),
         sa.Column("oncall", sa.JSON(), nullable=False),
         sa.Column("slack_channels", sa.JSON(), nullable=False),
+        sa.Column("owners", sa.JSON(), nullable=False),
+        sa.Column("relations", sa.JSON(), nullable=False),
         sa.Column("source_file", sa.String(length=4096), nullable=False),
         sa.Column("source_line", sa.Integer(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),

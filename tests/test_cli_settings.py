@@ -1,0 +1,125 @@
+"""A missing or malformed setting is one clear line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from switchboard.cli import main
+
+VARIABLES = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "DATABASE_URL",
+    "SWITCHBOARD_CATALOG",
+    "SWITCHBOARD_CONFIG",
+    "PORT",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env, and the default SQLite file lands here
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [(["serve"], "SLACK_BOT_TOKEN"), (["socket"], "SLACK_BOT_TOKEN")],
+)
+def test_missing_token_is_named(
+    capsys: pytest.CaptureFixture[str], command: list[str], missing: str
+) -> None:
+    code, _, err = run(capsys, *command)
+    assert code == 2
+    assert err == f"switchboard: {missing} is not set (see the README, section Settings)\n"
+
+
+def test_socket_mode_needs_the_app_token(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    code, _, err = run(capsys, "socket")
+    assert (code, err) == (
+        2,
+        "switchboard: SLACK_APP_TOKEN is not set (see the README, section Settings)\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("PORT", "eighty", "switchboard: PORT is malformed: "),
+        ("DATABASE_URL", "mysql://db/x", "switchboard: DATABASE_URL is malformed: "),
+        ("SLACK_API_URL", "slack.com/api", "switchboard: SLACK_API_URL is malformed: "),
+    ],
+)
+def test_malformed_setting_is_named_without_its_value(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    value: str,
+    expected: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    code, _, err = run(capsys, "catalog", "check", ".")
+    assert code == 2
+    assert err.startswith(expected)
+    assert err.count("\n") == 1
+
+
+def test_settings_come_from_a_dotenv_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("PORT=not-a-port\n")
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 2
+    assert err.startswith("switchboard: PORT is malformed")
+
+
+def test_bad_config_file_points_at_the_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "switchboard.yml"
+    config.write_text("timezone: Mars/Olympus\n")
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config))
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 2
+    assert err.startswith(f"switchboard: {config}: timezone: Value error, unknown time zone")
+
+
+def test_config_yaml_syntax_error_has_a_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "switchboard.yml"
+    config.write_text("timezone: UTC\ncatalog: [unclosed\n")
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config))
+    code, _, err = run(capsys, "db", "upgrade")
+    assert (code, err) == (2, f"switchboard: {config}:3: not valid YAML\n")
+
+
+def test_unreachable_database_is_one_line_without_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bob:hunter2@127.0.0.1:9/nowhere")
+    code, _, err = run(capsys, "db", "upgrade")
+    assert code == 1
+    assert err.startswith("switchboard: cannot use the database postgresql+asyncpg://bob:***@")
+    assert "hunter2" not in err
+    assert err.count("\n") == 1
+
+
+def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
+    assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
