@@ -133,7 +133,7 @@ async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
     await prepare(switchboard)
     scheduler = start_scheduler(switchboard)
     try:
-        await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()
+        await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
     finally:
         scheduler.shutdown(wait=False)
         await switchboard.close()

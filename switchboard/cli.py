@@ -9,7 +9,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         database = settings.database_url
         config = load_config(settings.config_file)
-        command: Callable[[argparse.Namespace, Settings, Switchboard], Awaitable[int]]
+        command: Callable[[argparse.Namespace, Settings, Switchboard], Coroutine[Any, Any, int]]
         command = args.command
         if args.needs:
             settings.require(*args.needs)

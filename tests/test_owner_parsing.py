@@ -49,7 +49,7 @@ def test_index_fuzzy_finds_typos_and_words() -> None:
     index = NameIndex(
         [(1, ["checkout-api"]), (2, ["checkout-worker"]), (3, ["ledger"]), (4, ["search"])]
     )
-    assert [m.entity_id for m in index.fuzzy("chekout-api")][0] == 1
+    assert index.fuzzy("chekout-api")[0].entity_id == 1
     assert {m.entity_id for m in index.fuzzy("checkout")} == {1, 2}
     assert index.fuzzy("zzzzzz") == []
     assert index.fuzzy("") == []

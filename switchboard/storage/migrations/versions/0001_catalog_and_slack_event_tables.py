@@ -5,7 +5,6 @@ Revises:
 """
 
 import sqlalchemy as sa
-
 from alembic import op
 
 import switchboard.storage.tables
