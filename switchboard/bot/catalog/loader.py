@@ -1,0 +1,196 @@
+"""Reading catalog files and folders into one `ParseResult`.
+
+Each YAML document is routed to its importer by its content, never by its file name. What
+needs every file at once is done here, after all of them are read: duplicate refs, people
+known from several member lists, relations declared from the other side, and owners that
+point at nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from switchboard.bot.catalog import backstage, cortex, native, opslevel
+from switchboard.bot.catalog.common import add_unique
+from switchboard.bot.catalog.model import Entity, ParseResult, Problem
+from switchboard.bot.catalog.yamlsource import Node, SourceFile, YMap, describe, load_documents
+
+Importer = Callable[[Node], None]
+
+NOT_A_CATALOG = "not a catalog file (Backstage, Cortex, OpsLevel or Switchboard), skipped"
+_SKIPPED_DIRS = {"node_modules"}
+_EXTENSIONS = (".yaml", ".yml")
+
+
+def parse_paths(paths: Sequence[str | Path]) -> ParseResult:
+    """Read catalog files, and folders recursively (*.yaml, *.yml; hidden entries and
+    node_modules skipped), plus the files their Backstage Locations point at, each once."""
+    result = ParseResult()
+    queue: list[Path] = []
+    queued: set[Path] = set()
+    for path in paths:
+        _enqueue(_expand(Path(path), result), queue, queued)
+    sources = []
+    for path in queue:  # grows while we go: Location targets are appended
+        source = _read_file(path)
+        result.files.append(str(path))
+        sources.append(source)
+        for target in source.targets:
+            _enqueue(_expand(target, result), queue, queued)
+    _combine(sources, result)
+    result.errors.sort()
+    result.warnings.sort()
+    return result
+
+
+def _enqueue(paths: list[Path], queue: list[Path], queued: set[Path]) -> None:
+    for path in paths:
+        if path not in queued:
+            queued.add(path)
+            queue.append(path)
+
+
+def _expand(path: Path, result: ParseResult) -> list[Path]:
+    """The catalog files a path stands for, resolved."""
+    try:
+        resolved = path.resolve()
+        is_dir, is_file = resolved.is_dir(), resolved.is_file()
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loop, NUL byte...
+        result.errors.append(Problem(str(path), 1, f"cannot read: {exc}"))
+        return []
+    if is_file:
+        return [resolved]
+    if not is_dir:
+        result.errors.append(Problem(str(resolved), 1, "no such file or directory"))
+        return []
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(resolved):
+        dirs[:] = [name for name in dirs if not name.startswith(".") and name not in _SKIPPED_DIRS]
+        found.extend(
+            Path(folder, name).resolve()
+            for name in files
+            if name.lower().endswith(_EXTENSIONS) and not name.startswith(".")
+        )
+    return sorted(found)
+
+
+def _read_file(path: Path) -> SourceFile:
+    source = SourceFile(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        source.error(1, f"cannot read: {exc.strerror or exc}")
+        return source
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        source.error(data.count(b"\n", 0, exc.start) + 1, "not UTF-8 text")
+        return source
+    warned = False
+    for doc in load_documents(text, source):
+        if doc.raw is None:  # an empty document, such as after a trailing `---`
+            continue
+        if not isinstance(doc.raw, YMap):
+            source.error(doc.line, f"a catalog document must be a mapping, got {describe(doc.raw)}")
+            continue
+        importer = _detect(doc.raw)
+        if importer:
+            importer(doc)
+        elif not warned:  # once per file: a Kubernetes manifest may hold dozens of documents
+            source.warning(doc.line, NOT_A_CATALOG)
+            warned = True
+    return source
+
+
+def _detect(doc: YMap) -> Importer | None:
+    api_version = doc.get("apiVersion")
+    if isinstance(api_version, str) and api_version.startswith("backstage.io/"):
+        return backstage.read
+    info = doc.get("info")
+    # any x-cortex-* key, not only the tag, so that a missing tag is an error, not a skip
+    if isinstance(info, YMap) and any(str(key).startswith("x-cortex-") for key in info):
+        return cortex.read
+    if "version" in doc and isinstance(doc.get("service"), YMap):
+        return opslevel.read
+    if "switchboard" in doc:
+        return native.read
+    return None
+
+
+class _Catalog:
+    """The entities kept so far, indexed the ways people and owners are looked up."""
+
+    def __init__(self) -> None:
+        self.by_ref: dict[str, Entity] = {}
+        self.by_email: dict[str, Entity] = {}
+        self.by_slack_id: dict[str, Entity] = {}
+
+    def add(self, entity: Entity) -> None:
+        self.by_ref[entity.ref] = entity
+        if entity.kind == "user":
+            if entity.email:
+                self.by_email.setdefault(entity.email.lower(), entity)
+            if entity.slack_user_id:
+                self.by_slack_id.setdefault(entity.slack_user_id, entity)
+
+    def same_person(self, person: Entity) -> Entity | None:
+        return (
+            self.by_ref.get(person.ref)
+            or self.by_email.get(person.email.lower() or "\0")
+            or self.by_slack_id.get(person.slack_user_id or "\0")
+        )
+
+    def resolves(self, owner: str) -> bool:
+        email = owner.removeprefix("user:email/")
+        return owner in self.by_ref or (email != owner and email in self.by_email)
+
+
+def _combine(sources: list[SourceFile], result: ParseResult) -> None:
+    catalog = _Catalog()
+    for source in sources:
+        result.errors.extend(source.errors)
+        result.warnings.extend(source.warnings)
+        for entity in source.entities:
+            first = catalog.by_ref.get(entity.ref)
+            if first is None:
+                catalog.add(entity)
+                continue
+            result.warnings.append(
+                Problem(
+                    entity.source_file,
+                    entity.source_line,
+                    f"duplicate entity {entity.ref}, first defined at "
+                    f"{first.source_file}:{first.source_line}; skipped",
+                )
+            )
+    for source in sources:
+        for person in source.implicit:
+            if same := catalog.same_person(person):
+                _merge(same, person)
+            else:
+                catalog.add(person)
+    for source in sources:
+        for reverse in source.reverse:
+            holder = next((catalog.by_ref[r] for r in reverse.holders if r in catalog.by_ref), None)
+            if holder:
+                add_unique(holder.relations, reverse.relation)
+        for check in source.owner_checks:
+            kept = catalog.by_ref.get(check.entity.ref) is check.entity
+            if kept and not catalog.resolves(check.owner):
+                result.warnings.append(
+                    Problem(
+                        str(source.path), check.line, f"owner {check.owner} is not in the catalog"
+                    )
+                )
+    result.entities = list(catalog.by_ref.values())
+
+
+def _merge(person: Entity, extra: Entity) -> None:
+    """Fold a person known from a member list into the same person found elsewhere."""
+    for relation in extra.relations:
+        add_unique(person.relations, relation)
+    person.title = person.title or extra.title
+    person.email = person.email or extra.email
+    person.slack_user_id = person.slack_user_id or extra.slack_user_id

@@ -1,0 +1,303 @@
+"""Reading catalog YAML with line numbers, and reading its fields without ever raising.
+
+Every importer reads its documents through `Node`, so a wrong shape anywhere becomes a
+`Problem` that points at the offending line instead of an exception, and the importers
+themselves only ever see the types they asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from switchboard.bot.catalog.common import tier_number
+from switchboard.bot.catalog.model import Entity, Problem, Relation
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YMap(dict[Any, Any]):
+    """A YAML mapping that remembers the 1-based line of each key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
+
+
+class YList(list[Any]):
+    """A YAML sequence that remembers the 1-based line of each item."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader building YMap/YList so every value can be traced back to its line."""
+
+    def construct_line_map(self, node: MappingNode) -> Any:
+        data = YMap()
+        yield data  # yielded first so that recursive aliases resolve, like PyYAML's own maps
+        own_pairs = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        self.flatten_mapping(node)
+        first_own = len(node.value) - own_pairs  # merged (`<<`) pairs come first and may repeat
+        own_keys: set[Any] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = self.construct_object(key_node)
+            if not isinstance(key, Hashable):
+                raise ConstructorError(
+                    None, None, "a key must be a plain value", key_node.start_mark
+                )
+            if index >= first_own:
+                if key in own_keys:
+                    # Backstage's parser rejects these too; keeping the last one hides typos
+                    raise ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                own_keys.add(key)
+            data[key] = self.construct_object(value_node)
+            data.key_lines[key] = key_node.start_mark.line + 1
+
+    def construct_line_seq(self, node: SequenceNode) -> Any:
+        data = YList()
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child))
+            data.item_lines.append(child.start_mark.line + 1)
+
+    def construct_text(self, node: ScalarNode) -> str:
+        return self.construct_scalar(node)
+
+    def construct_unknown_tag(self, suffix: str, node: yaml.Node) -> Any:
+        """Read `!Ref x`-style custom tags (CloudFormation, Home Assistant...) as plain values,
+        so such files are reported as "not a catalog file" rather than as broken YAML."""
+        if isinstance(node, MappingNode):
+            return self.construct_line_map(node)
+        if isinstance(node, SequenceNode):
+            return self.construct_line_seq(node)
+        return self.construct_scalar(cast(ScalarNode, node))
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_line_map)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_line_seq)
+# Dates stay strings: nothing in a catalog is a date, and PyYAML raises a bare ValueError on
+# impossible ones such as 2024-13-45.
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_text)
+_LineLoader.add_multi_constructor("!", _LineLoader.construct_unknown_tag)
+
+
+@dataclass(frozen=True, slots=True)
+class ReverseRelation:
+    """A relation declared from the other side (a group listing its children): it is added to
+    the first of `holders` that exists once every file has been read."""
+
+    holders: tuple[str, ...]
+    relation: Relation
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerCheck:
+    """An owner to look up once every file has been read, and the line that named it."""
+
+    entity: Entity
+    owner: str
+    line: int
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """Everything reading one file produced, before the loader puts all files together."""
+
+    path: Path  # resolved
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    # People known only from a team's member list: merged with the same person found elsewhere
+    # instead of being reported as duplicates.
+    implicit: list[Entity] = field(default_factory=list)
+    reverse: list[ReverseRelation] = field(default_factory=list)
+    owner_checks: list[OwnerCheck] = field(default_factory=list)
+    targets: list[Path] = field(default_factory=list)  # files a Backstage Location points at
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append(Problem(str(self.path), line, message))
+
+    def warning(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(str(self.path), line, message))
+
+    def add(self, entity: Entity, line: int, *, implicit: bool = False) -> None:
+        entity.source_file = str(self.path)
+        entity.source_line = line
+        (self.implicit if implicit else self.entities).append(entity)
+
+    def add_owner(self, entity: Entity, owner: str, line: int) -> None:
+        if owner not in entity.owners:
+            entity.owners.append(owner)
+            self.owner_checks.append(OwnerCheck(entity, owner, line))
+
+    def add_reverse(self, holders: tuple[str, ...], relation: Relation) -> None:
+        self.reverse.append(ReverseRelation(holders, relation))
+
+
+def load_documents(text: str, src: SourceFile) -> list[Node]:
+    """The documents of a YAML stream, as root nodes. A syntax error becomes an error at its
+    line; the documents before it are still returned."""
+    documents: list[Node] = []
+    try:
+        loader = _LineLoader(text)  # raises too: it checks the whole text for bad characters
+        try:
+            while loader.check_node():
+                node = cast(yaml.Node, loader.get_node())  # not None after check_node()
+                data = loader.construct_document(node)
+                documents.append(Node(src, data, "", node.start_mark.line + 1))
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        src.error(*_yaml_problem(exc))
+    except yaml.reader.ReaderError as exc:
+        src.error(text.count("\n", 0, exc.position) + 1, f"invalid YAML: {exc.reason}")
+    except RecursionError:
+        src.error(1, "invalid YAML: nested too deeply")
+    return documents
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The line and message of a YAML error: where the parser noticed it, and what it was
+    reading then (an unclosed bracket is noticed lines after it was opened)."""
+    mark = exc.problem_mark or exc.context_mark
+    message = exc.problem or exc.context or "syntax error"
+    if exc.problem and exc.context and exc.context_mark:
+        message += f" ({exc.context} on line {exc.context_mark.line + 1})"
+    return (mark.line + 1 if mark else 1), f"invalid YAML: {message}"
+
+
+def describe(value: object) -> str:
+    """A short, human description of a YAML value for error messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, YMap):
+        return "a mapping"
+    if isinstance(value, YList):
+        return "a list"
+    if isinstance(value, list):  # !!omap and !!pairs build plain lists of pairs
+        return "a list of pairs"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a {type(value).__name__} value"
+
+
+def _substitution(value: object) -> str:
+    """The `$text`/`$json`/`$yaml` key if `value` is a Backstage substitution placeholder."""
+    if isinstance(value, YMap) and len(value) == 1:
+        key = next(iter(value))
+        if isinstance(key, str) and key.startswith("$"):
+            return key
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One value of a document and where it is (`path` for messages, `line` for problems).
+
+    `child()` never reports anything, so an absent or mistyped parent simply yields absent
+    children; the typed readers (`text`, `texts`, `items`, `mapping`, `tier`) report a value
+    of the wrong type once, at its own line, and return an empty value instead."""
+
+    src: SourceFile
+    raw: Any
+    path: str
+    line: int
+
+    @property
+    def present(self) -> bool:
+        return self.raw is not None
+
+    def child(self, key: str) -> Node:
+        path = f"{self.path}.{key}" if self.path else key
+        if not isinstance(self.raw, YMap) or key not in self.raw:
+            return Node(self.src, None, path, self.line)
+        return Node(self.src, self.raw[key], path, self.raw.key_lines[key])
+
+    def field_names(self) -> list[str]:
+        return [str(key) for key in self.raw] if isinstance(self.raw, YMap) else []
+
+    def _value(self, required: bool) -> Any:
+        """The raw value, or None (reported if required) when it is absent or a placeholder."""
+        placeholder = _substitution(self.raw)
+        if placeholder:
+            self.src.warning(self.line, f"{self.path}: {placeholder} substitutions are not read")
+            return None
+        if required and (self.raw is None or self.raw == ""):
+            self.src.error(self.line, f"{self.path} is required")
+            return None
+        return self.raw
+
+    def _wrong(self, expected: str) -> None:
+        self.src.error(self.line, f"{self.path}: expected {expected}, got {describe(self.raw)}")
+
+    def text(self, *, required: bool = False) -> str:
+        value = self._value(required)
+        if value is None:
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self._wrong("a string")
+            return ""
+        return str(value).strip()
+
+    def need(self, key: str) -> str:
+        """The text of a field this mapping must have; quiet when the mapping itself is absent
+        or mistyped, which was reported already."""
+        return self.child(key).text(required=self.present)
+
+    def name(self) -> str:
+        """A required entity name: it becomes part of a ref, so it cannot hold ':', '/' or
+        spaces."""
+        value = self.text(required=True)
+        if value and any(char in value for char in ":/ \t"):
+            self.src.error(
+                self.line, f"{self.path}: {value!r} is not a valid name (no ':', '/' or spaces)"
+            )
+            return ""
+        return value
+
+    def items(self) -> list[Node]:
+        value = self._value(False)
+        if value is None:
+            return []
+        if not isinstance(value, YList):
+            self._wrong("a list")
+            return []
+        return [
+            Node(self.src, item, f"{self.path}[{index}]", line)
+            for index, (item, line) in enumerate(zip(value, value.item_lines, strict=True))
+        ]
+
+    def texts(self) -> list[str]:
+        return [text for item in self.items() if (text := item.text())]
+
+    def mapping(self, *, required: bool = False) -> Node:
+        """This node if it is a mapping; otherwise (reported) an absent node at the same place,
+        so that reading its children goes on quietly."""
+        value = self._value(required)
+        if value is not None and not isinstance(value, YMap):
+            self._wrong("a mapping")
+        if isinstance(value, YMap):
+            return self
+        return Node(self.src, None, self.path, self.line)
+
+    def tier(self) -> int | None:
+        value = self._value(False)
+        if value is None:
+            return None
+        tier = tier_number(value)
+        if tier is None:
+            self._wrong("a tier such as 1, tier-1 or tier_1 (0 to 9)")
+        return tier

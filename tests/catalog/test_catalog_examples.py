@@ -1,0 +1,33 @@
+"""The sample catalog the README's quick start and the demo use must stay clean."""
+
+from __future__ import annotations
+
+from switchboard.bot.catalog.model import MEMBER_OF, OnCall, Relation
+
+
+def test_examples_parse_cleanly(examples, parse) -> None:
+    parsed = parse(examples)
+    assert parsed.errors == []
+    assert parsed.warnings == []
+    kinds = [ref.split(":")[0] for ref in parsed.refs]
+    assert kinds.count("group") == 3
+    assert kinds.count("component") == 7
+    assert kinds.count("user") == 7
+
+
+def test_examples_content(examples, parse) -> None:
+    parsed = parse(examples)
+    payments = parsed["group:default/payments"]
+    assert (payments.slack_channels, payments.slack_usergroup) == (["#payments"], "S0001PAY")
+    api = parsed["component:default/payments-api"]
+    assert (api.owners, api.tier) == (["group:default/payments"], 1)
+    assert OnCall("pagerduty", "service", "PPAYAPI") in api.oncall
+    assert {"runbook", "repo", "docs", "dashboard"} <= {link.type for link in api.links}
+    assert api.aliases == ["payments", "pay-api"]
+    alice = parsed["user:default/alice"]
+    assert (alice.slack_user_id, alice.relations) == (
+        "U0001ALICE",
+        [Relation(MEMBER_OF, payments.ref)],
+    )
+    services = [e for e in parsed.result.entities if e.kind in ("component", "api", "resource")]
+    assert all(e.owners and e.tier and e.description for e in services)
