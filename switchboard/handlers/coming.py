@@ -18,7 +18,9 @@ COMMANDS = ("/incident", "/scorecard")
 def register(app: AsyncApp) -> None:
     async def not_yet(ack: AsyncAck, command: dict[str, Any]) -> None:
         text = safe(command.get("text") or "", 500) or "nothing"
-        await ack(text=NOT_YET.format(command=command["command"], text=text))
+        await ack(
+            text=NOT_YET.format(command=command["command"], text=text), response_type="ephemeral"
+        )
 
     for command in COMMANDS:
         app.command(command)(not_yet)

@@ -28,7 +28,7 @@ def register(app: AsyncApp, owner: OwnerService) -> None:
                 answer = await owner.answer(command.get("text") or "")
         except Exception:
             log.exception("/owner failed")
-            await ack(text=UNAVAILABLE)
+            await ack(text=UNAVAILABLE, response_type="ephemeral")
             return
         await ack(**render(answer))
 

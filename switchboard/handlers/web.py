@@ -56,11 +56,7 @@ class SlackEdge:
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        if not self._verifier.is_valid(
-            body=raw,
-            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-            signature=request.headers.get("X-Slack-Signature", ""),
-        ):
+        if not self._signed(raw, request):
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             body = parse_body(raw.decode("utf-8"), request.content_type)
@@ -76,6 +72,16 @@ class SlackEdge:
         response = await self._app.async_dispatch(bolt_request)
         log.debug("slack request answered in %.1f ms", (time.perf_counter() - started) * 1000)
         return await to_aiohttp_response(response)
+
+    def _signed(self, raw: bytes, request: web.Request) -> bool:
+        try:
+            return self._verifier.is_valid(
+                body=raw,
+                timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+                signature=request.headers.get("X-Slack-Signature", ""),
+            )
+        except ValueError:  # a non-numeric timestamp, or a body that is not UTF-8
+            return False
 
 
 def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("type", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=512), nullable=False),
-        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("description", sa.String(), nullable=False),
         sa.Column("tier", sa.Integer(), nullable=True),
         sa.Column("lifecycle", sa.String(length=64), nullable=False),
         sa.Column("system", sa.String(length=512), nullable=False),

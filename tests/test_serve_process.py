@@ -1,0 +1,87 @@
+"""`switchboard serve` as a real process: it migrates, imports the catalog, answers /owner
+over HTTP, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from switchboard.fakes.slack.server import FakeSlack
+from switchboard.fakes.slack.signer import SlackRequester
+from tests.conftest import BOT_TOKEN, EXAMPLES, SIGNING_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_healthy(base: str, process: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            if process.returncode is not None:
+                raise AssertionError(f"serve exited with {process.returncode}")
+            try:
+                async with http.get(f"{base}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("serve did not become healthy in 15 s")
+
+
+@pytest.fixture
+async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
+    port = free_port()
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "SWITCHBOARD_CATALOG": str(EXAMPLES),
+    }
+    env.pop("SWITCHBOARD_CONFIG", None)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "switchboard",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_healthy(base, process)
+        yield base
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 15)
+        assert process.returncode == 0, stderr.decode()
+        assert b"Traceback" not in stderr, stderr.decode()
+
+
+async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> None:
+    async with SlackRequester(f"{served}/slack/events", SIGNING_SECRET, fake=slack) as requester:
+        response = await requester.slash_command(
+            "/owner", "gateway", user_id="U0001CAROL", channel_id="C0GENERAL"
+        )
+        assert response.status == 200
+        assert response.json()["text"] == "API gateway: owned by Platform"
+        forged = await requester.slash_command(
+            "/owner", "gateway", user_id="U1", channel_id="C1", signature="v0=forged"
+        )
+        assert forged.status == 401
