@@ -102,9 +102,9 @@ async def test_oversized_body_is_refused(requester: SlackRequester) -> None:
 
 
 async def test_healthz_reports_the_database(app_url: str, settings: Settings) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(app_url.replace("/slack/events", "/healthz")) as ok:
-            assert (ok.status, await ok.json()) == (200, {"status": "ok", "database": True})
+    health = app_url.replace("/slack/events", "/healthz")
+    async with aiohttp.ClientSession() as http, http.get(health) as ok:
+        assert (ok.status, await ok.json()) == (200, {"status": "ok", "database": True})
     nowhere = settings.model_copy(
         update={"database_url": "postgresql+asyncpg://postgres@127.0.0.1:9/gone"}
     )
