@@ -124,7 +124,6 @@ async def serve_http(switchboard: Switchboard, host: str, port: int) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await runner.cleanup()
-        await switchboard.close()
 
 
 async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
@@ -136,4 +135,3 @@ async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
         await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
     finally:
         scheduler.shutdown(wait=False)
-        await switchboard.close()

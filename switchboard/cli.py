@@ -39,12 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         database = settings.database_url
         config = load_config(settings.config_file)
-        command: Callable[[argparse.Namespace, Settings, Switchboard], Coroutine[Any, Any, int]]
-        command = args.command
         if args.needs:
             settings.require(*args.needs)
-        switchboard = build(settings, config)
-        return _run(command(args, settings, switchboard))
+        return _run(_within(build(settings, config), settings, args))
     except (SettingsError, ConfigError) as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -53,6 +50,21 @@ def main(argv: list[str] | None = None) -> int:
         reason = str(error).splitlines()[0][:300]
         print(f"switchboard: cannot use the database {url}: {reason}", file=sys.stderr)
         return 1
+
+
+Command = Callable[[argparse.Namespace, Settings, Switchboard], Coroutine[Any, Any, int]]
+
+
+async def _within(sb: Switchboard, settings: Settings, args: argparse.Namespace) -> int:
+    """Run the command on a database migrated first where the command reads or writes the
+    catalog, and always release the database at the end."""
+    command: Command = args.command
+    try:
+        if args.migrate:
+            await db.upgrade(sb.engine)
+        return await command(args, settings, sb)
+    finally:
+        await sb.close()
 
 
 def _run(coroutine: Coroutine[Any, Any, int]) -> int:
@@ -78,29 +90,33 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="answer Slack over HTTP at POST /slack/events")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
-    serve.set_defaults(command=_serve, needs=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"))
+    serve.set_defaults(
+        command=_serve, needs=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), migrate=False
+    )
 
     socket = commands.add_parser("socket", help="answer Slack over Socket Mode")
-    socket.set_defaults(command=_socket, needs=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"))
+    socket.set_defaults(
+        command=_socket, needs=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), migrate=False
+    )
 
     catalog = commands.add_parser("catalog", help="import, check or show the service catalog")
     actions = catalog.add_subparsers(required=True, metavar="ACTION")
-    for name, func, text in (
-        ("import", _catalog_import, "import files or folders (all or nothing)"),
-        ("check", _catalog_check, "check files or folders without importing"),
+    for name, func, text, migrate in (
+        ("import", _catalog_import, "import files or folders (all or nothing)", True),
+        ("check", _catalog_check, "check files or folders without importing", False),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("paths", nargs="+", metavar="PATH")
-        action.set_defaults(command=func, needs=())
+        action.set_defaults(command=func, needs=(), migrate=migrate)
     show = actions.add_parser("show", help="show one service, as /owner would")
     show.add_argument("service")
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(command=_catalog_show, needs=())
+    show.set_defaults(command=_catalog_show, needs=(), migrate=True)
 
     database = commands.add_parser("db", help="database maintenance")
     db_actions = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
-    upgrade.set_defaults(command=_db_upgrade, needs=())
+    upgrade.set_defaults(command=_db_upgrade, needs=(), migrate=True)
     return parser
 
 
@@ -116,20 +132,12 @@ async def _socket(args: argparse.Namespace, settings: Settings, sb: Switchboard)
 
 
 async def _db_upgrade(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    try:
-        await db.upgrade(sb.engine)
-    finally:
-        await sb.close()
-    print("database is up to date")
+    print("database is up to date")  # `migrate` did the work
     return 0
 
 
 async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    try:
-        await db.upgrade(sb.engine)
-        report = await sb.catalog.import_paths(args.paths)
-    finally:
-        await sb.close()
+    report = await sb.catalog.import_paths(args.paths)
     _print_problems(report.parsed)
     if report.stats is None:
         print(f"catalog unchanged: {len(report.parsed.errors)} error(s)", file=sys.stderr)
@@ -145,7 +153,6 @@ async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Swit
 
 async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     parsed = await sb.catalog.check(args.paths)
-    await sb.close()
     _print_problems(parsed)
     if not parsed.ok:
         print(f"{len(parsed.errors)} error(s)", file=sys.stderr)
@@ -155,11 +162,7 @@ async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switc
 
 
 async def _catalog_show(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    try:
-        await db.upgrade(sb.engine)
-        answer = await sb.owner.answer(args.service)
-    finally:
-        await sb.close()
+    answer = await sb.owner.answer(args.service)
     if not isinstance(answer, ServiceAnswer | OwnedAnswer):
         print(render(answer)["text"].replace("*", ""), file=sys.stderr)
         return 1

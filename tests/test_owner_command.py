@@ -143,3 +143,13 @@ async def test_the_word_payload_reaches_the_listener(requester: SlackRequester) 
     """Bolt 1.30 drops form bodies containing "payload"; our edge must not."""
     answer = await owner(requester, "payload-service")
     assert "I found no service called *payload-service*" in answer["text"]
+
+
+async def test_rate_limited_slack_call_is_retried(
+    requester: SlackRequester, slack: FakeSlack
+) -> None:
+    user = slack.add_user("frank2", email="frank@example.com")
+    slack.fail("users.info", ratelimit_retry_after=0, times=2)
+    answer = await owner(requester, f"<@{user}>")
+    assert answer["text"] == "Frank Fischer owns 2 services"
+    assert [c.status for c in slack.calls("users.info")] == [429, 429, 200]
