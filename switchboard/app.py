@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
+import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -21,9 +22,14 @@ from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
+from switchboard.bot.incidents.reminders import Reminders
+from switchboard.bot.incidents.service import IncidentService
+from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.owner import OwnerService
+from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import register_all
+from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import db
@@ -35,22 +41,52 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class HttpSession:
+    """One aiohttp session for the pagers, made on first use inside the event loop."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    def __call__(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 @dataclass
 class Switchboard:
     settings: Settings
     config: Config
     engine: AsyncEngine
     client: AsyncWebClient
+    gateway: SlackGateway
+    http: HttpSession
     catalog: CatalogService
     owner: OwnerService
     ledger: EventLedger
+    incidents: IncidentService
+    incident_sync: IncidentSync
+    reminders: Reminders
     home: HomeService
 
     @cached_property
     def bolt(self) -> AsyncApp:
         """The Bolt app, built on first use: the catalog commands need no Slack token."""
         bolt = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret)
-        register_all(bolt, ledger=self.ledger, owner_service=self.owner, home_service=self.home)
+        incidents = IncidentHandlers(
+            self.config.incidents, self.incidents, self.incident_sync, self.owner, self.gateway
+        )
+        register_all(
+            bolt,
+            ledger=self.ledger,
+            owner_service=self.owner,
+            home_service=self.home,
+            incidents=incidents,
+        )
         return bolt
 
     @cached_property
@@ -74,6 +110,7 @@ class Switchboard:
         return report
 
     async def close(self) -> None:
+        await self.http.close()
         await self.engine.dispose()
 
 
@@ -83,17 +120,39 @@ def build(
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
     client = make_client(settings.bot_token, settings.slack_api_url)
-    catalog = CatalogService(sessions)
     gateway = SlackGateway(client)
+    http = HttpSession()
+    catalog = CatalogService(sessions)
+    owner = OwnerService(sessions, gateway)
+    incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
+    sync = IncidentSync(
+        sessions, config.incidents, gateway, owner, _pagers(settings, gateway, http), clock
+    )
     return Switchboard(
         settings,
         config,
         engine,
         client,
+        gateway,
+        http,
         catalog,
-        OwnerService(sessions, gateway),
+        owner,
         EventLedger(sessions, clock),
-        HomeService(catalog, gateway),
+        incidents,
+        sync,
+        Reminders(sessions, config.incidents, gateway, clock),
+        HomeService(catalog, incidents, config.incidents, gateway),
+    )
+
+
+def _pagers(settings: Settings, gateway: SlackGateway, http: HttpSession) -> Pagers:
+    opsgenie_key = settings.opsgenie_api_key.get_secret_value() if settings.opsgenie_api_key else ""
+    return Pagers(
+        pagerduty=PagerDutyPager(http, settings.pagerduty_events_url),
+        opsgenie=OpsgeniePager(http, opsgenie_key, settings.opsgenie_api_url)
+        if opsgenie_key
+        else None,
+        slack=SlackPager(gateway.post),
     )
 
 
@@ -108,6 +167,11 @@ def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
     minutes = switchboard.config.catalog.sync_minutes
     scheduler.add_job(switchboard.sync_catalog, "interval", minutes=minutes, id="catalog-sync")
     scheduler.add_job(switchboard.ledger.forget_old, "interval", hours=1, id="forget-events")
+    retry = switchboard.config.incidents.retry_seconds
+    scheduler.add_job(
+        switchboard.incident_sync.run_due, "interval", seconds=retry, id="incident-sync"
+    )
+    scheduler.add_job(switchboard.reminders.run, "interval", minutes=1, id="status-reminders")
     scheduler.start()
     return scheduler
 

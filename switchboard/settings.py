@@ -28,12 +28,20 @@ class Settings(BaseSettings):
     catalog: str = Field("", alias="SWITCHBOARD_CATALOG")
     config_file: str = Field("", alias="SWITCHBOARD_CONFIG")
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    pagerduty_events_url: str = Field("https://events.pagerduty.com", alias="PAGERDUTY_EVENTS_URL")
+    opsgenie_api_url: str = Field("https://api.opsgenie.com", alias="OPSGENIE_API_URL")
+    opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
+
+    @field_validator("slack_api_url", "pagerduty_events_url", "opsgenie_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL such as https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
 
     @field_validator("database_url")

@@ -3,11 +3,13 @@ connection string. Every key has a default, so no file at all is a valid configu
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 
 class ConfigError(Exception):
@@ -21,11 +23,126 @@ class CatalogConfig(BaseModel):
     sync_minutes: int = Field(15, ge=1, le=24 * 60)
 
 
+class Severity(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,20}$")
+    description: str = ""
+    color: str = Field("#888888", pattern=r"^#[0-9a-fA-F]{6}$")
+    # With no status update for this long, the commander is reminded to post one.
+    reminder_minutes: int = Field(60, ge=1, le=7 * 24 * 60)
+
+
+class Status(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,30}$")
+    # Entering this status stamps the milestone column of that name.
+    milestone: Literal["mitigated", "resolved", "closed"] | None = None
+
+
+DEFAULT_SEVERITIES = (
+    Severity(
+        name="SEV1",
+        description="Critical: customers badly affected",
+        color="#d1242f",
+        reminder_minutes=30,
+    ),
+    Severity(
+        name="SEV2",
+        description="Major: a core feature degraded",
+        color="#e36209",
+        reminder_minutes=60,
+    ),
+    Severity(
+        name="SEV3", description="Minor: limited impact", color="#d4a72c", reminder_minutes=120
+    ),
+    Severity(
+        name="SEV4",
+        description="Low: no customer impact yet",
+        color="#0969da",
+        reminder_minutes=240,
+    ),
+)
+DEFAULT_STATUSES = (
+    Status(name="investigating"),
+    Status(name="identified"),
+    Status(name="monitoring", milestone="mitigated"),
+    Status(name="resolved", milestone="resolved"),
+    Status(name="closed", milestone="closed"),
+)
+
+
+class IncidentsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Where every incident is announced: a channel name or id.
+    announce_channel: str = "incidents"
+    # Placeholders: {date} (yyyymmdd), {number}, {slug} (from the title).
+    channel_name: str = "inc-{date}-{number}-{slug}"
+    severities: tuple[Severity, ...] = DEFAULT_SEVERITIES  # most severe first
+    default_severity: str = ""  # "" = the least severe
+    # The first is where every incident starts, the last where it ends.
+    statuses: tuple[Status, ...] = DEFAULT_STATUSES
+    roles: tuple[str, ...] = ("commander", "communications", "scribe")  # the first leads
+    # How public places show a private incident: as "a private incident" or not at all.
+    private_in_public: Literal["count", "hide"] = "count"
+    # Slack user group ids: who may declare ("" = anyone), and who may close besides the
+    # commander ("" = only the commander).
+    declare_group: str = ""
+    responders_group: str = ""
+    # Retry unfinished Slack steps and failed pages this often.
+    retry_seconds: int = Field(30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IncidentsConfig:
+        names = [s.name.upper() for s in self.severities]
+        if not names or len(set(names)) != len(names):
+            raise ValueError("severities must be a non-empty list of distinct names")
+        if self.default_severity and self.default_severity.upper() not in names:
+            raise ValueError(f"default_severity {self.default_severity!r} is not a severity")
+        statuses = [s.name for s in self.statuses]
+        if len(statuses) < 2 or len(set(statuses)) != len(statuses):
+            raise ValueError("statuses must name at least two distinct statuses")
+        resolved = [s for s in self.statuses if s.milestone == "resolved"]
+        if len(resolved) != 1:
+            raise ValueError("exactly one status must have milestone: resolved")
+        if not self.roles or len(set(self.roles)) != len(self.roles):
+            raise ValueError("roles must be a non-empty list of distinct names")
+        if not {"{number}"} <= set(_placeholders(self.channel_name)):
+            raise ValueError("channel_name must contain {number}, so every name is unique")
+        return self
+
+    def severity(self, name: str) -> Severity | None:
+        return next((s for s in self.severities if s.name.upper() == name.upper()), None)
+
+    @property
+    def initial_status(self) -> str:
+        return self.statuses[0].name
+
+    @property
+    def final_status(self) -> str:
+        return self.statuses[-1].name
+
+    @property
+    def resolved_status(self) -> str:
+        return next(s.name for s in self.statuses if s.milestone == "resolved")
+
+    @property
+    def lowest_severity(self) -> Severity:
+        return self.severity(self.default_severity) or self.severities[-1]
+
+
+def _placeholders(template: str) -> list[str]:
+    return re.findall(r"\{[a-z]+\}", template)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str = "UTC"
     catalog: CatalogConfig = CatalogConfig()
+    incidents: IncidentsConfig = IncidentsConfig()
 
     @field_validator("timezone")
     @classmethod

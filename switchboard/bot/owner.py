@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.lookup import NameIndex
-from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, make_ref
+from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.slack_gateway import SlackGateway
 from switchboard.storage import catalog_store
@@ -22,6 +22,7 @@ QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
 
 _USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
 REVISION_CHECK_SECONDS = 1.0
@@ -97,6 +98,16 @@ Answer = ServiceAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
 
 
 @dataclass(slots=True)
+class Contacts:
+    """Who to bring in for an entity: its owners' people and how to page its on-call."""
+
+    entity: Entity
+    users: list[str]  # Slack user ids the catalog knows
+    usergroups: list[str]  # Slack user group ids whose members own it
+    oncall: list[OnCall]
+
+
+@dataclass(slots=True)
 class _Indexes:
     revision: int
     services: NameIndex
@@ -141,6 +152,54 @@ class OwnerService:
             if rows[0].kind == "group":
                 return await self._owned(session, rows[0].id)
             return await self._service_card(session, rows[0].id)
+
+    async def find(self, text: str) -> tuple[Entity | None, list[Entity]]:
+        """The service (or, with `team:`, the team) `text` names, else the closest ones."""
+        team = text.casefold().startswith("team:")
+        name = text[5:].strip() if team else text
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            index = indexes.teams if team else indexes.services
+            exact = index.exact(name) or ([] if team else indexes.teams.exact(name))
+            if len(exact) == 1:
+                return (await self._load(session, exact))[0], []
+            close = exact or [m.entity_id for m in index.fuzzy(name)]
+            return None, await self._load(session, close)
+
+    async def suggest(self, text: str, *, teams: bool, limit: int = 20) -> list[Entity]:
+        """Services (and teams, if asked) matching `text`, best first, for a search box."""
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            ids = indexes.services.exact(text) + [
+                m.entity_id for m in indexes.services.fuzzy(text, limit)
+            ]
+            if teams:
+                ids += indexes.teams.exact(text) + [
+                    m.entity_id for m in indexes.teams.fuzzy(text, limit)
+                ]
+            return await self._load(session, list(dict.fromkeys(ids))[:limit])
+
+    async def contacts(self, ref: str) -> Contacts | None:
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, [ref])
+            if not rows:
+                return None
+            entity = from_row(rows[0])
+            owners = (
+                [entity]
+                if entity.kind == "group"
+                else _entities(await catalog_store.entities_by_ref(session, entity.owners))
+            )
+            groups = [o for o in owners if o.kind == "group"]
+            members = await catalog_store.related_to(
+                session, MEMBER_OF, [g.ref for g in groups], limit=200
+            )
+        users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
+        usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
+        oncall = list(entity.oncall) or [o for g in groups for o in g.oncall]
+        if not oncall:
+            oncall = [OnCall("slack", "usergroup", group) for group in usergroups]
+        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
 
     async def _current_indexes(self, session: AsyncSession) -> _Indexes:
         """The name indexes, rebuilt when another import (maybe in another replica) moved the

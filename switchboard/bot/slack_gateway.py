@@ -1,10 +1,13 @@
 """The one typed door from the core to Slack's Web API. The core never sees `AsyncWebClient`
-directly, so tests drive it through the loopback fake and later issues add methods here."""
+directly, so tests drive it through the loopback fake."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -13,6 +16,28 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Blocks = list[dict[str, Any]]
+# Errors that say "not now" rather than "never": worth trying again later.
+_TRANSIENT = {
+    "ratelimited",
+    "rate_limited",
+    "fatal_error",
+    "internal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+class SlackFailure(Exception):
+    """A Slack call that failed; `error` is Slack's code (or "timeout"/"connection")."""
+
+    def __init__(self, method: str, error: str, retryable: bool) -> None:
+        super().__init__(f"{method}: {error}")
+        self.method = method
+        self.error = error
+        self.retryable = retryable
 
 
 def make_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
@@ -23,19 +48,118 @@ def make_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
     return client
 
 
+async def _call(method: str, call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except SlackApiError as error:
+        code = str(error.response.get("error") or f"http_{error.response.status_code}")
+        status = error.response.status_code
+        raise SlackFailure(
+            method, code, status == 429 or status >= 500 or code in _TRANSIENT
+        ) from None
+    except TimeoutError:
+        raise SlackFailure(method, "timeout", True) from None
+    except aiohttp.ClientError:
+        raise SlackFailure(method, "connection", True) from None
+
+
 class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
+        self._bot_user: str | None = None
+
+    async def bot_user_id(self) -> str:
+        if self._bot_user is None:
+            response = await _call("auth.test", self._client.auth_test)
+            self._bot_user = str(response["user_id"])
+        return self._bot_user
 
     async def user_email(self, user_id: str) -> str:
         """The e-mail address on a user's Slack profile, or "" when Slack will not say."""
         try:
-            response = await self._client.users_info(user=user_id)
-        except SlackApiError as error:
-            log.info("users.info %s failed: %s", user_id, error.response.get("error"))
+            response = await _call("users.info", lambda: self._client.users_info(user=user_id))
+        except SlackFailure as failure:
+            log.info("users.info %s failed: %s", user_id, failure.error)
             return ""
         profile = (response.get("user") or {}).get("profile") or {}
         return str(profile.get("email") or "")
 
-    async def publish_home(self, user_id: str, view: dict[str, object]) -> None:
-        await self._client.views_publish(user_id=user_id, view=view)
+    async def usergroup_members(self, usergroup: str) -> list[str]:
+        response = await _call(
+            "usergroups.users.list",
+            lambda: self._client.usergroups_users_list(usergroup=usergroup),
+        )
+        return [str(u) for u in response.get("users") or []]
+
+    async def create_channel(self, name: str, private: bool) -> str:
+        response = await _call(
+            "conversations.create",
+            lambda: self._client.conversations_create(name=name, is_private=private),
+        )
+        return str(response["channel"]["id"])
+
+    async def find_channel(self, name: str) -> dict[str, Any] | None:
+        """A channel the bot can see, by name (public, and private ones it is in)."""
+        cursor = ""
+        while True:
+            response = await _call(
+                "conversations.list",
+                lambda after=cursor: self._client.conversations_list(  # type: ignore[misc]
+                    types="public_channel,private_channel", limit=1000, cursor=after or None
+                ),
+            )
+            for channel in response.get("channels") or []:
+                if channel.get("name") == name:
+                    return dict(channel)
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
+
+    async def join(self, channel: str) -> None:
+        await _call("conversations.join", lambda: self._client.conversations_join(channel=channel))
+
+    async def set_topic(self, channel: str, topic: str) -> None:
+        await _call(
+            "conversations.setTopic",
+            lambda: self._client.conversations_setTopic(channel=channel, topic=topic),
+        )
+
+    async def set_purpose(self, channel: str, purpose: str) -> None:
+        await _call(
+            "conversations.setPurpose",
+            lambda: self._client.conversations_setPurpose(channel=channel, purpose=purpose),
+        )
+
+    async def invite(self, channel: str, users: Sequence[str]) -> None:
+        """Invite whoever can be invited; people already there or unknown are skipped."""
+        await _call(
+            "conversations.invite",
+            lambda: self._client.conversations_invite(
+                channel=channel, users=list(users), force=True
+            ),
+        )
+
+    async def post(self, channel: str, text: str, blocks: Blocks | None = None) -> str:
+        response = await _call(
+            "chat.postMessage",
+            lambda: self._client.chat_postMessage(channel=channel, text=text, blocks=blocks),
+        )
+        return str(response["ts"])
+
+    async def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+        await _call(
+            "chat.update",
+            lambda: self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+        )
+
+    async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
+        await _call(
+            "chat.postEphemeral",
+            lambda: self._client.chat_postEphemeral(channel=channel, user=user, text=text),
+        )
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        await _call("views.open", lambda: self._client.views_open(trigger_id=trigger_id, view=view))
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        await _call("views.publish", lambda: self._client.views_publish(user_id=user_id, view=view))

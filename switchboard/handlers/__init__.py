@@ -7,18 +7,25 @@ from slack_bolt.async_app import AsyncApp
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.owner import OwnerService
-from switchboard.handlers import coming, home, owner
+from switchboard.handlers import coming, home, incident, owner
+from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.middleware import deduplicate_events
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
-COMMANDS = (owner.COMMAND, *coming.COMMANDS)
+COMMANDS = (owner.COMMAND, incident.COMMAND, *coming.COMMANDS)
 EVENTS = (home.EVENT,)
 
 
 def register_all(
-    app: AsyncApp, *, ledger: EventLedger, owner_service: OwnerService, home_service: HomeService
+    app: AsyncApp,
+    *,
+    ledger: EventLedger,
+    owner_service: OwnerService,
+    home_service: HomeService,
+    incidents: IncidentHandlers,
 ) -> None:
     app.middleware(deduplicate_events(ledger))
     owner.register(app, owner_service)
     home.register(app, home_service)
+    incidents.register(app)
     coming.register(app)

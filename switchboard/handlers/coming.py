@@ -1,5 +1,5 @@
-"""`/incident` and `/scorecard` are declared in the manifest (one Slack app, created once),
-but their features arrive in later releases. Until then they answer plainly instead of
+"""`/scorecard` is declared in the manifest (one Slack app, created once), but scorecards
+arrive in a later release. Until then they answer plainly instead of
 leaving Slack to show "dispatch_failed"."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from switchboard.bot.text import safe
 
 NOT_YET = "`{command}` is not available in this version of Switchboard yet. (You sent: {text})"
 
-COMMANDS = ("/incident", "/scorecard")
+COMMANDS = ("/scorecard",)
 
 
 def register(app: AsyncApp) -> None:

@@ -115,3 +115,134 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(sa_column=Column(String(128), primary_key=True))
     received_at: datetime = utc_column()
+
+
+class Incident(SQLModel, table=True):
+    """An incident, the truth about it. The Slack side (channel, cards, messages) is brought in
+    line with this row by the incident sync, as often as it takes: `version` moves on every
+    change, and the `*_version` columns say which version Slack shows."""
+
+    __tablename__ = "incident"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: int = Field(sa_column=Column(Integer, nullable=False, unique=True))
+    # What made it (a slash command's trigger id, a modal's view id): declaring twice from
+    # the same request finds the first incident instead of making a second.
+    request_key: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    title: str
+    description: str = ""
+    severity: str = Field(max_length=20)
+    status: str = Field(max_length=30, index=True)
+    private: bool = False
+    security: bool = False
+    declared_by: str = Field(max_length=32)
+    declared_at: datetime = utc_column()
+    acknowledged_at: datetime | None = utc_column(nullable=True)
+    mitigated_at: datetime | None = utc_column(nullable=True)
+    resolved_at: datetime | None = utc_column(nullable=True)
+    closed_at: datetime | None = utc_column(nullable=True)
+    last_update_at: datetime = utc_column()  # the last status update, for reminders
+    reminders_snoozed_until: datetime | None = utc_column(nullable=True)
+    reminders_off: bool = False
+    channel_id: str = Field(default="", max_length=32, index=True)
+    channel_name: str = Field(default="", max_length=80)
+    card_ts: str = Field(default="", max_length=32)
+    announce_channel_id: str = Field(default="", max_length=32)
+    announce_ts: str = Field(default="", max_length=32)
+    version: int = 1
+    topic_version: int = 0
+    card_version: int = 0
+    announce_version: int = 0
+    steps_done: list[str] = json_column()  # one-off setup steps: "purpose", "pages"
+    lease_until: datetime | None = utc_column(nullable=True)  # one process syncs it at a time
+
+
+class IncidentServiceLink(SQLModel, table=True):
+    """An affected service (or team), by catalog ref, with the name it had then."""
+
+    __tablename__ = "incident_service"
+
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    )
+    entity_ref: str = Field(sa_column=Column(String(512), primary_key=True))
+    name: str = ""
+
+
+class IncidentRole(SQLModel, table=True):
+    """Who held which role, from when to when: the current holder has no `ended_at`."""
+
+    __tablename__ = "incident_role"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    )
+    role: str = Field(max_length=40)
+    user_id: str = Field(max_length=32)
+    assigned_by: str = Field(max_length=32)
+    started_at: datetime = utc_column()
+    ended_at: datetime | None = utc_column(nullable=True)
+
+
+class IncidentParticipant(SQLModel, table=True):
+    """Everyone involved; `invited` once they were added to the channel."""
+
+    __tablename__ = "incident_participant"
+
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True)
+    )
+    user_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    invited: bool = False
+
+
+class IncidentEvent(SQLModel, table=True):
+    """Every change, with who and when. Events with `text` are posted in the incident channel
+    in order; `posted_ts` says which already were."""
+
+    __tablename__ = "incident_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    )
+    at: datetime = utc_column()
+    actor: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    text: str = ""  # mrkdwn, already escaped; "" = nothing to post
+    data: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    posted_ts: str = Field(default="", max_length=32)
+
+
+class IncidentPage(SQLModel, table=True):
+    """One page of one on-call target, triggered, retried and resolved from this row."""
+
+    __tablename__ = "incident_page"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    )
+    entity_ref: str = Field(max_length=512)
+    name: str = ""
+    provider: str = Field(max_length=20)
+    target_type: str = Field(max_length=40)
+    target_id: str = Field(max_length=255)
+    status: str = Field(default="pending", max_length=20, index=True)
+    receipt: str = Field(default="", max_length=255)
+    attempts: int = 0
+    error: str = ""
+    next_attempt_at: datetime = utc_column()
+
+
+class Notification(SQLModel, table=True):
+    """The ledger of scheduled notifications: one row per (kind, subject, period), claimed
+    before sending, so no two processes and no restart send the same one twice."""
+
+    __tablename__ = "notification"
+
+    kind: str = Field(sa_column=Column(String(40), primary_key=True))
+    subject: str = Field(sa_column=Column(String(255), primary_key=True))
+    period: str = Field(sa_column=Column(String(64), primary_key=True))
+    claimed_at: datetime = utc_column()

@@ -251,6 +251,46 @@ def conversations_info(ws: Workspace, args: Args) -> JSON:
     return {"channel": _visible(ws, args.text("channel")).to_json(ws.team.bot_user_id)}
 
 
+@method("conversations.list")
+def conversations_list(ws: Workspace, args: Args) -> JSON:
+    """Channels the bot can see, by creation order, paged by an index cursor."""
+    types = set(args.csv("types") or ["public_channel"])
+    show_private, show_public = "private_channel" in types, "public_channel" in types
+    bot = ws.team.bot_user_id
+    visible = [
+        c
+        for c in ws.channels.values()
+        if not c.is_im
+        and not (c.archived and args.flag("exclude_archived"))
+        and (
+            (c.is_private and show_private and bot in c.members)
+            or (not c.is_private and show_public)
+        )
+    ]
+    start = int(_list_cursor(args))
+    limit = min(max(args.number("limit", 100), 1), 1000)
+    page = visible[start : start + limit]
+    more = start + limit < len(visible)
+    next_cursor = base64.b64encode(f"index:{start + limit}".encode()).decode() if more else ""
+    return {
+        "channels": [c.to_json(bot) for c in page],
+        "response_metadata": {"next_cursor": next_cursor},
+    }
+
+
+def _list_cursor(args: Args) -> str:
+    cursor = args.opt("cursor")
+    if not cursor:
+        return "0"
+    try:
+        kind, _, value = base64.b64decode(cursor).decode().partition(":")
+    except ValueError:
+        raise SlackError("invalid_cursor") from None
+    if kind != "index" or not value.isdigit():
+        raise SlackError("invalid_cursor")
+    return value
+
+
 def _ts_bound(args: Args, name: str, error: str) -> Decimal | None:
     value = args.opt(name)
     try:

@@ -1,0 +1,237 @@
+"""What incidents look like in Slack: channel names, topics, cards and change messages.
+Every piece of user text goes through `safe`; topics take plain text (Slack shows no
+formatting there)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.text import safe, shorten
+from switchboard.storage.tables import Incident, IncidentRole, IncidentServiceLink
+
+Block = dict[str, Any]
+CHANNEL_NAME_LIMIT = 80
+TOPIC_LIMIT = 250
+
+# action ids on the cards
+STATUS_ACTION = "incident_status"
+SEVERITY_ACTION = "incident_severity"
+ASSIGN_ACTION = "incident_assign"
+PAGE_ACTION = "incident_page"
+RESOLVE_ACTION = "incident_resolve"
+SNOOZE_ACTION = "incident_snooze"
+DISMISS_ACTION = "incident_dismiss"
+
+
+@dataclass(slots=True)
+class IncidentView:
+    """An incident with what its cards show."""
+
+    incident: Incident
+    services: list[IncidentServiceLink] = field(default_factory=list)
+    roles: list[IncidentRole] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return ref(self.incident.number)
+
+    @property
+    def resolved(self) -> bool:
+        return self.incident.resolved_at is not None
+
+    def holder(self, role: str) -> str:
+        return next((r.user_id for r in self.roles if r.role == role), "")
+
+
+def ref(number: int) -> str:
+    return f"INC-{number}"
+
+
+def slug(text: str) -> str:
+    """Lower-case ASCII words joined by dashes: what Slack accepts in a channel name."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def channel_name(
+    template: str, number: int, title: str, declared: datetime, attempt: int = 0
+) -> str:
+    """The channel's name from the template, valid for Slack and at most 80 characters: the
+    title's slug is what gets shortened. `attempt` > 0 adds a suffix for a taken name."""
+    suffix = f"-{attempt + 1}" if attempt else ""
+    base = template.format(date=declared.strftime("%Y%m%d"), number=number, slug="{slug}")
+    room = CHANNEL_NAME_LIMIT - len(slug(base.replace("{slug}", ""))) - len(suffix)
+    words = slug(title)[: max(room, 0)].rstrip("-") or "incident"
+    name = slug(base.replace("{slug}", words))[: CHANNEL_NAME_LIMIT - len(suffix)].rstrip("-")
+    return name + suffix
+
+
+def topic(view: IncidentView) -> str:
+    incident = view.incident
+    text = f"{view.ref} · {incident.severity} · {incident.status} · {incident.title}"
+    commander = view.holder("commander")
+    return shorten(text + (f" · commander <@{commander}>" if commander else ""), TOPIC_LIMIT)
+
+
+def purpose(view: IncidentView) -> str:
+    return shorten(f"Incident {view.ref}: {view.incident.title}", TOPIC_LIMIT)
+
+
+def card(view: IncidentView, config: IncidentsConfig, *, buttons: bool) -> tuple[str, list[Block]]:
+    """The summary card: in the incident channel with buttons, in the announcement without."""
+    incident = view.incident
+    title = f"{view.ref}: {incident.title}"
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": shorten(title, 150)}},
+        {"type": "section", "fields": [_mrkdwn(f) for f in _facts(view, config)]},
+    ]
+    if incident.description:
+        blocks.append(_section(safe(incident.description, 2900)))
+    if not buttons and incident.channel_id:
+        blocks.append(_context(f"Join <#{incident.channel_id}> to help."))
+    if buttons and incident.closed_at is None:
+        blocks.append(_actions(view, config))
+    summary = f"{title} ({incident.severity}, {incident.status})"
+    return summary, blocks
+
+
+def private_card(view: IncidentView) -> tuple[str, list[Block]]:
+    """What public places show of a private incident: that it exists, and its state."""
+    state = "resolved" if view.resolved else "open"
+    text = f"{view.ref}: a private incident ({state})"
+    return text, [_section(safe(text))]
+
+
+def _facts(view: IncidentView, config: IncidentsConfig) -> list[str]:
+    incident = view.incident
+    services = ", ".join(safe(s.name or s.entity_ref, 100) for s in view.services[:10])
+    roles = [f"{r.role}: <@{r.user_id}>" for r in view.roles]
+    sev = config.severity(incident.severity)
+    sev_text = f"{incident.severity}" + (
+        f" ({safe(sev.description, 100)})" if sev and sev.description else ""
+    )
+    facts = [
+        f"*Severity*\n{sev_text}",
+        f"*Status*\n{incident.status}",
+        f"*Services*\n{services or 'none named'}",
+        f"*Roles*\n{chr(10).join(roles) or 'nobody yet: assign a commander'}",
+        f"*Declared*\n<@{incident.declared_by}> at {_when(incident.declared_at)}",
+    ]
+    if incident.private or incident.security:
+        facts.append("*Visibility*\n" + ("security, private" if incident.security else "private"))
+    return facts
+
+
+def _actions(view: IncidentView, config: IncidentsConfig) -> Block:
+    value = str(view.incident.id)
+    elements: list[Block] = [
+        _select(
+            STATUS_ACTION, "Status", value, [s.name for s in config.statuses], view.incident.status
+        ),
+        _select(
+            SEVERITY_ACTION,
+            "Severity",
+            value,
+            [s.name for s in config.severities],
+            view.incident.severity,
+        ),
+        _button(ASSIGN_ACTION, "Assign role", value),
+        _button(PAGE_ACTION, "Page", value),
+    ]
+    if not view.resolved:
+        resolve = _button(RESOLVE_ACTION, "Resolve", value, style="danger")
+        resolve["confirm"] = {
+            "title": _plain("Resolve this incident?"),
+            "text": _plain("Pages we opened are resolved too."),
+            "confirm": _plain("Resolve"),
+            "deny": _plain("Not yet"),
+        }
+        elements.append(resolve)
+    return {"type": "actions", "block_id": f"incident-{value}", "elements": elements}
+
+
+def _select(action: str, placeholder: str, incident: str, names: list[str], current: str) -> Block:
+    options = [{"text": _plain(n), "value": f"{incident}:{n}"} for n in names[:100]]
+    select: Block = {
+        "type": "static_select",
+        "action_id": action,
+        "placeholder": _plain(placeholder),
+        "options": options,
+    }
+    chosen = [o for o in options if o["value"] == f"{incident}:{current}"]
+    if chosen:
+        select["initial_option"] = chosen[0]
+    return select
+
+
+def _button(action: str, text: str, value: str, style: str = "") -> Block:
+    button: Block = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def reminder(view: IncidentView, user: str, minutes: int) -> tuple[str, list[Block]]:
+    who = f"<@{user}>" if user else "Commander"
+    text = (
+        f"{who}, no status update on {view.ref} for {minutes} minutes: "
+        "post one with `/incident update &lt;text&gt;`."
+    )
+    value = str(view.incident.id)
+    buttons = {
+        "type": "actions",
+        "elements": [
+            _button(SNOOZE_ACTION, "Snooze 30 min", value),
+            _button(DISMISS_ACTION, "Stop reminders", value),
+        ],
+    }
+    return text, [_section(text), buttons]
+
+
+def incident_line(view: IncidentView, config: IncidentsConfig, show_private: bool) -> str:
+    """One line for lists and App Home."""
+    incident = view.incident
+    if incident.private and not show_private:
+        return f"• {view.ref}: a private incident ({incident.status})"
+    channel = f" <#{incident.channel_id}>" if incident.channel_id else ""
+    title = safe(incident.title, 150)
+    return f"• *{view.ref}* {title} · {incident.severity} · {incident.status}{channel}"
+
+
+def _when(at: datetime) -> str:
+    # Slack renders the date in each reader's own time zone; the fallback is UTC.
+    stamp = int(at.timestamp())
+    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
+
+
+def _plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": shorten(text, 75)}
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(text)]}
+
+
+def listing(views: list[IncidentView], config: IncidentsConfig, viewer_in: set[int]) -> str:
+    """Open incidents for `/incident list`: private ones only to their participants, else
+    as "a private incident" or not at all, as configured."""
+    lines = []
+    for view in views:
+        mine = view.incident.id in viewer_in
+        if view.incident.private and not mine and config.private_in_public == "hide":
+            continue
+        lines.append(incident_line(view, config, show_private=mine))
+    return "\n".join(lines) or "No open incidents."

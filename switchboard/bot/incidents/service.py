@@ -1,0 +1,384 @@
+"""Declaring and changing incidents. Every change is one transaction on the incident's rows
+(with an event saying who and when); Slack is brought in line afterwards by `IncidentSync`,
+which retries until it is, so a Slack outage never loses or doubles a change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.incidents.commands import Act
+from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.owner import Contacts, OwnerService
+from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.text import safe
+from switchboard.storage import incident_store
+from switchboard.storage.tables import (
+    Incident,
+    IncidentEvent,
+    IncidentPage,
+    IncidentRole,
+    IncidentServiceLink,
+)
+
+Clock = Callable[[], datetime]
+
+
+class Refused(Exception):
+    """The user may not do this, or it makes no sense now; the message says why (mrkdwn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeclareRequest:
+    request_key: str  # the trigger or view id: one incident per request, however often sent
+    actor: str
+    title: str
+    severity: str
+    services: tuple[str, ...] = ()  # catalog refs
+    description: str = ""
+    private: bool = False
+    security: bool = False
+
+
+class IncidentService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: IncidentsConfig,
+        catalog: OwnerService,
+        gateway: SlackGateway,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._catalog = catalog
+        self._gateway = gateway
+        self._clock = clock
+
+    # reading
+
+    async def view(self, incident_id: int) -> IncidentView | None:
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            return await _view(session, incident) if incident else None
+
+    async def find(self, number: int | None, channel_id: str) -> IncidentView:
+        """The incident named by number, else the one whose channel this is."""
+        async with self._sessions() as session:
+            if number is not None:
+                incident = await incident_store.by_number(session, number)
+                if incident is None:
+                    raise Refused(f"There is no incident {ref(number)}.")
+            else:
+                incident = await incident_store.by_channel(session, channel_id)
+                if incident is None:
+                    raise Refused(
+                        "This is not an incident channel. Name the incident: "
+                        "`/incident status INC-4 identified`."
+                    )
+            return await _view(session, incident)
+
+    async def listing(self, *, open_only: bool, limit: int, user: str = "") -> list[IncidentView]:
+        async with self._sessions() as session:
+            rows = await incident_store.listing(
+                session, open_only=open_only, limit=limit, user=user
+            )
+            return [await _view(session, row) for row in rows]
+
+    async def open_for(self, user: str) -> tuple[list[IncidentView], set[int]]:
+        """Open incidents, and the ids of those `user` takes part in."""
+        views = await self.listing(open_only=True, limit=30)
+        mine = await self.listing(open_only=True, limit=100, user=user)
+        return views, {v.incident.id for v in mine if v.incident.id is not None}
+
+    async def participants(self, incident_id: int) -> set[str]:
+        async with self._sessions() as session:
+            return {p.user_id for p in await incident_store.participants(session, incident_id)}
+
+    async def resolve_services(self, names: Sequence[str]) -> list[str]:
+        """Catalog refs for what was typed after `service:`; an unknown name is refused with
+        the closest matches."""
+        refs = []
+        for name in names:
+            entity, close = await self._catalog.find(name)
+            if entity is None:
+                hint = ", ".join(f"`{e.name}`" for e in close[:5])
+                raise Refused(
+                    f"No service called `{safe(name, 100)}` in the catalog."
+                    + (f" Did you mean {hint}?" if hint else "")
+                )
+            refs.append(entity.ref)
+        return refs
+
+    # declaring
+
+    async def declare(self, request: DeclareRequest) -> tuple[IncidentView, bool]:
+        """Store the incident (the truth from then on). Returns it, and whether it is new:
+        a repeated request returns the incident the first one made."""
+        await self._may_declare(request.actor)
+        contacts = [c for r in request.services if (c := await self._catalog.contacts(r))]
+        for attempt in range(5):
+            async with self._sessions() as session:
+                existing = await incident_store.by_request_key(session, request.request_key)
+                if existing:
+                    return await _view(session, existing), False
+                try:
+                    incident = await self._insert(session, request, contacts)
+                    await session.commit()
+                except IntegrityError:  # another process took the number, or the request
+                    await session.rollback()
+                    if attempt == 4:
+                        raise
+                    continue
+                return await _view(session, incident), True
+        raise AssertionError("unreachable")
+
+    async def _may_declare(self, actor: str) -> None:
+        group = self._config.declare_group
+        if group and actor not in await self._members(group):
+            raise Refused(f"Only members of <!subteam^{group}> may declare incidents here.")
+
+    async def _insert(
+        self, session: AsyncSession, request: DeclareRequest, contacts: list[Contacts]
+    ) -> Incident:
+        now = self._clock()
+        incident = Incident(
+            number=await incident_store.next_number(session),
+            request_key=request.request_key,
+            title=request.title,
+            description=request.description,
+            severity=request.severity,
+            status=self._config.initial_status,
+            private=request.private or request.security,
+            security=request.security,
+            declared_by=request.actor,
+            declared_at=now,
+            last_update_at=now,
+        )
+        session.add(incident)
+        await session.flush()
+        assert incident.id is not None
+        for contact in contacts:
+            entity = contact.entity
+            session.add(
+                IncidentServiceLink(
+                    incident_id=incident.id, entity_ref=entity.ref, name=entity.display_name
+                )
+            )
+        owners = [u for c in contacts for u in c.users]
+        for group in {g for c in contacts for g in c.usergroups}:
+            owners += await self._members(group)
+        await incident_store.add_participants(session, incident.id, [request.actor, *owners])
+        self._page_rows(session, incident.id, contacts, now)
+        session.add(self._event(incident.id, request.actor, "declared", "", now))
+        return incident
+
+    async def _members(self, usergroup: str) -> list[str]:
+        try:
+            return await self._gateway.usergroup_members(usergroup)
+        except SlackFailure:
+            return []
+
+    def _page_rows(
+        self, session: AsyncSession, incident_id: int, contacts: list[Contacts], now: datetime
+    ) -> None:
+        for contact in contacts:
+            for target in contact.oncall:
+                session.add(
+                    IncidentPage(
+                        incident_id=incident_id,
+                        entity_ref=contact.entity.ref,
+                        name=contact.entity.display_name,
+                        provider=target.provider,
+                        target_type=target.target_type,
+                        target_id=target.target_id,
+                        next_attempt_at=now,
+                    )
+                )
+
+    # changing
+
+    async def act(self, act: Act, actor: str, channel_id: str) -> IncidentView:
+        """A typed `/incident` action, on the incident it names or whose channel this is."""
+        view = await self.find(act.number, channel_id)
+        assert view.incident.id is not None
+        return await self.change(view.incident.id, actor, act.action, act.value, act.user)
+
+    async def change(
+        self, incident_id: int, actor: str, action: str, value: str = "", user: str = ""
+    ) -> IncidentView:
+        """Apply one action (status, severity, assign, update, resolve, close, page)."""
+        now = self._clock()
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            if incident is None:
+                raise Refused("That incident no longer exists.")
+            await self._may_change(session, incident, actor, action)
+            text = await self._apply(session, incident, actor, action, value, user, now)
+            incident.version += 1
+            if incident.acknowledged_at is None:
+                incident.acknowledged_at = now  # the first responder action
+            session.add(incident)
+            session.add(self._event(incident_id, actor, action, text, now, value=value, user=user))
+            await session.commit()
+            return await _view(session, incident)
+
+    async def _may_change(
+        self, session: AsyncSession, incident: Incident, actor: str, action: str
+    ) -> None:
+        assert incident.id is not None
+        if incident.closed_at is not None:
+            raise Refused(f"{ref(incident.number)} is closed.")
+        members = {p.user_id for p in await incident_store.participants(session, incident.id)}
+        if incident.private and actor not in members:
+            raise Refused(
+                f"{ref(incident.number)} is private: only its participants may change it."
+            )
+        if action == "close":
+            roles = await incident_store.current_roles(session, incident.id)
+            commander = next((r.user_id for r in roles if r.role == self._config.roles[0]), "")
+            group = self._config.responders_group
+            if actor != commander and not (group and actor in await self._members(group)):
+                who = f"the {self._config.roles[0]}" + (f" or <!subteam^{group}>" if group else "")
+                raise Refused(f"Only {who} may close {ref(incident.number)}.")
+
+    async def _apply(
+        self,
+        session: AsyncSession,
+        incident: Incident,
+        actor: str,
+        action: str,
+        value: str,
+        user: str,
+        now: datetime,
+    ) -> str:
+        assert incident.id is not None
+        who = f"<@{actor}>"
+        if action == "status" or action in ("resolve", "close"):
+            status = {
+                "resolve": self._config.resolved_status,
+                "close": self._config.final_status,
+            }.get(action, value)
+            return self._set_status(incident, status, who, now)
+        if action == "severity":
+            if value == incident.severity:
+                raise Refused(f"{ref(incident.number)} is {value} already.")
+            old, incident.severity = incident.severity, value
+            return f"{who} changed the severity from *{old}* to *{value}*."
+        if action == "assign":
+            await incident_store.end_role(session, incident.id, value, now)
+            session.add(
+                IncidentRole(
+                    incident_id=incident.id,
+                    role=value,
+                    user_id=user,
+                    assigned_by=actor,
+                    started_at=now,
+                )
+            )
+            await incident_store.add_participants(session, incident.id, [user])
+            return f"{who} made <@{user}> the {value}."
+        if action == "update":
+            incident.last_update_at = now
+            incident.reminders_snoozed_until = None
+            return f"*Status update* from {who}: {safe(value, 2800)}"
+        if action == "page":
+            return await self._page_more(session, incident, who, value, now)
+        raise Refused(f"Unknown action {action}.")
+
+    def _set_status(self, incident: Incident, status: str, who: str, now: datetime) -> str:
+        if status == incident.status:
+            raise Refused(f"{ref(incident.number)} is {status} already.")
+        names = [s.name for s in self._config.statuses]
+        old, incident.status = incident.status, status
+        incident.last_update_at = now
+        reached = names.index(status)
+        for s in self._config.statuses[: reached + 1]:  # later milestones imply earlier ones
+            if s.milestone and getattr(incident, f"{s.milestone}_at") is None:
+                setattr(incident, f"{s.milestone}_at", now)
+        if incident.resolved_at is not None and reached < names.index(self._config.resolved_status):
+            incident.resolved_at = None  # reopened
+        return f"{who} changed the status from *{old}* to *{status}*."
+
+    async def _page_more(
+        self, session: AsyncSession, incident: Incident, who: str, target: str, now: datetime
+    ) -> str:
+        assert incident.id is not None
+        entity, close = await self._catalog.find(target)
+        if entity is None:
+            hint = ", ".join(f"`{e.name}`" for e in close[:5])
+            raise Refused(
+                f"Nothing called `{safe(target, 100)}` in the catalog."
+                + (f" Did you mean {hint}?" if hint else "")
+            )
+        contacts = await self._catalog.contacts(entity.ref)
+        if contacts is None or not contacts.oncall:
+            raise Refused(
+                f"The catalog says nothing about how to page {safe(entity.display_name, 100)}."
+            )
+        self._page_rows(session, incident.id, [contacts], now)
+        await incident_store.add_participants(session, incident.id, contacts.users)
+        return f"{who} is paging the on-call of *{safe(entity.display_name, 100)}*."
+
+    async def snooze(self, incident_id: int, actor: str, minutes: int) -> None:
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            if incident is None:
+                return
+            incident.reminders_snoozed_until = self._clock() + timedelta(minutes=minutes)
+            session.add(incident)
+            session.add(
+                self._event(
+                    incident_id,
+                    actor,
+                    "snooze",
+                    f"<@{actor}> snoozed status reminders for {minutes} minutes.",
+                    self._clock(),
+                )
+            )
+            await session.commit()
+
+    async def stop_reminders(self, incident_id: int, actor: str) -> None:
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            if incident is None:
+                return
+            incident.reminders_off = True
+            session.add(incident)
+            session.add(
+                self._event(
+                    incident_id,
+                    actor,
+                    "reminders-off",
+                    f"<@{actor}> turned status reminders off.",
+                    self._clock(),
+                )
+            )
+            await session.commit()
+
+    @staticmethod
+    def _event(
+        incident_id: int, actor: str, kind: str, text: str, at: datetime, **data: str
+    ) -> IncidentEvent:
+        return IncidentEvent(
+            incident_id=incident_id,
+            at=at,
+            actor=actor,
+            kind=kind,
+            text=text,
+            data={k: v for k, v in data.items() if v},
+        )
+
+
+async def _view(session: AsyncSession, incident: Incident) -> IncidentView:
+    assert incident.id is not None
+    return IncidentView(
+        incident,
+        await incident_store.services(session, incident.id),
+        await incident_store.current_roles(session, incident.id),
+    )

@@ -1,0 +1,202 @@
+"""Incident queries. Writes happen in the caller's transaction; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from switchboard.storage.tables import (
+    Incident,
+    IncidentEvent,
+    IncidentPage,
+    IncidentParticipant,
+    IncidentRole,
+    IncidentServiceLink,
+    Notification,
+)
+
+INCIDENT = SQLModel.metadata.tables["incident"]
+EVENT = SQLModel.metadata.tables["incident_event"]
+PAGE = SQLModel.metadata.tables["incident_page"]
+ROLE = SQLModel.metadata.tables["incident_role"]
+PARTICIPANT = SQLModel.metadata.tables["incident_participant"]
+SERVICE = SQLModel.metadata.tables["incident_service"]
+NOTIFICATION = SQLModel.metadata.tables["notification"]
+
+
+async def next_number(session: AsyncSession) -> int:
+    """One more than the highest number; a concurrent declare that took it makes the
+    insert fail on the unique number, and the caller tries again."""
+    return int(await session.scalar(select(func.max(INCIDENT.c.number))) or 0) + 1
+
+
+async def by_id(session: AsyncSession, incident_id: int) -> Incident | None:
+    return await session.get(Incident, incident_id)
+
+
+async def by_number(session: AsyncSession, number: int) -> Incident | None:
+    return (await session.scalars(select(Incident).where(INCIDENT.c.number == number))).first()
+
+
+async def by_channel(session: AsyncSession, channel_id: str) -> Incident | None:
+    if not channel_id:
+        return None
+    query = select(Incident).where(INCIDENT.c.channel_id == channel_id)
+    return (await session.scalars(query)).first()
+
+
+async def by_request_key(session: AsyncSession, key: str) -> Incident | None:
+    query = select(Incident).where(INCIDENT.c.request_key == key)
+    return (await session.scalars(query)).first()
+
+
+async def services(session: AsyncSession, incident_id: int) -> list[IncidentServiceLink]:
+    query = select(IncidentServiceLink).where(SERVICE.c.incident_id == incident_id)
+    return list(await session.scalars(query.order_by(SERVICE.c.name)))
+
+
+async def current_roles(session: AsyncSession, incident_id: int) -> list[IncidentRole]:
+    query = select(IncidentRole).where(ROLE.c.incident_id == incident_id, ROLE.c.ended_at.is_(None))
+    return list(await session.scalars(query.order_by(ROLE.c.id)))
+
+
+async def end_role(session: AsyncSession, incident_id: int, role: str, at: datetime) -> None:
+    await session.execute(
+        update(ROLE)
+        .where(ROLE.c.incident_id == incident_id, ROLE.c.role == role, ROLE.c.ended_at.is_(None))
+        .values(ended_at=at)
+    )
+
+
+async def participants(session: AsyncSession, incident_id: int) -> list[IncidentParticipant]:
+    query = select(IncidentParticipant).where(PARTICIPANT.c.incident_id == incident_id)
+    return list(await session.scalars(query))
+
+
+async def add_participants(session: AsyncSession, incident_id: int, users: Sequence[str]) -> None:
+    known = {p.user_id for p in await participants(session, incident_id)}
+    for user in dict.fromkeys(users):
+        if user and user not in known:
+            session.add(IncidentParticipant(incident_id=incident_id, user_id=user))
+
+
+async def mark_invited(session: AsyncSession, incident_id: int, users: Sequence[str]) -> None:
+    await session.execute(
+        update(PARTICIPANT)
+        .where(PARTICIPANT.c.incident_id == incident_id, PARTICIPANT.c.user_id.in_(users))
+        .values(invited=True)
+    )
+
+
+async def unposted_events(session: AsyncSession, incident_id: int) -> list[IncidentEvent]:
+    query = select(IncidentEvent).where(
+        EVENT.c.incident_id == incident_id, EVENT.c.text != "", EVENT.c.posted_ts == ""
+    )
+    return list(await session.scalars(query.order_by(EVENT.c.id)))
+
+
+async def events(session: AsyncSession, incident_id: int) -> list[IncidentEvent]:
+    query = select(IncidentEvent).where(EVENT.c.incident_id == incident_id)
+    return list(await session.scalars(query.order_by(EVENT.c.at, EVENT.c.id)))
+
+
+async def pages(session: AsyncSession, incident_id: int) -> list[IncidentPage]:
+    query = select(IncidentPage).where(PAGE.c.incident_id == incident_id)
+    return list(await session.scalars(query.order_by(PAGE.c.id)))
+
+
+async def take_lease(
+    session: AsyncSession, incident_id: int, now: datetime, until: datetime
+) -> bool:
+    """Whether this process may sync the incident to Slack now: one process at a time."""
+    result = await session.execute(
+        update(INCIDENT)
+        .where(
+            INCIDENT.c.id == incident_id,
+            or_(INCIDENT.c.lease_until.is_(None), INCIDENT.c.lease_until < now),
+        )
+        .values(lease_until=until)
+    )
+    await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_lease(session: AsyncSession, incident_id: int) -> None:
+    await session.execute(
+        update(INCIDENT).where(INCIDENT.c.id == incident_id).values(lease_until=None)
+    )
+    await session.commit()
+
+
+async def out_of_sync(session: AsyncSession, now: datetime) -> list[int]:
+    """Incidents whose Slack side lags behind them, and which no process is syncing."""
+    pending_event = select(EVENT.c.incident_id).where(EVENT.c.text != "", EVENT.c.posted_ts == "")
+    pending_page = select(PAGE.c.incident_id).where(
+        PAGE.c.status.in_(("pending", "resolving")), PAGE.c.next_attempt_at <= now
+    )
+    pending_invite = select(PARTICIPANT.c.incident_id).where(PARTICIPANT.c.invited.is_(False))
+    query = select(INCIDENT.c.id).where(
+        or_(INCIDENT.c.lease_until.is_(None), INCIDENT.c.lease_until < now),
+        or_(
+            INCIDENT.c.channel_id == "",
+            INCIDENT.c.topic_version < INCIDENT.c.version,
+            INCIDENT.c.card_version < INCIDENT.c.version,
+            INCIDENT.c.announce_version < INCIDENT.c.version,
+            INCIDENT.c.id.in_(pending_event),
+            INCIDENT.c.id.in_(pending_page),
+            INCIDENT.c.id.in_(pending_invite),
+        ),
+    )
+    return list(await session.scalars(query.order_by(INCIDENT.c.id)))
+
+
+async def listing(
+    session: AsyncSession, *, open_only: bool, limit: int, user: str = ""
+) -> list[Incident]:
+    """Incidents, newest first: open ones, and/or those `user` takes part in."""
+    query = select(Incident)
+    if open_only:
+        query = query.where(INCIDENT.c.resolved_at.is_(None))
+    if user:
+        mine = select(PARTICIPANT.c.incident_id).where(PARTICIPANT.c.user_id == user)
+        query = query.where(INCIDENT.c.id.in_(mine))
+    return list(await session.scalars(query.order_by(INCIDENT.c.number.desc()).limit(limit)))
+
+
+async def reminder_candidates(session: AsyncSession) -> list[Incident]:
+    query = select(Incident).where(
+        INCIDENT.c.resolved_at.is_(None),
+        INCIDENT.c.reminders_off.is_(False),
+        INCIDENT.c.channel_id != "",
+    )
+    return list(await session.scalars(query))
+
+
+async def claim_notification(
+    session: AsyncSession, kind: str, subject: str, period: str, now: datetime
+) -> bool:
+    """Claim the right to send one notification; False when someone claimed it before."""
+    session.add(Notification(kind=kind, subject=subject, period=period, claimed_at=now))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True
+
+
+async def release_notification(session: AsyncSession, kind: str, subject: str, period: str) -> None:
+    """Give a claim back after the send failed, so a later run tries again."""
+    await session.execute(
+        delete(NOTIFICATION).where(
+            NOTIFICATION.c.kind == kind,
+            NOTIFICATION.c.subject == subject,
+            NOTIFICATION.c.period == period,
+        )
+    )
+    await session.commit()
