@@ -96,7 +96,8 @@ def card(view: IncidentView, config: IncidentsConfig, *, buttons: bool) -> tuple
         blocks.append(_context(f"Join <#{incident.channel_id}> to help."))
     if buttons and incident.closed_at is None:
         blocks.append(_actions(view, config))
-    summary = f"{title} ({incident.severity}, {incident.status})"
+    # The fallback text notifies and renders mentions: it gets the escaped title.
+    summary = f"{view.ref}: {safe(incident.title, 200)} ({incident.severity}, {incident.status})"
     return summary, blocks
 
 

@@ -122,7 +122,7 @@ class IncidentSync:
     async def _is_ours(self, channel: dict[str, object], incident: Incident) -> bool:
         creator = channel.get("creator")
         purpose = str((channel.get("purpose") or {}).get("value", ""))  # type: ignore[attr-defined]
-        mine = creator == await self._gateway.bot_user_id()
+        mine = bool(channel.get("is_member")) and creator == await self._gateway.bot_user_id()
         return mine and (
             not purpose or purpose.startswith(f"Incident {messages.ref(incident.number)}:")
         )

@@ -7,9 +7,10 @@ import re
 from collections.abc import Awaitable, Callable
 
 from switchboard.bot.paging.base import Page, PageReceipt, PagingError
+from switchboard.bot.slack_gateway import SlackFailure
 from switchboard.bot.text import escape, safe
 
-# Posts `text` in a channel and returns the message ts (the incidents code passes its gateway).
+# The gateway's `post`: puts `text` in a channel, returns the message ts, raises SlackFailure.
 Post = Callable[[str, str], Awaitable[str]]
 
 _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
@@ -26,12 +27,12 @@ class SlackPager:
     async def trigger(self, page: Page) -> PageReceipt:
         try:
             ts = await self._post(page.channel_id, message(page))
-        except Exception as error:
-            # `post` is the gateway, whose client already retried rate limits, server errors
-            # and dropped connections: what still fails is not worth retrying.
+        except SlackFailure as failure:
+            # The gateway already retried what its client could and says whether more may help.
             raise PagingError(
-                "Could not post the page in the incident channel", retryable=False
-            ) from error
+                f"Could not post the page in the incident channel ({failure.error})",
+                retryable=failure.retryable,
+            ) from failure
         return PageReceipt(self.provider, ts)
 
     async def acknowledge(self, page: Page, receipt: PageReceipt) -> None:

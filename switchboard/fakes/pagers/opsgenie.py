@@ -33,6 +33,8 @@ STATUS_AFTER = {"acknowledge": "acked", "close": "closed"}
 
 @dataclass
 class Alert:
+    """One alert as Opsgenie keeps it."""
+
     id: str
     tiny_id: str
     alias: str
