@@ -50,5 +50,5 @@ async def test_a_broken_file_keeps_the_last_good_catalog(
     services.write_text(services.read_text().replace("    tier: 2\n", "    tier: [\n", 1))
     report = await sb.sync_catalog()
     assert report is not None and report.stats is None
-    assert [str(e).split(": ", 1)[1] for e in report.parsed.errors][0].startswith("invalid YAML")
+    assert report.parsed.errors[0].message.startswith("invalid YAML")
     assert await tier(sb, "notifications") == 2
