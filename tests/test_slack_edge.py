@@ -73,10 +73,7 @@ async def test_home_tab_shows_the_catalog(requester: SlackRequester, slack: Fake
     home = slack.home("U0001ALICE")
     assert home is not None
     texts = [b["text"]["text"] for b in home.payload["blocks"] if b["type"] == "section"]
-    assert (
-        "The catalog knows *9* services and other components, *3* teams and *7* people."
-        in texts
-    )
+    assert "The catalog knows *9* services and other components, *3* teams and *7* people." in texts
 
 
 async def test_incident_with_the_word_payload_reaches_its_listener(

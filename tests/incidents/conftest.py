@@ -100,6 +100,16 @@ class World:
 
         return await eventually_async(caught_up)
 
+    async def retry(self, incident_id: int = 1) -> None:
+        """What the scheduler does: once the sync that failed let go, run it again."""
+
+        async def idle() -> bool:
+            view = await self.sb.incidents.view(incident_id)
+            return view is not None and view.incident.lease_until is None
+
+        await eventually_async(idle)
+        await self.sb.incident_sync.run_due()
+
     async def unposted(self, incident_id: int) -> int:
         from switchboard.storage import incident_store
 
