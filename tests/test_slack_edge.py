@@ -83,7 +83,7 @@ async def test_incident_with_the_word_payload_reaches_its_listener(
         "/incident", "declare payload API down", user_id="U1", channel_id="C1"
     )
     assert response.status == 200
-    assert response.json()["text"] == "Declaring *INC-1*…"
+    assert response.json()["text"] == "Declaring your incident…"
 
 
 async def test_malformed_bodies_get_400(requester: SlackRequester) -> None:

@@ -87,6 +87,8 @@ class IncidentHandlers:
     async def _declare_from_text(
         self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Declare
     ) -> None:
+        # Ack at once: Slack waits for nothing; the rest is told through the response URL.
+        await _say(ack, "Declaring your incident…")
         try:
             services = await self.incidents.resolve_services(parsed.services)
             request = DeclareRequest(
@@ -96,11 +98,10 @@ class IncidentHandlers:
                 severity=parsed.severity,
                 services=tuple(services),
             )
-            view, new = await self.incidents.declare(request)
+            view, _ = await self.incidents.declare(request)
         except Refused as refusal:
-            await _say(ack, str(refusal))
+            await respond(text=str(refusal))
             return
-        await _say(ack, f"Declaring *{view.ref}*…" if new else f"*{view.ref}* is declared already.")
         await self._synced(view.incident.id, respond)
 
     async def _synced(self, incident_id: int | None, respond: AsyncRespond | None = None) -> None:

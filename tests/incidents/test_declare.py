@@ -11,7 +11,7 @@ from tests.incidents.conftest import ALICE, BOB, ROUTING_KEY, World
 
 async def test_declare_from_text_sets_everything_up(world: World) -> None:
     response = await world.incident("declare sev1 service:checkout Checkout is down for everyone")
-    assert response.json() == {"text": "Declaring *INC-1*…", "response_type": "ephemeral"}
+    assert response.json() == {"text": "Declaring your incident…", "response_type": "ephemeral"}
     row = await world.settled()
     date = world.clock.now.strftime("%Y%m%d")
     assert row.channel_name == f"inc-{date}-1-checkout-is-down-for-everyone"
@@ -64,10 +64,16 @@ async def test_unknown_severity_or_service_changes_nothing(world: World) -> None
     assert bad_severity.json()["text"] == (
         "Unknown severity `sev9`. Choose one of `SEV1`, `SEV2`, `SEV3`, `SEV4`."
     )
-    bad_service = await world.incident("declare service:chekout Something")
-    assert bad_service.json()["text"] == (
-        "No service called `chekout` in the catalog. Did you mean `checkout`?"
+    url = world.slack.new_response_url(channel_id=world.elsewhere, user_id=ALICE)
+    await world.requester.slash_command(
+        "/incident",
+        "declare service:chekout Something",
+        user_id=ALICE,
+        channel_id=world.elsewhere,
+        response_url=url,
     )
+    (told,) = await eventually(lambda: world.slack.response_posts(url))
+    assert told["text"] == "No service called `chekout` in the catalog. Did you mean `checkout`?"
     no_title = await world.incident("declare sev2 service:checkout")
     assert "An incident needs a title" in no_title.json()["text"]
     assert await world.sb.incidents.view(1) is None

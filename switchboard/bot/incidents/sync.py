@@ -5,8 +5,10 @@ does what is left. A lease on the incident row keeps it to one process at a time
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,27 +74,56 @@ class IncidentSync:
         incident = await incident_store.by_id(session, incident_id)
         if incident is None:
             return True
-        await self._channel(session, incident)
-        await self._purpose(session, incident)
-        await self._invites(session, incident)
+        out = _Outcome()
+        # The announcement channel is looked up while the incident channel is created.
+        await self._together(
+            session, incident, out, self._channel(incident), self._announce_target(incident, out)
+        )
         view = IncidentView(
             incident,
             await incident_store.services(session, incident_id),
             await incident_store.current_roles(session, incident_id),
         )
-        await self._topic(session, view)
-        await self._card(session, view)
-        await self._announcement(session, view)
-        await self._pages(session, view)
+        waiting = [
+            p.user_id
+            for p in await incident_store.participants(session, incident_id)
+            if not p.invited
+        ]
+        pages = await incident_store.pages(session, incident_id)
+        # Everything else happens in the channel and depends on nothing but it: all at once.
+        await self._together(
+            session,
+            incident,
+            out,
+            self._purpose(incident),
+            self._invite(incident, waiting, out),
+            self._topic(view),
+            self._card(view),
+            self._announcement(view),
+            *(self._page(view, page, out) for page in pages),
+        )
         await self._events(session, incident)
         return True
 
-    async def _save(self, session: AsyncSession, *rows: object) -> None:
-        for row in rows:
+    async def _together(
+        self, session: AsyncSession, incident: Incident, out: _Outcome, *steps: Awaitable[None]
+    ) -> None:
+        """Run Slack steps concurrently, store what each achieved (all of it, even when one
+        failed), then raise the first failure for the retry."""
+        results = await asyncio.gather(*steps, return_exceptions=True)
+        session.add(incident)
+        for row in (*out.rows, *out.notes):
             session.add(row)
+        if out.invited:
+            assert incident.id is not None
+            await incident_store.mark_invited(session, incident.id, out.invited)
         await session.commit()
+        out.clear()
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
 
-    async def _channel(self, session: AsyncSession, incident: Incident) -> None:
+    async def _channel(self, incident: Incident) -> None:
         if incident.channel_id:
             return
         private = incident.private or incident.security
@@ -115,7 +146,6 @@ class IncidentSync:
                     continue
                 channel_id = str(found["id"])
             incident.channel_id, incident.channel_name = channel_id, name
-            await self._save(session, incident)
             return
         raise SlackFailure("conversations.create", "name_taken", retryable=False)
 
@@ -127,21 +157,15 @@ class IncidentSync:
             not purpose or purpose.startswith(f"Incident {messages.ref(incident.number)}:")
         )
 
-    async def _purpose(self, session: AsyncSession, incident: Incident) -> None:
+    async def _purpose(self, incident: Incident) -> None:
         if "purpose" in incident.steps_done:
             return
-        view = IncidentView(incident)
-        await self._gateway.set_purpose(incident.channel_id, messages.purpose(view))
+        await self._gateway.set_purpose(
+            incident.channel_id, messages.purpose(IncidentView(incident))
+        )
         incident.steps_done = [*incident.steps_done, "purpose"]
-        await self._save(session, incident)
 
-    async def _invites(self, session: AsyncSession, incident: Incident) -> None:
-        assert incident.id is not None
-        waiting = [
-            p.user_id
-            for p in await incident_store.participants(session, incident.id)
-            if not p.invited
-        ]
+    async def _invite(self, incident: Incident, waiting: list[str], out: _Outcome) -> None:
         if not waiting:
             return
         try:
@@ -151,19 +175,17 @@ class IncidentSync:
                 raise
             # Nobody invitable left (all already in, or unknown): nothing more to do.
             log.info("invites to %s: %s", incident.channel_id, failure.error)
-        await incident_store.mark_invited(session, incident.id, waiting)
-        await session.commit()
+        out.invited = waiting
 
-    async def _topic(self, session: AsyncSession, view: IncidentView) -> None:
+    async def _topic(self, view: IncidentView) -> None:
         incident = view.incident
         if incident.topic_version >= incident.version:
             return
         version = incident.version
         await self._gateway.set_topic(incident.channel_id, messages.topic(view))
         incident.topic_version = version
-        await self._save(session, incident)
 
-    async def _card(self, session: AsyncSession, view: IncidentView) -> None:
+    async def _card(self, view: IncidentView) -> None:
         incident = view.incident
         if incident.card_version >= incident.version:
             return
@@ -174,41 +196,44 @@ class IncidentSync:
         else:
             incident.card_ts = await self._gateway.post(incident.channel_id, text, blocks)
         incident.card_version = version
-        await self._save(session, incident)
 
-    async def _announcement(self, session: AsyncSession, view: IncidentView) -> None:
+    def _hidden(self, incident: Incident) -> bool:
+        return incident.private and self._config.private_in_public == "hide"
+
+    async def _announce_target(self, incident: Incident, out: _Outcome) -> None:
+        """Find (and join) the announcement channel once per incident."""
+        if incident.announce_channel_id or self._hidden(incident):
+            return
+        channel = await self._announce_channel()
+        incident.announce_channel_id = channel or NO_CHANNEL
+        if channel is None:
+            out.notes.append(
+                _note(
+                    incident,
+                    (
+                        "I could not announce this incident: there is no channel "
+                        f"`{safe(self._config.announce_channel, 80)}` that I can post in."
+                    ),
+                    self._clock(),
+                )
+            )
+
+    async def _announcement(self, view: IncidentView) -> None:
         incident = view.incident
         if incident.announce_version >= incident.version:
             return
         version = incident.version
-        hidden = incident.private and self._config.private_in_public == "hide"
-        if not hidden and incident.announce_channel_id != NO_CHANNEL:
-            await self._announce(session, view)
+        channel = incident.announce_channel_id
+        if channel and channel != NO_CHANNEL and not self._hidden(incident):
+            if incident.private:
+                text, blocks = messages.private_card(view)
+            else:
+                text, blocks = messages.card(view, self._config, buttons=False)
+            if incident.announce_ts:
+                await self._gateway.update(channel, incident.announce_ts, text, blocks)
+            else:
+                incident.announce_ts = await self._gateway.post(channel, text, blocks)
         incident.announce_version = version
-        await self._save(session, incident)
-
-    async def _announce(self, session: AsyncSession, view: IncidentView) -> None:
-        incident = view.incident
-        if incident.private:
-            text, blocks = messages.private_card(view)
-        else:
-            text, blocks = messages.card(view, self._config, buttons=False)
-        if incident.announce_ts:
-            await self._gateway.update(
-                incident.announce_channel_id, incident.announce_ts, text, blocks
-            )
-            return
-        channel = await self._announce_channel()
-        if channel is None:
-            incident.announce_channel_id = NO_CHANNEL
-            note = (
-                f"I could not announce this incident: there is no channel "
-                f"`{safe(self._config.announce_channel, 80)}` that I can post in."
-            )
-            session.add(_note(incident, note, self._clock()))
-            return
-        incident.announce_ts = await self._gateway.post(channel, text, blocks)
-        incident.announce_channel_id = channel
 
     async def _announce_channel(self) -> str | None:
         wanted = self._config.announce_channel.lstrip("#")
@@ -228,59 +253,59 @@ class IncidentSync:
         assert incident.id is not None
         for event in await incident_store.unposted_events(session, incident.id):
             event.posted_ts = await self._gateway.post(incident.channel_id, event.text)
-            await self._save(session, event)
+            session.add(event)
+            await session.commit()
 
-    async def _pages(self, session: AsyncSession, view: IncidentView) -> None:
-        incident = view.incident
-        assert incident.id is not None
+    async def _page(self, view: IncidentView, page: IncidentPage, out: _Outcome) -> None:
         now = self._clock()
-        for page in await incident_store.pages(session, incident.id):
-            if page.next_attempt_at > now:
-                continue
-            if page.status == "pending" and not view.resolved:
-                await self._trigger(session, view, page, now)
-            elif page.status == "triggered" and view.resolved:
-                await self._resolve(session, view, page, now)
+        if page.next_attempt_at > now:
+            return
+        if page.status == "pending" and not view.resolved:
+            await self._trigger(view, page, out, now)
+        elif page.status == "triggered" and view.resolved:
+            await self._resolve(view, page, out, now)
 
     async def _trigger(
-        self, session: AsyncSession, view: IncidentView, page: IncidentPage, now: datetime
+        self, view: IncidentView, page: IncidentPage, out: _Outcome, now: datetime
     ) -> None:
+        out.rows.append(page)
         try:
             target = await self._target(page)
-            receipt = await self._pagers.for_target(target).trigger(self._page(view, page, target))
+            receipt = await self._pagers.for_target(target).trigger(
+                self._page_of(view, page, target)
+            )
         except PagingError as error:
-            self._failed(session, view.incident, page, str(error), error.retryable, now)
-            await session.commit()
+            self._failed(view.incident, page, str(error), error.retryable, out, now)
             return
         page.status, page.receipt, page.error = "triggered", receipt.key, ""
         note = f"Paged the on-call of *{safe(page.name, 100)}* through {_provider(page.provider)}."
-        session.add(_note(view.incident, note, now))
-        await self._save(session, page)
+        out.notes.append(_note(view.incident, note, now))
 
     async def _resolve(
-        self, session: AsyncSession, view: IncidentView, page: IncidentPage, now: datetime
+        self, view: IncidentView, page: IncidentPage, out: _Outcome, now: datetime
     ) -> None:
+        out.rows.append(page)
         try:
             target = await self._target(page)
             receipt = PageReceipt(page.provider, page.receipt)
-            await self._pagers.for_target(target).resolve(self._page(view, page, target), receipt)
+            await self._pagers.for_target(target).resolve(
+                self._page_of(view, page, target), receipt
+            )
         except PagingError as error:
             if error.retryable:
                 page.next_attempt_at = now + self._backoff(page)
                 page.attempts += 1
-                await self._save(session, page)
                 return
             log.info("resolving page %s failed for good: %s", page.id, error)
         page.status = "resolved"
-        await self._save(session, page)
 
     def _failed(
         self,
-        session: AsyncSession,
         incident: Incident,
         page: IncidentPage,
         error: str,
         retryable: bool,
+        out: _Outcome,
         now: datetime,
     ) -> None:
         first = page.attempts == 0
@@ -290,14 +315,18 @@ class IncidentSync:
             page.next_attempt_at = now + self._backoff(page)
         else:
             page.status = "failed"
-        session.add(page)
         if first or not retryable:  # say it once, not on every retry
             then = "I will keep trying." if retryable else "Page them another way."
-            note = (
-                f"Paging the on-call of *{safe(page.name, 100)}* through "
-                f"{_provider(page.provider)} failed: {safe(error, 300)}. {then}"
+            out.notes.append(
+                _note(
+                    incident,
+                    (
+                        f"Paging the on-call of *{safe(page.name, 100)}* through "
+                        f"{_provider(page.provider)} failed: {safe(error, 300)}. {then}"
+                    ),
+                    now,
+                )
             )
-            session.add(_note(incident, note, now))
 
     def _backoff(self, page: IncidentPage) -> timedelta:
         return timedelta(seconds=min(self._config.retry_seconds * 2 ** min(page.attempts, 6), 3600))
@@ -314,7 +343,7 @@ class IncidentSync:
                 return target
         return OnCall(page.provider, page.target_type, page.target_id)
 
-    def _page(self, view: IncidentView, page: IncidentPage, target: OnCall) -> Page:
+    def _page_of(self, view: IncidentView, page: IncidentPage, target: OnCall) -> Page:
         names = [s.name for s in self._config.severities]
         incident = view.incident
         rank = names.index(incident.severity) if incident.severity in names else len(names) - 1
@@ -327,6 +356,18 @@ class IncidentSync:
             target=target,
             channel_id=incident.channel_id,
         )
+
+
+@dataclass
+class _Outcome:
+    """What concurrent steps achieved, stored together once they are all done."""
+
+    rows: list[IncidentPage] = field(default_factory=list)
+    notes: list[IncidentEvent] = field(default_factory=list)
+    invited: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.rows, self.notes, self.invited = [], [], []
 
 
 def _note(incident: Incident, text: str, at: datetime) -> IncidentEvent:
