@@ -158,6 +158,9 @@ def _pagers(settings: Settings, gateway: SlackGateway, http: HttpSession) -> Pag
 
 async def prepare(switchboard: Switchboard) -> None:
     """What `serve` and `socket` do before taking traffic: migrate, then import the catalog."""
+    # One keep-alive session for every Slack call (slack_sdk opens one per call otherwise);
+    # Bolt hands it on to the clients it gives listeners.
+    switchboard.client.session = switchboard.http()
     await db.upgrade(switchboard.engine)
     await switchboard.sync_catalog()
 

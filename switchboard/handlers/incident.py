@@ -98,11 +98,11 @@ class IncidentHandlers:
                 severity=parsed.severity,
                 services=tuple(services),
             )
-            view, _ = await self.incidents.declare(request)
+            incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
             await respond(text=str(refusal))
             return
-        await self._synced(view.incident.id, respond)
+        await self._synced(incident.id, respond)
 
     async def _synced(self, incident_id: int | None, respond: AsyncRespond | None = None) -> None:
         assert incident_id is not None
@@ -158,8 +158,8 @@ class IncidentHandlers:
             await ack(response_action="errors", errors={"title": str(refusal)})
             return
         await ack()
-        await self._synced(incident.incident.id)
-        await self._tell(view.get("private_metadata", ""), request.actor, incident.incident.id)
+        await self._synced(incident.id)
+        await self._tell(view.get("private_metadata", ""), request.actor, incident.id)
 
     async def _tell(self, channel: str, user: str, incident_id: int | None) -> None:
         """Tell whoever declared from the modal where the incident lives."""

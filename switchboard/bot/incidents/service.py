@@ -117,7 +117,7 @@ class IncidentService:
 
     # declaring
 
-    async def declare(self, request: DeclareRequest) -> tuple[IncidentView, bool]:
+    async def declare(self, request: DeclareRequest) -> tuple[Incident, bool]:
         """Store the incident (the truth from then on). Returns it, and whether it is new:
         a repeated request returns the incident the first one made."""
         await self._may_declare(request.actor)
@@ -126,7 +126,7 @@ class IncidentService:
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
                 if existing:
-                    return await _view(session, existing), False
+                    return existing, False
                 try:
                     incident = await self._insert(session, request, contacts)
                     await session.commit()
@@ -135,7 +135,7 @@ class IncidentService:
                     if attempt == 4:
                         raise
                     continue
-                return await _view(session, incident), True
+                return incident, True
         raise AssertionError("unreachable")
 
     async def _may_declare(self, actor: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -75,26 +75,22 @@ class IncidentSync:
         if incident is None:
             return True
         out = _Outcome()
-        # The announcement channel is looked up while the incident channel is created.
-        await self._together(
-            session, incident, out, self._channel(incident), self._announce_target(incident, out)
+        # The announcement channel is looked up while the incident channel is created, and
+        # the rows the next steps need are read meanwhile.
+        first = asyncio.gather(
+            self._channel(incident), self._announce_target(incident, out), return_exceptions=True
         )
         view = IncidentView(
             incident,
             await incident_store.services(session, incident_id),
             await incident_store.current_roles(session, incident_id),
         )
-        waiting = [
-            p.user_id
-            for p in await incident_store.participants(session, incident_id)
-            if not p.invited
-        ]
+        participants = await incident_store.participants(session, incident_id)
         pages = await incident_store.pages(session, incident_id)
+        await self._store(session, incident, out, await first)
         # Everything else happens in the channel and depends on nothing but it: all at once.
-        await self._together(
-            session,
-            incident,
-            out,
+        waiting = [p.user_id for p in participants if not p.invited]
+        steps = (
             self._purpose(incident),
             self._invite(incident, waiting, out),
             self._topic(view),
@@ -102,15 +98,17 @@ class IncidentSync:
             self._announcement(view),
             *(self._page(view, page, out) for page in pages),
         )
+        await self._store(
+            session, incident, out, await asyncio.gather(*steps, return_exceptions=True)
+        )
         await self._events(session, incident)
         return True
 
-    async def _together(
-        self, session: AsyncSession, incident: Incident, out: _Outcome, *steps: Awaitable[None]
+    async def _store(
+        self, session: AsyncSession, incident: Incident, out: _Outcome, results: Sequence[object]
     ) -> None:
-        """Run Slack steps concurrently, store what each achieved (all of it, even when one
-        failed), then raise the first failure for the retry."""
-        results = await asyncio.gather(*steps, return_exceptions=True)
+        """Store what concurrent steps achieved (all of it, even when one failed), then raise
+        the first failure for the retry."""
         session.add(incident)
         for row in (*out.rows, *out.notes):
             session.add(row)
