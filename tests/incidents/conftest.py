@@ -132,7 +132,15 @@ async def eventually_async(probe: Any, within: float = 5.0) -> Any:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, database_url: str, slack: FakeSlack) -> AsyncIterator[World]:
+def config() -> Config:
+    """The configuration the world runs with; a test module may define its own."""
+    return Config()
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, database_url: str, slack: FakeSlack, config: Config
+) -> AsyncIterator[World]:
     for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
         slack.add_user(name, user_id=uid, email=f"{name}@example.com")
     web_group = slack.add_usergroup("web-team", [CAROL])
@@ -156,7 +164,7 @@ async def world(tmp_path: Path, database_url: str, slack: FakeSlack) -> AsyncIte
             OPSGENIE_API_URL=opsgenie.base_url,
             OPSGENIE_API_KEY=opsgenie.api_key,
         )
-        sb = build(settings, Config(), clock)
+        sb = build(settings, config, clock)
         await prepare(sb)
         server = TestServer(sb.web, host="127.0.0.1")
         await server.start_server()
