@@ -4,7 +4,7 @@ pager fakes, and the app on a clock the tests move."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from switchboard.fakes.pagers import FakeOpsgenie, FakePagerDuty
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import Settings
+from switchboard.storage.tables import Incident
 from tests.conftest import SIGNING_SECRET, eventually
 
 ALICE, BOB, CAROL, DAVE = "U0001ALICE", "U0001BOB", "U0001CAROL", "U0001DAVE"
@@ -99,6 +100,17 @@ class World:
             return row if ready and not await self.unposted(incident_id) else None
 
         return await eventually_async(caught_up)
+
+    async def until(self, check: Callable[[Incident], bool], incident_id: int = 1) -> Incident:
+        """Wait for a change that a button made after its ack, then for Slack to catch up."""
+
+        async def changed() -> bool:
+            view = await self.sb.incidents.view(incident_id)
+            return view is not None and check(view.incident)
+
+        await eventually_async(changed)
+        row: Incident = await self.settled(incident_id)
+        return row
 
     async def retry(self, incident_id: int = 1) -> None:
         """What the scheduler does: once the sync that failed let go, run it again."""

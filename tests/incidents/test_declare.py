@@ -54,8 +54,9 @@ async def test_the_declarer_is_told_where_the_incident_lives(world: World) -> No
 
 
 async def test_incidents_are_numbered_in_order(world: World) -> None:
-    for title in ("first", "second", "third"):
+    for number, title in enumerate(("first", "second", "third"), start=1):
         await world.incident(f"declare {title}")
+        await world.settled(number)
     assert (await world.settled(3)).channel_name.endswith("-3-third")
 
 

@@ -123,8 +123,7 @@ async def test_status_update_and_the_card_buttons(world: World) -> None:
         [action], user_id=CAROL, channel_id=row.channel_id, message=row.card_ts
     )
     assert clicked.status == 200
-    row = await world.settled()
-    assert row.status == "identified"
+    row = await world.until(lambda incident: incident.status == "identified")
     assert f"<@{CAROL}> changed the status from *investigating* to *identified*." in world.texts(
         row.channel_id
     )

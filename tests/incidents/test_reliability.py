@@ -94,7 +94,7 @@ async def test_snooze_and_stop_reminders(world: World) -> None:
     await world.requester.block_actions(
         [snooze], user_id=BOB, channel_id=row.channel_id, message=reminder.ts
     )
-    await world.settled()
+    await world.until(lambda incident: incident.reminders_snoozed_until is not None)
     world.clock.advance(minutes=29)
     assert await world.sb.reminders.run() == 0
     world.clock.advance(minutes=2)
@@ -103,7 +103,7 @@ async def test_snooze_and_stop_reminders(world: World) -> None:
     await world.requester.block_actions(
         [stop], user_id=BOB, channel_id=row.channel_id, message=reminder.ts
     )
-    await world.settled()
+    await world.until(lambda incident: incident.reminders_off)
     world.clock.advance(hours=5)
     assert await world.sb.reminders.run() == 0
     assert f"<@{BOB}> turned status reminders off." in world.texts(row.channel_id)

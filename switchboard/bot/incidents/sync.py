@@ -80,13 +80,16 @@ class IncidentSync:
         first = asyncio.gather(
             self._channel(incident), self._announce_target(incident, out), return_exceptions=True
         )
-        view = IncidentView(
-            incident,
-            await incident_store.services(session, incident_id),
-            await incident_store.current_roles(session, incident_id),
-        )
-        participants = await incident_store.participants(session, incident_id)
-        pages = await incident_store.pages(session, incident_id)
+        # No autoflush while the steps change the row: a flush running at the same moment
+        # would mark a change made during it as saved without writing it.
+        with session.no_autoflush:
+            view = IncidentView(
+                incident,
+                await incident_store.services(session, incident_id),
+                await incident_store.current_roles(session, incident_id),
+            )
+            participants = await incident_store.participants(session, incident_id)
+            pages = await incident_store.pages(session, incident_id)
         await self._store(session, incident, out, await first)
         # Everything else happens in the channel and depends on nothing but it: all at once.
         waiting = [p.user_id for p in participants if not p.invited]
