@@ -174,3 +174,76 @@ async def test_app_home_shows_my_open_incidents(world: World) -> None:
     home = await eventually(lambda: world.slack.home(ALICE))
     sections = [b["text"]["text"] for b in home.payload["blocks"] if b["type"] == "section"]
     assert sections[0] == f"• *INC-1* Checkout errors · SEV2 · investigating <#{row.channel_id}>"
+
+
+async def click(world: World, row: Any, action_id: str, user: str = ALICE) -> Any:
+    """Click a button on the incident's card; returns the modal it opened."""
+    card = world.slack.channel(row.channel_id).message(row.card_ts)
+    button = next(e for e in card.blocks[-1]["elements"] if e["action_id"] == action_id)
+    opened = len(world.slack.calls("views.open"))
+    await world.requester.block_actions(
+        [button], user_id=user, channel_id=row.channel_id, message=row.card_ts
+    )
+    calls = await eventually(lambda: world.slack.calls("views.open")[opened:])
+    return calls[0].response["view"]
+
+
+async def test_assign_role_from_the_card(world: World) -> None:
+    row = await declared(world)
+    modal = await click(world, row, "incident_assign")
+    assert modal["title"]["text"] == "Assign a role: INC-1"
+    values = {
+        "role": {"value": {"type": "static_select", "selected_option": {"value": "scribe"}}},
+        "user": {"value": {"type": "users_select", "selected_user": DAVE}},
+    }
+    response = await world.requester.view_submission(modal["id"], user_id=ALICE, values=values)
+    assert (response.status, response.body) == (200, "")
+    row = await world.settled()
+    assert f"<@{ALICE}> made <@{DAVE}> the scribe." in world.texts(row.channel_id)
+
+
+async def test_page_from_the_card_refuses_unknown_targets_on_the_field(world: World) -> None:
+    row = await declared(world, "declare Slow search")
+    modal = await click(world, row, "incident_page")
+    unknown = {
+        "target": {
+            "incident_page_target": {
+                "type": "external_select",
+                "selected_option": {"value": "nope"},
+            }
+        }
+    }
+    refused = await world.requester.view_submission(modal["id"], user_id=ALICE, values=unknown)
+    assert refused.json() == {
+        "response_action": "errors",
+        "errors": {"target": "Nothing called `nope` in the catalog."},
+    }
+    known = {
+        "target": {
+            "incident_page_target": {
+                "type": "external_select",
+                "selected_option": {"value": "search"},
+            }
+        }
+    }
+    accepted = await world.requester.view_submission(modal["id"], user_id=ALICE, values=known)
+    assert accepted.body == ""
+    await world.settled()
+    assert [a.status for a in world.opsgenie.alerts.values()] == ["open"]
+
+
+async def test_non_members_see_private_incidents_only_as_such_at_home(world: World) -> None:
+    await world.incident("declare")
+    (opened,) = await eventually(lambda: world.slack.calls("views.open"))
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": "Leaked credentials"}},
+        "options": {"value": {"type": "checkboxes", "selected_options": [{"value": "private"}]}},
+    }
+    await world.requester.view_submission(
+        opened.response["view"]["id"], user_id=ALICE, values=values
+    )
+    await world.settled()
+    await world.requester.event({"type": "app_home_opened", "user": DAVE, "tab": "home"})
+    home = await eventually(lambda: world.slack.home(DAVE))
+    assert "Leaked" not in str(home.payload)
+    assert "• INC-1: a private incident (investigating)" in str(home.payload)
