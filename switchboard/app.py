@@ -29,7 +29,7 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import register_all
-from switchboard.handlers.incident import IncidentHandlers
+from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import db
@@ -80,6 +80,8 @@ class Switchboard:
         incidents = IncidentHandlers(
             self.config.incidents, self.incidents, self.incident_sync, self.owner, self.gateway
         )
+        for handler in self.record_handlers():
+            incidents.add(handler)
         register_all(
             bolt,
             ledger=self.ledger,
@@ -88,6 +90,10 @@ class Switchboard:
             incidents=incidents,
         )
         return bolt
+
+    def record_handlers(self) -> list[RecordHandler]:
+        """Who answers `/incident note|timeline|postmortem|followup|followups|stats`."""
+        return []
 
     @cached_property
     def web(self) -> web.Application:

@@ -93,6 +93,12 @@ class IncidentsConfig(BaseModel):
     responders_group: str = ""
     # Retry unfinished Slack steps and failed pages this often.
     retry_seconds: int = Field(30, ge=5, le=3600)
+    # Reacting with one of these puts a message on the timeline; the bot answers with
+    # `confirm_emoji`. Names without colons, as Slack sends them.
+    timeline_emojis: tuple[str, ...] = ("pushpin",)
+    confirm_emoji: str = "white_check_mark"
+    # A team's own Jinja2 template for postmortem drafts ("" = the built-in one).
+    postmortem_template: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentsConfig:

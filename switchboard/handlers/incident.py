@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
@@ -17,6 +17,7 @@ from switchboard.bot.incidents.commands import (
     Invalid,
     ListOpen,
     OpenDeclareModal,
+    Record,
 )
 from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused
 from switchboard.bot.incidents.sync import IncidentSync
@@ -27,6 +28,18 @@ log = logging.getLogger(__name__)
 COMMAND = "/incident"
 SNOOZE_MINUTES = 30
 Body = dict[str, Any]
+
+
+class RecordHandler(Protocol):
+    """Answers one kind of record-keeping command (`note`, `timeline`, `followup`...)."""
+
+    verbs: tuple[str, ...]
+
+    async def record(
+        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any], parsed: Record
+    ) -> None: ...
+
+    def register(self, app: AsyncApp) -> None: ...
 
 
 class IncidentHandlers:
@@ -46,8 +59,16 @@ class IncidentHandlers:
         self.sync = sync
         self.catalog = catalog
         self.gateway = gateway
+        self.records: dict[str, RecordHandler] = {}
+
+    def add(self, handler: RecordHandler) -> None:
+        """Let `handler` answer its record-keeping verbs of `/incident`."""
+        for verb in handler.verbs:
+            self.records[verb] = handler
 
     def register(self, app: AsyncApp) -> None:
+        for handler in dict.fromkeys(self.records.values()):
+            handler.register(app)
         app.command(COMMAND)(self.command)
         app.view(modals.DECLARE)(self.declare_submitted)
         app.view(modals.ASSIGN)(self.assign_submitted)
@@ -83,6 +104,12 @@ class IncidentHandlers:
             await self._declare_from_text(ack, respond, command, parsed)
         elif isinstance(parsed, Act):
             await self._refusing(ack, lambda: self.incidents.act(parsed, user, channel))
+        elif isinstance(parsed, Record):
+            handler = self.records.get(parsed.verb)
+            if handler is None:
+                await _say(ack, f"`/incident {parsed.verb}` is not available yet.")
+            else:
+                await handler.record(ack, respond, command, parsed)
 
     async def _declare_from_text(
         self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Declare

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -246,3 +246,54 @@ class Notification(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(255), primary_key=True))
     period: str = Field(sa_column=Column(String(64), primary_key=True))
     claimed_at: datetime = utc_column()
+
+
+class TimelineEntry(SQLModel, table=True):
+    """One moment on an incident's timeline: a message people reacted to, a note, or a
+    backfilled event. Lifecycle changes come from `incident_event` and are not copied here.
+    A message is on an incident's timeline at most once: (incident, channel, ts) is unique."""
+
+    __tablename__ = "timeline_entry"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "channel_id", "message_ts", name="uq_timeline_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    )
+    source: str = Field(max_length=20)  # "reaction" | "note" | "backfill"
+    at: datetime = utc_column()  # when it happened (a message: when it was first posted)
+    author: str = Field(default="", max_length=32)  # Slack user id
+    added_by: str = Field(default="", max_length=32)
+    text: str = ""  # readable: mentions turned into names; whole, however long
+    # None (not "") for notes and backfills: NULLs never collide in the unique constraint.
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    thread_ts: str = Field(default="", max_length=32)
+    permalink: str = ""
+    files: list[dict[str, str]] = json_column()  # [{"name", "url"}]
+    reactors: list[str] = json_column()  # who still has a timeline reaction on the message
+    deleted: bool = False  # the message was deleted in Slack after it was captured
+    edited_at: datetime | None = utc_column(nullable=True)
+
+
+class FollowUp(SQLModel, table=True):
+    """An action item from an incident, owned by a person or a team, tracked to done."""
+
+    __tablename__ = "followup"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), index=True)
+    )
+    text: str
+    owner_user: str = Field(default="", max_length=32, index=True)  # Slack user id
+    owner_team: str = Field(default="", max_length=512, index=True)  # catalog group ref
+    due: date | None = None
+    state: str = Field(default="open", max_length=20, index=True)  # open | done | wont_do
+    created_by: str = Field(max_length=32)
+    created_at: datetime = utc_column()
+    closed_by: str = Field(default="", max_length=32)
+    closed_at: datetime | None = utc_column(nullable=True)
+    timeline_entry_id: int | None = None  # the timeline entry it came from, if any

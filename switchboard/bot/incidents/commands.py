@@ -12,6 +12,7 @@ _NUMBER = re.compile(r"^(?:inc-?|#)(\d{1,9})$", re.IGNORECASE)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)
 ACTIONS = ("status", "severity", "assign", "resolve", "close", "page", "update")
+RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,22 @@ class Help:
 
 
 @dataclass(frozen=True, slots=True)
+class Record:
+    """A record-keeping command on one incident: `note <text>`, `timeline [page]`,
+    `postmortem`, `followup <text> [<@owner>] [due:YYYY-MM-DD]` (`text` is the rest, as typed),
+    or the incident-less `followups [team:<name>|<@user>]` and `stats [days]`."""
+
+    verb: str  # one of RECORDS
+    number: int | None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Invalid:
     message: str  # mrkdwn, user text already escaped by the caller of `explain`
 
 
-Command = Declare | OpenDeclareModal | Act | ListOpen | Help | Invalid
+Command = Declare | OpenDeclareModal | Act | Record | ListOpen | Help | Invalid
 
 
 def parse(text: str, config: IncidentsConfig) -> Command:
@@ -65,6 +77,8 @@ def parse(text: str, config: IncidentsConfig) -> Command:
         return ListOpen()
     if verb in ACTIONS:
         return _act(verb, rest, config)
+    if verb in RECORDS:
+        return _record(verb, rest)
     return Invalid(f"I don't know `{_code(words[0])}`. Try `/incident help`.")
 
 
@@ -91,14 +105,7 @@ def _declare(words: list[str], config: IncidentsConfig) -> Command:
 
 
 def _act(verb: str, words: list[str], config: IncidentsConfig) -> Command:
-    number = None
-    kept = []
-    for word in words:
-        match = _NUMBER.match(word)
-        if match and number is None:
-            number = int(match.group(1))
-        else:
-            kept.append(word)
+    number, kept = _take_number(words)
     value = " ".join(kept)
     if verb == "status":
         return _choice(verb, number, value, [s.name for s in config.statuses])
@@ -112,6 +119,26 @@ def _act(verb: str, words: list[str], config: IncidentsConfig) -> Command:
         )
         return Invalid(f"What should I {verb}? For example `/incident {example}`.")
     return Act(verb, number, value)
+
+
+def _record(verb: str, words: list[str]) -> Command:
+    number, kept = _take_number(words) if verb not in ("followups", "stats") else (None, words)
+    text = " ".join(kept)
+    if verb in ("note", "followup") and not text:
+        return Invalid(f"What should the {verb} say? For example `/incident {verb} Disk full`.")
+    return Record(verb, number, text)
+
+
+def _take_number(words: list[str]) -> tuple[int | None, list[str]]:
+    """The first `INC-n` (or `#n`) among the words, and the other words."""
+    number, kept = None, []
+    for word in words:
+        match = _NUMBER.match(word)
+        if match and number is None:
+            number = int(match.group(1))
+        else:
+            kept.append(word)
+    return number, kept
 
 
 def _choice(verb: str, number: int | None, value: str, names: list[str]) -> Command:
@@ -153,7 +180,10 @@ HELP = "\n".join(
         "`assign [role] @person`",
         "• `/incident update &lt;text&gt;`: post a status update · "
         "`page &lt;service|team:name&gt;`: page more people",
-        "• `/incident resolve` · `close` · `list` · `help`",
+        "• `/incident note &lt;text&gt;` · `timeline` · `postmortem`: the record",
+        "• `/incident followup &lt;text&gt; [@owner] [due:YYYY-MM-DD]` · "
+        "`followups [team:&lt;name&gt;|@person]`",
+        "• `/incident resolve` · `close` · `list` · `stats [days]` · `help`",
         "In an incident channel these act on its incident; anywhere else name it: "
         "`/incident status INC-4 identified`.",
     )
