@@ -83,7 +83,7 @@ async def requester(app_url: str, slack: FakeSlack) -> AsyncIterator[SlackReques
         yield client
 
 
-async def eventually(probe: Callable[[], T], within: float = 3.0) -> T:
+async def eventually(probe: Callable[[], T], within: float = 10.0) -> T:
     """The first truthy value of `probe()`: listeners keep working after Slack got its ack."""
     deadline = asyncio.get_running_loop().time() + within
     while not (value := probe()):

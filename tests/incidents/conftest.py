@@ -132,7 +132,7 @@ class World:
         return [m.text for m in self.slack.messages(channel)]
 
 
-async def eventually_async(probe: Any, within: float = 5.0) -> Any:
+async def eventually_async(probe: Any, within: float = 10.0) -> Any:
     import asyncio
 
     deadline = asyncio.get_running_loop().time() + within
