@@ -25,11 +25,13 @@ from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.sync import IncidentSync
+from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import register_all
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
+from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import db
@@ -72,6 +74,7 @@ class Switchboard:
     incident_sync: IncidentSync
     reminders: Reminders
     home: HomeService
+    timeline: TimelineService
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -93,7 +96,7 @@ class Switchboard:
 
     def record_handlers(self) -> list[RecordHandler]:
         """Who answers `/incident note|timeline|postmortem|followup|followups|stats`."""
-        return []
+        return [TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone)]
 
     @cached_property
     def web(self) -> web.Application:
@@ -148,6 +151,7 @@ def build(
         sync,
         Reminders(sessions, config.incidents, gateway, clock),
         HomeService(catalog, incidents, config.incidents, gateway),
+        timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
     )
 
 

@@ -67,6 +67,7 @@ class SlackGateway:
     def __init__(self, client: AsyncWebClient) -> None:
         self._client = client
         self._bot_user: str | None = None
+        self._names: dict[str, str] = {}  # user and channel ids -> names; they rarely change
 
     async def bot_user_id(self) -> str:
         if self._bot_user is None:
@@ -163,3 +164,67 @@ class SlackGateway:
 
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
         await _call("views.publish", lambda: self._client.views_publish(user_id=user_id, view=view))
+
+    async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """One message by its ts, a thread reply included (history holds no replies)."""
+        history = await _call(
+            "conversations.history",
+            lambda: self._client.conversations_history(
+                channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
+            ),
+        )
+        for message in history.get("messages") or []:
+            if message.get("ts") == ts:
+                return dict(message)
+        try:
+            replies = await _call(
+                "conversations.replies",
+                lambda: self._client.conversations_replies(channel=channel, ts=ts),
+            )
+        except SlackFailure as failure:
+            if failure.error == "thread_not_found":
+                return None
+            raise
+        return next((dict(m) for m in replies.get("messages") or [] if m.get("ts") == ts), None)
+
+    async def permalink(self, channel: str, ts: str) -> str:
+        response = await _call(
+            "chat.getPermalink",
+            lambda: self._client.chat_getPermalink(channel=channel, message_ts=ts),
+        )
+        return str(response.get("permalink") or "")
+
+    async def react(self, channel: str, ts: str, name: str) -> None:
+        try:
+            await _call(
+                "reactions.add",
+                lambda: self._client.reactions_add(channel=channel, timestamp=ts, name=name),
+            )
+        except SlackFailure as failure:
+            if failure.error != "already_reacted":
+                raise
+
+    async def user_name(self, user_id: str) -> str:
+        """A person's display name, for turning mentions into text; the id if unknown."""
+        if user_id not in self._names:
+            try:
+                response = await _call("users.info", lambda: self._client.users_info(user=user_id))
+            except SlackFailure:
+                return user_id
+            user = response.get("user") or {}
+            profile = user.get("profile") or {}
+            name = profile.get("display_name") or user.get("real_name") or user.get("name")
+            self._names[user_id] = str(name or user_id)
+        return self._names[user_id]
+
+    async def channel_name(self, channel_id: str) -> str:
+        if channel_id not in self._names:
+            try:
+                response = await _call(
+                    "conversations.info",
+                    lambda: self._client.conversations_info(channel=channel_id),
+                )
+            except SlackFailure:
+                return channel_id
+            self._names[channel_id] = str((response.get("channel") or {}).get("name") or channel_id)
+        return self._names[channel_id]

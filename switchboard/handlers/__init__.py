@@ -7,13 +7,13 @@ from slack_bolt.async_app import AsyncApp
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.owner import OwnerService
-from switchboard.handlers import coming, home, incident, owner
+from switchboard.handlers import coming, home, incident, owner, timeline
 from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.middleware import deduplicate_events
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, *coming.COMMANDS)
-EVENTS = (home.EVENT,)
+EVENTS = (home.EVENT, *timeline.EVENTS)
 
 
 def register_all(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from switchboard.bot.config import IncidentsConfig
@@ -236,3 +236,60 @@ def listing(views: list[IncidentView], config: IncidentsConfig, viewer_in: set[i
             continue
         lines.append(incident_line(view, config, show_private=mine))
     return "\n".join(lines) or "No open incidents."
+
+
+TIMELINE_PAGE = 20  # moments per message: 20 sections and their buttons stay under 50 blocks
+TIMELINE_TEXT = 2500  # characters of one moment shown in Slack (kept whole in the record)
+TIMELINE_NEXT = "timeline_page"
+TIMELINE_ADD = "timeline_add"
+
+
+def timeline_page(
+    view: IncidentView, moments: list[Any], page: int, tz: tzinfo, accessory: Any = None
+) -> tuple[str, list[Block]]:
+    """One page of the timeline, times in `tz` with dates. `accessory(moment)` may give a
+    button for a captured entry (a follow-up from it)."""
+    pages = max(1, -(-len(moments) // TIMELINE_PAGE))
+    page = min(max(page, 1), pages)
+    shown = moments[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE]
+    title = f"Timeline of {view.ref}" + (f" ({page}/{pages})" if pages > 1 else "")
+    blocks: list[Block] = [{"type": "header", "text": _plain_header(title)}]
+    for moment in shown:
+        section = _section(_moment_text(moment, tz))
+        button = accessory(moment) if accessory and moment.entry_id else None
+        if button:
+            section["accessory"] = button
+        blocks.append(section)
+    if not shown:
+        blocks.append(_section("Nothing on the timeline yet."))
+    blocks.append(_timeline_actions(view, page, pages))
+    return f"{title}: {len(moments)} moments", blocks
+
+
+def _moment_text(moment: Any, tz: tzinfo) -> str:
+    when = moment.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+    who = f"<@{moment.author}>" if moment.author.startswith(("U", "W")) else ""
+    if moment.source == "lifecycle":
+        body = moment.text  # written by us, already escaped
+    else:
+        body = safe(moment.text, TIMELINE_TEXT) or "(no text)"
+        if moment.deleted:
+            body = f"~{body}~ (deleted)"
+    extra = [f"<{moment.permalink}|message>"] if moment.permalink.startswith("https://") else []
+    extra += [f"📎 {safe(name, 100)}" for name, _ in moment.files[:5]]
+    tail = " · ".join(extra)
+    return f"*{when}* {who} {body}" + (f"\n{tail}" if tail else "")
+
+
+def _timeline_actions(view: IncidentView, page: int, pages: int) -> Block:
+    incident = str(view.incident.id)
+    elements = [_button(TIMELINE_ADD, "Add timeline event", incident)]
+    if page > 1:
+        elements.append(_button(f"{TIMELINE_NEXT}:prev", "Previous", f"{incident}:{page - 1}"))
+    if page < pages:
+        elements.append(_button(f"{TIMELINE_NEXT}:next", "Next", f"{incident}:{page + 1}"))
+    return {"type": "actions", "elements": elements}
+
+
+def _plain_header(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": shorten(text, 150)}

@@ -158,3 +158,30 @@ def _plain(text: str) -> dict[str, str]:
 
 def _title(text: str) -> dict[str, str]:
     return _plain(shorten(text, 24))  # Slack's limit for modal titles and buttons
+
+
+BACKFILL = "incident_backfill"
+
+
+def backfill(incident_id: int, number: int, timezone: str) -> View:
+    return {
+        "type": "modal",
+        "callback_id": BACKFILL,
+        "private_metadata": str(incident_id),
+        "title": _title(f"Timeline: {ref(number)}"),
+        "submit": _title("Add"),
+        "blocks": [
+            _input("date", "Date", {"type": "datepicker", "action_id": "value"}),
+            _input("time", f"Time ({timezone})", {"type": "timepicker", "action_id": "value"}),
+            _input(
+                "text",
+                "What happened",
+                {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 2800,
+                },
+            ),
+        ],
+    }

@@ -1,0 +1,272 @@
+"""The incident timeline: messages people react to, notes, backfilled events, and the
+lifecycle changes stored as incident events, merged in time order."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.text import safe
+from switchboard.storage import incident_store, timeline_store
+from switchboard.storage.tables import Incident, IncidentEvent, TimelineEntry
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+# Slack's markup in message text: <@U..|name>, <#C..|name>, <!subteam^S..|@handle>, <!here>,
+# <https://url|label>.
+_MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
+# Incident events that belong on the timeline (reminder toggles do not).
+LIFECYCLE = ("declared", "status", "severity", "assign", "update", "page", "resolve", "close")
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """One line of the timeline, whatever its source."""
+
+    at: datetime
+    source: str  # "reaction" | "note" | "backfill" | "lifecycle"
+    author: str  # Slack user id, "" for the bot
+    text: str  # readable plain text (lifecycle: mrkdwn already escaped)
+    entry_id: int | None = None
+    permalink: str = ""
+    files: tuple[tuple[str, str], ...] = ()  # (name, url)
+    deleted: bool = False
+
+
+class TimelineService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: IncidentsConfig,
+        incidents: IncidentService,
+        gateway: SlackGateway,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._incidents = incidents
+        self._gateway = gateway
+        self._clock = clock
+
+    # reactions
+
+    async def reaction_added(self, channel: str, ts: str, emoji: str, user: str) -> None:
+        if emoji.split("::")[0] not in self._config.timeline_emojis:
+            return
+        async with self._sessions() as session:
+            incident = await incident_store.by_channel(session, channel)
+            if incident is None or incident.id is None:
+                return  # not an incident channel: not ours to record
+            if await self._add_reactor(session, incident.id, channel, ts, user):
+                return
+        message = await self._read(incident, channel, ts)
+        if message is None:
+            return
+        await self._capture(incident, channel, ts, user, message)
+        await self._gateway.react(channel, ts, self._config.confirm_emoji)
+
+    async def _add_reactor(
+        self, session: AsyncSession, incident_id: int, channel: str, ts: str, user: str
+    ) -> bool:
+        """Count one more person keeping the message on the timeline; False if it is not."""
+        entry = _mine(await timeline_store.for_message(session, channel, ts), incident_id)
+        if entry is None:
+            return False
+        if user not in entry.reactors:
+            entry.reactors = [*entry.reactors, user]
+            session.add(entry)
+            await session.commit()
+        return True
+
+    async def _read(self, incident: Incident, channel: str, ts: str) -> dict[str, object] | None:
+        try:
+            message = await self._gateway.message(channel, ts)
+        except SlackFailure as failure:
+            if failure.retryable:
+                raise  # Slack retries the event: we answered it with an error
+            message = None
+        if message is None:
+            await self._note(
+                incident, "I could not read that message, so it is not on the timeline."
+            )
+        return message
+
+    async def _capture(
+        self, incident: Incident, channel: str, ts: str, user: str, message: dict[str, object]
+    ) -> None:
+        assert incident.id is not None
+        entry = TimelineEntry(
+            incident_id=incident.id,
+            source="reaction",
+            at=_from_ts(ts),
+            author=str(message.get("user") or message.get("bot_id") or ""),
+            added_by=user,
+            text=await self.readable(str(message.get("text") or "")),
+            channel_id=channel,
+            message_ts=ts,
+            thread_ts=str(message.get("thread_ts") or ""),
+            permalink=await self._gateway.permalink(channel, ts),
+            files=_files(message),
+            reactors=[user],
+        )
+        async with self._sessions() as session:
+            session.add(entry)
+            try:
+                await session.commit()
+            except IntegrityError:  # another delivery or person got there first
+                await session.rollback()
+                await self._add_reactor(session, incident.id, channel, ts, user)
+
+    async def reaction_removed(self, channel: str, ts: str, emoji: str, user: str) -> None:
+        if emoji.split("::")[0] not in self._config.timeline_emojis:
+            return
+        async with self._sessions() as session:
+            for entry in await timeline_store.for_message(session, channel, ts):
+                entry.reactors = [r for r in entry.reactors if r != user]
+                if entry.reactors:
+                    session.add(entry)
+                else:  # nobody keeps it on the timeline any more
+                    await session.delete(entry)
+            await session.commit()
+
+    async def message_changed(self, channel: str, ts: str, text: str) -> None:
+        async with self._sessions() as session:
+            found = await timeline_store.for_message(session, channel, ts)
+            if not found:
+                return
+            readable = await self.readable(text)
+            for entry in found:
+                entry.text, entry.edited_at = readable, self._clock()
+                session.add(entry)
+            await session.commit()
+
+    async def message_deleted(self, channel: str, ts: str) -> None:
+        async with self._sessions() as session:
+            for entry in await timeline_store.for_message(session, channel, ts):
+                entry.deleted = True
+                session.add(entry)
+            await session.commit()
+
+    # notes and backfills
+
+    async def note(
+        self, number: int | None, channel: str, actor: str, text: str, at: datetime | None = None
+    ) -> int:
+        """Add a note (now) or a backfilled event (at `at`); returns the incident's number."""
+        view = await self._incidents.find(number, channel)
+        incident = view.incident
+        assert incident.id is not None
+        participants = await self._incidents.participants(incident.id)
+        if incident.private and actor not in participants:
+            raise Refused(f"{view.ref} is private: only its participants may add to its timeline.")
+        now = self._clock()
+        if at is not None and at > now:
+            raise Refused("That time is in the future: backfill what already happened.")
+        async with self._sessions() as session:
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    source="backfill" if at else "note",
+                    at=at or now,
+                    author=actor,
+                    added_by=actor,
+                    text=text,
+                )
+            )
+            await session.commit()
+        what = "an event to" if at else "a note to"
+        await self._note(incident, f"<@{actor}> added {what} the timeline: {safe(text, 2800)}")
+        return incident.number
+
+    async def _note(self, incident: Incident, text: str) -> None:
+        """Say something in the incident channel; a failure is logged, not raised."""
+        if not incident.channel_id:
+            return
+        try:
+            await self._gateway.post(incident.channel_id, text)
+        except SlackFailure as failure:
+            log.warning("could not post in %s: %s", incident.channel_id, failure.error)
+
+    # reading
+
+    async def moments(self, incident_id: int) -> list[Moment]:
+        """The whole timeline in time order: captured entries and lifecycle events."""
+        async with self._sessions() as session:
+            entries = await timeline_store.entries(session, incident_id)
+            events = await incident_store.events(session, incident_id)
+        moments = [_entry_moment(e) for e in entries]
+        moments += [_event_moment(e) for e in events if e.kind in LIFECYCLE]
+        # At the same instant the lifecycle goes first: nothing precedes "declared".
+        return sorted(moments, key=lambda m: (m.at, m.source != "lifecycle"))
+
+    async def readable(self, text: str) -> str:
+        """Slack's markup as a person reads it: mentions as names, links with their URLs."""
+        names: dict[str, str] = {}
+        for sigil, target, _label in _MARKUP.findall(text):
+            if sigil == "@" and target not in names:
+                names[target] = await self._gateway.user_name(target)
+            elif sigil == "#" and target not in names and not _label:
+                names[target] = await self._gateway.channel_name(target)
+
+        def replace(match: re.Match[str]) -> str:
+            sigil, target, label = match.group(1), match.group(2), match.group(3)
+            if sigil == "@":
+                return "@" + names.get(target, label or target)
+            if sigil == "#":
+                return "#" + (label or names.get(target, target))
+            if sigil == "!":
+                return label or "@" + target.split("^")[0]
+            return f"{label} ({target})" if label and label != target else target
+
+        return html.unescape(_MARKUP.sub(replace, text))
+
+
+def _mine(entries: list[TimelineEntry], incident_id: int) -> TimelineEntry | None:
+    return next((e for e in entries if e.incident_id == incident_id), None)
+
+
+def _from_ts(ts: str) -> datetime:
+    return datetime.fromtimestamp(float(ts), UTC)
+
+
+def _files(message: dict[str, object]) -> list[dict[str, str]]:
+    files = message.get("files")
+    if not isinstance(files, list):
+        return []
+    return [
+        {
+            "name": str(f.get("name") or f.get("title") or "file"),
+            "url": str(f.get("permalink") or ""),
+        }
+        for f in files
+        if isinstance(f, dict)
+    ]
+
+
+def _entry_moment(entry: TimelineEntry) -> Moment:
+    files = tuple((f.get("name", ""), f.get("url", "")) for f in entry.files)
+    return Moment(
+        entry.at,
+        entry.source,
+        entry.author,
+        entry.text,
+        entry.id,
+        entry.permalink,
+        files,
+        entry.deleted,
+    )
+
+
+def _event_moment(event: IncidentEvent) -> Moment:
+    text = event.text or "Incident declared."
+    return Moment(event.at, "lifecycle", event.actor, text)

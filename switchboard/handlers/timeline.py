@@ -1,0 +1,130 @@
+"""Listeners for the timeline: reactions, edited and deleted messages, `/incident note`,
+`/incident timeline` and its buttons, and the backfill modal."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from switchboard.bot.incidents import messages, modals
+from switchboard.bot.incidents.commands import Record
+from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.slack_gateway import SlackGateway
+
+# What manifest.yml subscribes to for the timeline; message events arrive as "message".
+EVENTS = ("reaction_added", "reaction_removed", "message.channels", "message.groups")
+Body = dict[str, Any]
+
+
+class TimelineHandlers:
+    verbs: tuple[str, ...] = ("note", "timeline")
+
+    def __init__(
+        self,
+        timeline: TimelineService,
+        incidents: IncidentService,
+        gateway: SlackGateway,
+        timezone: str,
+    ) -> None:
+        self.timeline = timeline
+        self.incidents = incidents
+        self.gateway = gateway
+        self.timezone = timezone
+
+    def register(self, app: AsyncApp) -> None:
+        app.event("reaction_added")(self.reaction_added)
+        app.event("reaction_removed")(self.reaction_removed)
+        app.event("message")(self.message)
+        app.action(re.compile(f"^{messages.TIMELINE_NEXT}:"))(self.page_clicked)
+        app.action(messages.TIMELINE_ADD)(self.add_clicked)
+        app.view(modals.BACKFILL)(self.backfill_submitted)
+
+    async def reaction_added(self, event: Body) -> None:
+        item = event.get("item") or {}
+        if item.get("type") == "message":
+            await self.timeline.reaction_added(
+                item["channel"], item["ts"], event["reaction"], event["user"]
+            )
+
+    async def reaction_removed(self, event: Body) -> None:
+        item = event.get("item") or {}
+        if item.get("type") == "message":
+            await self.timeline.reaction_removed(
+                item["channel"], item["ts"], event["reaction"], event["user"]
+            )
+
+    async def message(self, event: Body) -> None:
+        """Edits and deletions of captured messages; other messages are not ours to keep."""
+        subtype, channel = event.get("subtype"), event.get("channel", "")
+        if subtype == "message_changed":
+            changed = event.get("message") or {}
+            await self.timeline.message_changed(
+                channel, changed.get("ts", ""), changed.get("text", "")
+            )
+        elif subtype == "message_deleted":
+            await self.timeline.message_deleted(channel, event.get("deleted_ts", ""))
+
+    async def record(
+        self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Record
+    ) -> None:
+        channel, user = command.get("channel_id", ""), command["user_id"]
+        try:
+            if parsed.verb == "note":
+                number = await self.timeline.note(parsed.number, channel, user, parsed.text)
+                await ack(
+                    text=f"Added to the timeline of {messages.ref(number)}.",
+                    response_type="ephemeral",
+                )
+                return
+            view = await self.incidents.find(parsed.number, channel)
+        except Refused as refusal:
+            await ack(text=str(refusal), response_type="ephemeral")
+            return
+        page = int(parsed.text) if parsed.text.isdigit() else 1
+        await ack(**await self._page(view, page))
+
+    async def _page(self, view: messages.IncidentView, page: int) -> Body:
+        assert view.incident.id is not None
+        moments = await self.timeline.moments(view.incident.id)
+        text, blocks = messages.timeline_page(view, moments, page, ZoneInfo(self.timezone))
+        return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
+
+    async def page_clicked(self, ack: AsyncAck, action: Body, respond: AsyncRespond) -> None:
+        await ack()
+        incident, _, page = str(action["value"]).partition(":")
+        view = await self.incidents.view(int(incident))
+        if view is not None:
+            await respond(replace_original=True, **await self._page(view, int(page)))
+
+    async def add_clicked(self, ack: AsyncAck, body: Body, action: Body) -> None:
+        await ack()
+        view = await self.incidents.view(int(action["value"]))
+        if view is not None and view.incident.id is not None:
+            modal = modals.backfill(view.incident.id, view.incident.number, self.timezone)
+            await self.gateway.open_view(body["trigger_id"], modal)
+
+    async def backfill_submitted(self, ack: AsyncAck, body: Body, view: Body) -> None:
+        values = view["state"]["values"]
+        date = values["date"]["value"].get("selected_date") or ""
+        time = values["time"]["value"].get("selected_time") or ""
+        text = (values["text"]["value"].get("value") or "").strip()
+        try:
+            at = datetime.fromisoformat(f"{date}T{time}").replace(tzinfo=ZoneInfo(self.timezone))
+        except ValueError:
+            await ack(response_action="errors", errors={"date": "Pick a date and a time."})
+            return
+        incident = await self.incidents.view(int(view["private_metadata"]))
+        if incident is None:
+            await ack()
+            return
+        try:
+            await self.timeline.note(incident.incident.number, "", body["user"]["id"], text, at)
+        except Refused as refusal:
+            await ack(response_action="errors", errors={"time": str(refusal)})
+            return
+        await ack()
