@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from switchboard.app import Switchboard, build
 from switchboard.bot.config import Config
@@ -112,3 +112,20 @@ async def test_healthz_reports_the_database(app_url: str, settings: Settings) ->
         assert down.status == 503
         assert await down.json() == {"status": "degraded", "database": False}
     await broken.close()
+
+
+async def test_events_are_refused_for_a_while_after_the_database_failed(
+    requester: SlackRequester, switchboard: Switchboard, slack: FakeSlack
+) -> None:
+    async with switchboard.engine.begin() as conn:  # the database loses the table it needs
+        await conn.execute(text("DROP TABLE slack_event"))
+    first = await requester.event(HOME_OPENED, event_id="Ev0DOWN1")
+    assert first.status == 200  # acknowledged on receipt, before the failure was known
+    await eventually(lambda: not switchboard.ledger.accepting())
+    second = await requester.event(HOME_OPENED, event_id="Ev0DOWN2")
+    assert (second.status, second.json()) == (503, {"error": "try again later"})
+    assert slack.calls("views.publish") == []
+    commands_still_work = await requester.slash_command(
+        "/owner", "auth", user_id="U1", channel_id="C1"
+    )
+    assert commands_still_work.status == 200

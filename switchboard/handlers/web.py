@@ -9,9 +9,9 @@ which Bolt skips its own signature check: so ours here must never be skipped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
 HealthCheck = Callable[[], Awaitable[bool]]
+EVENTS_AT_ONCE = 4
 
 
 class BadRequest(ValueError):
@@ -50,9 +51,24 @@ def parse_body(raw: str, content_type: str) -> dict[str, Any]:
 
 
 class SlackEdge:
-    def __init__(self, app: AsyncApp, signing_secret: str, clock: Clock | None = None) -> None:
+    """Events (`event_callback`) are acknowledged on receipt and handled in the background,
+    the de-duplication write included: a burst of them must not queue behind database
+    writes while Slack waits. When the database has just failed, events are refused with
+    503 instead, so that Slack delivers them again later rather than losing them."""
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        signing_secret: str,
+        accepting_events: Callable[[], bool] = lambda: True,
+        clock: Clock | None = None,
+    ) -> None:
         self._app = app
         self._verifier = SignatureVerifier(signing_secret, clock or Clock())
+        self._accepting_events = accepting_events
+        self._background: set[asyncio.Task[None]] = set()
+        # Handled a few at a time: a burst then waits in memory, and acks stay prompt.
+        self._handling = asyncio.Semaphore(EVENTS_AT_ONCE)
 
     async def handle(self, request: web.Request) -> web.Response:
         raw = await request.read()
@@ -68,10 +84,30 @@ class SlackEdge:
         bolt_request = AsyncBoltRequest(
             body=body, query=request.query_string, headers=headers, mode="socket_mode"
         )
-        started = time.perf_counter()
+        if body.get("type") == "event_callback":
+            if not self._accepting_events():
+                return web.json_response({"error": "try again later"}, status=503)
+            self._in_background(bolt_request)
+            return web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
-        log.debug("slack request answered in %.1f ms", (time.perf_counter() - started) * 1000)
         return await to_aiohttp_response(response)
+
+    def _in_background(self, request: AsyncBoltRequest) -> None:
+        task = asyncio.create_task(self._dispatch(request))
+        self._background.add(task)  # a reference, or the task may vanish mid-way
+        task.add_done_callback(self._background.discard)
+
+    async def _dispatch(self, request: AsyncBoltRequest) -> None:
+        try:
+            async with self._handling:
+                await self._app.async_dispatch(request)
+        except Exception:  # Bolt reports listener errors itself; this is everything else
+            log.exception("event %s failed", request.body.get("event_id"))
+
+    async def drain(self) -> None:
+        """Let the events being handled finish (on shutdown)."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
 
     def _signed(self, raw: bytes, request: web.Request) -> bool:
         try:
@@ -99,4 +135,9 @@ def build_web_app(edge: SlackEdge, health: HealthCheck) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(SLACK_PATH, edge.handle)
     web_app.router.add_get("/healthz", health_handler(health))
+
+    async def drain(_: web.Application) -> None:
+        await edge.drain()
+
+    web_app.on_shutdown.append(drain)
     return web_app

@@ -38,6 +38,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    # In WAL mode NORMAL loses nothing when the process dies (only on power loss), and
+    # makes each commit an order of magnitude cheaper than FULL.
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")  # writers queue instead of failing at once
     cursor.close()
 

@@ -3,6 +3,7 @@ lifecycle changes stored as incident events, merged in time order."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -27,6 +28,7 @@ Clock = Callable[[], datetime]
 _MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
 # Incident events that belong on the timeline (reminder toggles do not).
 LIFECYCLE = ("declared", "status", "severity", "assign", "update", "page", "resolve", "close")
+CAPTURE_AT_ONCE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +59,19 @@ class TimelineService:
         self._incidents = incidents
         self._gateway = gateway
         self._clock = clock
+        # A burst of reactions must not starve the event loop that acks Slack: capture a few
+        # at a time, the rest wait their turn (cheaply) after their ack.
+        self._capturing = asyncio.Semaphore(CAPTURE_AT_ONCE)
 
     # reactions
 
     async def reaction_added(self, channel: str, ts: str, emoji: str, user: str) -> None:
         if emoji.split("::")[0] not in self._config.timeline_emojis:
             return
+        async with self._capturing:
+            await self._reaction_added(channel, ts, user)
+
+    async def _reaction_added(self, channel: str, ts: str, user: str) -> None:
         async with self._sessions() as session:
             incident = await incident_store.by_channel(session, channel)
             if incident is None or incident.id is None:
