@@ -22,6 +22,7 @@ from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
+from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.sync import IncidentSync
@@ -30,6 +31,7 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import register_all
+from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
@@ -75,6 +77,7 @@ class Switchboard:
     reminders: Reminders
     home: HomeService
     timeline: TimelineService
+    followups: FollowUpService
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -96,7 +99,10 @@ class Switchboard:
 
     def record_handlers(self) -> list[RecordHandler]:
         """Who answers `/incident note|timeline|postmortem|followup|followups|stats`."""
-        return [TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone)]
+        return [
+            TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone),
+            FollowUpHandlers(self.followups, self.gateway),
+        ]
 
     @cached_property
     def web(self) -> web.Application:
@@ -152,6 +158,7 @@ def build(
         Reminders(sessions, config.incidents, gateway, clock),
         HomeService(catalog, incidents, config.incidents, gateway),
         timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
+        followups=FollowUpService(sessions, config, incidents, owner, gateway, clock),
     )
 
 
