@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from switchboard.bot.incidents import messages, modals
 from switchboard.bot.incidents.commands import Record
+from switchboard.bot.incidents.followups import followup_button
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.slack_gateway import SlackGateway
@@ -90,8 +91,15 @@ class TimelineHandlers:
 
     async def _page(self, view: messages.IncidentView, page: int) -> Body:
         assert view.incident.id is not None
-        moments = await self.timeline.moments(view.incident.id)
-        text, blocks = messages.timeline_page(view, moments, page, ZoneInfo(self.timezone))
+        incident_id = view.incident.id
+        moments = await self.timeline.moments(incident_id)
+        text, blocks = messages.timeline_page(
+            view,
+            moments,
+            page,
+            ZoneInfo(self.timezone),
+            accessory=lambda moment: followup_button(incident_id, moment.entry_id),
+        )
         return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
     async def page_clicked(self, ack: AsyncAck, action: Body, respond: AsyncRespond) -> None:

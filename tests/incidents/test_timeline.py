@@ -234,3 +234,36 @@ async def test_the_listing_is_paged(world: World) -> None:
     assert second["blocks"][0]["text"]["text"] == "Timeline of INC-1 (2/3)"
     third = (await world.incident("timeline 3", channel=row.channel_id)).json()
     assert len([b for b in third["blocks"] if b["type"] == "section"]) == 46 - 40
+
+
+async def test_a_follow_up_from_a_timeline_entry(world: World) -> None:
+    row = await incident_channel(world)
+    ts = world.slack.add_message(row.channel_id, "Certificate expired on the edge", user=BOB)
+    await reacted(world, row.channel_id, ts, ALICE)
+    (entry,) = await entries(world, 1)
+    listing = (await world.incident("timeline", channel=row.channel_id)).json()
+    captured = next(b for b in listing["blocks"] if "Certificate expired" in str(b))
+    button = captured["accessory"]
+    assert (button["text"]["text"], button["value"]) == ("Follow up", f"1:{entry.entry_id}")
+    await world.requester.block_actions(
+        [button], user_id=ALICE, channel_id=row.channel_id, message=ephemeral(listing)
+    )
+    (opened,) = await eventually(lambda: world.slack.calls("views.open"))
+    values = {"text": {"value": {"type": "plain_text_input", "value": "Alert on expiry"}}}
+    response = await world.requester.view_submission(
+        opened.response["view"]["id"], user_id=ALICE, values=values
+    )
+    assert response.body == ""
+    followups = await eventually_async(lambda: _followups(world))
+    assert [(f.text, f.timeline_entry_id) for f in followups] == [
+        ("Alert on expiry", entry.entry_id)
+    ]
+
+
+async def _followups(world: World) -> list[Any]:
+    from sqlmodel import select
+
+    from switchboard.storage.tables import FollowUp
+
+    async with world.sb.owner._sessions() as session:
+        return list(await session.scalars(select(FollowUp)))
