@@ -23,8 +23,10 @@ from switchboard.bot.config import Config
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
+from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
+from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.owner import OwnerService
@@ -33,6 +35,7 @@ from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
+from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
@@ -78,6 +81,8 @@ class Switchboard:
     home: HomeService
     timeline: TimelineService
     followups: FollowUpService
+    postmortems: PostmortemService
+    stats: StatsService
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -102,6 +107,7 @@ class Switchboard:
         return [
             TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone),
             FollowUpHandlers(self.followups, self.gateway),
+            RecordHandlers(self.postmortems, self.stats),
         ]
 
     @cached_property
@@ -140,8 +146,15 @@ def build(
     catalog = CatalogService(sessions)
     owner = OwnerService(sessions, gateway)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
+    postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
     sync = IncidentSync(
-        sessions, config.incidents, gateway, owner, _pagers(settings, gateway, http), clock
+        sessions,
+        config.incidents,
+        gateway,
+        owner,
+        _pagers(settings, gateway, http),
+        clock,
+        postmortems,
     )
     return Switchboard(
         settings,
@@ -159,6 +172,8 @@ def build(
         HomeService(catalog, incidents, config.incidents, gateway),
         timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
         followups=FollowUpService(sessions, config, incidents, owner, gateway, clock),
+        postmortems=postmortems,
+        stats=StatsService(sessions, config.incidents, clock),
     )
 
 

@@ -1,4 +1,5 @@
-"""`switchboard` on the command line: serve, socket, catalog import|check|show, db upgrade."""
+"""`switchboard` on the command line: serve, socket, catalog import|check|show, postmortem,
+stats, db upgrade."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -20,6 +22,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from switchboard.app import Switchboard, build, serve_http, serve_socket
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
 from switchboard.bot.config import ConfigError, load_config
+from switchboard.bot.incidents import stats
+from switchboard.bot.incidents.postmortem import TemplateFailure
+from switchboard.bot.incidents.service import Refused
+from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
 from switchboard.bot.owner_message import render
 from switchboard.settings import Settings, SettingsError, load_settings
@@ -113,6 +119,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(command=_catalog_show, needs=(), migrate=True)
 
+    postmortem = commands.add_parser("postmortem", help="print an incident's postmortem draft")
+    postmortem.add_argument("incident", type=_incident_number, metavar="INC-N")
+    postmortem.set_defaults(command=_postmortem, needs=(), migrate=True)
+
+    metrics = commands.add_parser("stats", help="incident metrics over the last days")
+    metrics.add_argument(
+        "--days", type=_days, default=DEFAULT_DAYS, metavar="N", help=f"default {DEFAULT_DAYS}"
+    )
+    metrics.add_argument("--json", action="store_true", help="print JSON")
+    metrics.set_defaults(command=_stats, needs=(), migrate=True)
+
     database = commands.add_parser("db", help="database maintenance")
     db_actions = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
@@ -171,6 +188,37 @@ async def _catalog_show(args: argparse.Namespace, settings: Settings, sb: Switch
     else:
         print(render(answer)["text"])
         _print_entity(answer.service if isinstance(answer, ServiceAnswer) else answer.subject)
+    return 0
+
+
+def _incident_number(text: str) -> int:
+    match = re.fullmatch(r"(?:inc-?|#)?(\d{1,9})", text.strip(), re.IGNORECASE)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an incident: give INC-4 or 4")
+    return int(match.group(1))
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"give a number of days from 1 to {MAX_DAYS}")
+    return int(text)
+
+
+async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    try:
+        view = await sb.incidents.find(args.incident, "")
+        assert view.incident.id is not None
+        draft = await sb.postmortems.draft(view.incident.id)
+    except (Refused, TemplateFailure) as error:
+        print(f"switchboard: {error}", file=sys.stderr)
+        return 1
+    print(draft.markdown, end="")
+    return 0
+
+
+async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    found = await sb.stats.stats(args.days)
+    print(json.dumps(stats.as_json(found), indent=2) if args.json else stats.text(found))
     return 0
 
 

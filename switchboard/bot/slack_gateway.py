@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -228,3 +228,25 @@ class SlackGateway:
                 return channel_id
             self._names[channel_id] = str((response.get("channel") or {}).get("name") or channel_id)
         return self._names[channel_id]
+
+    async def upload_file(
+        self, channel: str, filename: str, content: str, title: str, comment: str
+    ) -> str:
+        """Share a text file in `channel` with a comment (mrkdwn); returns the file's id.
+        Slack's external upload: files.getUploadURLExternal, the bytes to the URL it gives,
+        then files.completeUploadExternal."""
+
+        async def upload() -> Any:
+            try:
+                return await self._client.files_upload_v2(
+                    channel=channel,
+                    filename=filename,
+                    content=content,
+                    title=title,
+                    initial_comment=comment,
+                )
+            except SlackRequestError:  # the upload URL did not take the bytes
+                raise SlackFailure("files_upload_v2", "upload_failed", True) from None
+
+        response = await _call("files_upload_v2", upload)
+        return str(response["file"]["id"])

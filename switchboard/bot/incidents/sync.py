@@ -17,11 +17,12 @@ from switchboard.bot.catalog.model import OnCall
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
-from switchboard.storage import incident_store
+from switchboard.storage import incident_store, record_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class IncidentSync:
         catalog: OwnerService,
         pagers: Pagers,
         clock: Clock,
+        postmortems: PostmortemService,
     ) -> None:
         self._sessions = sessions
         self._config = config
@@ -47,12 +49,14 @@ class IncidentSync:
         self._catalog = catalog
         self._pagers = pagers
         self._clock = clock
+        self._postmortems = postmortems
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
         async with self._sessions() as session:
             due = await incident_store.out_of_sync(session, self._clock())
-        for incident_id in due:
+            due += await record_store.postmortems_due(session, self._clock())
+        for incident_id in dict.fromkeys(due):
             await self.run(incident_id)
 
     async def run(self, incident_id: int) -> bool:
@@ -105,6 +109,7 @@ class IncidentSync:
             session, incident, out, await asyncio.gather(*steps, return_exceptions=True)
         )
         await self._events(session, incident)
+        await self._postmortem(session, incident)
         return True
 
     async def _store(
@@ -256,6 +261,23 @@ class IncidentSync:
             event.posted_ts = await self._gateway.post(incident.channel_id, event.text)
             session.add(event)
             await session.commit()
+
+    async def _postmortem(self, session: AsyncSession, incident: Incident) -> None:
+        """Once resolved, the postmortem draft is shared in the channel, after the message
+        saying so; once per incident, even if it is reopened and resolved again (the draft
+        stays one `/incident postmortem` away). A broken template is said, not retried."""
+        if incident.resolved_at is None or record_store.POSTMORTEM_STEP in incident.steps_done:
+            return
+        assert incident.id is not None
+        try:
+            await self._postmortems.publish(incident.id)
+        except TemplateFailure as failure:
+            text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
+            session.add(_note(incident, text, self._clock()))
+        incident.steps_done = [*incident.steps_done, record_store.POSTMORTEM_STEP]
+        session.add(incident)
+        await session.commit()
+        await self._events(session, incident)
 
     async def _page(self, view: IncidentView, page: IncidentPage, out: _Outcome) -> None:
         now = self._clock()

@@ -1,0 +1,474 @@
+"""Postmortem drafts: an incident's record (facts, services and their owners, people and
+roles, milestones, the whole timeline, follow-ups) rendered as Markdown with Jinja2 and shared
+in the incident channel as a file. Drafts are made from the rows every time, so a later one
+shows the record as it is then."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.records import from_row
+from switchboard.bot.config import Config
+from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.stats import duration
+from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.bot.text import escape
+from switchboard.storage import catalog_store, incident_store, record_store, timeline_store
+from switchboard.storage.tables import (
+    FollowUp,
+    Incident,
+    IncidentEvent,
+    IncidentParticipant,
+    IncidentRole,
+    IncidentServiceLink,
+    TimelineEntry,
+)
+
+Clock = Callable[[], datetime]
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+BUILT_IN = "postmortem.md.j2"
+# The message the draft is shared with, in Slack mrkdwn: user text goes through `slack`.
+COMMENT = (
+    "Postmortem draft for *{{ incident.ref }}*: {{ incident.title | slack }}. "
+    "Fill in what the record cannot know (impact, contributing factors, lessons learned)."
+)
+# Slack's markup in our event texts: <@U..>, <#C..|name>, <!subteam^S..|@handle>, <url|label>.
+_MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
+_BOLD = re.compile(r"\*([^*\n]+)\*")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)")
+_STATES = {"open": "open", "done": "done", "wont_do": "won't do"}
+
+
+class TemplateFailure(Exception):
+    """The postmortem template could not be read or rendered: `file:line: problem`."""
+
+
+# What templates see. Times are strings in the configured time zone, with the zone's name.
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str  # Slack user id
+    name: str  # the catalog's name for them, else Slack's, else the Slack id
+
+    def __str__(self) -> str:
+        return f"@{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    ref: str
+    number: int
+    title: str  # on one line
+    severity: str
+    severity_description: str
+    status: str
+    private: bool
+    security: bool
+    channel: str  # the channel's name, "" before it exists
+    description: str  # as typed, lines and all
+    declared_by: Person
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    ref: str
+    owners: list[str]  # teams with their channel ("Shop (#shop)"), people, unknown refs
+
+
+@dataclass(frozen=True, slots=True)
+class RoleTurn:
+    role: str
+    person: Person
+    assigned_by: Person
+    start: str
+    end: str  # "" while they hold it
+
+
+@dataclass(frozen=True, slots=True)
+class Milestone:
+    name: str  # declared, acknowledged, mitigated, resolved, closed
+    at: str  # "" when not reached
+    after: str  # exact time since declared ("2 d 3 h 4 min"); "" when not reached
+
+
+@dataclass(frozen=True, slots=True)
+class FileLink:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    at: str
+    source: str  # lifecycle, reaction, note, backfill
+    author: Person | None  # None for lifecycle events: their text says who
+    text: str  # Markdown; whole, however long; may span lines
+    permalink: str
+    files: list[FileLink]
+    deleted: bool  # deleted in Slack after it was captured
+    edited: bool
+    when: datetime  # for ordering
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    text: str
+    owner: str  # a person ("@Bob"), a team's name, or ""
+    due: str  # YYYY-MM-DD or ""
+    state: str  # open, done, won't do
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The template's variables."""
+
+    incident: Facts
+    services: list[Service]
+    participants: list[Person]
+    roles: list[RoleTurn]
+    milestones: list[Milestone]
+    timeline: list[Moment]
+    followups: list[Item]
+    timezone: str
+    generated_at: str
+
+    def variables(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    view: IncidentView
+    filename: str
+    markdown: str
+
+
+class PostmortemService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: Config,
+        incidents: IncidentService,
+        gateway: SlackGateway,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._incidents = incidents
+        self._gateway = gateway
+        self._clock = clock
+        custom = config.incidents.postmortem_template
+        folder, self._name = (
+            (Path(custom).parent, Path(custom).name) if custom else (TEMPLATES, BUILT_IN)
+        )
+        self._shown = custom or str(TEMPLATES / BUILT_IN)
+        self._env = Environment(
+            loader=FileSystemLoader(folder),
+            undefined=StrictUndefined,
+            autoescape=False,  # Markdown, not HTML
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            cache_size=0,  # read on every draft (they are rare): edits need no restart
+        )
+        self._env.filters["slack"] = escape
+        self._env.filters["quote"] = quote
+
+    async def draft(self, incident_id: int) -> Draft:
+        """The current draft of one incident, rendered from its rows now."""
+        draft, _ = await self._draft(incident_id)
+        return draft
+
+    async def publish(self, incident_id: int) -> Draft:
+        """Share the current draft in the incident channel as a Markdown file."""
+        draft, record = await self._draft(incident_id)
+        comment = self._env.from_string(COMMENT).render(record.variables())
+        title = f"Postmortem draft: {draft.view.ref} {record.incident.title}"
+        await self._gateway.upload_file(
+            draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
+        )
+        return draft
+
+    async def requested(self, number: int | None, channel_id: str, actor: str) -> Draft:
+        """`/incident postmortem`: the named incident's (or this channel's) draft, shared in
+        its channel. A private incident's only by its participants."""
+        view = await self._incidents.find(number, channel_id)
+        incident = view.incident
+        assert incident.id is not None
+        if incident.private and actor not in await self._incidents.participants(incident.id):
+            raise Refused(f"{view.ref} is private: only its participants may draft its postmortem.")
+        if not incident.channel_id:
+            raise Refused(f"{view.ref} has no channel yet; try again in a moment.")
+        return await self.publish(incident.id)
+
+    async def _draft(self, incident_id: int) -> tuple[Draft, Record]:
+        view, record = await self._record(incident_id)
+        markdown = self._render(self._template(), record)
+        return Draft(view, f"postmortem-{view.ref}.md", markdown), record
+
+    def _template(self) -> Template:
+        try:
+            return self._env.get_template(self._name)
+        except TemplateNotFound:
+            raise TemplateFailure(f"{self._shown}: no such template file") from None
+        except TemplateSyntaxError as error:  # in this file or one it includes
+            where = f"{error.filename or self._shown}:{error.lineno}"
+            raise TemplateFailure(f"{where}: {error.message}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise TemplateFailure(f"{self._shown}: cannot read: {error}") from None
+
+    def _render(self, template: Template, record: Record) -> str:
+        try:
+            return template.render(record.variables())
+        except Exception as error:  # a team's template can fail in any way: say where
+            raise TemplateFailure(f"{_where(error) or self._shown}: {error}") from None
+
+    async def _record(self, incident_id: int) -> tuple[IncidentView, Record]:
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            if incident is None:
+                raise Refused("That incident no longer exists.")
+            links = await incident_store.services(session, incident_id)
+            roles = await record_store.role_history(session, incident_id)
+            participants = await incident_store.participants(session, incident_id)
+            events = await incident_store.events(session, incident_id)
+            entries = await timeline_store.entries(session, incident_id)
+            followups = await record_store.followups(session, incident_id)
+            services = await self._services(session, links, followups)
+            users = _user_ids(incident, roles, participants, events, entries, followups)
+            names = await record_store.people_names(session, users)
+        people = _People(names | await self._slack_names(users - names.keys()))
+        view = IncidentView(incident, links, [r for r in roles if r.ended_at is None])
+        record = Record(
+            incident=self._facts(incident, people),
+            services=services.affected,
+            participants=sorted(
+                (people(p.user_id) for p in participants), key=lambda p: p.name.casefold()
+            ),
+            roles=[self._turn(r, people) for r in roles],
+            milestones=self._milestones(incident),
+            timeline=sorted(
+                [
+                    *self._events(incident, events, people),
+                    *(self._entry(e, people) for e in entries),
+                ],
+                key=lambda m: m.when,
+            ),
+            followups=[_item(f, people, services.teams) for f in followups],
+            timezone=self._config.timezone,
+            generated_at=self._at(self._clock()),
+        )
+        return view, record
+
+    async def _services(
+        self, session: AsyncSession, links: list[IncidentServiceLink], followups: list[FollowUp]
+    ) -> _Catalog:
+        """The affected services with their owners, and the teams follow-ups belong to."""
+        rows = await catalog_store.entities_by_ref(session, [s.entity_ref for s in links])
+        entities = {row.ref: from_row(row) for row in rows}
+        owner_refs = {o for e in entities.values() for o in e.owners}
+        owner_refs |= {f.owner_team for f in followups if f.owner_team}
+        owner_rows = await catalog_store.entities_by_ref(session, owner_refs)
+        owners = {row.ref: from_row(row) for row in owner_rows}
+        named = {r: _owner_name(e.display_name, e.slack_channels) for r, e in owners.items()}
+        affected = []
+        for link in links:
+            entity = entities.get(link.entity_ref)
+            if entity is None:  # gone from the catalog since
+                who = ["unknown: no longer in the catalog"]
+            elif entity.kind == "group":  # a team was named as affected: it owns itself
+                who = [_owner_name(entity.display_name, entity.slack_channels)]
+            else:
+                who = [named.get(o, o.partition("/")[2] or o) for o in entity.owners]
+            affected.append(Service(one_line(link.name or link.entity_ref), link.entity_ref, who))
+        teams = {r: e.display_name for r, e in owners.items()}
+        return _Catalog(affected, teams)
+
+    async def _slack_names(self, users: Collection[str]) -> dict[str, str]:
+        """Slack's names of the people the catalog does not know (their ids if Slack fails)."""
+        ids = list(users)
+        names = await asyncio.gather(*(self._gateway.user_name(u) for u in ids))
+        return dict(zip(ids, names, strict=True))
+
+    def _facts(self, incident: Incident, people: _People) -> Facts:
+        severity = self._config.incidents.severity(incident.severity)
+        return Facts(
+            ref=ref(incident.number),
+            number=incident.number,
+            title=one_line(incident.title),
+            severity=incident.severity,
+            severity_description=severity.description if severity else "",
+            status=incident.status,
+            private=incident.private,
+            security=incident.security,
+            channel=incident.channel_name,
+            description=incident.description,
+            declared_by=people(incident.declared_by),
+        )
+
+    def _turn(self, role: IncidentRole, people: _People) -> RoleTurn:
+        return RoleTurn(
+            role=role.role,
+            person=people(role.user_id),
+            assigned_by=people(role.assigned_by),
+            start=self._at(role.started_at),
+            end=self._at(role.ended_at) if role.ended_at else "",
+        )
+
+    def _milestones(self, incident: Incident) -> list[Milestone]:
+        stamps = {
+            "declared": incident.declared_at,
+            "acknowledged": incident.acknowledged_at,
+            "mitigated": incident.mitigated_at,
+            "resolved": incident.resolved_at,
+            "closed": incident.closed_at,
+        }
+        return [
+            Milestone(name, self._at(at), duration(at - incident.declared_at))
+            if at
+            else Milestone(name, "", "")
+            for name, at in stamps.items()
+        ]
+
+    def _events(
+        self, incident: Incident, events: list[IncidentEvent], people: _People
+    ) -> Iterable[Moment]:
+        """Lifecycle changes: what was said in the channel, and the declaration."""
+        for event in events:
+            if event.kind == "declared":
+                who = people(event.actor)
+                text = f"{who} declared {ref(incident.number)}: {one_line(incident.title)}"
+            elif event.kind == "update" and event.data.get("value"):
+                # The channel got it shortened; the record keeps it whole.
+                text = f"**Status update** from {people(event.actor)}: {event.data['value']}"
+            elif event.text:
+                text = _markdown(event.text, people)
+            else:
+                continue
+            yield Moment(
+                self._at(event.at), "lifecycle", None, text, "", [], False, False, event.at
+            )
+
+    def _entry(self, entry: TimelineEntry, people: _People) -> Moment:
+        return Moment(
+            at=self._at(entry.at),
+            source=entry.source,
+            author=people(entry.author) if entry.author else None,
+            text=entry.text,
+            permalink=entry.permalink,
+            files=[FileLink(one_line(f.get("name", "")), f.get("url", "")) for f in entry.files],
+            deleted=entry.deleted,
+            edited=entry.edited_at is not None,
+            when=entry.at,
+        )
+
+    def _at(self, at: datetime) -> str:
+        return at.astimezone(self._config.tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    affected: list[Service]
+    teams: dict[str, str]  # team ref -> name, for follow-ups owned by a team
+
+
+class _People:
+    """Slack user ids as people, by name."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._names = names
+
+    def __call__(self, user_id: str) -> Person:
+        return Person(user_id, one_line(self._names.get(user_id, "")) or user_id)
+
+
+def one_line(text: str) -> str:
+    """User text for a heading or a list item's first line: its words on one line."""
+    return " ".join(text.split())
+
+
+def quote(text: str) -> str:
+    """Text as a Markdown block quote: whatever it holds (an open code fence, a heading) stays
+    inside the quote instead of swallowing the rest of the document."""
+    return "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
+
+
+def _markdown(mrkdwn: str, people: _People) -> str:
+    """One of our event texts (mrkdwn, user text escaped) as Markdown for people to read."""
+
+    def replace(match: re.Match[str]) -> str:
+        sigil, target, label = match.groups()
+        if sigil == "@":
+            return str(people(target))
+        if sigil == "!":
+            return label or "@" + target.split("^")[-1]
+        if sigil == "#":
+            return "#" + (label or target)
+        return f"[{label}]({target})" if label else target
+
+    return html.unescape(_BOLD.sub(r"**\1**", _MARKUP.sub(replace, mrkdwn)))
+
+
+def _item(followup: FollowUp, people: _People, teams: dict[str, str]) -> Item:
+    if followup.owner_user:
+        owner = str(people(followup.owner_user))
+    else:
+        owner = teams.get(followup.owner_team, followup.owner_team.partition("/")[2])
+    return Item(
+        text=followup.text,
+        owner=one_line(owner),
+        due=followup.due.isoformat() if followup.due else "",
+        state=_STATES.get(followup.state, followup.state),
+    )
+
+
+def _owner_name(name: str, channels: Collection[str]) -> str:
+    channel = next(iter(channels), "")
+    return one_line(f"{name} ({channel})" if channel else name)
+
+
+def _user_ids(
+    incident: Incident,
+    roles: list[IncidentRole],
+    participants: list[IncidentParticipant],
+    events: list[IncidentEvent],
+    entries: list[TimelineEntry],
+    followups: list[FollowUp],
+) -> set[str]:
+    ids = {incident.declared_by}
+    ids |= {r.user_id for r in roles} | {r.assigned_by for r in roles}
+    ids |= {p.user_id for p in participants}
+    ids |= {e.actor for e in events} | {u for e in events for u in _USER_MENTION.findall(e.text)}
+    ids |= {e.author for e in entries} | {f.owner_user for f in followups}
+    return ids - {""}
+
+
+def _where(error: BaseException) -> str:
+    """`file:line` of the template line an error came from (the innermost, for an included
+    template): Jinja puts template lines into the traceback as frames of their own."""
+    where, trace = "", error.__traceback__
+    while trace is not None:
+        if "__jinja_exception__" in trace.tb_frame.f_globals:
+            where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}"
+        trace = trace.tb_next
+    return where
