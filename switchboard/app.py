@@ -112,7 +112,7 @@ class Switchboard:
 
     @cached_property
     def web(self) -> web.Application:
-        edge = SlackEdge(self.bolt, self.settings.signing_secret)
+        edge = SlackEdge(self.bolt, self.settings.signing_secret, self.ledger.accepting)
         return build_web_app(edge, lambda: db.ping(self.engine))
 
     async def sync_catalog(self) -> ImportReport | None:
