@@ -267,3 +267,11 @@ async def _followups(world: World) -> list[Any]:
 
     async with world.sb.owner._sessions() as session:
         return list(await session.scalars(select(FollowUp)))
+
+
+async def test_a_message_the_bot_cannot_read_gets_a_note(world: World) -> None:
+    row = await incident_channel(world)
+    await reacted(world, row.channel_id, "1234567890.000100", ALICE)  # no such message
+    note = "I could not read that message, so it is not on the timeline."
+    await eventually(lambda: note in world.texts(row.channel_id))
+    assert await entries(world, 0) == []
