@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.service import CatalogService
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import IncidentView, incident_line
@@ -54,21 +55,13 @@ class HomeService:
         return {
             "type": "home",
             "blocks": [
-                _header("Your open incidents"),
-                _section("\n".join(lines_mine) or "None. Declare one with `/incident declare`."),
-                _header("Recent incidents"),
-                _section("\n".join(lines_recent) or "None yet."),
+                kit.header("Your open incidents"),
+                kit.section("\n".join(lines_mine) or "None. Declare one with `/incident declare`."),
+                kit.header("Recent incidents"),
+                kit.section("\n".join(lines_recent) or "None yet."),
                 {"type": "divider"},
-                _header("Service catalog"),
-                _section(summary),
-                _section(USAGE),
+                kit.header("Service catalog"),
+                kit.section(summary),
+                kit.section(USAGE),
             ],
         }
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity, OnCall
 from switchboard.bot.owner import (
     Answer,
@@ -16,7 +17,7 @@ from switchboard.bot.owner import (
     Team,
     Usage,
 )
-from switchboard.bot.text import BUTTON_TEXT_LIMIT, HEADER_LIMIT, link, safe, shorten
+from switchboard.bot.text import link, safe, shorten
 
 Block = dict[str, Any]
 Message = dict[str, Any]
@@ -47,26 +48,26 @@ def render(answer: Answer, *, shared_by: str = "") -> Message:
     if isinstance(answer, NoMatch):
         return _no_match(answer)
     assert isinstance(answer, Usage)
-    return {"text": "How to use /owner", "blocks": [_section(USAGE)]}
+    return {"text": "How to use /owner", "blocks": [kit.section(USAGE)]}
 
 
 def _service(answer: ServiceAnswer, shared_by: str) -> Message:
     service = answer.service
-    blocks: list[Block] = [_header(service.display_name)]
+    blocks: list[Block] = [kit.header(service.display_name)]
     if service.description:
-        blocks.append(_section(safe(service.description, 1000)))
+        blocks.append(kit.section(safe(service.description, 1000)))
     fields = [
         f"*Owner*\n{_owners(answer)}",
         f"*On call*\n{_oncall(answer)}",
         f"*Tier*\n{service.tier if service.tier is not None else 'not set'}",
         f"*Lifecycle*\n{safe(service.lifecycle, 100) or 'not set'}",
     ]
-    blocks.append({"type": "section", "fields": [_mrkdwn(_fit(f, 2000)) for f in fields]})
+    blocks.append({"type": "section", "fields": [kit.mrkdwn(_fit(f, 2000)) for f in fields]})
     if links := _links(service):
-        blocks.append(_section(links))
+        blocks.append(kit.section(links))
     if answer.dependencies:
-        blocks.append(_section("*Depends on* " + safe(", ".join(answer.dependencies), 2900)))
-    blocks.append(_context(_origin(service, shared_by)))
+        blocks.append(kit.section("*Depends on* " + safe(", ".join(answer.dependencies), 2900)))
+    blocks.append(kit.context(_origin(service, shared_by)))
     if not shared_by:
         blocks.append(_share_button(service.ref))
     return {"text": f"{service.display_name}: owned by {_plain_owners(answer)}", "blocks": blocks}
@@ -144,16 +145,16 @@ def _origin(entity: Entity, shared_by: str) -> str:
 
 def _owned(answer: OwnedAnswer, shared_by: str) -> Message:
     subject = answer.subject
-    blocks: list[Block] = [_header(subject.display_name)]
+    blocks: list[Block] = [kit.header(subject.display_name)]
     about = [_channel(c) for c in subject.slack_channels[:3]]
     if subject.slack_usergroup:
         about.append(_usergroup(subject.slack_usergroup))
     if answer.teams:
         about.append("member of " + ", ".join(safe(t.display_name, 100) for t in answer.teams))
     if about:
-        blocks.append(_section(" · ".join(about)))
+        blocks.append(kit.section(" · ".join(about)))
     blocks += _service_list(answer.services)
-    blocks.append(_context(_origin(subject, shared_by)))
+    blocks.append(kit.context(_origin(subject, shared_by)))
     if not shared_by:
         blocks.append(_share_button(subject.ref))
     count = len(answer.services)
@@ -162,11 +163,11 @@ def _owned(answer: OwnedAnswer, shared_by: str) -> Message:
 
 def _service_list(services: list[Entity]) -> list[Block]:
     if not services:
-        return [_section("Owns nothing in the catalog yet.")]
+        return [kit.section("Owns nothing in the catalog yet.")]
     lines = [_service_line(s) for s in services[:MAX_LISTED]]
     if len(services) > MAX_LISTED:
         lines.append(f"…and {len(services) - MAX_LISTED} more")
-    return [_section(chunk) for chunk in _chunk_lines(lines)]
+    return [kit.section(chunk) for chunk in _chunk_lines(lines)]
 
 
 def _service_line(service: Entity) -> str:
@@ -190,15 +191,10 @@ def _chunk_lines(lines: list[str], limit: int = 2900) -> list[str]:
 def _choices(answer: ChoiceAnswer) -> Message:
     query = safe(answer.query, 200)
     buttons = [
-        {
-            "type": "button",
-            "action_id": f"{PICK_ACTION}:{n}",
-            "text": {"type": "plain_text", "text": shorten(_choice_label(e), BUTTON_TEXT_LIMIT)},
-            "value": e.ref,
-        }
+        kit.button(f"{PICK_ACTION}:{n}", _choice_label(e), e.ref)
         for n, e in enumerate(answer.choices[:5])
     ]
-    blocks = [_section(f"Nothing is called exactly *{query}*. Did you mean:")]
+    blocks = [kit.section(f"Nothing is called exactly *{query}*. Did you mean:")]
     blocks.append({"type": "actions", "elements": buttons})
     return {"text": f"Did you mean one of {len(buttons)} services?", "blocks": blocks}
 
@@ -213,7 +209,7 @@ def _no_match(answer: NoMatch) -> Message:
     if answer.suggestions:
         names = ", ".join(f"`{safe(s.partition('/')[2], 100)}`" for s in answer.suggestions)
         text += f"\nClosest: {names}"
-    return {"text": text, "blocks": [_section(text), _section(USAGE)]}
+    return {"text": text, "blocks": [kit.section(text), kit.section(USAGE)]}
 
 
 def _fit(lines: str, limit: int) -> str:
@@ -223,28 +219,5 @@ def _fit(lines: str, limit: int) -> str:
     return lines if len(lines) <= limit else shorten(lines, limit)
 
 
-def _header(text: str) -> Block:
-    # Header text is plain_text: mentions never render there, so no escaping is needed.
-    return {"type": "header", "text": {"type": "plain_text", "text": shorten(text, HEADER_LIMIT)}}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
-
-
 def _share_button(ref: str) -> Block:
-    button = {
-        "type": "button",
-        "action_id": SHARE_ACTION,
-        "text": {"type": "plain_text", "text": "Share in channel"},
-        "value": ref,
-    }
-    return {"type": "actions", "elements": [button]}
+    return {"type": "actions", "elements": [kit.button(SHARE_ACTION, "Share in channel", ref)]}

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.incidents.messages import Block, ref
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.owner import parse_owner_text
-from switchboard.bot.text import safe, shorten
+from switchboard.bot.text import safe
 from switchboard.storage.followup_store import DONE, OPEN, WONT_DO
 from switchboard.storage.tables import FollowUp, Incident
 
@@ -138,7 +139,7 @@ def followup_button(incident_id: int, entry_id: int | None = None) -> Block:
     """A "Follow up" button that opens the "Add follow-up" modal for the incident; given a
     timeline entry's id, the follow-up remembers that it came from that entry."""
     value = str(incident_id) if entry_id is None else f"{incident_id}:{entry_id}"
-    return _button(OPEN_ACTION, "Follow up", value)
+    return kit.button(OPEN_ACTION, "Follow up", value)
 
 
 def origin(value: str) -> tuple[int, int | None]:
@@ -153,12 +154,12 @@ def modal(value: str, number: int) -> dict[str, Any]:
         "type": "modal",
         "callback_id": MODAL,
         "private_metadata": value,
-        "title": _plain("Add follow-up"),
-        "submit": _plain("Add"),
-        "close": _plain("Cancel"),
+        "title": kit.plain("Add follow-up"),
+        "submit": kit.plain("Add"),
+        "close": kit.plain("Cancel"),
         "blocks": [
-            {"type": "context", "elements": [_mrkdwn(f"An action item from *{ref(number)}*.")]},
-            _input(
+            {"type": "context", "elements": [kit.mrkdwn(f"An action item from *{ref(number)}*.")]},
+            kit.input_block(
                 "text",
                 "What needs doing?",
                 {
@@ -168,19 +169,19 @@ def modal(value: str, number: int) -> dict[str, Any]:
                     "max_length": TEXT_LIMIT,
                 },
             ),
-            _input("owner", "Owner", {"type": "users_select", "action_id": "value"}, True),
-            _input(
+            kit.input_block("owner", "Owner", {"type": "users_select", "action_id": "value"}, True),
+            kit.input_block(
                 "team",
                 "Or a team from the catalog",
                 {
                     "type": "plain_text_input",
                     "action_id": "value",
-                    "placeholder": _plain("payments"),
+                    "placeholder": kit.plain("payments"),
                 },
                 True,
                 hint="Neither: the team that owns the first affected service.",
             ),
-            _input("due", "Due", {"type": "datepicker", "action_id": "value"}, True),
+            kit.input_block("due", "Due", {"type": "datepicker", "action_id": "value"}, True),
         ],
     }
 
@@ -220,11 +221,11 @@ def read_close(value: str) -> tuple[int, Scope]:
 def listing(found: Listing, notice: str = "") -> tuple[str, list[Block]]:
     """A listing in at most 4 + 2 per follow-up blocks (the service keeps it within 50)."""
     title = _title(found)
-    blocks: list[Block] = [_section(title)]
+    blocks: list[Block] = [kit.section(title)]
     if notice:
-        blocks.append(_context(notice))
+        blocks.append(kit.context(notice))
     for item in found.items:
-        blocks.append(_section(_line(item, found.today, found.incident is None)))
+        blocks.append(kit.section(_line(item, found.today, found.incident is None)))
         if item.followup.state == OPEN:
             value = close_value(_id(item), found.scope)
             blocks.append(
@@ -232,14 +233,14 @@ def listing(found: Listing, notice: str = "") -> tuple[str, list[Block]]:
                     "type": "actions",
                     "block_id": f"followup-{_id(item)}",
                     "elements": [
-                        _button(DONE_ACTION, "Done", value, "primary"),
-                        _button(WONT_DO_ACTION, "Won't do", value),
+                        kit.button(DONE_ACTION, "Done", value, "primary"),
+                        kit.button(WONT_DO_ACTION, "Won't do", value),
                     ],
                 }
             )
     footer = _footer(found)
     if footer:
-        blocks.append(_context(footer))
+        blocks.append(kit.context(footer))
     if found.incident and found.incident.id and found.may_add:
         blocks.append({"type": "actions", "elements": [followup_button(found.incident.id)]})
     return title, blocks
@@ -318,41 +319,3 @@ def _count(n: int) -> str:
 def _id(item: Item) -> int:
     assert item.followup.id is not None
     return item.followup.id
-
-
-def _button(action: str, text: str, value: str, style: str = "") -> Block:
-    button: Block = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
-    if style:
-        button["style"] = style
-    return button
-
-
-def _input(
-    block_id: str, label: str, element: Block, optional: bool = False, hint: str = ""
-) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": _plain(label),
-        "element": element,
-        "optional": optional,
-    }
-    if hint:
-        block["hint"] = _plain(hint)
-    return block
-
-
-def _plain(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": shorten(text, 75)}
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [_mrkdwn(text)]}

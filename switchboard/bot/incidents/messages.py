@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.text import safe, shorten
 from switchboard.storage.tables import Incident, IncidentRole, IncidentServiceLink
@@ -88,12 +89,12 @@ def card(view: IncidentView, config: IncidentsConfig, *, buttons: bool) -> tuple
     title = f"{view.ref}: {incident.title}"
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": shorten(title, 150)}},
-        {"type": "section", "fields": [_mrkdwn(f) for f in _facts(view, config)]},
+        {"type": "section", "fields": [kit.mrkdwn(f) for f in _facts(view, config)]},
     ]
     if incident.description:
-        blocks.append(_section(safe(incident.description, 2900)))
+        blocks.append(kit.section(safe(incident.description, 2900)))
     if not buttons and incident.channel_id:
-        blocks.append(_context(f"Join <#{incident.channel_id}> to help."))
+        blocks.append(kit.context(f"Join <#{incident.channel_id}> to help."))
     if buttons and incident.closed_at is None:
         blocks.append(_actions(view, config))
     # The fallback text notifies and renders mentions: it gets the escaped title.
@@ -105,7 +106,7 @@ def private_card(view: IncidentView) -> tuple[str, list[Block]]:
     """What public places show of a private incident: that it exists, and its state."""
     state = "resolved" if view.resolved else "open"
     text = f"{view.ref}: a private incident ({state})"
-    return text, [_section(safe(text))]
+    return text, [kit.section(safe(text))]
 
 
 def _facts(view: IncidentView, config: IncidentsConfig) -> list[str]:
@@ -141,40 +142,33 @@ def _actions(view: IncidentView, config: IncidentsConfig) -> Block:
             [s.name for s in config.severities],
             view.incident.severity,
         ),
-        _button(ASSIGN_ACTION, "Assign role", value),
-        _button(PAGE_ACTION, "Page", value),
+        kit.button(ASSIGN_ACTION, "Assign role", value),
+        kit.button(PAGE_ACTION, "Page", value),
     ]
     if not view.resolved:
-        resolve = _button(RESOLVE_ACTION, "Resolve", value, style="danger")
+        resolve = kit.button(RESOLVE_ACTION, "Resolve", value, style="danger")
         resolve["confirm"] = {
-            "title": _plain("Resolve this incident?"),
-            "text": _plain("Pages we opened are resolved too."),
-            "confirm": _plain("Resolve"),
-            "deny": _plain("Not yet"),
+            "title": kit.plain("Resolve this incident?"),
+            "text": kit.plain("Pages we opened are resolved too."),
+            "confirm": kit.plain("Resolve"),
+            "deny": kit.plain("Not yet"),
         }
         elements.append(resolve)
     return {"type": "actions", "block_id": f"incident-{value}", "elements": elements}
 
 
 def _select(action: str, placeholder: str, incident: str, names: list[str], current: str) -> Block:
-    options = [{"text": _plain(n), "value": f"{incident}:{n}"} for n in names[:100]]
+    options = [{"text": kit.plain(n), "value": f"{incident}:{n}"} for n in names[:100]]
     select: Block = {
         "type": "static_select",
         "action_id": action,
-        "placeholder": _plain(placeholder),
+        "placeholder": kit.plain(placeholder),
         "options": options,
     }
     chosen = [o for o in options if o["value"] == f"{incident}:{current}"]
     if chosen:
         select["initial_option"] = chosen[0]
     return select
-
-
-def _button(action: str, text: str, value: str, style: str = "") -> Block:
-    button: Block = {"type": "button", "action_id": action, "text": _plain(text), "value": value}
-    if style:
-        button["style"] = style
-    return button
 
 
 def reminder(view: IncidentView, user: str, minutes: int) -> tuple[str, list[Block]]:
@@ -187,11 +181,11 @@ def reminder(view: IncidentView, user: str, minutes: int) -> tuple[str, list[Blo
     buttons = {
         "type": "actions",
         "elements": [
-            _button(SNOOZE_ACTION, "Snooze 30 min", value),
-            _button(DISMISS_ACTION, "Stop reminders", value),
+            kit.button(SNOOZE_ACTION, "Snooze 30 min", value),
+            kit.button(DISMISS_ACTION, "Stop reminders", value),
         ],
     }
-    return text, [_section(text), buttons]
+    return text, [kit.section(text), buttons]
 
 
 def incident_line(view: IncidentView, config: IncidentsConfig, show_private: bool) -> str:
@@ -208,22 +202,6 @@ def _when(at: datetime) -> str:
     # Slack renders the date in each reader's own time zone; the fallback is UTC.
     stamp = int(at.timestamp())
     return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{at:%Y-%m-%d %H:%M} UTC>"
-
-
-def _plain(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": shorten(text, 75)}
-
-
-def _mrkdwn(text: str) -> dict[str, str]:
-    return {"type": "mrkdwn", "text": text}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": _mrkdwn(text)}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [_mrkdwn(text)]}
 
 
 def listing(views: list[IncidentView], config: IncidentsConfig, viewer_in: set[int]) -> str:
@@ -253,15 +231,15 @@ def timeline_page(
     page = min(max(page, 1), pages)
     shown = moments[(page - 1) * TIMELINE_PAGE : page * TIMELINE_PAGE]
     title = f"Timeline of {view.ref}" + (f" ({page}/{pages})" if pages > 1 else "")
-    blocks: list[Block] = [{"type": "header", "text": _plain_header(title)}]
+    blocks: list[Block] = [kit.header(title)]
     for moment in shown:
-        section = _section(_moment_text(moment, tz))
+        section = kit.section(_moment_text(moment, tz))
         button = accessory(moment) if accessory and moment.entry_id else None
         if button:
             section["accessory"] = button
         blocks.append(section)
     if not shown:
-        blocks.append(_section("Nothing on the timeline yet."))
+        blocks.append(kit.section("Nothing on the timeline yet."))
     blocks.append(_timeline_actions(view, page, pages))
     return f"{title}: {len(moments)} moments", blocks
 
@@ -283,13 +261,9 @@ def _moment_text(moment: Any, tz: tzinfo) -> str:
 
 def _timeline_actions(view: IncidentView, page: int, pages: int) -> Block:
     incident = str(view.incident.id)
-    elements = [_button(TIMELINE_ADD, "Add timeline event", incident)]
+    elements = [kit.button(TIMELINE_ADD, "Add timeline event", incident)]
     if page > 1:
-        elements.append(_button(f"{TIMELINE_NEXT}:prev", "Previous", f"{incident}:{page - 1}"))
+        elements.append(kit.button(f"{TIMELINE_NEXT}:prev", "Previous", f"{incident}:{page - 1}"))
     if page < pages:
-        elements.append(_button(f"{TIMELINE_NEXT}:next", "Next", f"{incident}:{page + 1}"))
+        elements.append(kit.button(f"{TIMELINE_NEXT}:next", "Next", f"{incident}:{page + 1}"))
     return {"type": "actions", "elements": elements}
-
-
-def _plain_header(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": shorten(text, 150)}

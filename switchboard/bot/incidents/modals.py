@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import ref
-from switchboard.bot.text import shorten
 
 View = dict[str, Any]
 DECLARE = "incident_declare"
@@ -19,7 +19,7 @@ TITLE_LIMIT = 250
 
 def declare(config: IncidentsConfig, channel_id: str) -> View:
     severities = [
-        _option(s.name, f"{s.name}: {s.description}" if s.description else s.name)
+        kit.option(s.name, f"{s.name}: {s.description}" if s.description else s.name)
         for s in config.severities
     ]
     default = next(o for o in severities if o["value"] == config.lowest_severity.name)
@@ -27,21 +27,21 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
         "type": "modal",
         "callback_id": DECLARE,
         "private_metadata": channel_id,
-        "title": _title("Declare an incident"),
-        "submit": _title("Declare"),
-        "close": _title("Cancel"),
+        "title": kit.title("Declare an incident"),
+        "submit": kit.title("Declare"),
+        "close": kit.title("Cancel"),
         "blocks": [
-            _input(
+            kit.input_block(
                 "title",
                 "Title",
                 {
                     "type": "plain_text_input",
                     "action_id": "value",
                     "max_length": TITLE_LIMIT,
-                    "placeholder": _plain("Checkout fails for card payments"),
+                    "placeholder": kit.plain("Checkout fails for card payments"),
                 },
             ),
-            _input(
+            kit.input_block(
                 "severity",
                 "Severity",
                 {
@@ -51,18 +51,18 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
                     "initial_option": default,
                 },
             ),
-            _input(
+            kit.input_block(
                 "services",
                 "Affected services",
                 {
                     "type": "multi_external_select",
                     "action_id": SERVICES_SEARCH,
                     "min_query_length": 1,
-                    "placeholder": _plain("Search the catalog"),
+                    "placeholder": kit.plain("Search the catalog"),
                 },
                 optional=True,
             ),
-            _input(
+            kit.input_block(
                 "description",
                 "What is happening?",
                 {
@@ -73,17 +73,17 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
                 },
                 optional=True,
             ),
-            _input(
+            kit.input_block(
                 "options",
                 "Visibility",
                 {
                     "type": "checkboxes",
                     "action_id": "value",
                     "options": [
-                        _option(
+                        kit.option(
                             "private", "Private: a private channel, not named in public places"
                         ),
-                        _option("security", "Security incident (private too)"),
+                        kit.option("security", "Security incident (private too)"),
                     ],
                 },
                 optional=True,
@@ -93,15 +93,15 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
 
 
 def assign(config: IncidentsConfig, incident_id: int, number: int) -> View:
-    roles = [_option(role, role) for role in config.roles]
+    roles = [kit.option(role, role) for role in config.roles]
     return {
         "type": "modal",
         "callback_id": ASSIGN,
         "private_metadata": str(incident_id),
-        "title": _title(f"Assign a role: {ref(number)}"),
-        "submit": _title("Assign"),
+        "title": kit.title(f"Assign a role: {ref(number)}"),
+        "submit": kit.title("Assign"),
         "blocks": [
-            _input(
+            kit.input_block(
                 "role",
                 "Role",
                 {
@@ -111,7 +111,7 @@ def assign(config: IncidentsConfig, incident_id: int, number: int) -> View:
                     "initial_option": roles[0],
                 },
             ),
-            _input("user", "Person", {"type": "users_select", "action_id": "value"}),
+            kit.input_block("user", "Person", {"type": "users_select", "action_id": "value"}),
         ],
     }
 
@@ -121,43 +121,21 @@ def page(incident_id: int, number: int) -> View:
         "type": "modal",
         "callback_id": PAGE,
         "private_metadata": str(incident_id),
-        "title": _title(f"Page: {ref(number)}"),
-        "submit": _title("Page"),
+        "title": kit.title(f"Page: {ref(number)}"),
+        "submit": kit.title("Page"),
         "blocks": [
-            _input(
+            kit.input_block(
                 "target",
                 "Service or team",
                 {
                     "type": "external_select",
                     "action_id": PAGE_SEARCH,
                     "min_query_length": 1,
-                    "placeholder": _plain("Search the catalog"),
+                    "placeholder": kit.plain("Search the catalog"),
                 },
             ),
         ],
     }
-
-
-def _input(block_id: str, label: str, element: dict[str, Any], optional: bool = False) -> View:
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "label": _plain(label),
-        "element": element,
-        "optional": optional,
-    }
-
-
-def _option(value: str, text: str) -> dict[str, Any]:
-    return {"text": _plain(shorten(text, 75)), "value": value[:150]}
-
-
-def _plain(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": text}
-
-
-def _title(text: str) -> dict[str, str]:
-    return _plain(shorten(text, 24))  # Slack's limit for modal titles and buttons
 
 
 BACKFILL = "incident_backfill"
@@ -168,12 +146,14 @@ def backfill(incident_id: int, number: int, timezone: str) -> View:
         "type": "modal",
         "callback_id": BACKFILL,
         "private_metadata": str(incident_id),
-        "title": _title(f"Timeline: {ref(number)}"),
-        "submit": _title("Add"),
+        "title": kit.title(f"Timeline: {ref(number)}"),
+        "submit": kit.title("Add"),
         "blocks": [
-            _input("date", "Date", {"type": "datepicker", "action_id": "value"}),
-            _input("time", f"Time ({timezone})", {"type": "timepicker", "action_id": "value"}),
-            _input(
+            kit.input_block("date", "Date", {"type": "datepicker", "action_id": "value"}),
+            kit.input_block(
+                "time", f"Time ({timezone})", {"type": "timepicker", "action_id": "value"}
+            ),
+            kit.input_block(
                 "text",
                 "What happened",
                 {

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot import blocks as kit
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.text import safe
@@ -188,13 +189,13 @@ def blocks(stats: Stats) -> tuple[str, list[Block]]:
     summary = _summary(stats)
     out: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Incident stats"}},
-        _section(f"*{summary}*"),
+        kit.section(f"*{summary}*"),
     ]
     for heading, lines in _sections(stats):
         shown = [safe(line, 100) for line in lines[:SHOWN_LINES]]
         if len(lines) > SHOWN_LINES:
             shown.append(f"…and {len(lines) - SHOWN_LINES} more")
-        out.append(_section(f"*{heading}*\n" + "\n".join(shown)))
+        out.append(kit.section(f"*{heading}*\n" + "\n".join(shown)))
     return summary, out
 
 
@@ -225,7 +226,3 @@ def _figure_json(figure: Figure) -> dict[str, Any]:
         "mean": duration(figure.mean) if figure.mean is not None else None,
         "median": duration(figure.median) if figure.median is not None else None,
     }
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
