@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from aiohttp import web
+from harness import SECRET, percentile, serve, settings
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from switchboard.app import Switchboard, build, prepare
@@ -30,9 +30,7 @@ from switchboard.bot.slack_gateway import make_client
 from switchboard.fakes.pagers import FakePagerDuty
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.settings import Settings
 
-SECRET = "bench-secret"
 ROUTING_KEY = "b" * 32
 CRITICAL_CALLS = 2  # conversations.create -> chat.postMessage (the announcement)
 CATALOG = f"""\
@@ -48,15 +46,6 @@ services:
     owner: shop
     oncall: {{pagerduty_service: PBENCH, integration_key: {ROUTING_KEY}}}
 """
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    return runner, f"http://127.0.0.1:{port}/slack/events"
 
 
 def bare_bolt(slack: FakeSlack) -> web.Application:
@@ -110,16 +99,13 @@ async def run(incidents: int, delay: float, folder: Path) -> None:
         pagerduty.add_service(ROUTING_KEY)
         announce = slack.add_channel("incidents")
         channel = slack.add_channel("bench")
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            SLACK_BOT_TOKEN="xoxb-bench",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url,
-            DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
+        config = settings(
+            slack,
+            folder,
             SWITCHBOARD_CATALOG=str(folder / "catalog.yaml"),
             PAGERDUTY_EVENTS_URL=pagerduty.base_url,
         )
-        sb = build(settings, Config())
+        sb = build(config, Config())
         await prepare(sb)
         ours, ours_url = await serve(sb.web)
         bare, bare_url = await serve(bare_bolt(slack))
@@ -163,7 +149,7 @@ def report(results: list[tuple[float, float]], bare_acks: list[float], delay: fl
 
 
 def _p(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+    return percentile(samples, q)
 
 
 def _ms(samples: list[float]) -> str:

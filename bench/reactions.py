@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from harness import SECRET, percentile, serve, settings
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.app import Switchboard, build, prepare
@@ -32,19 +32,10 @@ from switchboard.bot.config import Config
 from switchboard.bot.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.settings import Settings
 from switchboard.storage import timeline_store
 
-SECRET = "bench-secret"
 USERS = ("U0READER1", "U0READER2", "U0READER3")
 Delivery = tuple[dict[str, Any], str, int | None]  # event, event_id, retry number
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
 
 
 def bare_bolt(slack: FakeSlack) -> web.Application:
@@ -112,14 +103,7 @@ async def run(messages: int, concurrency: int, folder: Path) -> None:
         for user in USERS:
             slack.add_user(user.lower(), user_id=user)
         slack.add_channel("incidents")
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            SLACK_BOT_TOKEN="xoxb-bench",
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url,
-            DATABASE_URL=f"sqlite:///{folder / 'bench.db'}",
-        )
-        sb = build(settings, Config())
+        sb = build(settings(slack, folder), Config())
         await prepare(sb)
         ours, ours_url = await serve(sb.web)
         bare, bare_url = await serve(bare_bolt(slack))
@@ -168,7 +152,7 @@ def report(
     drained: float,
 ) -> None:
     def p(samples: list[float], q: int) -> float:
-        return statistics.quantiles(samples, n=100, method="inclusive")[q - 1] * 1000
+        return percentile(samples, q) * 1000
 
     once = len(found) == len(set(found)) == len(stamps) and set(found) == set(stamps)
     print(
