@@ -32,7 +32,7 @@ from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
-from switchboard.handlers import register_all
+from switchboard.handlers import pagerduty, register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.records import RecordHandlers
@@ -113,7 +113,13 @@ class Switchboard:
     @cached_property
     def web(self) -> web.Application:
         edge = SlackEdge(self.bolt, self.settings.signing_secret, self.ledger.accepting)
-        return build_web_app(edge, lambda: db.ping(self.engine))
+        app = build_web_app(edge, lambda: db.ping(self.engine))
+        secret = self.settings.pagerduty_webhook_secret
+        handler = pagerduty.webhook(
+            secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
+        )
+        app.router.add_post(pagerduty.PATH, handler)
+        return app
 
     async def sync_catalog(self) -> ImportReport | None:
         """Bring the database in line with SWITCHBOARD_CATALOG. A failed import is logged

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     pagerduty_events_url: str = Field("https://events.pagerduty.com", alias="PAGERDUTY_EVENTS_URL")
     opsgenie_api_url: str = Field("https://api.opsgenie.com", alias="OPSGENIE_API_URL")
     opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
+    pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
 
     @field_validator("slack_api_url", "pagerduty_events_url", "opsgenie_api_url")
     @classmethod

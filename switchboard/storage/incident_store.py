@@ -200,3 +200,9 @@ async def release_notification(session: AsyncSession, kind: str, subject: str, p
         )
     )
     await session.commit()
+
+
+async def page_by_receipt(session: AsyncSession, provider: str, key: str) -> IncidentPage | None:
+    """The page a provider's own key (PagerDuty dedup key, Opsgenie alias) belongs to."""
+    query = select(IncidentPage).where(PAGE.c.provider == provider, PAGE.c.receipt == key)
+    return (await session.scalars(query)).first()

@@ -24,6 +24,7 @@ from tests.conftest import SIGNING_SECRET, eventually
 
 ALICE, BOB, CAROL, DAVE = "U0001ALICE", "U0001BOB", "U0001CAROL", "U0001DAVE"
 ROUTING_KEY = "a" * 32
+PAGERDUTY_SECRET = "pd-webhook-secret"
 
 CATALOG = """\
 switchboard: 1
@@ -175,6 +176,7 @@ async def world(
             PAGERDUTY_EVENTS_URL=pagerduty.base_url,
             OPSGENIE_API_URL=opsgenie.base_url,
             OPSGENIE_API_KEY=opsgenie.api_key,
+            PAGERDUTY_WEBHOOK_SECRET=PAGERDUTY_SECRET,
         )
         sb = build(settings, config, clock)
         await prepare(sb)

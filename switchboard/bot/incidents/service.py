@@ -325,6 +325,26 @@ class IncidentService:
         await incident_store.add_participants(session, incident.id, contacts.users)
         return f"{who} is paging the on-call of *{safe(entity.display_name, 100)}*."
 
+    async def pager_acknowledged(self, provider: str, key: str, who: str) -> int | None:
+        """A pager says someone acknowledged our page: the incident's acknowledged milestone
+        (when it is the first response) and a line in the channel. Returns the incident id,
+        None for a page that is not ours."""
+        now = self._clock()
+        async with self._sessions() as session:
+            page = await incident_store.page_by_receipt(session, provider, key)
+            incident = await incident_store.by_id(session, page.incident_id) if page else None
+            if page is None or incident is None:
+                return None
+            if incident.acknowledged_at is None:
+                incident.acknowledged_at = now
+                session.add(incident)
+            text = (
+                f"{safe(who, 100) or 'Someone'} acknowledged the page for *{safe(page.name, 100)}*."
+            )
+            session.add(self._event(page.incident_id, "", "pager-ack", text, now))
+            await session.commit()
+            return page.incident_id
+
     async def snooze(self, incident_id: int, actor: str, minutes: int) -> None:
         async with self._sessions() as session:
             incident = await incident_store.by_id(session, incident_id)

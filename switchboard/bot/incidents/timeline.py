@@ -27,7 +27,17 @@ Clock = Callable[[], datetime]
 # <https://url|label>.
 _MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
 # Incident events that belong on the timeline (reminder toggles do not).
-LIFECYCLE = ("declared", "status", "severity", "assign", "update", "page", "resolve", "close")
+LIFECYCLE = (
+    "declared",
+    "status",
+    "severity",
+    "assign",
+    "update",
+    "page",
+    "pager-ack",
+    "resolve",
+    "close",
+)
 CAPTURE_AT_ONCE = 4
 
 
