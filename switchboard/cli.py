@@ -1,5 +1,5 @@
-"""`switchboard` on the command line: serve, socket, catalog import|check|show, postmortem,
-stats, db upgrade."""
+"""`switchboard` on the command line: serve, socket, catalog import|check|show, scorecards
+check, postmortem, stats, db upgrade."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
 from switchboard.bot.owner_message import render
+from switchboard.bot.scorecards.loader import LoadResult
+from switchboard.bot.scorecards.loader import load_paths as load_scorecards
 from switchboard.settings import Settings, SettingsError, load_settings
 from switchboard.storage import db
 
@@ -119,6 +121,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(command=_catalog_show, needs=(), migrate=True)
 
+    scorecards = commands.add_parser("scorecards", help="check scorecard definitions")
+    scorecard_actions = scorecards.add_subparsers(required=True, metavar="ACTION")
+    scorecard_check = scorecard_actions.add_parser("check", help="check files or folders")
+    scorecard_check.add_argument("paths", nargs="+", metavar="PATH")
+    scorecard_check.set_defaults(command=_scorecards_check, needs=(), migrate=False)
+
     postmortem = commands.add_parser("postmortem", help="print an incident's postmortem draft")
     postmortem.add_argument("incident", type=_incident_number, metavar="INC-N")
     postmortem.set_defaults(command=_postmortem, needs=(), migrate=True)
@@ -175,6 +183,17 @@ async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switc
         print(f"{len(parsed.errors)} error(s)", file=sys.stderr)
         return 1
     print(f"ok: {len(parsed.entities)} entities in {len(parsed.files)} files")
+    return 0
+
+
+async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    loaded = load_scorecards(args.paths)
+    _print_problems(loaded)
+    if not loaded.ok:
+        print(f"{len(loaded.errors)} error(s)", file=sys.stderr)
+        return 1
+    rules = sum(len(scorecard.rules) for scorecard in loaded.scorecards)
+    print(f"ok: {len(loaded.scorecards)} scorecards, {rules} rules in {len(loaded.files)} files")
     return 0
 
 
@@ -253,7 +272,7 @@ def _print_entity(entity: Entity) -> None:
             print(f"  {key}: {value}")
 
 
-def _print_problems(parsed: ParseResult) -> None:
+def _print_problems(parsed: ParseResult | LoadResult) -> None:
     for problem in parsed.warnings:
         print(f"{_relative(problem)}: warning: {problem.message}", file=sys.stderr)
     for problem in parsed.errors:

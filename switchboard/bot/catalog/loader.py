@@ -15,7 +15,14 @@ from pathlib import Path
 from switchboard.bot.catalog import backstage, cortex, native, opslevel
 from switchboard.bot.catalog.common import add_unique
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
-from switchboard.bot.catalog.yamlsource import Node, SourceFile, YMap, describe, load_documents
+from switchboard.bot.catalog.yamlsource import (
+    Node,
+    SourceFile,
+    YMap,
+    describe,
+    load_documents,
+    read_text,
+)
 
 Importer = Callable[[Node], None]
 
@@ -31,14 +38,14 @@ def parse_paths(paths: Sequence[str | Path]) -> ParseResult:
     queue: list[Path] = []
     queued: set[Path] = set()
     for path in paths:
-        _enqueue(_expand(Path(path), result), queue, queued)
+        _enqueue(expand_path(Path(path), result.errors), queue, queued)
     sources = []
     for path in queue:  # grows while we go: Location targets are appended
         source = _read_file(path)
         result.files.append(str(path))
         sources.append(source)
         for target in source.targets:
-            _enqueue(_expand(target, result), queue, queued)
+            _enqueue(expand_path(target, result.errors), queue, queued)
     _combine(sources, result)
     result.errors.sort()
     result.warnings.sort()
@@ -52,18 +59,20 @@ def _enqueue(paths: list[Path], queue: list[Path], queued: set[Path]) -> None:
             queue.append(path)
 
 
-def _expand(path: Path, result: ParseResult) -> list[Path]:
-    """The catalog files a path stands for, resolved."""
+def expand_path(path: Path, errors: list[Problem]) -> list[Path]:
+    """The YAML files a path stands for, resolved: the file itself, or a folder's *.yaml and
+    *.yml recursively (hidden entries and node_modules skipped). Scorecards are found the
+    same way."""
     try:
         resolved = path.resolve()
         is_dir, is_file = resolved.is_dir(), resolved.is_file()
     except (OSError, RuntimeError, ValueError) as exc:  # symlink loop, NUL byte...
-        result.errors.append(Problem(str(path), 1, f"cannot read: {exc}"))
+        errors.append(Problem(str(path), 1, f"cannot read: {exc}"))
         return []
     if is_file:
         return [resolved]
     if not is_dir:
-        result.errors.append(Problem(str(resolved), 1, "no such file or directory"))
+        errors.append(Problem(str(resolved), 1, "no such file or directory"))
         return []
     found: list[Path] = []
     for folder, dirs, files in os.walk(resolved):
@@ -78,15 +87,8 @@ def _expand(path: Path, result: ParseResult) -> list[Path]:
 
 def _read_file(path: Path) -> SourceFile:
     source = SourceFile(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        source.error(1, f"cannot read: {exc.strerror or exc}")
-        return source
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        source.error(data.count(b"\n", 0, exc.start) + 1, "not UTF-8 text")
+    text = read_text(source)
+    if text is None:
         return source
     warned = False
     for doc in load_documents(text, source):

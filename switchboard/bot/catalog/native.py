@@ -80,7 +80,7 @@ def read(doc: Node) -> None:
             f"supported (expected {FORMAT_VERSION})",
         )
         return
-    _warn_unknown(doc, _TOP_FIELDS)
+    doc.warn_unknown(_TOP_FIELDS)
     people: dict[str, Entity] = {}  # by id, e-mail and Slack id, lower-cased
     for item in doc.child("people").items():
         _read_person(item.mapping(), people)
@@ -90,21 +90,13 @@ def read(doc: Node) -> None:
         _read_service(item.mapping())
 
 
-def _warn_unknown(node: Node, allowed: set[str]) -> None:
-    for key in node.field_names():
-        # x-... keys are free for YAML anchors, as in docker-compose files
-        if key not in allowed and not key.startswith("x-"):
-            field = node.child(key)
-            node.src.warning(field.line, f"{field.path}: unknown field, ignored")
-
-
 def _id(node: Node) -> str:
     """The required id of an entry (quiet for an entry that is not a mapping: reported)."""
     return node.child("id").name() if node.present else ""
 
 
 def _read_person(node: Node, people: dict[str, Entity]) -> None:
-    _warn_unknown(node, _PERSON_FIELDS)
+    node.warn_unknown(_PERSON_FIELDS)
     name = _id(node)
     if not name:
         return
@@ -139,7 +131,7 @@ def _read_shared(node: Node, entity: Entity) -> None:
 
 
 def _read_oncall(oncall: Node, entity: Entity) -> None:
-    _warn_unknown(oncall, {*_ONCALL_FIELDS, "integration_key"})
+    oncall.warn_unknown({*_ONCALL_FIELDS, "integration_key"})
     key = oncall.child("integration_key")
     if key.present and not oncall.child("pagerduty_service").present:
         oncall.src.error(
@@ -152,7 +144,7 @@ def _read_oncall(oncall: Node, entity: Entity) -> None:
 
 
 def _read_team(node: Node, people: dict[str, Entity]) -> None:
-    _warn_unknown(node, _TEAM_FIELDS)
+    node.warn_unknown(_TEAM_FIELDS)
     name = _id(node)
     if not name:
         return
@@ -200,7 +192,7 @@ def _member(node: Node, people: dict[str, Entity]) -> Entity | None:
 
 
 def _read_service(node: Node) -> None:
-    _warn_unknown(node, _SERVICE_FIELDS)
+    node.warn_unknown(_SERVICE_FIELDS)
     name = _id(node)
     kind_node = node.child("kind")
     kind = kind_node.text().lower() or "component"

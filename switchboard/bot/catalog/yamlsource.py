@@ -7,7 +7,7 @@ themselves only ever see the types they asked for.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -145,6 +145,20 @@ class SourceFile:
         self.reverse.append(ReverseRelation(holders, relation))
 
 
+def read_text(src: SourceFile) -> str | None:
+    """The file's text, or None with the reason reported (unreadable, not UTF-8)."""
+    try:
+        data = src.path.read_bytes()
+    except OSError as exc:
+        src.error(1, f"cannot read: {exc.strerror or exc}")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        src.error(data.count(b"\n", 0, exc.start) + 1, "not UTF-8 text")
+        return None
+
+
 def load_documents(text: str, src: SourceFile) -> list[Node]:
     """The documents of a YAML stream, as root nodes. A syntax error becomes an error at its
     line; the documents before it are still returned."""
@@ -228,6 +242,14 @@ class Node:
 
     def field_names(self) -> list[str]:
         return [str(key) for key in self.raw] if isinstance(self.raw, YMap) else []
+
+    def warn_unknown(self, allowed: Collection[str]) -> None:
+        """A warning for each key not in `allowed`: a typo must not pass unnoticed."""
+        for key in self.field_names():
+            # x-... keys are free for YAML anchors, as in docker-compose files
+            if key not in allowed and not key.startswith("x-"):
+                field = self.child(key)
+                self.src.warning(field.line, f"{field.path}: unknown field, ignored")
 
     def _value(self, required: bool) -> Any:
         """The raw value, or None (reported if required) when it is absent or a placeholder."""

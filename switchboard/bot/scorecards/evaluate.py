@@ -1,0 +1,378 @@
+"""Evaluating a scorecard: pure functions over a snapshot (entities, facts, today).
+
+Each rule is turned once per run into a checker closure bound to its parameters and to
+`today`, so the loop over tens of thousands of services does no dispatching and no date
+arithmetic it could have done once; a rule whose reason does not depend on the service
+answers with one of two outcomes built in advance instead of a new one per service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from switchboard.bot.catalog.common import MAX_TIER
+from switchboard.bot.catalog.model import DEPENDS_ON, Entity
+from switchboard.bot.incidents.stats import duration
+from switchboard.bot.scorecards.model import (
+    EXEMPT,
+    FAIL,
+    PASS,
+    UNSUPPORTED,
+    DependenciesDeclared,
+    Exemption,
+    FieldPresent,
+    Filter,
+    IncidentCount,
+    LifecycleIn,
+    LinkExists,
+    MeanTimeToResolve,
+    NoOldUnresolvedIncidents,
+    NoOverdueFollowUps,
+    Rule,
+    RuleOutcome,
+    Scorecard,
+    ServiceResult,
+    TagAbsent,
+    TagPresent,
+    TierAtMost,
+    TierIn,
+    Unsupported,
+)
+from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
+
+# (entity, its facts, overdue follow-ups per team) -> the rule's outcome
+Checker = Callable[[Entity, ServiceFacts, Mapping[str, int]], RuleOutcome]
+_NO_FACTS = ServiceFacts()  # read only
+
+
+def evaluate(
+    scorecard: Scorecard, entities: Iterable[Entity], facts: Facts, today: date
+) -> list[ServiceResult]:
+    """The result of every entity the scorecard's filter selects, in the given order."""
+    plan = _Plan(scorecard, today)
+    return [plan.result(e, facts) for e in entities if applies(scorecard.filter, e)]
+
+
+def applies(which: Filter, entity: Entity) -> bool:
+    return (
+        entity.kind in which.kinds
+        and (not which.types or entity.type.lower() in which.types)
+        and (not which.tiers or entity.tier in which.tiers)
+        and (not which.lifecycles or entity.lifecycle.lower() in which.lifecycles)
+        and (not which.tags or any(tag.lower() in which.tags for tag in entity.tags))
+    )
+
+
+def lookback_days(scorecards: Iterable[Scorecard]) -> int:
+    """How many days of resolved incidents the facts must hold for these scorecards."""
+    windows = [
+        rule.check.days
+        for scorecard in scorecards
+        for rule in scorecard.rules
+        if isinstance(rule.check, MeanTimeToResolve | IncidentCount)
+    ]
+    return max(windows, default=0)
+
+
+def active_exemptions(scorecard: Scorecard, today: date) -> dict[tuple[str, str], Exemption]:
+    """(rule id, service ref) -> exemption, for those not expired: `until` is the last day."""
+    return {(e.rule, e.service): e for e in scorecard.exemptions if e.until >= today}
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    rule: Rule
+    level: int  # index in the scorecard's levels; len(levels) for a rule without a level
+    check: Checker
+
+
+class _Plan:
+    """A scorecard made ready for one run: checkers bound, levels indexed, exemptions
+    filtered by date and grouped by service."""
+
+    def __init__(self, scorecard: Scorecard, today: date) -> None:
+        index = {name: i for i, name in enumerate(scorecard.levels)}
+        self.levels = scorecard.levels
+        self.steps = [
+            _Step(rule, index.get(rule.level, len(self.levels)), _checker(rule, today))
+            for rule in scorecard.rules
+        ]
+        rules = {rule.id: rule for rule in scorecard.rules}
+        self.waived: dict[str, dict[str, RuleOutcome]] = {}
+        for (rule_id, ref), exemption in active_exemptions(scorecard, today).items():
+            if rule_id in rules:
+                reason = f"exempt until {exemption.until.isoformat()}: {exemption.reason}"
+                self.waived.setdefault(ref, {})[rule_id] = RuleOutcome(
+                    rules[rule_id], EXEMPT, reason
+                )
+
+    def result(self, entity: Entity, facts: Facts) -> ServiceResult:
+        ref = entity.ref
+        service = facts.services.get(ref, _NO_FACTS)
+        teams = facts.team_overdue_followups
+        waived = self.waived.get(ref)
+        outcomes: list[RuleOutcome] = []
+        blocked = len(self.levels)  # the lowest level with a rule not passing
+        passed = applicable = 0.0
+        for step in self.steps:
+            if waived and (exempt := waived.get(step.rule.id)):
+                outcomes.append(exempt)
+                continue
+            outcome = step.check(entity, service, teams)
+            outcomes.append(outcome)
+            if outcome.status == PASS:
+                passed += step.rule.weight
+                applicable += step.rule.weight
+                continue
+            if outcome.status == FAIL:  # unsupported: not applicable, yet it blocks
+                applicable += step.rule.weight
+            blocked = min(blocked, step.level)
+        return self._result(ref, outcomes, blocked, passed / applicable if applicable else None)
+
+    def _result(
+        self, ref: str, outcomes: list[RuleOutcome], blocked: int, score: float | None
+    ) -> ServiceResult:
+        level = self.levels[blocked - 1] if blocked > 0 else None
+        if blocked >= len(self.levels):  # at the top, or no levels at all
+            return ServiceResult(ref, level, score, tuple(outcomes))
+        blockers = tuple(
+            outcome
+            for outcome, step in zip(outcomes, self.steps, strict=True)
+            if outcome.status in (FAIL, UNSUPPORTED) and step.level <= blocked
+        )
+        return ServiceResult(ref, level, score, tuple(outcomes), self.levels[blocked], blockers)
+
+
+# Checkers ----------------------------------------------------------------------------------
+
+
+def _checker(rule: Rule, today: date) -> Checker:
+    check = rule.check
+    match check:
+        case FieldPresent():
+            return _field_present(rule, check.field)
+        case LinkExists():
+            return _link_exists(rule, check.link_type)
+        case TagPresent():
+            return _tag(rule, check.tag, wanted=True)
+        case TagAbsent():
+            return _tag(rule, check.tag, wanted=False)
+        case TierAtMost():
+            return _tier(rule, tuple(range(check.tier + 1)), f"{check.tier} or lower")
+        case TierIn():
+            return _tier(rule, check.tiers, "one of " + ", ".join(map(str, check.tiers)))
+        case LifecycleIn():
+            return _lifecycle_in(rule, check.lifecycles)
+        case DependenciesDeclared():
+            return _dependencies(rule, check.minimum)
+        case NoOverdueFollowUps():
+            return _overdue(rule, check.scope)
+        case NoOldUnresolvedIncidents():
+            return _unresolved(rule, check, today)
+        case MeanTimeToResolve():
+            return _mean_time_to_resolve(rule, check, today)
+        case IncidentCount():
+            return _incident_count(rule, check, today)
+        case Unsupported():
+            return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
+
+
+def _constant(outcome: RuleOutcome) -> Checker:
+    return lambda entity, service, teams: outcome
+
+
+def _outcome(rule: Rule, ok: bool, reason: str) -> RuleOutcome:
+    return RuleOutcome(rule, PASS if ok else FAIL, reason)
+
+
+# field -> (what it is called, does the entity have it)
+_FIELD_TESTS: dict[str, tuple[str, Callable[[Entity], bool]]] = {
+    "owner": ("an owner", lambda e: bool(e.owners)),
+    "oncall": ("an on-call", lambda e: bool(e.oncall)),
+    "slack_channel": ("a Slack channel", lambda e: bool(e.slack_channels)),
+    "runbook": ("a runbook link", lambda e: any(k.type == "runbook" for k in e.links)),
+    "repo": ("a repository link", lambda e: any(k.type == "repo" for k in e.links)),
+    "docs": ("a docs link", lambda e: any(k.type == "docs" for k in e.links)),
+    "description": ("a description", lambda e: bool(e.description.strip())),
+}
+
+
+def _field_present(rule: Rule, name: str) -> Checker:
+    noun, test = _FIELD_TESTS[name]
+    yes = RuleOutcome(rule, PASS, f"has {noun}")
+    no = RuleOutcome(rule, FAIL, "no " + noun.split(" ", 1)[1])
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        return yes if test(entity) else no
+
+    return check
+
+
+def _link_exists(rule: Rule, link_type: str) -> Checker:
+    yes = RuleOutcome(rule, PASS, f"has a {link_type} link")
+    no = RuleOutcome(rule, FAIL, f"no {link_type} link")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        return yes if any(link.type == link_type for link in entity.links) else no
+
+    return check
+
+
+def _tag(rule: Rule, tag: str, *, wanted: bool) -> Checker:
+    tagged = _outcome(rule, wanted, f"tagged {tag}")
+    untagged = _outcome(rule, not wanted, f"not tagged {tag}")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        return tagged if any(t.lower() == tag for t in entity.tags) else untagged
+
+    return check
+
+
+def _tier(rule: Rule, allowed: Sequence[int], wanted: str) -> Checker:
+    # one outcome per tier there can be, and one for none
+    outcomes = {
+        tier: _outcome(rule, True, f"tier {tier}")
+        if tier in allowed
+        else _outcome(rule, False, f"tier {tier} (must be {wanted})")
+        for tier in range(MAX_TIER + 1)
+    }
+    untiered = RuleOutcome(rule, FAIL, f"no tier (must be {wanted})")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        return untiered if entity.tier is None else outcomes[entity.tier]
+
+    return check
+
+
+def _lifecycle_in(rule: Rule, lifecycles: Sequence[str]) -> Checker:
+    wanted = ", ".join(lifecycles)
+    missing = RuleOutcome(rule, FAIL, f"no lifecycle (must be {wanted})")
+    seen: dict[str, RuleOutcome] = {}  # lifecycles are few: one outcome for each
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        lifecycle = entity.lifecycle
+        if not lifecycle:
+            return missing
+        if (outcome := seen.get(lifecycle)) is None:
+            ok = lifecycle.lower() in lifecycles
+            reason = f"lifecycle {lifecycle}" + ("" if ok else f" (must be {wanted})")
+            outcome = seen[lifecycle] = _outcome(rule, ok, reason)
+        return outcome
+
+    return check
+
+
+def _dependencies(rule: Rule, minimum: int) -> Checker:
+    none = RuleOutcome(rule, FAIL, "no dependencies declared")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        declared = sum(1 for r in entity.relations if r.type == DEPENDS_ON)
+        if not declared:
+            return none
+        ok = declared >= minimum
+        counted = f"{_count(declared, 'dependency', 'dependencies')} declared"
+        return _outcome(rule, ok, counted if ok else f"{counted}, {minimum} wanted")
+
+    return check
+
+
+def _overdue(rule: Rule, scope: str) -> Checker:
+    whose = "of its incidents" if scope == "service" else "owned by its team"
+    fine = RuleOutcome(rule, PASS, f"no overdue follow-ups {whose}")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        if scope == "service":
+            overdue = service.overdue_followups
+        else:
+            overdue = sum(teams.get(owner, 0) for owner in entity.owners)
+        if not overdue:
+            return fine
+        return RuleOutcome(rule, FAIL, f"{_count(overdue, 'overdue follow-up')} {whose}")
+
+    return check
+
+
+def _unresolved(rule: Rule, params: NoOldUnresolvedIncidents, today: date) -> Checker:
+    severities = frozenset(params.severities)
+    names = "/".join(params.severities)
+    days = params.older_than_days
+    fine = _outcome(rule, True, f"no unresolved {names} incident older than {_count(days, 'day')}")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        old = [
+            i
+            for i in service.incidents
+            if i.resolved_at is None
+            and i.severity.upper() in severities
+            and (today - i.declared_at.date()).days > days
+        ]
+        if not old:
+            return fine
+        oldest = min(old, key=lambda i: i.declared_at)
+        return RuleOutcome(
+            rule,
+            FAIL,
+            f"{_count(len(old), f'unresolved {names} incident')} older than "
+            f"{_count(days, 'day')}, the oldest declared {oldest.declared_at:%Y-%m-%d}",
+        )
+
+    return check
+
+
+def _mean_time_to_resolve(rule: Rule, params: MeanTimeToResolve, today: date) -> Checker:
+    since, bound = _window_start(today, params.days), timedelta(hours=params.under_hours)
+    window = f"in the last {_count(params.days, 'day')}"
+    quiet = RuleOutcome(rule, PASS, f"no incident resolved {window}")
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        times = [
+            i.resolved_at - i.declared_at
+            for i in service.incidents
+            if i.resolved_at is not None and i.declared_at >= since
+        ]
+        if not times:
+            return quiet
+        mean = sum(times, timedelta()) / len(times)
+        return _outcome(
+            rule,
+            mean < bound,
+            f"mean time to resolve {duration(mean)} over {_count(len(times), 'incident')} "
+            f"{window} (must be under {duration(bound)})",
+        )
+
+    return check
+
+
+def _incident_count(rule: Rule, params: IncidentCount, today: date) -> Checker:
+    since = _window_start(today, params.days)
+    severities = frozenset(params.severities)
+    what = ("/".join(params.severities) + " incident") if severities else "incident"
+    window = f"in the last {_count(params.days, 'day')} (must be fewer than {params.fewer_than})"
+    # a few counts cover nearly every service: build their outcomes once
+    by_count = [
+        _outcome(rule, n < params.fewer_than, f"{_count(n, what)} {window}") for n in range(4)
+    ]
+
+    def counted(incident: IncidentFact) -> bool:
+        return incident.declared_at >= since and (
+            not severities or incident.severity.upper() in severities
+        )
+
+    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+        found = sum(1 for i in service.incidents if counted(i)) if service.incidents else 0
+        if found < len(by_count):
+            return by_count[found]
+        return _outcome(rule, found < params.fewer_than, f"{_count(found, what)} {window}")
+
+    return check
+
+
+def _window_start(today: date, days: int) -> datetime:
+    """The start of "the last N days": midnight UTC N days before today."""
+    return datetime.combine(today - timedelta(days=days), time(), UTC)
+
+
+def _count(n: int, word: str, plural: str = "") -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"

@@ -1,0 +1,342 @@
+"""Reading scorecard files and folders: our own format, and Cortex scorecard YAML.
+
+Files and folders are walked as the catalog loader walks them, and every document is read
+through the catalog's line-aware YAML, so each problem is a `file:line: message`. A document
+with any error yields no scorecard: the caller keeps the ones it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchboard.bot.catalog.common import link_type
+from switchboard.bot.catalog.loader import expand_path
+from switchboard.bot.catalog.model import Problem, parse_ref
+from switchboard.bot.catalog.yamlsource import (
+    Node,
+    SourceFile,
+    YMap,
+    describe,
+    load_documents,
+    read_text,
+)
+from switchboard.bot.scorecards import cortex
+from switchboard.bot.scorecards.model import (
+    DEFAULT_SEVERITIES,
+    FIELDS,
+    Check,
+    DependenciesDeclared,
+    Exemption,
+    FieldPresent,
+    Filter,
+    IncidentCount,
+    LifecycleIn,
+    LinkExists,
+    MeanTimeToResolve,
+    NoOldUnresolvedIncidents,
+    NoOverdueFollowUps,
+    Rule,
+    Scorecard,
+    TagAbsent,
+    TagPresent,
+    TierAtMost,
+    TierIn,
+)
+from switchboard.bot.scorecards.reading import check_level, day, number, unique_rules, whole
+
+NOT_A_SCORECARD = (
+    "not a scorecard file (Switchboard `scorecard:` or Cortex `tag:` + `rules:`), skipped"
+)
+
+_TOP_FIELDS = {"scorecard", "name", "description", "filter", "levels", "rules", "exemptions"}
+_FILTER_FIELDS = {"kinds", "types", "tiers", "lifecycles", "tags"}
+_RULE_FIELDS = {"id", "title", "description", "level", "weight", "check"}
+_EXEMPTION_FIELDS = {"rule", "service", "reason", "until"}
+_SCOPES = ("service", "team")
+
+
+@dataclass(slots=True)
+class LoadResult:
+    scorecards: list[Scorecard] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def load_paths(paths: Sequence[str | Path]) -> LoadResult:
+    """Read scorecard files, and folders recursively; two scorecards may not share an id."""
+    result = LoadResult()
+    files: list[Path] = []
+    for path in paths:
+        files += [f for f in expand_path(Path(path), result.errors) if f not in files]
+    for path in files:
+        source = SourceFile(path)
+        result.scorecards += _read_file(source)
+        result.files.append(str(path))
+        result.errors += source.errors
+        result.warnings += source.warnings
+    _check_unique(result)
+    result.errors.sort()
+    result.warnings.sort()
+    return result
+
+
+def _read_file(source: SourceFile) -> list[Scorecard]:
+    text = read_text(source)
+    if text is None:
+        return []
+    found: list[Scorecard] = []
+    for doc in load_documents(text, source):
+        if doc.raw is None:
+            continue
+        if not isinstance(doc.raw, YMap):
+            source.error(doc.line, f"a scorecard must be a mapping, got {describe(doc.raw)}")
+            continue
+        reader = _detect(doc.raw)
+        if reader is None:
+            source.warning(doc.line, NOT_A_SCORECARD)
+            continue
+        errors = len(source.errors)
+        scorecard = reader(doc)
+        if scorecard is not None and len(source.errors) == errors:
+            found.append(scorecard)
+    return found
+
+
+def _detect(doc: YMap) -> Callable[[Node], Scorecard | None] | None:
+    if "scorecard" in doc:
+        return read
+    if "tag" in doc and "rules" in doc:
+        return cortex.read
+    return None
+
+
+def _check_unique(result: LoadResult) -> None:
+    first: dict[str, Scorecard] = {}
+    for scorecard in result.scorecards:
+        if seen := first.get(scorecard.id):
+            result.errors.append(
+                Problem(
+                    scorecard.source_file,
+                    scorecard.source_line,
+                    f"scorecard {scorecard.id!r} is defined already at "
+                    f"{seen.source_file}:{seen.source_line}",
+                )
+            )
+        first.setdefault(scorecard.id, scorecard)
+
+
+# Our format --------------------------------------------------------------------------------
+
+
+def read(doc: Node) -> Scorecard | None:
+    """One scorecard in Switchboard's format (docs/scorecards.md)."""
+    doc.warn_unknown(_TOP_FIELDS)
+    scorecard_id = doc.child("scorecard").name()
+    levels = _levels(doc.child("levels"))
+    items = doc.child("rules").items()
+    if not items:
+        doc.src.error(doc.child("rules").line, "rules: a scorecard needs at least one rule")
+    rules = unique_rules([(rule, item) for item in items if (rule := _rule(item, levels))])
+    exemptions = tuple(
+        e for item in doc.child("exemptions").items() if (e := _exemption(item, rules))
+    )
+    if not scorecard_id:
+        return None
+    return Scorecard(
+        id=scorecard_id,
+        name=doc.child("name").text() or scorecard_id,
+        description=doc.child("description").text(),
+        filter=_filter(doc.child("filter").mapping()),
+        levels=levels,
+        rules=rules,
+        exemptions=exemptions,
+        source_file=str(doc.src.path),
+        source_line=doc.line,
+    )
+
+
+def _levels(node: Node) -> tuple[str, ...]:
+    levels: list[str] = []
+    for item in node.items():
+        name = item.text(required=True)
+        if name in levels:
+            item.src.error(item.line, f"{item.path}: level {name!r} is listed twice")
+        elif name:
+            levels.append(name)
+    return tuple(levels)
+
+
+def _filter(node: Node) -> Filter:
+    node.warn_unknown(_FILTER_FIELDS)
+    tiers = frozenset(t for item in node.child("tiers").items() if (t := item.tier()) is not None)
+    kinds = node.child("kinds")
+    return Filter(
+        kinds=frozenset(_lower(kinds)) if kinds.present else Filter().kinds,
+        types=frozenset(_lower(node.child("types"))),
+        tiers=tiers,
+        lifecycles=frozenset(_lower(node.child("lifecycles"))),
+        tags=frozenset(_lower(node.child("tags"))),
+    )
+
+
+def _lower(node: Node) -> list[str]:
+    return [text.lower() for text in node.texts()]
+
+
+def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
+    node = node.mapping(required=True)
+    rule_id = node.child("id").name() if node.present else ""
+    check = _check(node) if node.present else None
+    level = check_level(node.child("level"), levels)
+    weight = number(node.child("weight"))
+    if not rule_id or check is None:
+        return None
+    return Rule(
+        id=rule_id,
+        title=node.child("title").text() or rule_id,
+        check=check,
+        weight=1.0 if weight is None else weight,
+        level=level,
+        description=node.child("description").text(),
+    )
+
+
+def _check(node: Node) -> Check | None:
+    kind = node.child("check")
+    word = kind.text(required=True)
+    if not word:
+        return None
+    entry = _CHECKS.get(word)
+    if entry is None:
+        kind.src.error(
+            kind.line, f"{kind.path}: unknown rule kind {word!r} (known: {', '.join(_CHECKS)})"
+        )
+        return None
+    params, reader = entry
+    node.warn_unknown(_RULE_FIELDS | params)
+    return reader(node)
+
+
+def _field_present(node: Node) -> Check | None:
+    name = node.child("field")
+    value = name.text(required=True)
+    if value and value not in FIELDS:
+        name.src.error(name.line, f"{name.path}: {value!r} is not one of {', '.join(FIELDS)}")
+        return None
+    return FieldPresent(value) if value else None
+
+
+def _link_exists(node: Node) -> Check | None:
+    word = node.need("type")
+    return LinkExists(link_type(word)) if word else None
+
+
+def _tag_present(node: Node) -> Check | None:
+    tag = node.need("tag").lower()
+    return TagPresent(tag) if tag else None
+
+
+def _tag_absent(node: Node) -> Check | None:
+    tag = node.need("tag").lower()
+    return TagAbsent(tag) if tag else None
+
+
+def _tier_at_most(node: Node) -> Check | None:
+    tier = node.child("tier")
+    if not tier.present:
+        tier.src.error(tier.line, f"{tier.path} is required")
+    value = tier.tier()
+    return TierAtMost(value) if value is not None else None
+
+
+def _tier_in(node: Node) -> Check | None:
+    items = node.child("tiers").items()
+    tiers = tuple(t for item in items if (t := item.tier()) is not None)
+    if not items:
+        node.src.error(node.line, f"{node.path}.tiers: list at least one tier")
+    return TierIn(tiers) if tiers and len(tiers) == len(items) else None
+
+
+def _lifecycle_in(node: Node) -> Check | None:
+    lifecycles = tuple(_lower(node.child("lifecycles")))
+    if not lifecycles:
+        node.src.error(node.line, f"{node.path}.lifecycles: list at least one lifecycle")
+        return None
+    return LifecycleIn(lifecycles)
+
+
+def _dependencies_declared(node: Node) -> Check | None:
+    minimum = whole(node.child("minimum"))
+    return DependenciesDeclared(1 if minimum is None else max(minimum, 1))
+
+
+def _no_overdue_followups(node: Node) -> Check | None:
+    scope = node.child("scope")
+    value = scope.text().lower() or "service"
+    if value not in _SCOPES:
+        scope.src.error(scope.line, f"{scope.path}: expected service or team, got {value!r}")
+        return None
+    return NoOverdueFollowUps(value)
+
+
+def _severities(node: Node, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(text.upper() for text in node.texts()) or default
+
+
+def _no_unresolved_incidents(node: Node) -> Check | None:
+    days = whole(node.child("older_than_days"), required=True)
+    severities = _severities(node.child("severities"), DEFAULT_SEVERITIES)
+    return None if days is None else NoOldUnresolvedIncidents(days, severities)
+
+
+def _mean_time_to_resolve(node: Node) -> Check | None:
+    days = whole(node.child("days"), required=True)
+    hours = number(node.child("under_hours"), required=True)
+    return None if days is None or hours is None else MeanTimeToResolve(days, hours)
+
+
+def _incident_count(node: Node) -> Check | None:
+    days = whole(node.child("days"), required=True)
+    fewer = whole(node.child("fewer_than"), required=True)
+    severities = _severities(node.child("severities"), ())
+    return None if days is None or fewer is None else IncidentCount(days, fewer, severities)
+
+
+# rule kind -> (its parameters, its reader)
+_CHECKS: dict[str, tuple[set[str], Callable[[Node], Check | None]]] = {
+    "field_present": ({"field"}, _field_present),
+    "link_exists": ({"type"}, _link_exists),
+    "tag_present": ({"tag"}, _tag_present),
+    "tag_absent": ({"tag"}, _tag_absent),
+    "tier_at_most": ({"tier"}, _tier_at_most),
+    "tier_in": ({"tiers"}, _tier_in),
+    "lifecycle_in": ({"lifecycles"}, _lifecycle_in),
+    "dependencies_declared": ({"minimum"}, _dependencies_declared),
+    "no_overdue_followups": ({"scope"}, _no_overdue_followups),
+    "no_unresolved_incidents": ({"older_than_days", "severities"}, _no_unresolved_incidents),
+    "mean_time_to_resolve": ({"days", "under_hours"}, _mean_time_to_resolve),
+    "incident_count": ({"days", "fewer_than", "severities"}, _incident_count),
+}
+
+
+def _exemption(node: Node, rules: tuple[Rule, ...]) -> Exemption | None:
+    node = node.mapping(required=True)
+    if not node.present:
+        return None
+    node.warn_unknown(_EXEMPTION_FIELDS)
+    rule = node.child("rule")
+    rule_id = rule.text(required=True)
+    if rule_id and all(r.id != rule_id for r in rules):
+        rule.src.error(rule.line, f"{rule.path}: no rule has the id {rule_id!r}")
+    service, reason = node.need("service"), node.need("reason")
+    until = day(node.child("until"), required=True)
+    if not (rule_id and service and reason and until):
+        return None
+    return Exemption(rule_id, parse_ref(service, "component"), reason, until)

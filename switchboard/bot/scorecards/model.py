@@ -1,0 +1,192 @@
+"""Scorecard definitions and results, as typed values.
+
+A scorecard is read once (from our YAML or Cortex's) and evaluated many times, so everything
+here is frozen and checked when loaded: the evaluator never meets an unknown rule kind, a
+level that does not exist or a weight that is not a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+# Fields `field_present` can ask for, each answered from the neutral Entity.
+FIELDS = ("owner", "oncall", "slack_channel", "runbook", "repo", "docs", "description")
+DEFAULT_SEVERITIES = ("SEV1", "SEV2")
+
+# A rule's outcome for one service.
+PASS, FAIL, EXEMPT, UNSUPPORTED = "pass", "fail", "exempt", "unsupported"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPresent:
+    kind: ClassVar[str] = "field_present"
+    field: str  # one of FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class LinkExists:
+    kind: ClassVar[str] = "link_exists"
+    link_type: str  # one of catalog LINK_TYPES, or a source's own word
+
+
+@dataclass(frozen=True, slots=True)
+class TagPresent:
+    kind: ClassVar[str] = "tag_present"
+    tag: str  # lower-case: tags are compared without case
+
+
+@dataclass(frozen=True, slots=True)
+class TagAbsent:
+    kind: ClassVar[str] = "tag_absent"
+    tag: str
+
+
+@dataclass(frozen=True, slots=True)
+class TierAtMost:
+    """Tier 1 is the most critical, so "at most 2" means tier 1 or 2; no tier fails."""
+
+    kind: ClassVar[str] = "tier_at_most"
+    tier: int
+
+
+@dataclass(frozen=True, slots=True)
+class TierIn:
+    kind: ClassVar[str] = "tier_in"
+    tiers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleIn:
+    kind: ClassVar[str] = "lifecycle_in"
+    lifecycles: tuple[str, ...]  # lower-case
+
+
+@dataclass(frozen=True, slots=True)
+class DependenciesDeclared:
+    kind: ClassVar[str] = "dependencies_declared"
+    minimum: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class NoOverdueFollowUps:
+    """Open follow-ups past due: of the service's incidents ("service"), or owned by any of
+    the service's owning teams ("team")."""
+
+    kind: ClassVar[str] = "no_overdue_followups"
+    scope: str = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class NoOldUnresolvedIncidents:
+    kind: ClassVar[str] = "no_unresolved_incidents"
+    older_than_days: int
+    severities: tuple[str, ...] = DEFAULT_SEVERITIES  # upper-case
+
+
+@dataclass(frozen=True, slots=True)
+class MeanTimeToResolve:
+    """The mean time to resolve the incidents declared in the last `days` days and resolved
+    since; unresolved ones are left to `no_unresolved_incidents`."""
+
+    kind: ClassVar[str] = "mean_time_to_resolve"
+    days: int
+    under_hours: float
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentCount:
+    kind: ClassVar[str] = "incident_count"
+    days: int
+    fewer_than: int
+    severities: tuple[str, ...] = ()  # upper-case; () = every severity
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A rule we cannot evaluate (a Cortex CQL expression with no equivalent here): shown as
+    unsupported, never passed, never counted in the score, and it blocks its level."""
+
+    kind: ClassVar[str] = "unsupported"
+    expression: str
+    why: str
+
+
+Check = (
+    FieldPresent
+    | LinkExists
+    | TagPresent
+    | TagAbsent
+    | TierAtMost
+    | TierIn
+    | LifecycleIn
+    | DependenciesDeclared
+    | NoOverdueFollowUps
+    | NoOldUnresolvedIncidents
+    | MeanTimeToResolve
+    | IncidentCount
+    | Unsupported
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    title: str
+    check: Check
+    weight: float = 1.0
+    level: str = ""  # "" = counts in the score only, not towards a level
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Exemption:
+    """A rule waived for one service until (and including) a day."""
+
+    rule: str  # rule id
+    service: str  # entity ref
+    reason: str
+    until: date
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which entities a scorecard applies to. Each non-empty set must match; `tags` match
+    when the entity has any of them (lower-case)."""
+
+    kinds: frozenset[str] = frozenset({"component"})
+    types: frozenset[str] = frozenset()
+    tiers: frozenset[int] = frozenset()
+    lifecycles: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    id: str
+    name: str
+    levels: tuple[str, ...]  # lowest first
+    rules: tuple[Rule, ...]
+    description: str = ""
+    filter: Filter = Filter()
+    exemptions: tuple[Exemption, ...] = ()
+    source_file: str = ""
+    source_line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    rule: Rule
+    status: str  # PASS, FAIL, EXEMPT or UNSUPPORTED
+    reason: str  # short and human: "no runbook link"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceResult:
+    service: str  # entity ref
+    level: str | None  # None: below the first level
+    score: float | None  # passing / applicable weight; None when no rule is applicable
+    outcomes: tuple[RuleOutcome, ...]  # in the scorecard's rule order
+    next_level: str | None = None  # None at the top
+    blockers: tuple[RuleOutcome, ...] = ()  # failing or unsupported rules up to next_level

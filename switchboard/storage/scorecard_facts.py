@@ -1,0 +1,82 @@
+"""What scorecards know about incidents and follow-ups, per service and per team, read in two
+set-based queries however many services there are (never one query per service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CompoundSelect, func, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+INCIDENT = SQLModel.metadata.tables["incident"]
+LINK = SQLModel.metadata.tables["incident_service"]
+FOLLOWUP = SQLModel.metadata.tables["followup"]
+_OPEN = "open"  # followup_store.OPEN; repeated here to keep this module free of that one
+_SERVICE, _TEAM = "service", "team"
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFact:
+    declared_at: datetime
+    resolved_at: datetime | None  # None while unresolved
+    severity: str
+
+
+@dataclass(slots=True)
+class ServiceFacts:
+    """One service's incidents (unresolved ones, and those declared since the window start)
+    and how many open follow-ups of its incidents are past due."""
+
+    incidents: list[IncidentFact] = field(default_factory=list)
+    overdue_followups: int = 0
+
+
+@dataclass(slots=True)
+class Facts:
+    """The snapshot scorecards are evaluated against, besides the catalog."""
+
+    services: dict[str, ServiceFacts] = field(default_factory=dict)  # by entity ref
+    team_overdue_followups: dict[str, int] = field(default_factory=dict)  # by owner team ref
+
+
+async def load(session: AsyncSession, since: datetime, today: date) -> Facts:
+    """Incidents declared since `since` or still unresolved, and follow-ups due before
+    `today` and still open, for every service and team at once."""
+    facts = Facts()
+    incidents = (
+        select(
+            LINK.c.entity_ref, INCIDENT.c.declared_at, INCIDENT.c.resolved_at, INCIDENT.c.severity
+        )
+        .join(INCIDENT, INCIDENT.c.id == LINK.c.incident_id)
+        .where((INCIDENT.c.declared_at >= since) | INCIDENT.c.resolved_at.is_(None))
+    )
+    for ref, declared, resolved, severity in await session.execute(incidents):
+        service = facts.services.setdefault(ref, ServiceFacts())
+        service.incidents.append(IncidentFact(declared, resolved, severity))
+    for scope, ref, overdue in await session.execute(_overdue(today)):
+        if scope == _SERVICE:
+            facts.services.setdefault(ref, ServiceFacts()).overdue_followups = int(overdue)
+        else:
+            facts.team_overdue_followups[ref] = int(overdue)
+    return facts
+
+
+def _overdue(today: date) -> CompoundSelect[Any]:
+    """(scope, ref, count) of open follow-ups past due: per affected service of their
+    incident, and per owning team, in one statement."""
+    overdue = (FOLLOWUP.c.state == _OPEN) & (FOLLOWUP.c.due < today)
+    per_service = (
+        select(literal(_SERVICE), LINK.c.entity_ref, func.count())
+        .select_from(FOLLOWUP.join(LINK, LINK.c.incident_id == FOLLOWUP.c.incident_id))
+        .where(overdue)
+        .group_by(LINK.c.entity_ref)
+    )
+    per_team = (
+        select(literal(_TEAM), FOLLOWUP.c.owner_team, func.count())
+        .where(overdue, FOLLOWUP.c.owner_team != "")
+        .group_by(FOLLOWUP.c.owner_team)
+    )
+    return union_all(per_service, per_team)

@@ -1,0 +1,329 @@
+"""Reading scorecards: our format with `file:line` problems, Cortex's, the examples, the
+real Cortex files, and `switchboard scorecards check`."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from switchboard.bot.catalog.loader import parse_paths
+from switchboard.bot.scorecards.cortex import map_expression
+from switchboard.bot.scorecards.evaluate import evaluate
+from switchboard.bot.scorecards.loader import LoadResult, load_paths
+from switchboard.bot.scorecards.model import (
+    UNSUPPORTED,
+    DependenciesDeclared,
+    Exemption,
+    FieldPresent,
+    LinkExists,
+    NoOldUnresolvedIncidents,
+    TagAbsent,
+    TagPresent,
+    Unsupported,
+)
+from switchboard.cli import main
+from switchboard.storage.scorecard_facts import Facts
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "scorecards"
+SHARED = Path(os.environ.get("SWITCHBOARD_TEST_CATALOGS", "/work/shared/catalogs")).resolve()
+LIBRARY = SHARED / "cortexapps__scorecard-library"
+DEPLOY_HEALTH = (
+    SHARED / "cortexapps__cli/cortexapps_cli/solutions/github-actions-deploy/scorecards"
+    "/deploy-health.yaml"
+)
+Write = Callable[[str], Path]
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Write:
+    def write_file(text: str) -> Path:
+        path = tmp_path / "card.yaml"
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path.resolve()
+
+    return write_file
+
+
+def problems(result: LoadResult) -> list[str]:
+    return [f"{Path(p.file).name}:{p.line}: {p.message}" for p in result.errors]
+
+
+GOOD = """
+    scorecard: ready
+    name: Ready
+    filter:
+      tiers: [1, tier-2]
+      tags: [PCI]
+    levels: [Bronze, Silver]
+    rules:
+      - id: owner
+        level: Bronze
+        weight: 2.5
+        check: field_present
+        field: owner
+      - id: runbook
+        title: Has a runbook
+        level: Silver
+        check: link_exists
+        type: runbooks
+      - id: sev
+        check: no_unresolved_incidents
+        older_than_days: 7
+        severities: [sev1]
+    exemptions:
+      - rule: runbook
+        service: ledger
+        reason: being rewritten
+        until: 2026-06-30
+"""
+
+
+def test_our_format(write: Write) -> None:
+    loaded = load_paths([write(GOOD)])
+    assert loaded.errors == [] and loaded.warnings == []
+    (card,) = loaded.scorecards
+    assert (card.id, card.name, card.levels, card.source_line) == (
+        "ready",
+        "Ready",
+        ("Bronze", "Silver"),
+        1,
+    )
+    assert card.filter.tiers == {1, 2} and card.filter.tags == {"pci"}
+    assert card.filter.kinds == {"component"}
+    owner, runbook, sev = card.rules
+    assert (owner.check, owner.weight, owner.level, owner.title) == (
+        FieldPresent("owner"),
+        2.5,
+        "Bronze",
+        "owner",
+    )
+    assert (runbook.check, runbook.weight, runbook.title) == (
+        LinkExists("runbook"),
+        1.0,
+        "Has a runbook",
+    )
+    assert sev.check == NoOldUnresolvedIncidents(7, ("SEV1",)) and sev.level == ""
+    assert card.exemptions == (
+        Exemption("runbook", "component:default/ledger", "being rewritten", date(2026, 6, 30)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("scorecard: x\nrules: [\n", "card.yaml:3: invalid YAML: "),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    check: owner_is_nice\n",
+            "card.yaml:4: rules[0].check: unknown rule kind 'owner_is_nice' (known: field_present,",
+        ),
+        (
+            "scorecard: x\nlevels: [Bronze]\nrules:\n  - id: a\n    level: Gold\n"
+            "    check: field_present\n    field: owner\n",
+            "card.yaml:5: rules[0].level: 'Gold' is not one of the levels (Bronze)",
+        ),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    weight: heavy\n    check: field_present\n"
+            "    field: owner\n",
+            "card.yaml:4: rules[0].weight: expected a number, got 'heavy'",
+        ),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    check: field_present\n    field: mood\n",
+            "card.yaml:5: rules[0].field: 'mood' is not one of owner, oncall,",
+        ),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    check: mean_time_to_resolve\n    days: 30\n",
+            "card.yaml:3: rules[0].under_hours is required",
+        ),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    check: tag_absent\n    tag: x\n"
+            "  - id: a\n    check: tag_present\n    tag: y\n",
+            "card.yaml:6: rules[1]: rule id 'a' is used already on line 3",
+        ),
+        (
+            "scorecard: x\nrules:\n  - id: a\n    check: tag_absent\n    tag: x\n"
+            "exemptions:\n  - rule: b\n    service: s\n    reason: r\n    until: 2026-02-30\n",
+            "card.yaml:7: exemptions[0].rule: no rule has the id 'b'",
+        ),
+        ("scorecard: x\nrules: []\n", "card.yaml:2: rules: a scorecard needs at least one rule"),
+    ],
+)
+def test_problems_point_at_their_line(write: Write, text: str, expected: str) -> None:
+    loaded = load_paths([write(text)])
+    assert loaded.scorecards == []
+    assert any(p.startswith(expected) for p in problems(loaded)), problems(loaded)
+
+
+def test_a_bad_date_and_unknown_fields(write: Write) -> None:
+    loaded = load_paths(
+        [
+            write(
+                """
+                scorecard: x
+                colour: red
+                rules:
+                  - id: a
+                    check: tag_absent
+                    tag: x
+                    wieght: 2
+                exemptions:
+                  - rule: a
+                    service: s
+                    reason: r
+                    until: 2026-02-30
+                """
+            )
+        ]
+    )
+    assert problems(loaded) == [
+        "card.yaml:12: exemptions[0].until: expected a date such as 2026-03-31, got '2026-02-30'"
+    ]
+    assert [f"{p.line}: {p.message}" for p in loaded.warnings] == [
+        "2: colour: unknown field, ignored",
+        "7: rules[0].wieght: unknown field, ignored",
+    ]
+
+
+def test_two_scorecards_with_one_id_and_other_yaml(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("scorecard: x\nrules: [{id: a, check: tag_absent, tag: b}]\n")
+    (tmp_path / "b.yml").write_text("scorecard: x\nrules: [{id: a, check: tag_absent, tag: b}]\n")
+    (tmp_path / "c.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    loaded = load_paths([tmp_path])
+    assert [f"{Path(p.file).name}:{p.line}: {p.message}" for p in loaded.errors] == [
+        f"b.yml:1: scorecard 'x' is defined already at {tmp_path.resolve() / 'a.yaml'}:1"
+    ]
+    assert [p.message for p in loaded.warnings] == [
+        "not a scorecard file (Switchboard `scorecard:` or Cortex `tag:` + `rules:`), skipped"
+    ]
+    assert load_paths([tmp_path / "missing"]).errors[0].message == "no such file or directory"
+
+
+@pytest.mark.parametrize(
+    ("expression", "check"),
+    [
+        ("git != null", FieldPresent("repo")),
+        ("oncall != null ", FieldPresent("oncall")),
+        ("slack.channels().length > 0", FieldPresent("slack_channel")),
+        ("entity.description() != null", FieldPresent("description")),
+        ("ownership.allOwners().length > 0", FieldPresent("owner")),
+        ('links("dashboards").length > 0', LinkExists("dashboard")),
+        ('links("runbook").length >= 1', LinkExists("runbook")),
+        ('hasGroup("PCI")', TagPresent("pci")),
+        ('!hasGroup("legacy")', TagAbsent("legacy")),
+        ("dependencies.out().length > 0", DependenciesDeclared()),
+    ],
+)
+def test_cortex_expressions_we_map(expression: str, check: object) -> None:
+    assert map_expression(expression) == check
+
+
+def test_cortex_expressions_we_cannot_map_keep_their_text() -> None:
+    assert map_expression('custom("slos") != null') == Unsupported(
+        'custom("slos") != null',
+        'unsupported: Cortex CQL we cannot evaluate: custom("slos") != null',
+    )
+    assert (
+        map_expression("/* Replace me */").why
+        == "unsupported: a placeholder, not a rule: /* Replace me */"
+    )
+    assert map_expression("git != null && oncall != null").kind == UNSUPPORTED
+
+
+def test_a_cortex_rule_with_its_own_filter_is_unsupported(write: Write) -> None:
+    loaded = load_paths(
+        [
+            write(
+                """
+                tag: t
+                rules:
+                  - title: Has git
+                    expression: git != null
+                    filter:
+                      query: hasGroup("x")
+                """
+            )
+        ]
+    )
+    (rule,) = loaded.scorecards[0].rules
+    assert rule.id == "has-git"
+    assert rule.check == Unsupported(
+        "git != null", 'unsupported: a rule filter (query: hasGroup("x")): git != null'
+    )
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip(f"real catalog files not found at {SHARED}")
+    return SHARED
+
+
+def test_the_cortex_library_scorecard(shared: Path) -> None:
+    loaded = load_paths([LIBRARY])
+    assert loaded.errors == []
+    (card,) = loaded.scorecards
+    assert (card.id, card.levels, card.filter.kinds) == (
+        "incident-preparedness-metrics",
+        (),
+        {"component"},
+    )
+    kinds = [rule.check.kind for rule in card.rules]
+    assert kinds == ["field_present", "link_exists", *["unsupported"] * 5]
+    assert len(loaded.warnings) == 5  # one per unsupported rule, at its expression
+    assert all("unsupported" in w.message and w.line > 1 for w in loaded.warnings)
+    (result,) = evaluate(
+        card, [parse_paths([ROOT / "examples/catalog"]).entities[0]], Facts(), date(2026, 1, 1)
+    )
+    assert sum(o.status == UNSUPPORTED for o in result.outcomes) == 5
+
+
+def test_the_cortex_deploy_health_scorecard(shared: Path) -> None:
+    loaded = load_paths([DEPLOY_HEALTH])
+    assert loaded.errors == []
+    (card,) = loaded.scorecards
+    assert card.levels == ("Bronze", "Silver", "Gold")
+    assert card.filter.tags == {"demo-github-actions-deploys"}
+    assert [(r.id, r.level, r.weight, r.check.kind) for r in card.rules] == [
+        ("has-at-least-one-deploy", "Bronze", 1.0, "unsupported"),
+        ("deployed-in-the-last-30-days", "Silver", 1.0, "unsupported"),
+        ("deployed-in-the-last-7-days", "Gold", 1.0, "unsupported"),
+    ]
+    assert card.rules[0].check.why.endswith('deploys(lookback=duration("P1Y")).length > 0')  # type: ignore[union-attr]
+
+
+def test_the_examples_load_cleanly_and_evaluate_against_the_example_catalog() -> None:
+    loaded = load_paths([EXAMPLES])
+    assert loaded.errors == [] and loaded.warnings == []
+    by_id = {card.id: card for card in loaded.scorecards}
+    assert set(by_id) == {"production-readiness", "incident-hygiene"}
+    entities = parse_paths([ROOT / "examples/catalog"]).entities
+    results = {
+        r.service: r
+        for r in evaluate(by_id["production-readiness"], entities, Facts(), date(2026, 1, 5))
+    }
+    assert "component:default/search" not in results  # beta: filtered out
+    assert results["component:default/payments-api"].level == "Gold"
+    storefront = results["component:default/storefront"]
+    assert (storefront.level, storefront.next_level) == ("Bronze", "Silver")
+    assert [b.reason for b in storefront.blockers] == ["no on-call"]
+    auth = results["component:default/auth"]
+    assert next(o.status for o in auth.outcomes if o.rule.id == "dependencies") == "exempt"
+
+
+def test_the_check_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    assert main(["scorecards", "check", str(EXAMPLES)]) == 0
+    assert capsys.readouterr().out == "ok: 2 scorecards, 17 rules in 2 files\n"
+    (tmp_path / "bad.yaml").write_text("scorecard: x\nrules:\n  - id: a\n    check: nope\n")
+    assert main(["scorecards", "check", "bad.yaml"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "bad.yaml:4: rules[0].check: unknown rule kind 'nope'"
+    )
