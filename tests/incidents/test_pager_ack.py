@@ -20,8 +20,13 @@ def acknowledged(incident_key: str) -> bytes:
         "resource_type": "incident",
         "occurred_at": "2026-11-29T02:40:00.000Z",
         "agent": {"id": "PXXXXX1", "type": "user_reference", "summary": "Dana On-Call"},
-        "data": {"id": "Q1ABC", "type": "incident", "status": "acknowledged",
-                 "incident_key": incident_key, "title": "Checkout down"},
+        "data": {
+            "id": "Q1ABC",
+            "type": "incident",
+            "status": "acknowledged",
+            "incident_key": incident_key,
+            "title": "Checkout down",
+        },
     }
     return json.dumps({"event": event}).encode()
 
