@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
+from switchboard.bot.delivery import Delivery
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
@@ -29,9 +30,12 @@ from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.jobs import Job, Jobs, Run, cron, every
+from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers import pagerduty, register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
@@ -83,6 +87,8 @@ class Switchboard:
     followups: FollowUpService
     postmortems: PostmortemService
     stats: StatsService
+    delivery: Delivery
+    nags: FollowUpNags
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -100,6 +106,7 @@ class Switchboard:
             home_service=self.home,
             incidents=incidents,
         )
+        nag_handlers.register(bolt, self.nags)
         return bolt
 
     def record_handlers(self) -> list[RecordHandler]:
@@ -136,6 +143,11 @@ class Switchboard:
             log.info("catalog synced: %s", report.stats)
         return report
 
+    @cached_property
+    def jobs(self) -> Jobs:
+        """Every scheduled job, for the scheduler and `switchboard jobs`."""
+        return build_jobs(self)
+
     async def close(self) -> None:
         await self.http.close()
         await self.engine.dispose()
@@ -151,6 +163,7 @@ def build(
     http = HttpSession()
     catalog = CatalogService(sessions)
     owner = OwnerService(sessions, gateway)
+    delivery = Delivery(sessions, gateway, config.delivery, clock)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
     postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
     sync = IncidentSync(
@@ -174,12 +187,14 @@ def build(
         EventLedger(sessions, clock),
         incidents,
         sync,
-        Reminders(sessions, config.incidents, gateway, clock),
+        Reminders(sessions, config.incidents, delivery, clock),
         HomeService(catalog, incidents, config.incidents, gateway),
         timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
         followups=FollowUpService(sessions, config, incidents, owner, gateway, clock),
         postmortems=postmortems,
         stats=StatsService(sessions, config.incidents, clock),
+        delivery=delivery,
+        nags=FollowUpNags(sessions, config, owner, delivery, clock),
     )
 
 
@@ -203,16 +218,64 @@ async def prepare(switchboard: Switchboard) -> None:
     await switchboard.sync_catalog()
 
 
+def build_jobs(sb: Switchboard) -> Jobs:
+    """The jobs, their triggers in the configured time zone, and what each says it did."""
+    tz, config = sb.config.tz, sb.config
+
+    async def sync_catalog(run: Run) -> str:
+        report = await sb.sync_catalog()
+        if report is None:
+            return "SWITCHBOARD_CATALOG is not set: nothing to sync"
+        if report.stats is None:
+            return f"catalog unchanged: {len(report.parsed.errors)} error(s), see the log"
+        return f"catalog synced: {report.stats}"
+
+    async def forget_events(run: Run) -> str:
+        await sb.ledger.forget_old()
+        return "forgot Slack event ids older than the retry window"
+
+    async def sync_incidents(run: Run) -> str:
+        await sb.incident_sync.run_due()
+        return "synced the incidents whose Slack side lagged behind"
+
+    async def remind(run: Run) -> str:
+        return f"{await sb.reminders.run()} status reminder(s) sent"
+
+    return Jobs(
+        [
+            Job(
+                "catalog-sync",
+                "re-import SWITCHBOARD_CATALOG",
+                every(tz, minutes=config.catalog.sync_minutes),
+                sync_catalog,
+            ),
+            Job("forget-events", "forget old Slack event ids", every(tz, hours=1), forget_events),
+            Job(
+                "incident-sync",
+                "retry unfinished Slack steps and pages of incidents",
+                every(tz, seconds=config.incidents.retry_seconds),
+                sync_incidents,
+            ),
+            Job(
+                "status-reminders",
+                "remind incident commanders to post a status update",
+                every(tz, minutes=1),
+                remind,
+            ),
+            Job(
+                "followup-nags",
+                f"overdue follow-ups to their owners, daily from {config.nags.followups_at}",
+                cron(tz, minute=f"*/{CHECK_MINUTES}"),
+                sb.nags.run,
+                per_team=True,
+            ),
+        ]
+    )
+
+
 def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
-    minutes = switchboard.config.catalog.sync_minutes
-    scheduler.add_job(switchboard.sync_catalog, "interval", minutes=minutes, id="catalog-sync")
-    scheduler.add_job(switchboard.ledger.forget_old, "interval", hours=1, id="forget-events")
-    retry = switchboard.config.incidents.retry_seconds
-    scheduler.add_job(
-        switchboard.incident_sync.run_due, "interval", seconds=retry, id="incident-sync"
-    )
-    scheduler.add_job(switchboard.reminders.run, "interval", minutes=1, id="status-reminders")
+    switchboard.jobs.schedule(scheduler)
     scheduler.start()
     return scheduler
 

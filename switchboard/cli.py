@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.postmortem import TemplateFailure
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
+from switchboard.bot.jobs import JobRefused, Run, next_run
 from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
 from switchboard.bot.owner_message import render
 from switchboard.bot.scorecards.loader import LoadResult
@@ -138,6 +140,15 @@ def _parser() -> argparse.ArgumentParser:
     metrics.add_argument("--json", action="store_true", help="print JSON")
     metrics.set_defaults(command=_stats, needs=(), migrate=True)
 
+    jobs = commands.add_parser("jobs", help="list the scheduled jobs, or run one now")
+    job_actions = jobs.add_subparsers(required=True, metavar="ACTION")
+    job_list = job_actions.add_parser("list", help="every job and its next run")
+    job_list.set_defaults(command=_jobs_list, needs=(), migrate=False)
+    job_run = job_actions.add_parser("run", help="run one job now and say what it did")
+    job_run.add_argument("job")
+    job_run.add_argument("--team", default="", metavar="NAME", help="only this team's part")
+    job_run.set_defaults(command=_jobs_run, needs=(), migrate=True)
+
     database = commands.add_parser("db", help="database maintenance")
     db_actions = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
@@ -238,6 +249,33 @@ async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchbo
 async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     found = await sb.stats.stats(args.days)
     print(json.dumps(stats.as_json(found), indent=2) if args.json else stats.text(found))
+    return 0
+
+
+async def _jobs_list(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    now = datetime.now(sb.config.tz)
+    print(f"{'JOB':<18} {'NEXT RUN (' + sb.config.timezone + ')':<26} {'TRIGGER':<24} WHAT")
+    for job in sb.jobs:
+        at = next_run(job, now)
+        when = f"{at:%Y-%m-%d %H:%M:%S}" if at else "never"
+        print(f"{job.name:<18} {when:<26} {job.trigger!s:<24} {job.description}")
+    return 0
+
+
+async def _jobs_run(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    job = sb.jobs.get(args.job)
+    if job is None:
+        names = ", ".join(j.name for j in sb.jobs)
+        print(f"switchboard: no job called {args.job!r}; the jobs: {names}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.team and not job.per_team:
+        print(f"switchboard: {job.name} does not take --team", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        print(await job.run(Run(team=args.team, manual=True)))
+    except JobRefused as refusal:
+        print(f"switchboard: {job.name}: {refusal}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -139,6 +139,31 @@ class IncidentsConfig(BaseModel):
         return self.severity(self.default_severity) or self.severities[-1]
 
 
+class DeliveryConfig(BaseModel):
+    """How nags and digests reach Slack (`bot/delivery.py`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # chat.postMessage allows about one message a second per channel, and a workspace-wide
+    # cap Slack does not publish; pacing under both keeps 429s the exception.
+    channel_interval_seconds: float = Field(1.1, ge=0.5, le=60)
+    posts_per_minute: int = Field(300, ge=1, le=60_000)
+    # A claim this old that was never marked sent belongs to a process that died while
+    # sending; another run takes it over (after checking Slack for the message).
+    lease_seconds: int = Field(120, ge=1, le=3600)
+    # Where a team without a Slack channel gets its nags ("" = skipped, with a warning).
+    fallback_channel: str = ""
+
+
+class NagsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # From this time of day (configured time zone), overdue follow-ups are nagged about,
+    # once a day per owner.
+    followups_at: str = Field("09:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    snooze_days: int = Field(7, ge=1, le=90)  # what the Snooze button of a nag buys
+
+
 def _placeholders(template: str) -> list[str]:
     return re.findall(r"\{[a-z]+\}", template)
 
@@ -149,6 +174,8 @@ class Config(BaseModel):
     timezone: str = "UTC"
     catalog: CatalogConfig = CatalogConfig()
     incidents: IncidentsConfig = IncidentsConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    nags: NagsConfig = NagsConfig()
 
     @field_validator("timezone")
     @classmethod

@@ -140,12 +140,42 @@ class SlackGateway:
             ),
         )
 
-    async def post(self, channel: str, text: str, blocks: Blocks | None = None) -> str:
+    async def post(
+        self,
+        channel: str,
+        text: str,
+        blocks: Blocks | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
         response = await _call(
             "chat.postMessage",
-            lambda: self._client.chat_postMessage(channel=channel, text=text, blocks=blocks),
+            lambda: self._client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, metadata=metadata
+            ),
         )
         return str(response["ts"])
+
+    async def find_posted(self, channel: str, oldest: float, metadata: dict[str, Any]) -> str:
+        """The ts of a message the bot posted in `channel` since `oldest` (epoch seconds)
+        carrying exactly this `metadata`; "" when there is none."""
+        cursor = ""
+        while True:
+            history = await _call(
+                "conversations.history",
+                lambda after=cursor: self._client.conversations_history(  # type: ignore[misc]
+                    channel=channel,
+                    oldest=f"{oldest:.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=after or None,
+                ),
+            )
+            for message in history.get("messages") or []:
+                if message.get("metadata") == metadata:
+                    return str(message["ts"])
+            cursor = (history.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return ""
 
     async def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
         await _call(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -17,7 +16,6 @@ from switchboard.storage.tables import (
     IncidentParticipant,
     IncidentRole,
     IncidentServiceLink,
-    Notification,
 )
 
 INCIDENT = SQLModel.metadata.tables["incident"]
@@ -26,7 +24,6 @@ PAGE = SQLModel.metadata.tables["incident_page"]
 ROLE = SQLModel.metadata.tables["incident_role"]
 PARTICIPANT = SQLModel.metadata.tables["incident_participant"]
 SERVICE = SQLModel.metadata.tables["incident_service"]
-NOTIFICATION = SQLModel.metadata.tables["notification"]
 
 
 async def next_number(session: AsyncSession) -> int:
@@ -175,31 +172,6 @@ async def reminder_candidates(session: AsyncSession) -> list[Incident]:
         INCIDENT.c.channel_id != "",
     )
     return list(await session.scalars(query))
-
-
-async def claim_notification(
-    session: AsyncSession, kind: str, subject: str, period: str, now: datetime
-) -> bool:
-    """Claim the right to send one notification; False when someone claimed it before."""
-    session.add(Notification(kind=kind, subject=subject, period=period, claimed_at=now))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
-
-
-async def release_notification(session: AsyncSession, kind: str, subject: str, period: str) -> None:
-    """Give a claim back after the send failed, so a later run tries again."""
-    await session.execute(
-        delete(NOTIFICATION).where(
-            NOTIFICATION.c.kind == kind,
-            NOTIFICATION.c.subject == subject,
-            NOTIFICATION.c.period == period,
-        )
-    )
-    await session.commit()
 
 
 async def page_by_receipt(session: AsyncSession, provider: str, key: str) -> IncidentPage | None:

@@ -238,7 +238,8 @@ class IncidentPage(SQLModel, table=True):
 
 class Notification(SQLModel, table=True):
     """The ledger of scheduled notifications: one row per (kind, subject, period), claimed
-    before sending, so no two processes and no restart send the same one twice."""
+    before sending and marked sent after, so no two processes and no restart send the same
+    one twice. A claim never marked sent is a send that may not have happened."""
 
     __tablename__ = "notification"
 
@@ -246,6 +247,9 @@ class Notification(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(255), primary_key=True))
     period: str = Field(sa_column=Column(String(64), primary_key=True))
     claimed_at: datetime = utc_column()
+    channel: str = Field(default="", max_length=255)  # where it goes, as addressed
+    sent_at: datetime | None = utc_column(nullable=True)
+    message_ts: str = Field(default="", max_length=32)
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -297,3 +301,4 @@ class FollowUp(SQLModel, table=True):
     closed_by: str = Field(default="", max_length=32)
     closed_at: datetime | None = utc_column(nullable=True)
     timeline_entry_id: int | None = None  # the timeline entry it came from, if any
+    nag_snoozed_until: date | None = None  # no overdue nags about it before this day

@@ -1,0 +1,216 @@
+"""Exactly-once fan-out of scheduled messages (nags, digests, reminders) through the
+notification ledger.
+
+Each message has a ledger key (kind, subject, period). Sending one is three steps: claim the
+row (`claimed_at`), post, mark it sent (`sent_at`, the message ts). A failed post gives the
+claim back. A process killed between claim and mark leaves a claim that is never marked:
+once it is older than the lease, the next run takes it over, looks in the channel for the
+message (every post carries its key as Slack message metadata) and posts only when it is not
+there. Two processes never both hold a claim, so they never both send.
+
+Posts are paced under Slack's limits: one per `channel_interval_seconds` per channel, in
+order, and `posts_per_minute` for the workspace; the client itself waits out any 429 for as
+long as its Retry-After says, and what still fails is tried again a few times in the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.config import DeliveryConfig
+from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
+from switchboard.storage import delivery_store
+from switchboard.storage.delivery_store import Claim, Key
+
+log = logging.getLogger(__name__)
+
+EVENT_TYPE = "switchboard_notification"
+ATTEMPTS = 4  # per message and run, on top of the client's own retries of 429s and 5xx
+_CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+__all__ = ["Delivery", "Key", "Outgoing", "Pacer", "Report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to deliver: to a channel (id or name) or a person (user id, as a DM)."""
+
+    key: Key
+    channel: str
+    text: str
+    blocks: Blocks | None = None
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    RECOVERED = "recovered"  # an interrupted run had posted it; now it is recorded
+    TAKEN = "taken"  # sent before, or being sent by another process
+
+
+@dataclass
+class Report:
+    sent: list[Key] = field(default_factory=list)
+    recovered: list[Key] = field(default_factory=list)
+    taken: list[Key] = field(default_factory=list)
+    failed: list[tuple[Key, str]] = field(default_factory=list)
+
+    def add(self, outcome: Outcome, key: Key) -> None:
+        {Outcome.SENT: self.sent, Outcome.RECOVERED: self.recovered, Outcome.TAKEN: self.taken}[
+            outcome
+        ].append(key)
+
+    def summary(self) -> str:
+        parts = [f"{len(self.sent)} sent"]
+        if self.recovered:
+            parts.append(f"{len(self.recovered)} found sent by an interrupted run")
+        if self.taken:
+            parts.append(f"{len(self.taken)} already sent or being sent by another process")
+        parts += [f"not sent: {key} ({error})" for key, error in self.failed]
+        return ", ".join(parts)
+
+
+class Pacer:
+    """Spaces posts: at most one per `channel_interval` seconds per channel, and one per
+    60 / `per_minute` seconds in all, handed out in the order channels become ready."""
+
+    def __init__(
+        self,
+        per_minute: float,
+        channel_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gap = 60.0 / per_minute
+        self._channel_interval = channel_interval
+        self._clock = clock
+        self._next = 0.0  # the workspace's next free moment
+        self._channels: dict[str, float] = {}  # each channel's next free moment
+
+    async def wait(self, channel: str) -> None:
+        """Return when the caller may post to `channel`."""
+        await self._until(self._channels.get(channel, 0.0))
+        # Only a channel that is ready takes a workspace slot, so a busy channel's next
+        # post never holds up the others.
+        slot = max(self._clock(), self._next)
+        self._next = slot + self._gap
+        self._channels[channel] = slot + self._channel_interval
+        await self._until(slot)
+
+    async def _until(self, moment: float) -> None:
+        delay = moment - self._clock()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class Delivery:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: SlackGateway,
+        config: DeliveryConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._gateway = gateway
+        self._lease = timedelta(seconds=config.lease_seconds)
+        self._clock = clock
+        # One pacer per process: every fan-out in it shares Slack's limits.
+        self._pacer = Pacer(config.posts_per_minute, config.channel_interval_seconds)
+
+    async def deliver(self, messages: Sequence[Outgoing]) -> Report:
+        """Send each message unless the ledger says it was sent; channels in parallel,
+        each channel's messages in the order given."""
+        report = Report()
+        by_channel: dict[str, list[Outgoing]] = {}
+        for message in messages:
+            by_channel.setdefault(message.channel, []).append(message)
+        await asyncio.gather(*(self._in_order(batch, report) for batch in by_channel.values()))
+        return report
+
+    async def _in_order(self, batch: list[Outgoing], report: Report) -> None:
+        for message in batch:
+            await self._deliver_one(message, report)
+
+    async def _deliver_one(self, message: Outgoing, report: Report) -> None:
+        for attempt in range(1, ATTEMPTS + 1):
+            await self._pacer.wait(message.channel)
+            try:
+                report.add(await self._attempt(message), message.key)
+                return
+            except SlackFailure as failure:
+                if not failure.retryable or attempt == ATTEMPTS:
+                    log.warning("%s not delivered: %s", message.key, failure)
+                    report.failed.append((message.key, failure.error))
+                    return
+                await asyncio.sleep(2**attempt)  # the client waited out Retry-After already
+
+    async def _attempt(self, message: Outgoing) -> Outcome:
+        now = self._clock()
+        async with self._sessions() as session:
+            claimed = await delivery_store.claim(
+                session, message.key, message.channel, now, now - self._lease
+            )
+            await session.commit()
+        if claimed.outcome is Claim.TAKEN:
+            return Outcome.TAKEN
+        if claimed.outcome is Claim.STALE:
+            assert claimed.tried_at is not None
+            try:
+                ts = await self._posted_since(message, claimed.tried_at)
+            except SlackFailure as failure:
+                # Never post while in doubt: the claim stays, and after another lease
+                # another run looks again.
+                raise SlackFailure(failure.method, f"in doubt: {failure.error}", False) from None
+            if ts:
+                await self._mark_sent(message.key, ts)
+                return Outcome.RECOVERED
+        try:
+            ts = await self._gateway.post(
+                message.channel, message.text, message.blocks, _metadata(message.key)
+            )
+        except SlackFailure:
+            async with self._sessions() as session:
+                await delivery_store.release(session, message.key)
+                await session.commit()
+            raise
+        await self._mark_sent(message.key, ts)
+        return Outcome.SENT
+
+    async def _mark_sent(self, key: Key, ts: str) -> None:
+        async with self._sessions() as session:
+            await delivery_store.mark_sent(session, key, ts, self._clock())
+            await session.commit()
+
+    async def _posted_since(self, message: Outgoing, tried_at: datetime) -> str:
+        """The ts of the message an interrupted run posted, or "" when it did not."""
+        channel = await self._conversation(message.channel)
+        if not channel:
+            # Reading a DM back needs scopes the bot does not ask for: better twice than never.
+            log.warning("%s may have been sent already; cannot check, sending", message.key)
+            return ""
+        oldest = tried_at.timestamp() - 1  # Slack's ts and our clock may differ slightly
+        return await self._gateway.find_posted(channel, oldest, _metadata(message.key))
+
+    async def _conversation(self, channel: str) -> str:
+        """The id whose history to read: `channel` itself, or the channel of that name;
+        "" for a person, or a channel that is gone."""
+        if _CONVERSATION_ID.match(channel):
+            return channel
+        if _USER_ID.match(channel):
+            return ""
+        found = await self._gateway.find_channel(channel.removeprefix("#"))
+        return str(found["id"]) if found else ""
+
+
+def _metadata(key: Key) -> dict[str, Any]:
+    return {"event_type": EVENT_TYPE, "event_payload": {"key": str(key)}}

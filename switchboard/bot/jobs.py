@@ -1,0 +1,88 @@
+"""The registry of named jobs: what runs on the bot's schedule (APScheduler 3) and what
+`switchboard jobs list|run` shows and runs. One definition serves both, so the command line
+runs exactly what the scheduler would."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger(__name__)
+
+
+class JobRefused(Exception):
+    """A run cannot be done as asked (say, an unknown team); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """How a job is run: `team` narrows it to one team (a catalog team's name); `manual`
+    (an operator's `switchboard jobs run`) runs it even when the clock says nothing is due."""
+
+    team: str = ""
+    manual: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    description: str
+    trigger: BaseTrigger
+    run: Callable[[Run], Awaitable[str]]  # returns what it did, in a line or a few
+    per_team: bool = False  # whether it takes `--team`
+
+
+def every(tz: tzinfo, *, minutes: float = 0, seconds: float = 0, hours: float = 0) -> BaseTrigger:
+    return IntervalTrigger(hours=hours, minutes=minutes, seconds=seconds, timezone=tz)
+
+
+def cron(tz: tzinfo, **fields: str | int) -> BaseTrigger:
+    """A cron trigger in the configured time zone, e.g. `cron(tz, day_of_week="mon", hour=9)`."""
+    return CronTrigger(timezone=tz, **fields)
+
+
+class Jobs:
+    def __init__(self, jobs: Iterable[Job]) -> None:
+        self._jobs: dict[str, Job] = {}
+        for job in jobs:
+            if job.name in self._jobs:
+                raise ValueError(f"two jobs are called {job.name!r}")
+            self._jobs[job.name] = job
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(self._jobs.values())
+
+    def get(self, name: str) -> Job | None:
+        return self._jobs.get(name)
+
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+        """Add every job; a run still going when the next is due is not started twice."""
+        for job in self:
+            scheduler.add_job(
+                _scheduled(job),
+                trigger=job.trigger,
+                id=job.name,
+                name=job.name,
+                max_instances=1,
+                coalesce=True,
+            )
+
+
+def next_run(job: Job, now: datetime) -> datetime | None:
+    """When the trigger fires next after `now` (interval jobs: counted from the start)."""
+    fire: datetime | None = job.trigger.get_next_fire_time(None, now)
+    return fire
+
+
+def _scheduled(job: Job) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        log.debug("%s: %s", job.name, await job.run(Run()))
+
+    return run

@@ -1,0 +1,153 @@
+"""Follow-up nags: once a day, from `nags.followups_at` in the configured time zone, every
+owner of overdue open follow-ups hears of them: a person by DM, a team in its Slack channel
+from the catalog (else `delivery.fallback_channel`). One nag per owner per day (the ledger
+period is the day), listing the follow-ups with Done / Won't do buttons and a Snooze button.
+
+The job runs every few minutes and sends what is due and not yet sent, so a restart, a
+second replica or a Slack outage delays a nag instead of losing or repeating it."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot import blocks as kit
+from switchboard.bot.config import Config
+from switchboard.bot.delivery import Delivery, Key, Outgoing
+from switchboard.bot.incidents.followup_service import PAGE
+from switchboard.bot.incidents.followups import Item, Listing, Scope, listing
+from switchboard.bot.jobs import JobRefused, Run
+from switchboard.bot.owner import OwnerService
+from switchboard.bot.slack_gateway import Blocks
+from switchboard.bot.text import safe
+from switchboard.storage import delivery_store, incident_store
+
+log = logging.getLogger(__name__)
+
+KIND = "followup-nag"
+SNOOZE_ACTION = "followup_nag_snooze"
+CHECK_MINUTES = 5  # how often the job looks for nags that are due and not yet sent
+SNOOZE_IDS = 250  # follow-ups one Snooze button covers: ids within a button value's 2000
+
+
+class FollowUpNags:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: Config,
+        owner: OwnerService,
+        delivery: Delivery,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._owner = owner
+        self._delivery = delivery
+        self._clock = clock
+        self._from = time.fromisoformat(config.nags.followups_at)
+
+    async def run(self, run: Run) -> str:
+        """Send today's nags that are not sent yet; returns what happened, for people."""
+        now = self._clock().astimezone(self._config.tz)
+        if not run.manual and now.time() < self._from:
+            return f"not due: nags go out from {self._config.nags.followups_at}"
+        today = now.date()
+        owed = await self._owed(today, await self._team_ref(run.team))
+        messages, skipped = [], []
+        for scope, items in owed.items():
+            channel, note = await self._channel(scope)
+            if not channel:
+                skipped.append(f"skipped {scope}: the team has no Slack channel in the catalog")
+            elif message := self._nag(scope, channel, note, items, today):
+                messages.append(message)
+        for line in skipped:
+            log.warning("follow-up nags: %s (set delivery.fallback_channel)", line)
+        report = await self._delivery.deliver(messages)
+        if messages:
+            log.info("follow-up nags for %s: %s", today, report.summary())
+        return "\n".join([f"follow-up nags for {today}: {report.summary()}", *skipped])
+
+    async def snooze(self, value: str, actor: str) -> str:
+        """The Snooze button: no nags about these follow-ups for `nags.snooze_days`."""
+        ids = [int(i) for i in value.split(",") if i.isdigit()]
+        today = self._clock().astimezone(self._config.tz).date()
+        until = today + timedelta(days=self._config.nags.snooze_days)
+        async with self._sessions() as session:
+            count = await delivery_store.snooze_followups(session, ids, until)
+            await session.commit()
+        return f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
+
+    async def _team_ref(self, name: str) -> str:
+        if not name:
+            return ""
+        team, close = await self._owner.find(f"team:{name}")
+        if team is None:
+            hint = ", ".join(e.name for e in close[:5])
+            raise JobRefused(
+                f"no team called {name!r}" + (f" (did you mean {hint}?)" if hint else "")
+            )
+        return team.ref
+
+    async def _owed(self, today: date, team_ref: str) -> dict[Scope, list[tuple[Item, bool]]]:
+        """Overdue follow-ups by owner (a person before their team), each with whether the
+        owner may see it, for owners not nagged today yet."""
+        async with self._sessions() as session:
+            rows = await delivery_store.overdue_followups(session, today, team_ref)
+            done = await delivery_store.sent_subjects(session, KIND, today.isoformat())
+            private = {f.incident_id for f, incident in rows if incident.private}
+            insiders = {
+                i: {p.user_id for p in await incident_store.participants(session, i)}
+                for i in private
+            }
+        owed: dict[Scope, list[tuple[Item, bool]]] = defaultdict(list)
+        for followup, incident in rows:
+            user = followup.owner_user
+            scope = Scope("user", user) if user else Scope("team", followup.owner_team)
+            if str(scope) not in done:
+                # Private incidents are shown to their participants only, as in listings.
+                visible = not incident.private or user in insiders.get(followup.incident_id, set())
+                owed[scope].append((Item(followup, incident), visible))
+        return owed
+
+    def _nag(
+        self, scope: Scope, channel: str, note: str, items: list[tuple[Item, bool]], today: date
+    ) -> Outgoing | None:
+        """The nag listing what `scope` owes; None when it may see none of it."""
+        shown = [item for item, visible in items if visible]
+        hidden = len(items) - len(shown)
+        found = Listing(
+            scope,
+            shown[:PAGE],
+            more=len(shown) - PAGE if len(shown) > PAGE else 0,
+            hidden=hidden if self._config.incidents.private_in_public == "count" else 0,
+            today=today,
+        )
+        if not found.items and not found.hidden:
+            return None
+        count = len(found.items) + found.more + found.hidden
+        text = f":alarm_clock: {count} overdue follow-up" + ("" if count == 1 else "s") + note
+        _, blocks = listing(found, notice=text)
+        ids = ",".join(str(item.followup.id) for item, _ in items[:SNOOZE_IDS])
+        blocks = _with_snooze(blocks, ids, self._config.nags.snooze_days)
+        return Outgoing(Key(KIND, str(scope), today.isoformat()), channel, text, blocks)
+
+    async def _channel(self, scope: Scope) -> tuple[str, str]:
+        """Where a nag goes, and a note when it is not the owner's own place."""
+        if scope.kind == "user":
+            return scope.key, ""
+        contacts = await self._owner.contacts(scope.key)
+        channels = contacts.entity.slack_channels if contacts else []
+        if channels:
+            return channels[0], ""
+        fallback = self._config.delivery.fallback_channel
+        name = safe(contacts.entity.name if contacts else scope.key, 100)
+        return fallback, f" (here because team *{name}* has no Slack channel in the catalog)"
+
+
+def _with_snooze(blocks: Blocks, ids: str, days: int) -> Blocks:
+    snooze = kit.button(SNOOZE_ACTION, f"Snooze {days} days", ids)
+    return [*blocks, {"type": "actions", "block_id": "nag-snooze", "elements": [snooze]}]
