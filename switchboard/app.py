@@ -34,6 +34,7 @@ from switchboard.bot.jobs import Job, Jobs, Run, cron, every
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
+from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers import pagerduty, register_all
@@ -89,6 +90,7 @@ class Switchboard:
     stats: StatsService
     delivery: Delivery
     nags: FollowUpNags
+    scorecards: ScorecardService
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -105,6 +107,7 @@ class Switchboard:
             owner_service=self.owner,
             home_service=self.home,
             incidents=incidents,
+            scorecard_service=self.scorecards,
         )
         nag_handlers.register(bolt, self.nags)
         return bolt
@@ -130,7 +133,9 @@ class Switchboard:
 
     async def sync_catalog(self) -> ImportReport | None:
         """Bring the database in line with SWITCHBOARD_CATALOG. A failed import is logged
-        and leaves the previous catalog in place."""
+        and leaves the previous catalog in place. The scorecard files are read again too (a
+        malformed one keeps the scorecards the bot had)."""
+        await self.scorecards.reload(self.config.scorecards.paths)
         paths = self.settings.catalog_paths
         if not paths:
             return None
@@ -195,6 +200,7 @@ def build(
         stats=StatsService(sessions, config.incidents, clock),
         delivery=delivery,
         nags=FollowUpNags(sessions, config, owner, delivery, clock),
+        scorecards=ScorecardService(sessions, owner, clock),
     )
 
 

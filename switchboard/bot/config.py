@@ -9,7 +9,15 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(Exception):
@@ -164,6 +172,20 @@ class NagsConfig(BaseModel):
     snooze_days: int = Field(7, ge=1, le=90)  # what the Snooze button of a nag buys
 
 
+class ScorecardsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Scorecard files or folders, relative to the config file's folder or absolute; read on
+    # start and on every catalog sync (a malformed file keeps the scorecards the bot had).
+    paths: tuple[str, ...] = ()
+
+    @field_validator("paths")
+    @classmethod
+    def _from_config_folder(cls, paths: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        folder = (info.context or {}).get("folder")
+        return tuple(str(Path(folder, p)) if folder else p for p in paths)
+
+
 def _placeholders(template: str) -> list[str]:
     return re.findall(r"\{[a-z]+\}", template)
 
@@ -176,6 +198,7 @@ class Config(BaseModel):
     incidents: IncidentsConfig = IncidentsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     nags: NagsConfig = NagsConfig()
+    scorecards: ScorecardsConfig = ScorecardsConfig()
 
     @field_validator("timezone")
     @classmethod
@@ -205,7 +228,7 @@ def load_config(path: str) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level")
     try:
-        return Config.model_validate(data)
+        return Config.model_validate(data, context={"folder": Path(path).parent})
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"

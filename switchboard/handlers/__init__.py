@@ -7,12 +7,13 @@ from slack_bolt.async_app import AsyncApp
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.owner import OwnerService
-from switchboard.handlers import coming, home, incident, owner, timeline
+from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.middleware import deduplicate_events
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
-COMMANDS = (owner.COMMAND, incident.COMMAND, *coming.COMMANDS)
+COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
 EVENTS = (home.EVENT, *timeline.EVENTS)
 
 
@@ -23,9 +24,10 @@ def register_all(
     owner_service: OwnerService,
     home_service: HomeService,
     incidents: IncidentHandlers,
+    scorecard_service: ScorecardService,
 ) -> None:
     app.middleware(deduplicate_events(ledger))
     owner.register(app, owner_service)
     home.register(app, home_service)
     incidents.register(app)
-    coming.register(app)
+    scorecard.register(app, scorecard_service)

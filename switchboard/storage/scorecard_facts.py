@@ -3,6 +3,7 @@ set-based queries however many services there are (never one query per service).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -42,9 +43,16 @@ class Facts:
     team_overdue_followups: dict[str, int] = field(default_factory=dict)  # by owner team ref
 
 
-async def load(session: AsyncSession, since: datetime, today: date) -> Facts:
+async def load(
+    session: AsyncSession,
+    since: datetime,
+    today: date,
+    services: Collection[str] | None = None,
+    teams: Collection[str] | None = None,
+) -> Facts:
     """Incidents declared since `since` or still unresolved, and follow-ups due before
-    `today` and still open, for every service and team at once."""
+    `today` and still open, for every service and team at once; or, given `services` and
+    `teams` (refs), for those only (what one `/scorecard` answer needs)."""
     facts = Facts()
     incidents = (
         select(
@@ -53,10 +61,12 @@ async def load(session: AsyncSession, since: datetime, today: date) -> Facts:
         .join(INCIDENT, INCIDENT.c.id == LINK.c.incident_id)
         .where((INCIDENT.c.declared_at >= since) | INCIDENT.c.resolved_at.is_(None))
     )
+    if services is not None:
+        incidents = incidents.where(LINK.c.entity_ref.in_(services))
     for ref, declared, resolved, severity in await session.execute(incidents):
         service = facts.services.setdefault(ref, ServiceFacts())
         service.incidents.append(IncidentFact(declared, resolved, severity))
-    for scope, ref, overdue in await session.execute(_overdue(today)):
+    for scope, ref, overdue in await session.execute(_overdue(today, services, teams)):
         if scope == _SERVICE:
             facts.services.setdefault(ref, ServiceFacts()).overdue_followups = int(overdue)
         else:
@@ -64,7 +74,9 @@ async def load(session: AsyncSession, since: datetime, today: date) -> Facts:
     return facts
 
 
-def _overdue(today: date) -> CompoundSelect[Any]:
+def _overdue(
+    today: date, services: Collection[str] | None, teams: Collection[str] | None
+) -> CompoundSelect[Any]:
     """(scope, ref, count) of open follow-ups past due: per affected service of their
     incident, and per owning team, in one statement."""
     overdue = (FOLLOWUP.c.state == _OPEN) & (FOLLOWUP.c.due < today)
@@ -79,4 +91,8 @@ def _overdue(today: date) -> CompoundSelect[Any]:
         .where(overdue, FOLLOWUP.c.owner_team != "")
         .group_by(FOLLOWUP.c.owner_team)
     )
+    if services is not None:
+        per_service = per_service.where(LINK.c.entity_ref.in_(services))
+    if teams is not None:
+        per_team = per_team.where(FOLLOWUP.c.owner_team.in_(teams))
     return union_all(per_service, per_team)

@@ -1,0 +1,277 @@
+"""Block Kit for `/scorecard` answers. Every catalog, scorecard or user string goes through
+`safe`; every message stays within Slack's limits (50 blocks, 3000 characters a section),
+cutting whole scorecards, rules or services and saying how many were left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.bot import blocks as kit
+from switchboard.bot.catalog.model import Entity
+from switchboard.bot.scorecards.model import (
+    EXEMPT,
+    FAIL,
+    PASS,
+    RuleOutcome,
+    Scorecard,
+    ServiceResult,
+    Unsupported,
+)
+from switchboard.bot.scorecards.service import (
+    Answer,
+    NoScorecards,
+    ScorecardResult,
+    ServiceScores,
+    Suggestions,
+    TeamRow,
+    TeamScores,
+    Usage,
+)
+from switchboard.bot.text import safe, shorten
+
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+PICK_ACTION = "scorecard_pick"  # buttons `scorecard_pick:<n>`, value = the entity ref
+SHARE_ACTION = "scorecard_share"
+MAX_BLOCKS = 50
+MAX_LISTED = 40  # services listed per scorecard in a team answer; the rest are counted
+MAX_CHOICES = 5
+CHUNK = 2900  # section text, under Slack's 3000 with room to spare
+
+ICONS = {PASS: ":white_check_mark:", FAIL: ":x:", EXEMPT: ":zzz:"}
+UNSUPPORTED_ICON = ":grey_question:"
+
+USAGE = (
+    "*/scorecard* shows how services measure up against the scorecards.\n"
+    "• `/scorecard &lt;service&gt;`: per scorecard the level reached, the score, every rule "
+    "(passing, failing, exempt or unsupported) and what blocks the next level\n"
+    "• `/scorecard team:&lt;name&gt;`: the level and score of each of the team's services"
+)
+
+
+def render(answer: Answer, *, shared_by: str = "") -> Message:
+    """The Slack message for an answer; `shared_by` (a user id) renders the in-channel copy."""
+    if isinstance(answer, ServiceScores):
+        return _service(answer, shared_by)
+    if isinstance(answer, TeamScores):
+        return _team(answer, shared_by)
+    if isinstance(answer, Suggestions):
+        return _suggestions(answer)
+    if isinstance(answer, NoScorecards):
+        return _no_scorecards(answer)
+    assert isinstance(answer, Usage)
+    return {"text": "How to use /scorecard", "blocks": [kit.section(USAGE)]}
+
+
+# One service -------------------------------------------------------------------------------
+
+
+def _service(answer: ServiceScores, shared_by: str) -> Message:
+    service = answer.service
+    name = safe(service.display_name, 150)
+    if not answer.results:
+        text = f"No scorecard applies to *{name}* ({_describe(service)})."
+        return {"text": shorten(text, 300), "blocks": [kit.section(text)]}
+    groups = [_scorecard_blocks(item) for item in answer.results]
+    footer = [kit.context(_origin(shared_by))]
+    if not shared_by:
+        footer.append(_share_button(service.ref))
+    blocks = _fit([kit.header(f"Scorecards: {service.display_name}")], groups, footer, "scorecard")
+    summary = ", ".join(_summary(item.scorecard, item.result) for item in answer.results)
+    return {"text": safe(f"{service.display_name}: {summary}", 300), "blocks": blocks}
+
+
+def _scorecard_blocks(item: ScorecardResult) -> list[Block]:
+    scorecard, result = item.scorecard, item.result
+    head = f"*{safe(scorecard.name, 200)}*"
+    if scorecard.levels:
+        head += f" · level *{_level(result)}* of " + " → ".join(
+            safe(level, 50) for level in scorecard.levels
+        )
+    head += f" · score *{_score(result)}*"
+    lines = [_rule_line(outcome) for outcome in result.outcomes]
+    group: list[Block] = [{"type": "divider"}, kit.section(head)]
+    group += [kit.section(chunk) for chunk in _chunks(lines)]
+    if scorecard.levels:
+        group.append(kit.context(_blocking(result)))
+    return group
+
+
+def _rule_line(outcome: RuleOutcome) -> str:
+    rule = outcome.rule
+    about = [safe(rule.level, 50)] if rule.level else []
+    if rule.weight != 1:
+        about.append(f"weight {rule.weight:g}")
+    suffix = f" ({', '.join(about)})" if about else ""
+    title = f"*{safe(rule.title, 150)}*{suffix}"
+    if isinstance(rule.check, Unsupported):
+        expression = rule.check.expression.replace("`", "'")
+        why = rule.check.why.removeprefix("unsupported: ").removesuffix(
+            f": {rule.check.expression}"
+        )
+        shown = f"`{safe(expression, 300)}`" if expression else "(no expression)"
+        return f"{UNSUPPORTED_ICON} {title}: *unsupported*, never passes: {safe(why, 200)} {shown}"
+    return f"{ICONS[outcome.status]} {title}: {safe(outcome.reason, 400)}"
+
+
+def _blocking(result: ServiceResult) -> str:
+    if result.next_level is None:
+        return "Top level reached: nothing blocks."
+    names = ", ".join(shorten(o.rule.title, 100) for o in result.blockers) or "nothing"
+    return f"*Blocks {safe(result.next_level, 50)}*: {safe(names, 2500)}"
+
+
+def _level(result: ServiceResult) -> str:
+    return safe(result.level, 50) if result.level else "none yet"
+
+
+def _score(result: ServiceResult) -> str:
+    return "n/a" if result.score is None else f"{round(result.score * 100)}%"
+
+
+def _summary(scorecard: Scorecard, result: ServiceResult) -> str:
+    level = f" {result.level}" if scorecard.levels and result.level else ""
+    return f"{scorecard.name}{level} ({_score(result)})"
+
+
+def _describe(service: Entity) -> str:
+    facts = [service.type or service.kind]
+    facts.append(f"tier {service.tier}" if service.tier is not None else "no tier")
+    facts.append(safe(service.lifecycle, 40) if service.lifecycle else "no lifecycle")
+    return ", ".join(safe(f, 60) for f in facts)
+
+
+# A team ------------------------------------------------------------------------------------
+
+
+def _team(answer: TeamScores, shared_by: str) -> Message:
+    team = answer.team
+    name = safe(team.display_name, 150)
+    if not answer.rows:
+        text = f"No scorecard applies to any service *{name}* owns."
+        return {"text": shorten(text, 300), "blocks": [kit.section(text)]}
+    groups = [_team_scorecard(scorecard, answer.rows) for scorecard in answer.scorecards]
+    footer: list[Block] = []
+    if answer.uncovered:
+        names = ", ".join(shorten(e.display_name, 100) for e in answer.uncovered)
+        footer.append(kit.context("No scorecard applies to: " + safe(names, 2500)))
+    footer.append(kit.context(_origin(shared_by) + " · `/scorecard <service>` for the rules"))
+    if not shared_by:
+        footer.append(_share_button(team.ref))
+    blocks = _fit([kit.header(f"Scorecards: {team.display_name}")], groups, footer, "scorecard")
+    count = len(answer.rows)
+    text = f"{team.display_name}: {count} service{'' if count == 1 else 's'} scored"
+    return {"text": safe(text, 300), "blocks": blocks}
+
+
+def _team_scorecard(scorecard: Scorecard, rows: list[TeamRow]) -> list[Block]:
+    scored = [
+        (row.service, row.results[scorecard.id]) for row in rows if scorecard.id in row.results
+    ]
+    order = {level: i for i, level in enumerate(scorecard.levels)}
+    # those needing attention first: the lowest level, then the lowest score
+    scored.sort(
+        key=lambda pair: (
+            order.get(pair[1].level or "", -1),
+            -1.0 if pair[1].score is None else pair[1].score,
+            pair[0].display_name.casefold(),
+        )
+    )
+    lines = [_team_line(scorecard, service, result) for service, result in scored[:MAX_LISTED]]
+    if len(scored) > MAX_LISTED:
+        lines.append(f"…and {len(scored) - MAX_LISTED} more")
+    head = f"*{safe(scorecard.name, 200)}* · {len(scored)} service{'' if len(scored) == 1 else 's'}"
+    return [{"type": "divider"}, kit.section(head), *[kit.section(c) for c in _chunks(lines)]]
+
+
+def _team_line(scorecard: Scorecard, service: Entity, result: ServiceResult) -> str:
+    parts = [f"• *{safe(service.display_name, 100)}*:"]
+    if scorecard.levels:
+        parts.append(f"{_level(result)} ·")
+    parts.append(_score(result))
+    if result.next_level is not None and result.blockers:
+        parts.append(f"· {len(result.blockers)} blocking {safe(result.next_level, 50)}")
+    return " ".join(parts)
+
+
+# Not found, nothing loaded -----------------------------------------------------------------
+
+
+def _suggestions(answer: Suggestions) -> Message:
+    query = safe(answer.query, 200)
+    if not answer.choices:
+        text = f"I found no {answer.what} called *{query}* in the catalog."
+        return {"text": text, "blocks": [kit.section(text), kit.section(USAGE)]}
+    buttons = [
+        kit.button(f"{PICK_ACTION}:{n}", _choice_label(e), e.ref)
+        for n, e in enumerate(answer.choices[:MAX_CHOICES])
+    ]
+    blocks = [
+        kit.section(f"Nothing is called exactly *{query}*. Did you mean:"),
+        {"type": "actions", "elements": buttons},
+    ]
+    return {"text": f"Did you mean one of {len(buttons)} {answer.what}s?", "blocks": blocks}
+
+
+def _choice_label(entity: Entity) -> str:
+    return f"{entity.display_name} ({entity.type or entity.kind})"
+
+
+def _no_scorecards(answer: NoScorecards) -> Message:
+    text = (
+        "No scorecards are loaded: list scorecard files or folders under `scorecards.paths` "
+        "in the configuration file."
+    )
+    if answer.problems:
+        text = (
+            f"No scorecards are loaded: the scorecard files have {answer.problems} error(s). "
+            "`switchboard scorecards check` shows them as `file:line`."
+        )
+    return {"text": text, "blocks": [kit.section(text)]}
+
+
+# Shared ------------------------------------------------------------------------------------
+
+
+def _fit(
+    head: list[Block], groups: list[list[Block]], footer: list[Block], what: str
+) -> list[Block]:
+    """`head`, as many whole groups as fit in 50 blocks with `footer`, and a note of how many
+    were left out; a first group too big on its own is cut and says so."""
+    blocks = list(head)
+    room = MAX_BLOCKS - len(footer) - 2  # room for the "cut" and the "left out" notes
+    shown = 0
+    for group in groups:
+        if len(blocks) + len(group) > room:
+            if shown == 0:
+                blocks += group[: room - len(blocks)]
+                blocks.append(kit.context("…cut here to fit in one Slack message."))
+                shown = 1
+            break
+        blocks += group
+        shown += 1
+    if shown < len(groups):
+        left = len(groups) - shown
+        blocks.append(kit.context(f"…and {left} more {what}{'' if left == 1 else 's'}"))
+    return blocks + footer
+
+
+def _chunks(lines: list[str], limit: int = CHUNK) -> list[str]:
+    chunks: list[str] = []
+    for line in lines:
+        line = shorten(line, limit)
+        if chunks and len(chunks[-1]) + len(line) + 1 <= limit:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line)
+    return chunks
+
+
+def _origin(shared_by: str) -> str:
+    origin = "Evaluated just now from the catalog and Switchboard's incident records"
+    return f"{origin} · shared by <@{shared_by}>" if shared_by else origin
+
+
+def _share_button(ref: str) -> Block:
+    return {"type": "actions", "elements": [kit.button(SHARE_ACTION, "Share in channel", ref)]}

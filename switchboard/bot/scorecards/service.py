@@ -1,0 +1,217 @@
+"""`/scorecard`: a live evaluation of the loaded scorecards for one service or for a team's
+services, with the typed answers that `scorecards.messages` renders.
+
+Scorecards are read from files (`scorecards.paths`) on start and on every catalog sync; a
+reload with any `file:line` error keeps the scorecards the bot had. An answer loads only the
+facts its rules need: none for catalog-only rules, else those of the services (and their
+owning teams) being answered for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.records import from_row
+from switchboard.bot.owner import OwnerService
+from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days
+from switchboard.bot.scorecards.loader import LoadResult, load_paths
+from switchboard.bot.scorecards.model import (
+    IncidentCount,
+    MeanTimeToResolve,
+    NoOldUnresolvedIncidents,
+    NoOverdueFollowUps,
+    Scorecard,
+    ServiceResult,
+)
+from switchboard.storage import catalog_store, scorecard_facts
+from switchboard.storage.scorecard_facts import Facts
+
+log = logging.getLogger(__name__)
+
+_TEAM_PREFIX = re.compile(r"^team:\s*", re.IGNORECASE)
+_FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, IncidentCount)
+
+
+@dataclass(slots=True)
+class ScorecardResult:
+    scorecard: Scorecard
+    result: ServiceResult
+
+
+@dataclass(slots=True)
+class ServiceScores:
+    """Every scorecard that applies to one service, evaluated now."""
+
+    service: Entity
+    results: list[ScorecardResult]
+
+
+@dataclass(slots=True)
+class TeamRow:
+    service: Entity
+    results: dict[str, ServiceResult]  # by scorecard id; only the scorecards that apply
+
+
+@dataclass(slots=True)
+class TeamScores:
+    team: Entity
+    scorecards: list[Scorecard]  # those that apply to at least one of its services
+    rows: list[TeamRow]  # services some scorecard applies to
+    uncovered: list[Entity]  # services no scorecard applies to
+
+
+@dataclass(slots=True)
+class Suggestions:
+    query: str
+    what: str  # "service" or "team"
+    choices: list[Entity]
+
+
+@dataclass(slots=True)
+class NoScorecards:
+    """No scorecard is loaded: none configured, or the files never loaded cleanly."""
+
+    problems: int  # errors of the last reload
+
+
+@dataclass(slots=True)
+class Usage:
+    pass
+
+
+Answer = ServiceScores | TeamScores | Suggestions | NoScorecards | Usage
+
+
+@dataclass(slots=True)
+class _Loaded:
+    scorecards: list[Scorecard] = field(default_factory=list)
+    errors: int = 0
+
+
+class ScorecardService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        owner: OwnerService,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._owner = owner
+        self._clock = clock
+        self._loaded = _Loaded()
+
+    @property
+    def scorecards(self) -> list[Scorecard]:
+        return list(self._loaded.scorecards)
+
+    async def reload(self, paths: Sequence[str]) -> LoadResult:
+        """Read the scorecard files again. With any error the previous scorecards stay, and
+        each problem is logged as `file:line: message`."""
+        if not paths:
+            self._loaded = _Loaded()
+            return LoadResult()
+        result = await asyncio.to_thread(load_paths, list(paths))
+        for problem in result.warnings:
+            log.warning("scorecards: %s", problem)
+        for problem in result.errors:
+            log.error("scorecards: %s", problem)
+        if result.ok:
+            self._loaded = _Loaded(list(result.scorecards))
+            log.info("scorecards loaded: %d from %d file(s)", len(result.scorecards), len(paths))
+        else:
+            self._loaded.errors = len(result.errors)
+            log.error(
+                "scorecards: %d error(s); keeping the %d scorecard(s) loaded before",
+                len(result.errors),
+                len(self._loaded.scorecards),
+            )
+        return result
+
+    async def answer(self, text: str) -> Answer:
+        """`/scorecard` grammar: nothing or `help` for usage, `team:<name>`, or a service (a
+        team's name typed without `team:` answers for the team)."""
+        text = " ".join(text.split())
+        if not text or text.casefold() in ("help", "?", "usage"):
+            return Usage()
+        if _TEAM_PREFIX.match(text):
+            name = _TEAM_PREFIX.sub("", text)
+            return await self.for_team(name) if name else Usage()
+        return await self.for_service(text)
+
+    async def for_service(self, text: str) -> Answer:
+        if not self._loaded.scorecards:
+            return NoScorecards(self._loaded.errors)
+        found, close = await self._owner.find(text)
+        if found is None:
+            return Suggestions(text, "service", close)
+        if found.kind == "group":
+            return await self._team(found)
+        return await self._service(found)
+
+    async def for_team(self, name: str) -> Answer:
+        if not self._loaded.scorecards:
+            return NoScorecards(self._loaded.errors)
+        found, close = await self._owner.find(f"team:{name}")
+        if found is None:
+            return Suggestions(name, "team", close)
+        return await self._team(found)
+
+    async def for_ref(self, ref: str) -> Answer:
+        """The answer for one entity, as chosen from a button."""
+        if not self._loaded.scorecards:
+            return NoScorecards(self._loaded.errors)
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, [ref])
+        if not rows:
+            return Suggestions(ref.partition("/")[2] or ref, "service", [])
+        entity = from_row(rows[0])
+        return await self._team(entity) if entity.kind == "group" else await self._service(entity)
+
+    async def _service(self, service: Entity) -> ServiceScores:
+        scorecards = [s for s in self._loaded.scorecards if applies(s.filter, service)]
+        facts = await self._facts(scorecards, [service])
+        today = self._today()
+        results = [
+            ScorecardResult(scorecard, result)
+            for scorecard in scorecards
+            for result in evaluate(scorecard, [service], facts, today)
+        ]
+        return ServiceScores(service, results)
+
+    async def _team(self, team: Entity) -> TeamScores:
+        async with self._sessions() as session:
+            owned = [from_row(row) for row in await catalog_store.owned_by(session, [team.ref])]
+        loaded = self._loaded.scorecards
+        scorecards = [s for s in loaded if any(applies(s.filter, e) for e in owned)]
+        facts = await self._facts(scorecards, owned)
+        today = self._today()
+        rows = {e.ref: TeamRow(e, {}) for e in owned}
+        for scorecard in scorecards:
+            for result in evaluate(scorecard, owned, facts, today):
+                rows[result.service].results[scorecard.id] = result
+        covered = [row for row in rows.values() if row.results]
+        uncovered = [row.service for row in rows.values() if not row.results]
+        return TeamScores(team, scorecards, covered, uncovered)
+
+    async def _facts(self, scorecards: Sequence[Scorecard], services: Sequence[Entity]) -> Facts:
+        """The incident and follow-up facts of these services and their owners, and only
+        when some rule reads them."""
+        if not any(isinstance(r.check, _FACT_RULES) for s in scorecards for r in s.rules):
+            return Facts()
+        today = self._today()
+        since = datetime.combine(today - timedelta(days=lookback_days(scorecards)), time(), UTC)
+        refs = [s.ref for s in services]
+        teams = sorted({owner for s in services for owner in s.owners})
+        async with self._sessions() as session:
+            return await scorecard_facts.load(session, since, today, refs, teams)
+
+    def _today(self) -> date:
+        return self._clock().astimezone(UTC).date()
