@@ -131,11 +131,20 @@ class Delivery:
         """Send each message unless the ledger says it was sent; channels in parallel,
         each channel's messages in the order given."""
         report = Report()
+        done = await self.sent([m.key for m in messages])
         by_channel: dict[str, list[Outgoing]] = {}
         for message in messages:
-            by_channel.setdefault(message.channel, []).append(message)
+            if message.key in done:
+                report.taken.append(message.key)
+            else:
+                by_channel.setdefault(message.channel, []).append(message)
         await asyncio.gather(*(self._in_order(batch, report) for batch in by_channel.values()))
         return report
+
+    async def sent(self, keys: Sequence[Key]) -> set[Key]:
+        """Which of `keys` the ledger says were sent."""
+        async with self._sessions() as session:
+            return await delivery_store.sent(session, keys)
 
     async def _in_order(self, batch: list[Outgoing], report: Report) -> None:
         for message in batch:

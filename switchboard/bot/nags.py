@@ -57,8 +57,12 @@ class FollowUpNags:
             return f"not due: nags go out from {self._config.nags.followups_at}"
         today = now.date()
         owed = await self._owed(today, await self._team_ref(run.team))
+        # Owners nagged today already need no channel lookup (delivery would skip them too).
+        done = await self._delivery.sent([self._key(scope, today) for scope in owed])
         messages, skipped = [], []
         for scope, items in owed.items():
+            if self._key(scope, today) in done:
+                continue
             channel, note = await self._channel(scope)
             if not channel:
                 skipped.append(f"skipped {scope}: the team has no Slack channel in the catalog")
@@ -69,7 +73,8 @@ class FollowUpNags:
         report = await self._delivery.deliver(messages)
         if messages:
             log.info("follow-up nags for %s: %s", today, report.summary())
-        return "\n".join([f"follow-up nags for {today}: {report.summary()}", *skipped])
+        earlier = f", {len(done)} nagged earlier today" if done else ""
+        return "\n".join([f"follow-up nags for {today}: {report.summary()}{earlier}", *skipped])
 
     async def snooze(self, value: str, actor: str) -> str:
         """The Snooze button: no nags about these follow-ups for `nags.snooze_days`."""
@@ -94,10 +99,9 @@ class FollowUpNags:
 
     async def _owed(self, today: date, team_ref: str) -> dict[Scope, list[tuple[Item, bool]]]:
         """Overdue follow-ups by owner (a person before their team), each with whether the
-        owner may see it, for owners not nagged today yet."""
+        owner may see it."""
         async with self._sessions() as session:
             rows = await delivery_store.overdue_followups(session, today, team_ref)
-            done = await delivery_store.sent_subjects(session, KIND, today.isoformat())
             private = {f.incident_id for f, incident in rows if incident.private}
             insiders = {
                 i: {p.user_id for p in await incident_store.participants(session, i)}
@@ -107,10 +111,9 @@ class FollowUpNags:
         for followup, incident in rows:
             user = followup.owner_user
             scope = Scope("user", user) if user else Scope("team", followup.owner_team)
-            if str(scope) not in done:
-                # Private incidents are shown to their participants only, as in listings.
-                visible = not incident.private or user in insiders.get(followup.incident_id, set())
-                owed[scope].append((Item(followup, incident), visible))
+            # Private incidents are shown to their participants only, as in listings.
+            visible = not incident.private or user in insiders.get(followup.incident_id, set())
+            owed[scope].append((Item(followup, incident), visible))
         return owed
 
     def _nag(
@@ -133,7 +136,11 @@ class FollowUpNags:
         _, blocks = listing(found, notice=text)
         ids = ",".join(str(item.followup.id) for item, _ in items[:SNOOZE_IDS])
         blocks = _with_snooze(blocks, ids, self._config.nags.snooze_days)
-        return Outgoing(Key(KIND, str(scope), today.isoformat()), channel, text, blocks)
+        return Outgoing(self._key(scope, today), channel, text, blocks)
+
+    @staticmethod
+    def _key(scope: Scope, today: date) -> Key:
+        return Key(KIND, str(scope), today.isoformat())
 
     async def _channel(self, scope: Scope) -> tuple[str, str]:
         """Where a nag goes, and a note when it is not the owner's own place."""

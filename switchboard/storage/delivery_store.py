@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -19,6 +19,7 @@ from switchboard.storage.tables import FollowUp, Incident
 NOTIFICATION = SQLModel.metadata.tables["notification"]
 FOLLOWUP = SQLModel.metadata.tables["followup"]
 INCIDENT = SQLModel.metadata.tables["incident"]
+_CHUNK = 300  # keys per query: three bound parameters each, well within SQLite's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +90,17 @@ async def release(session: AsyncSession, key: Key) -> None:
     )
 
 
-async def sent_subjects(session: AsyncSession, kind: str, period: str) -> set[str]:
-    """Subjects already sent `kind` for `period`: a run skips them without a claim each."""
-    query = select(NOTIFICATION.c.subject).where(
-        NOTIFICATION.c.kind == kind,
-        NOTIFICATION.c.period == period,
-        NOTIFICATION.c.sent_at.is_not(None),
-    )
-    return set(await session.scalars(query))
+async def sent(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:
+    """Which of `keys` were sent: a run skips them without a claim (or a pacing slot) each."""
+    found: set[Key] = set()
+    for start in range(0, len(keys), _CHUNK):
+        wanted = [(k.kind, k.subject, k.period) for k in keys[start : start + _CHUNK]]
+        query = select(NOTIFICATION.c.kind, NOTIFICATION.c.subject, NOTIFICATION.c.period).where(
+            tuple_(NOTIFICATION.c.kind, NOTIFICATION.c.subject, NOTIFICATION.c.period).in_(wanted),
+            NOTIFICATION.c.sent_at.is_not(None),
+        )
+        found.update(Key(*row) for row in await session.execute(query))
+    return found
 
 
 async def overdue_followups(

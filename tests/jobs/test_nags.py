@@ -66,7 +66,7 @@ async def test_overdue_followups_nag_their_owners_once_a_day(world: World) -> No
     } >= {"followup_done", "followup_wont_do"}
 
     again = await world.sb.nags.run(Run(manual=True))
-    assert again.splitlines()[0] == "follow-up nags for 2026-03-02: 0 sent"
+    assert again.splitlines()[0] == "follow-up nags for 2026-03-02: 0 sent, 2 nagged earlier today"
     world.clock.advance(days=1)
     assert (await world.sb.nags.run(Run())).startswith("follow-up nags for 2026-03-03: 2 sent")
     assert len(nags(world, "shop")) == 2
