@@ -66,9 +66,8 @@ class Report:
     failed: list[tuple[Key, str]] = field(default_factory=list)
 
     def add(self, outcome: Outcome, key: Key) -> None:
-        {Outcome.SENT: self.sent, Outcome.RECOVERED: self.recovered, Outcome.TAKEN: self.taken}[
-            outcome
-        ].append(key)
+        list_of: list[Key] = getattr(self, outcome.value)  # one list per outcome, same name
+        list_of.append(key)
 
     def summary(self) -> str:
         parts = [f"{len(self.sent)} sent"]
@@ -205,7 +204,7 @@ class Delivery:
         channel = await self._conversation(message.channel)
         if not channel:
             # Reading a DM back needs scopes the bot does not ask for: better twice than never.
-            log.warning("%s may have been sent already; cannot check, sending", message.key)
+            log.warning("%s may have been sent already; cannot look, sending", message.key)
             return ""
         oldest = tried_at.timestamp() - 1  # Slack's ts and our clock may differ slightly
         return await self._gateway.find_posted(channel, oldest, _metadata(message.key))

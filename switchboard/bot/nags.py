@@ -49,6 +49,7 @@ class FollowUpNags:
         self._delivery = delivery
         self._clock = clock
         self._from = time.fromisoformat(config.nags.followups_at)
+        self._warned: dict[date, set[str]] = {}
 
     async def run(self, run: Run) -> str:
         """Send today's nags that are not sent yet; returns what happened, for people."""
@@ -68,8 +69,11 @@ class FollowUpNags:
                 skipped.append(f"skipped {scope}: the team has no Slack channel in the catalog")
             elif message := self._nag(scope, channel, note, items, today):
                 messages.append(message)
-        for line in skipped:
+        # The job looks every few minutes: say each skipped team once a day in the log.
+        warned = self._warned.get(today, set())
+        for line in sorted(set(skipped) - warned):
             log.warning("follow-up nags: %s (set delivery.fallback_channel)", line)
+        self._warned = {today: warned | set(skipped)}
         report = await self._delivery.deliver(messages)
         if messages:
             log.info("follow-up nags for %s: %s", today, report.summary())

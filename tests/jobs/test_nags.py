@@ -46,7 +46,9 @@ def nags(world: World, channel: str) -> list[Any]:
     return [m for m in world.slack.messages(channel) if m.text.startswith(":alarm_clock:")]
 
 
-async def test_overdue_followups_nag_their_owners_once_a_day(world: World) -> None:
+async def test_overdue_followups_nag_their_owners_once_a_day(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     await with_followups(world)
     said = await world.sb.nags.run(Run(manual=True))
     assert said.splitlines() == [
@@ -67,6 +69,8 @@ async def test_overdue_followups_nag_their_owners_once_a_day(world: World) -> No
 
     again = await world.sb.nags.run(Run(manual=True))
     assert again.splitlines()[0] == "follow-up nags for 2026-03-02: 0 sent, 2 nagged earlier today"
+    skipped_web = [r for r in caplog.records if "skipped team:group:default/web" in r.message]
+    assert len(skipped_web) == 1  # said in every run's output, in the log once a day
     world.clock.advance(days=1)
     assert (await world.sb.nags.run(Run())).startswith("follow-up nags for 2026-03-03: 2 sent")
     assert len(nags(world, "shop")) == 2
