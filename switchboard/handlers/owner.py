@@ -2,51 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import re
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.owner_message import PICK_ACTION, SHARE_ACTION, render
-
-log = logging.getLogger(__name__)
-
-# Slack shows an error unless a slash command is answered within 3 s.
-ANSWER_WITHIN = 2.5
-UNAVAILABLE = "Switchboard cannot read the catalog right now. Please try again in a minute."
+from switchboard.handlers.lookup import register_lookup
 
 COMMAND = "/owner"
+UNAVAILABLE = "Switchboard cannot read the catalog right now. Please try again in a minute."
 
 
 def register(app: AsyncApp, owner: OwnerService) -> None:
-    async def owner_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-        try:
-            async with asyncio.timeout(ANSWER_WITHIN):
-                answer = await owner.answer(command.get("text") or "")
-        except Exception:
-            log.exception("/owner failed")
-            await ack(text=UNAVAILABLE, response_type="ephemeral")
-            return
-        await ack(**render(answer))
-
-    async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        answer = await owner.answer_ref(str(action.get("value", "")))
-        await respond(replace_original=True, **render(answer))
-
-    async def share(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        answer = await owner.answer_ref(str(action.get("value", "")))
-        user = str(body.get("user", {}).get("id", ""))
-        await respond(
-            response_type="in_channel", replace_original=False, **render(answer, shared_by=user)
-        )
-
-    app.command(COMMAND)(owner_command)
-    app.action(re.compile(f"^{PICK_ACTION}:"))(pick)
-    app.action(SHARE_ACTION)(share)
+    register_lookup(
+        app,
+        name=COMMAND,
+        answer=owner.answer,
+        answer_ref=owner.answer_ref,
+        render=render,
+        pick_action=PICK_ACTION,
+        share_action=SHARE_ACTION,
+        unavailable=UNAVAILABLE,
+    )
