@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 SLACK_PATH = "/slack/events"
 MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
 HealthCheck = Callable[[], Awaitable[bool]]
-EVENTS_AT_ONCE = 4
+EVENTS_AT_ONCE = 2
 
 
 class BadRequest(ValueError):
