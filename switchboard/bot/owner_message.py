@@ -69,7 +69,7 @@ def _service(answer: ServiceAnswer, shared_by: str) -> Message:
         blocks.append(kit.section("*Depends on* " + safe(", ".join(answer.dependencies), 2900)))
     blocks.append(kit.context(_origin(service, shared_by)))
     if not shared_by:
-        blocks.append(_share_button(service.ref))
+        blocks.append(share_button(SHARE_ACTION, service.ref))
     return {"text": f"{service.display_name}: owned by {_plain_owners(answer)}", "blocks": blocks}
 
 
@@ -156,7 +156,7 @@ def _owned(answer: OwnedAnswer, shared_by: str) -> Message:
     blocks += _service_list(answer.services)
     blocks.append(kit.context(_origin(subject, shared_by)))
     if not shared_by:
-        blocks.append(_share_button(subject.ref))
+        blocks.append(share_button(SHARE_ACTION, subject.ref))
     count = len(answer.services)
     return {"text": f"{subject.display_name} owns {count} services", "blocks": blocks}
 
@@ -189,19 +189,21 @@ def _chunk_lines(lines: list[str], limit: int = 2900) -> list[str]:
 
 
 def _choices(answer: ChoiceAnswer) -> Message:
-    query = safe(answer.query, 200)
+    shown = answer.choices[:5]
+    blocks = did_you_mean(PICK_ACTION, answer.query, shown)
+    return {"text": f"Did you mean one of {len(shown)} services?", "blocks": blocks}
+
+
+def did_you_mean(action: str, query: str, choices: list[Entity]) -> list[Block]:
+    """The close matches for `query` as buttons `<action>:<n>` whose value is the ref."""
     buttons = [
-        kit.button(f"{PICK_ACTION}:{n}", _choice_label(e), e.ref)
-        for n, e in enumerate(answer.choices[:5])
+        kit.button(f"{action}:{n}", f"{e.display_name} ({e.type or e.kind})", e.ref)
+        for n, e in enumerate(choices)
     ]
-    blocks = [kit.section(f"Nothing is called exactly *{query}*. Did you mean:")]
-    blocks.append({"type": "actions", "elements": buttons})
-    return {"text": f"Did you mean one of {len(buttons)} services?", "blocks": blocks}
-
-
-def _choice_label(entity: Entity) -> str:
-    kind = entity.type or entity.kind
-    return f"{entity.display_name} ({kind})"
+    return [
+        kit.section(f"Nothing is called exactly *{safe(query, 200)}*. Did you mean:"),
+        {"type": "actions", "elements": buttons},
+    ]
 
 
 def _no_match(answer: NoMatch) -> Message:
@@ -219,5 +221,5 @@ def _fit(lines: str, limit: int) -> str:
     return lines if len(lines) <= limit else shorten(lines, limit)
 
 
-def _share_button(ref: str) -> Block:
-    return {"type": "actions", "elements": [kit.button(SHARE_ACTION, "Share in channel", ref)]}
+def share_button(action: str, ref: str) -> Block:
+    return {"type": "actions", "elements": [kit.button(action, "Share in channel", ref)]}

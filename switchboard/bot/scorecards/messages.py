@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity
+from switchboard.bot.owner_message import did_you_mean, share_button
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
@@ -76,7 +77,7 @@ def _service(answer: ServiceScores, shared_by: str) -> Message:
     groups = [_scorecard_blocks(item) for item in answer.results]
     footer = [kit.context(_origin(shared_by))]
     if not shared_by:
-        footer.append(_share_button(service.ref))
+        footer.append(share_button(SHARE_ACTION, service.ref))
     blocks = _fit([kit.header(f"Scorecards: {service.display_name}")], groups, footer, "scorecard")
     summary = ", ".join(_summary(item.scorecard, item.result) for item in answer.results)
     return {"text": safe(f"{service.display_name}: {summary}", 300), "blocks": blocks}
@@ -158,7 +159,7 @@ def _team(answer: TeamScores, shared_by: str) -> Message:
         footer.append(kit.context("No scorecard applies to: " + safe(names, 2500)))
     footer.append(kit.context(_origin(shared_by) + " · `/scorecard <service>` for the rules"))
     if not shared_by:
-        footer.append(_share_button(team.ref))
+        footer.append(share_button(SHARE_ACTION, team.ref))
     blocks = _fit([kit.header(f"Scorecards: {team.display_name}")], groups, footer, "scorecard")
     count = len(answer.rows)
     text = f"{team.display_name}: {count} service{'' if count == 1 else 's'} scored"
@@ -203,19 +204,9 @@ def _suggestions(answer: Suggestions) -> Message:
     if not answer.choices:
         text = f"I found no {answer.what} called *{query}* in the catalog."
         return {"text": text, "blocks": [kit.section(text), kit.section(USAGE)]}
-    buttons = [
-        kit.button(f"{PICK_ACTION}:{n}", _choice_label(e), e.ref)
-        for n, e in enumerate(answer.choices[:MAX_CHOICES])
-    ]
-    blocks = [
-        kit.section(f"Nothing is called exactly *{query}*. Did you mean:"),
-        {"type": "actions", "elements": buttons},
-    ]
-    return {"text": f"Did you mean one of {len(buttons)} {answer.what}s?", "blocks": blocks}
-
-
-def _choice_label(entity: Entity) -> str:
-    return f"{entity.display_name} ({entity.type or entity.kind})"
+    shown = answer.choices[:MAX_CHOICES]
+    blocks = did_you_mean(PICK_ACTION, answer.query, shown)
+    return {"text": f"Did you mean one of {len(shown)} {answer.what}s?", "blocks": blocks}
 
 
 def _no_scorecards(answer: NoScorecards) -> Message:
@@ -271,7 +262,3 @@ def _chunks(lines: list[str], limit: int = CHUNK) -> list[str]:
 def _origin(shared_by: str) -> str:
     origin = "Evaluated just now from the catalog and Switchboard's incident records"
     return f"{origin} · shared by <@{shared_by}>" if shared_by else origin
-
-
-def _share_button(ref: str) -> Block:
-    return {"type": "actions", "elements": [kit.button(SHARE_ACTION, "Share in channel", ref)]}
