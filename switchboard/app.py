@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
 from switchboard.bot.delivery import Delivery
+from switchboard.bot.digest import WeeklyDigest
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
@@ -34,6 +35,8 @@ from switchboard.bot.jobs import Job, Jobs, Run, cron, every
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
+from switchboard.bot.scorecard_nags import ScorecardNags
+from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.handlers import nags as nag_handlers
@@ -91,6 +94,9 @@ class Switchboard:
     delivery: Delivery
     nags: FollowUpNags
     scorecards: ScorecardService
+    results: ScorecardResults
+    scorecard_nags: ScorecardNags
+    digest: WeeklyDigest
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -169,6 +175,8 @@ def build(
     catalog = CatalogService(sessions)
     owner = OwnerService(sessions, gateway)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
+    scorecards = ScorecardService(sessions, owner, clock)
+    results = ScorecardResults(sessions, scorecards, clock)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
     postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
     sync = IncidentSync(
@@ -200,7 +208,10 @@ def build(
         stats=StatsService(sessions, config.incidents, clock),
         delivery=delivery,
         nags=FollowUpNags(sessions, config, owner, delivery, clock),
-        scorecards=ScorecardService(sessions, owner, clock),
+        scorecards=scorecards,
+        results=results,
+        scorecard_nags=ScorecardNags(sessions, config, owner, scorecards, results, delivery, clock),
+        digest=WeeklyDigest(sessions, config, owner, scorecards, results, delivery, clock),
     )
 
 
@@ -247,6 +258,11 @@ def build_jobs(sb: Switchboard) -> Jobs:
     async def remind(run: Run) -> str:
         return f"{await sb.reminders.run()} status reminder(s) sent"
 
+    async def evaluate(run: Run) -> str:
+        if not sb.scorecards.scorecards:
+            return "no scorecards loaded (scorecards.paths): nothing to evaluate"
+        return (await sb.results.evaluate()).summary()
+
     return Jobs(
         [
             Job(
@@ -274,6 +290,30 @@ def build_jobs(sb: Switchboard) -> Jobs:
                 cron(tz, minute=f"*/{CHECK_MINUTES}"),
                 sb.nags.run,
                 per_team=True,
+                at_start=True,
+            ),
+            Job(
+                "scorecard-evaluation",
+                "evaluate every service on every scorecard and store what changed",
+                every(tz, minutes=config.scorecards.evaluate_minutes),
+                evaluate,
+                at_start=True,
+            ),
+            Job(
+                "scorecard-nags",
+                f"services that got worse, to their teams, daily from {config.nags.scorecards_at}",
+                cron(tz, minute=f"*/{CHECK_MINUTES}"),
+                sb.scorecard_nags.run,
+                per_team=True,
+                at_start=True,
+            ),
+            Job(
+                "weekly-digest",
+                f"each team's week, {config.digest.day} from {config.digest.at}",
+                cron(tz, minute=f"*/{CHECK_MINUTES}"),
+                sb.digest.run,
+                per_team=True,
+                at_start=True,
             ),
         ]
     )
@@ -281,7 +321,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
 
 def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
-    switchboard.jobs.schedule(scheduler)
+    switchboard.jobs.schedule(scheduler, datetime.now(switchboard.config.tz))
     scheduler.start()
     return scheduler
 

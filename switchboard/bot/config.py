@@ -163,13 +163,28 @@ class DeliveryConfig(BaseModel):
     fallback_channel: str = ""
 
 
+_TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d$"  # HH:MM, 24-hour
+
+
 class NagsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     # From this time of day (configured time zone), overdue follow-ups are nagged about,
     # once a day per owner.
-    followups_at: str = Field("09:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    followups_at: str = Field("09:30", pattern=_TIME_OF_DAY)
     snooze_days: int = Field(7, ge=1, le=90)  # what the Snooze button of a nag buys
+    # From this time of day, each team hears once a day of its services that got worse on a
+    # scorecard since the day before (dropped a level, or fail a rule they passed).
+    scorecards_at: str = Field("10:00", pattern=_TIME_OF_DAY)
+
+
+class DigestConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The weekly digest in each team's channel: on this day, from this time (configured time
+    # zone); a bot that was down then sends it when it is back, that same week.
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    at: str = Field("09:00", pattern=_TIME_OF_DAY)
 
 
 class ScorecardsConfig(BaseModel):
@@ -178,6 +193,8 @@ class ScorecardsConfig(BaseModel):
     # Scorecard files or folders, relative to the config file's folder or absolute; read on
     # start and on every catalog sync (a malformed file keeps the scorecards the bot had).
     paths: tuple[str, ...] = ()
+    # How often every service is evaluated and the changes stored (for nags and digests).
+    evaluate_minutes: int = Field(60, ge=1, le=24 * 60)
 
     @field_validator("paths")
     @classmethod
@@ -198,6 +215,7 @@ class Config(BaseModel):
     incidents: IncidentsConfig = IncidentsConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     nags: NagsConfig = NagsConfig()
+    digest: DigestConfig = DigestConfig()
     scorecards: ScorecardsConfig = ScorecardsConfig()
 
     @field_validator("timezone")

@@ -4,6 +4,7 @@ runs exactly what the scheduler would."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +38,9 @@ class Job:
     trigger: BaseTrigger
     run: Callable[[Run], Awaitable[str]]  # returns what it did, in a line or a few
     per_team: bool = False  # whether it takes `--team`
+    # Also run as soon as the scheduler starts: what fell due while the bot was down (a
+    # digest, a nag) goes out at once instead of at the job's next time.
+    at_start: bool = False
 
 
 def every(tz: tzinfo, *, minutes: float = 0, seconds: float = 0, hours: float = 0) -> BaseTrigger:
@@ -62,9 +66,10 @@ class Jobs:
     def get(self, name: str) -> Job | None:
         return self._jobs.get(name)
 
-    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+    def schedule(self, scheduler: AsyncIOScheduler, now: datetime) -> None:
         """Add every job; a run still going when the next is due is not started twice."""
         for job in self:
+            first = {"next_run_time": now} if job.at_start else {}
             scheduler.add_job(
                 _scheduled(job),
                 trigger=job.trigger,
@@ -72,6 +77,7 @@ class Jobs:
                 name=job.name,
                 max_instances=1,
                 coalesce=True,
+                **first,
             )
 
 
@@ -83,6 +89,14 @@ def next_run(job: Job, now: datetime) -> datetime | None:
 
 def _scheduled(job: Job) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        log.debug("%s: %s", job.name, await job.run(Run()))
+        try:
+            log.debug("%s: %s", job.name, await job.run(Run()))
+        except asyncio.CancelledError:
+            # The bot is stopping: what the run did not finish, the next run does (the
+            # ledger knows what was sent).
+            log.info("job %s stopped with the bot", job.name)
+        except Exception:
+            # APScheduler would log it too, without saying which of our jobs it was.
+            log.exception("job %s failed; it runs again at its next time", job.name)
 
     return run

@@ -20,10 +20,10 @@ from switchboard.bot.config import Config
 from switchboard.bot.delivery import Delivery, Key, Outgoing
 from switchboard.bot.incidents.followup_service import PAGE
 from switchboard.bot.incidents.followups import Item, Listing, Scope, listing
-from switchboard.bot.jobs import JobRefused, Run
+from switchboard.bot.jobs import Run
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.slack_gateway import Blocks
-from switchboard.bot.text import safe
+from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
 from switchboard.storage import delivery_store, incident_store
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class FollowUpNags:
         self._delivery = delivery
         self._clock = clock
         self._from = time.fromisoformat(config.nags.followups_at)
-        self._warned: dict[date, set[str]] = {}
+        self._skips = SkipLog("follow-up nags")
 
     async def run(self, run: Run) -> str:
         """Send today's nags that are not sent yet; returns what happened, for people."""
@@ -57,7 +57,7 @@ class FollowUpNags:
         if not run.manual and now.time() < self._from:
             return f"not due: nags go out from {self._config.nags.followups_at}"
         today = now.date()
-        owed = await self._owed(today, await self._team_ref(run.team))
+        owed = await self._owed(today, await team_ref(self._owner, run.team) if run.team else "")
         # Owners nagged today already need no channel lookup (delivery would skip them too).
         done = await self._delivery.sent([self._key(scope, today) for scope in owed])
         messages, skipped = [], []
@@ -66,14 +66,10 @@ class FollowUpNags:
                 continue
             channel, note = await self._channel(scope)
             if not channel:
-                skipped.append(f"skipped {scope}: the team has no Slack channel in the catalog")
+                skipped.append(self._skips.skipped(str(scope)))
             elif message := self._nag(scope, channel, note, items, today):
                 messages.append(message)
-        # The job looks every few minutes: say each skipped team once a day in the log.
-        warned = self._warned.get(today, set())
-        for line in sorted(set(skipped) - warned):
-            log.warning("follow-up nags: %s (set delivery.fallback_channel)", line)
-        self._warned = {today: warned | set(skipped)}
+        self._skips.warn(today, skipped)
         report = await self._delivery.deliver(messages)
         if messages:
             log.info("follow-up nags for %s: %s", today, report.summary())
@@ -89,17 +85,6 @@ class FollowUpNags:
             count = await delivery_store.snooze_followups(session, ids, until)
             await session.commit()
         return f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
-
-    async def _team_ref(self, name: str) -> str:
-        if not name:
-            return ""
-        team, close = await self._owner.find(f"team:{name}")
-        if team is None:
-            hint = ", ".join(e.name for e in close[:5])
-            raise JobRefused(
-                f"no team called {name!r}" + (f" (did you mean {hint}?)" if hint else "")
-            )
-        return team.ref
 
     async def _owed(self, today: date, team_ref: str) -> dict[Scope, list[tuple[Item, bool]]]:
         """Overdue follow-ups by owner (a person before their team), each with whether the
@@ -150,13 +135,7 @@ class FollowUpNags:
         """Where a nag goes, and a note when it is not the owner's own place."""
         if scope.kind == "user":
             return scope.key, ""
-        contacts = await self._owner.contacts(scope.key)
-        channels = contacts.entity.slack_channels if contacts else []
-        if channels:
-            return channels[0], ""
-        fallback = self._config.delivery.fallback_channel
-        name = safe(contacts.entity.name if contacts else scope.key, 100)
-        return fallback, f" (here because team *{name}* has no Slack channel in the catalog)"
+        return await team_channel(self._owner, self._config.delivery.fallback_channel, scope.key)
 
 
 def _with_snooze(blocks: Blocks, ids: str, days: int) -> Blocks:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -191,6 +191,21 @@ async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[C
         select(CatalogEntity).where(ENTITY.c.id.in_(owned)).order_by(ENTITY.c.name)
     )
     return list(rows)
+
+
+async def of_kinds(session: AsyncSession, kinds: Collection[str] = ()) -> list[CatalogEntity]:
+    """Every entity of these kinds (every entity when none are given), by name."""
+    query = select(CatalogEntity).order_by(ENTITY.c.name, ENTITY.c.id)
+    if kinds:
+        query = query.where(ENTITY.c.kind.in_(kinds))
+    return list(await session.scalars(query))
+
+
+async def outlines(session: AsyncSession) -> Sequence[Row[Any]]:
+    """Every entity's kind, namespace, name, title, owners and Slack channels: what a
+    fan-out over the whole catalog needs, without the cost of whole rows."""
+    columns = ("kind", "namespace", "name", "title", "owners", "slack_channels")
+    return (await session.execute(select(*(ENTITY.c[name] for name in columns)))).all()
 
 
 async def related_to(

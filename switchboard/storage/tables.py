@@ -302,3 +302,33 @@ class FollowUp(SQLModel, table=True):
     closed_at: datetime | None = utc_column(nullable=True)
     timeline_entry_id: int | None = None  # the timeline entry it came from, if any
     nag_snoozed_until: date | None = None  # no overdue nags about it before this day
+
+
+class ScorecardScore(SQLModel, table=True):
+    """Where each service stands on each scorecard since the last evaluation that changed
+    it: what the evaluation job compares a new result with."""
+
+    __tablename__ = "scorecard_score"
+
+    scorecard: str = Field(sa_column=Column(String(255), primary_key=True))
+    service: str = Field(sa_column=Column(String(512), primary_key=True))  # entity ref
+    level: str = Field(default="", max_length=100)  # "" below the first level
+    score: float | None = None  # None when no rule applies
+    failing: list[str] = json_column()  # ids of failing and unsupported rules, sorted
+    changed_at: datetime = utc_column()
+
+
+class ScorecardChange(SQLModel, table=True):
+    """The history of `scorecard_score`: a row for a service's first result on a scorecard
+    and for every change since, so where it stood at any moment is its last row before it."""
+
+    __tablename__ = "scorecard_change"
+    __table_args__ = (Index("ix_scorecard_change_pair", "scorecard", "service", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scorecard: str = Field(max_length=255)
+    service: str = Field(max_length=512)
+    at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    level: str = Field(default="", max_length=100)
+    score: float | None = None
+    failing: list[str] = json_column()

@@ -168,6 +168,9 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
         "incident-sync",
         "status-reminders",
         "followup-nags",
+        "scorecard-evaluation",
+        "scorecard-nags",
+        "weekly-digest",
     ]
     assert all(re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line) for line in lines[1:])
 

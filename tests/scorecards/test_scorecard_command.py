@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
+from switchboard.bot.blocks import MAX_BLOCKS
 from switchboard.bot.config import Config, ScorecardsConfig, load_config
 from switchboard.bot.incidents.service import DeclareRequest
-from switchboard.bot.scorecards.messages import MAX_BLOCKS
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import Settings

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.bot import blocks as kit
+from switchboard.bot.blocks import chunks as _chunks
+from switchboard.bot.blocks import fit as _fit
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.owner_message import did_you_mean, share_button
 from switchboard.bot.scorecards.model import (
@@ -35,10 +37,8 @@ Message = dict[str, Any]
 
 PICK_ACTION = "scorecard_pick"  # buttons `scorecard_pick:<n>`, value = the entity ref
 SHARE_ACTION = "scorecard_share"
-MAX_BLOCKS = 50
 MAX_LISTED = 40  # services listed per scorecard in a team answer; the rest are counted
 MAX_CHOICES = 5
-CHUNK = 2900  # section text, under Slack's 3000 with room to spare
 
 ICONS = {PASS: ":white_check_mark:", FAIL: ":x:", EXEMPT: ":zzz:"}
 UNSUPPORTED_ICON = ":grey_question:"
@@ -223,40 +223,6 @@ def _no_scorecards(answer: NoScorecards) -> Message:
 
 
 # Shared ------------------------------------------------------------------------------------
-
-
-def _fit(
-    head: list[Block], groups: list[list[Block]], footer: list[Block], what: str
-) -> list[Block]:
-    """`head`, as many whole groups as fit in 50 blocks with `footer`, and a note of how many
-    were left out; a first group too big on its own is cut and says so."""
-    blocks = list(head)
-    room = MAX_BLOCKS - len(footer) - 2  # room for the "cut" and the "left out" notes
-    shown = 0
-    for group in groups:
-        if len(blocks) + len(group) > room:
-            if shown == 0:
-                blocks += group[: room - len(blocks)]
-                blocks.append(kit.context("…cut here to fit in one Slack message."))
-                shown = 1
-            break
-        blocks += group
-        shown += 1
-    if shown < len(groups):
-        left = len(groups) - shown
-        blocks.append(kit.context(f"…and {left} more {what}{'' if left == 1 else 's'}"))
-    return blocks + footer
-
-
-def _chunks(lines: list[str], limit: int = CHUNK) -> list[str]:
-    chunks: list[str] = []
-    for line in lines:
-        line = shorten(line, limit)
-        if chunks and len(chunks[-1]) + len(line) + 1 <= limit:
-            chunks[-1] += "\n" + line
-        else:
-            chunks.append(line)
-    return chunks
 
 
 def _origin(shared_by: str) -> str:

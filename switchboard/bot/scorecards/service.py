@@ -201,17 +201,38 @@ class ScorecardService:
         uncovered = [row.service for row in rows.values() if not row.results]
         return TeamScores(team, scorecards, covered, uncovered)
 
-    async def _facts(self, scorecards: Sequence[Scorecard], services: Sequence[Entity]) -> Facts:
-        """The incident and follow-up facts of these services and their owners, and only
-        when some rule reads them."""
+    async def _facts(
+        self, scorecards: Sequence[Scorecard], services: Sequence[Entity] | None
+    ) -> Facts:
+        """The incident and follow-up facts of these services and their owners (of every
+        service and team when None), and only when some rule reads them."""
         if not any(isinstance(r.check, _FACT_RULES) for s in scorecards for r in s.rules):
             return Facts()
         today = self._today()
         since = datetime.combine(today - timedelta(days=lookback_days(scorecards)), time(), UTC)
-        refs = [s.ref for s in services]
-        teams = sorted({owner for s in services for owner in s.owners})
+        refs = None if services is None else [s.ref for s in services]
+        teams = None if services is None else sorted({o for s in services for o in s.owners})
         async with self._sessions() as session:
             return await scorecard_facts.load(session, since, today, refs, teams)
 
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()
+
+    async def evaluate_all(self) -> list[ScorecardResult]:
+        """Every entity on every scorecard that applies to it: the scheduled evaluation."""
+        scorecards = self._loaded.scorecards
+        if not scorecards:
+            return []
+        # A filter without kinds takes every kind.
+        every_kind = any(not s.filter.kinds for s in scorecards)
+        kinds = () if every_kind else {k for s in scorecards for k in s.filter.kinds}
+        async with self._sessions() as session:
+            rows = await catalog_store.of_kinds(session, kinds)
+        entities = [from_row(row) for row in rows]
+        facts = await self._facts(scorecards, None)
+        today = self._today()
+        return [
+            ScorecardResult(scorecard, result)
+            for scorecard in scorecards
+            for result in evaluate(scorecard, entities, facts, today)
+        ]

@@ -1,0 +1,173 @@
+"""The weekly digest in each team's channel (`digest.day` at `digest.at`, configured time
+zone): the team's services with their scorecard level and its change over the week, the
+services at risk, the rules most failed, open and overdue follow-ups, the week's incidents
+(private ones counted, never named) and initiative progress.
+
+The job looks every few minutes and sends this week's digest to each team that has not had
+it, so a bot that was down on the day sends it when it is back. Every team that owns
+something in the catalog gets one; one per team per week through the ledger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.model import Entity
+from switchboard.bot.config import Config
+from switchboard.bot.delivery import Delivery, Key, Outgoing
+from switchboard.bot.digest_message import TeamWeek, render
+from switchboard.bot.jobs import Run
+from switchboard.bot.owner import OwnerService
+from switchboard.bot.scorecards.results import ScorecardResults
+from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
+from switchboard.storage import catalog_store, digest_store
+
+log = logging.getLogger(__name__)
+
+KIND = "digest"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    team: Entity
+    channel: str
+    note: str
+
+
+class WeeklyDigest:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: Config,
+        owner: OwnerService,
+        scorecards: ScorecardService,
+        results: ScorecardResults,
+        delivery: Delivery,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._owner = owner
+        self._scorecards = scorecards
+        self._results = results
+        self._delivery = delivery
+        self._clock = clock
+        self._skips = SkipLog("weekly digest")
+
+    def moment(self, now: datetime) -> datetime:
+        """This week's digest time: the latest `digest.day` at `digest.at` not after `now`."""
+        local = now.astimezone(self._config.tz)
+        at = time.fromisoformat(self._config.digest.at)
+        back = (local.weekday() - WEEKDAYS.index(self._config.digest.day)) % 7
+        moment = datetime.combine(local.date() - timedelta(days=back), at, self._config.tz)
+        return moment if moment <= local else moment - timedelta(days=7)
+
+    async def run(self, run: Run) -> str:
+        moment = self.moment(self._clock())
+        period = moment.date().isoformat()
+        entities = await self._entities()
+        teams = _teams_owning_something(entities)
+        if run.team:
+            wanted = await team_ref(self._owner, run.team)
+            teams = [team for team in teams if team.ref == wanted]
+        done = await self._delivery.sent([_key(team.ref, period) for team in teams])
+        targets, skipped = [], []
+        for team in teams:
+            if _key(team.ref, period) in done:
+                continue
+            channel, note = channel_of(team, self._config.delivery.fallback_channel)
+            if channel:
+                targets.append(_Target(team, channel, note))
+            else:
+                skipped.append(SkipLog.skipped(team.ref))
+        self._skips.warn(self._clock().astimezone(self._config.tz).date(), skipped)
+        head = f"weekly digest of {period}"
+        if not targets:
+            return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
+        await self._results.ensure_fresh(
+            timedelta(minutes=self._config.scorecards.evaluate_minutes)
+        )
+        weeks = await self._weeks([t.team for t in targets], entities, moment)
+        messages = [
+            Outgoing(_key(t.team.ref, period), t.channel, *render(weeks[t.team.ref], t.note))
+            for t in targets
+        ]
+        report = await self._delivery.deliver(messages)
+        log.info("%s: %s", head, report.summary())
+        earlier = f", {len(done)} sent earlier" if done else ""
+        return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
+
+    async def _entities(self) -> dict[str, Entity]:
+        """The catalog, each entity with what the digest shows of it."""
+        async with self._sessions() as session:
+            rows = await catalog_store.outlines(session)
+        entities = (
+            Entity(
+                r.kind,
+                r.name,
+                r.namespace,
+                title=r.title,
+                owners=r.owners,
+                slack_channels=r.slack_channels,
+            )
+            for r in rows
+        )
+        return {e.ref: e for e in entities}
+
+    async def _weeks(
+        self, teams: list[Entity], entities: dict[str, Entity], moment: datetime
+    ) -> dict[str, TeamWeek]:
+        """Each team's week: results now and a week before, follow-ups, incidents."""
+        start = moment - timedelta(days=7)
+        now, before = await self._results.now(), await self._results.as_of(start)
+        async with self._sessions() as session:
+            followups = await digest_store.open_followups(session)
+            incidents = await digest_store.declared_between(session, start, moment)
+            ids = {i.id for i in incidents} | {f.incident_id for f, _ in followups}
+            affected = await digest_store.services_of(session, {i for i in ids if i})
+        scorecards = {s.id: s for s in self._scorecards.scorecards}
+        today = self._clock().astimezone(self._config.tz).date()
+        count = self._config.incidents.private_in_public == "count"
+        weeks = {t.ref: TeamWeek(t, start, moment, today, count) for t in teams}
+        owners = {ref: set(e.owners) for ref, e in entities.items()}
+        for pair, standing in sorted(now.items()):
+            scorecard, service = scorecards.get(pair[0]), entities.get(pair[1])
+            if scorecard is None or service is None:
+                continue
+            for team in owners[service.ref] & weeks.keys():
+                weeks[team].add_result(scorecard, service, standing, before.get(pair))
+        for followup, incident in followups:
+            for team in _teams_of(followup.owner_team, affected[incident.id or 0], owners):
+                if week := weeks.get(team):
+                    week.followups.append((followup, incident))
+        for incident in incidents:
+            for team in _teams_of("", affected[incident.id or 0], owners):
+                if week := weeks.get(team):
+                    week.incidents.append(incident)
+        return weeks
+
+
+def _key(team: str, period: str) -> Key:
+    return Key(KIND, team, period)
+
+
+def _teams_owning_something(entities: dict[str, Entity]) -> list[Entity]:
+    owning = {owner for e in entities.values() for owner in e.owners}
+    return sorted(
+        (e for e in entities.values() if e.kind == "group" and e.ref in owning),
+        key=lambda e: e.ref,
+    )
+
+
+def _teams_of(owner_team: str, services: set[str], owners: dict[str, set[str]]) -> set[str]:
+    """A follow-up owned by a team is that team's; any other, like an incident, belongs to
+    the teams owning the services its incident affected."""
+    if owner_team:
+        return {owner_team}
+    return {team for ref in services for team in owners.get(ref, set())}
