@@ -178,6 +178,7 @@ def test_initiatives_are_read_with_their_defaults(write: Write) -> None:
             "- id: a b\n  level: Gold\n  deadline: 2027-01-01",
             ["21: initiatives[0].id: 'a b' is not a valid name (no ':', '/' or spaces)"],
         ),
+        ("- {id: a, level: '', deadline: 2027-01-01}", ["21: initiatives[0].level is required"]),
         ("- just a name", ["21: initiatives[0]: expected a mapping, got 'just a name'"]),
         (
             "- id: a\n  level: Gold\n  deadline: 2027-01-01\n  filter: {tiers: [platinum]}",
