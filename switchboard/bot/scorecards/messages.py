@@ -99,8 +99,8 @@ def _scorecard_blocks(item: ScorecardResult) -> list[Block]:
     group += [kit.section(chunk) for chunk in _chunks(lines)]
     if scorecard.levels:
         group.append(kit.context(_blocking(result)))
-    lines = [_initiative_line(scorecard, p) for p in item.initiatives]
-    group += [kit.section(chunk) for chunk in _chunks(lines)]
+    goals = [_initiative_line(scorecard, p) for p in item.initiatives]
+    group += [kit.section(chunk) for chunk in _chunks(goals)]
     return group
 
 
@@ -116,8 +116,8 @@ def _initiative_line(scorecard: Scorecard, progress: Progress) -> str:
 
 
 def _initiative_head(scorecard: Scorecard, progress: Progress) -> str:
-    """ "Initiative *name* (Gold by 2027-03-31, 122 days left)"; the target is a level's name
-    or a rule's title."""
+    """The initiative, its target (a level's name or a rule's title) and its deadline:
+    `Initiative *name* (Gold by 2027-03-31, 122 days left)`."""
     initiative = progress.initiative
     target = initiative.level or next(
         (r.title for r in scorecard.rules if r.id == initiative.rule), initiative.rule
