@@ -204,7 +204,11 @@ async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Sw
         print(f"{len(loaded.errors)} error(s)", file=sys.stderr)
         return 1
     rules = sum(len(scorecard.rules) for scorecard in loaded.scorecards)
-    print(f"ok: {len(loaded.scorecards)} scorecards, {rules} rules in {len(loaded.files)} files")
+    goals = sum(len(scorecard.initiatives) for scorecard in loaded.scorecards)
+    print(
+        f"ok: {len(loaded.scorecards)} scorecards, {rules} rules, {goals} initiatives "
+        f"in {len(loaded.files)} files"
+    )
     return 0
 
 

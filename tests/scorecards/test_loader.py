@@ -321,7 +321,7 @@ def test_the_check_command(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     assert main(["scorecards", "check", str(EXAMPLES)]) == 0
-    assert capsys.readouterr().out == "ok: 2 scorecards, 17 rules in 2 files\n"
+    assert capsys.readouterr().out == "ok: 2 scorecards, 17 rules, 2 initiatives in 2 files\n"
     (tmp_path / "bad.yaml").write_text("scorecard: x\nrules:\n  - id: a\n    check: nope\n")
     assert main(["scorecards", "check", "bad.yaml"]) == 1
     assert capsys.readouterr().err.startswith(

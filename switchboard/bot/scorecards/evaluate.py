@@ -57,7 +57,7 @@ def evaluate(
 
 def applies(which: Filter, entity: Entity) -> bool:
     return (
-        entity.kind in which.kinds
+        (not which.kinds or entity.kind in which.kinds)
         and (not which.types or entity.type.lower() in which.types)
         and (not which.tiers or entity.tier in which.tiers)
         and (not which.lifecycles or entity.lifecycle.lower() in which.lifecycles)

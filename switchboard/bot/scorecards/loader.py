@@ -24,6 +24,7 @@ from switchboard.bot.catalog.yamlsource import (
 )
 from switchboard.bot.scorecards import cortex
 from switchboard.bot.scorecards.model import (
+    DEFAULT_REMINDERS,
     DEFAULT_SEVERITIES,
     FIELDS,
     Check,
@@ -32,6 +33,7 @@ from switchboard.bot.scorecards.model import (
     FieldPresent,
     Filter,
     IncidentCount,
+    Initiative,
     LifecycleIn,
     LinkExists,
     MeanTimeToResolve,
@@ -50,10 +52,30 @@ NOT_A_SCORECARD = (
     "not a scorecard file (Switchboard `scorecard:` or Cortex `tag:` + `rules:`), skipped"
 )
 
-_TOP_FIELDS = {"scorecard", "name", "description", "filter", "levels", "rules", "exemptions"}
+_TOP_FIELDS = {
+    "scorecard",
+    "name",
+    "description",
+    "filter",
+    "levels",
+    "rules",
+    "exemptions",
+    "initiatives",
+}
 _FILTER_FIELDS = {"kinds", "types", "tiers", "lifecycles", "tags"}
 _RULE_FIELDS = {"id", "title", "description", "level", "weight", "check"}
 _EXEMPTION_FIELDS = {"rule", "service", "reason", "until"}
+_INITIATIVE_FIELDS = {
+    "id",
+    "name",
+    "description",
+    "level",
+    "rule",
+    "filter",
+    "services",
+    "deadline",
+    "reminders",
+}
 _SCOPES = ("service", "team")
 
 
@@ -130,6 +152,20 @@ def _check_unique(result: LoadResult) -> None:
                 )
             )
         first.setdefault(scorecard.id, scorecard)
+    # Reminders and the ledger are keyed on an initiative's id alone, so it is unique across
+    # every scorecard, not only within its own.
+    initiatives: dict[str, Initiative] = {}
+    for initiative in (i for s in result.scorecards for i in s.initiatives):
+        if seen_initiative := initiatives.get(initiative.id):
+            result.errors.append(
+                Problem(
+                    initiative.source_file,
+                    initiative.source_line,
+                    f"initiative {initiative.id!r} is defined already at "
+                    f"{seen_initiative.source_file}:{seen_initiative.source_line}",
+                )
+            )
+        initiatives.setdefault(initiative.id, initiative)
 
 
 # Our format --------------------------------------------------------------------------------
@@ -147,6 +183,7 @@ def read(doc: Node) -> Scorecard | None:
     exemptions = tuple(
         e for item in doc.child("exemptions").items() if (e := _exemption(item, rules))
     )
+    initiatives = _initiatives(doc.child("initiatives"), scorecard_id, levels, rules)
     if not scorecard_id:
         return None
     return Scorecard(
@@ -157,6 +194,7 @@ def read(doc: Node) -> Scorecard | None:
         levels=levels,
         rules=rules,
         exemptions=exemptions,
+        initiatives=initiatives,
         source_file=str(doc.src.path),
         source_line=doc.line,
     )
@@ -173,12 +211,12 @@ def _levels(node: Node) -> tuple[str, ...]:
     return tuple(levels)
 
 
-def _filter(node: Node) -> Filter:
+def _filter(node: Node, default_kinds: frozenset[str] = Filter().kinds) -> Filter:
     node.warn_unknown(_FILTER_FIELDS)
     tiers = frozenset(t for item in node.child("tiers").items() if (t := item.tier()) is not None)
     kinds = node.child("kinds")
     return Filter(
-        kinds=frozenset(_lower(kinds)) if kinds.present else Filter().kinds,
+        kinds=frozenset(_lower(kinds)) if kinds.present else default_kinds,
         types=frozenset(_lower(node.child("types"))),
         tiers=tiers,
         lifecycles=frozenset(_lower(node.child("lifecycles"))),
@@ -340,3 +378,81 @@ def _exemption(node: Node, rules: tuple[Rule, ...]) -> Exemption | None:
     if not (rule_id and service and reason and until):
         return None
     return Exemption(rule_id, parse_ref(service, "component"), reason, until)
+
+
+def _initiatives(
+    node: Node, scorecard_id: str, levels: tuple[str, ...], rules: tuple[Rule, ...]
+) -> tuple[Initiative, ...]:
+    found: list[Initiative] = []
+    seen: dict[str, int] = {}
+    for item in node.items():
+        initiative = _initiative(item, scorecard_id, levels, rules)
+        if initiative is None:
+            continue
+        if initiative.id in seen:
+            item.src.error(
+                item.line,
+                f"{item.path}: initiative id {initiative.id!r} is used already on line "
+                f"{seen[initiative.id]}",
+            )
+            continue
+        seen[initiative.id] = item.line
+        found.append(initiative)
+    return tuple(found)
+
+
+def _initiative(
+    node: Node, scorecard_id: str, levels: tuple[str, ...], rules: tuple[Rule, ...]
+) -> Initiative | None:
+    node = node.mapping(required=True)
+    if not node.present:
+        return None
+    node.warn_unknown(_INITIATIVE_FIELDS)
+    errors = len(node.src.errors)
+    initiative_id = node.child("id").name()
+    level, rule = _target(node, levels, rules)
+    deadline = day(node.child("deadline"), required=True)
+    reminders = _reminders(node.child("reminders"))
+    services = frozenset(parse_ref(name, "component") for name in node.child("services").texts())
+    # With no kinds given the initiative keeps every entity its scorecard applies to.
+    which = _filter(node.child("filter").mapping(), default_kinds=frozenset())
+    if len(node.src.errors) > errors or not (initiative_id and scorecard_id and deadline):
+        return None
+    return Initiative(
+        id=initiative_id,
+        name=node.child("name").text() or initiative_id,
+        description=node.child("description").text(),
+        scorecard=scorecard_id,
+        level=level,
+        rule=rule,
+        filter=which,
+        services=services,
+        deadline=deadline,
+        reminders=reminders,
+        source_file=str(node.src.path),
+        source_line=node.line,
+    )
+
+
+def _target(node: Node, levels: tuple[str, ...], rules: tuple[Rule, ...]) -> tuple[str, str]:
+    """(level, rule): exactly one of them, and one the scorecard has."""
+    level_node, rule_node = node.child("level"), node.child("rule")
+    if level_node.present == rule_node.present:
+        which = "not both" if level_node.present else "one of them is required"
+        node.src.error(node.line, f"{node.path}: the target is a level or a rule, {which}")
+        return "", ""
+    if level_node.present:
+        level_node.text(required=True)  # reports `level: ""`
+        return check_level(level_node, levels), ""
+    rule = rule_node.text(required=True)
+    if rule and all(r.id != rule for r in rules):
+        rule_node.src.error(rule_node.line, f"{rule_node.path}: no rule has the id {rule!r}")
+    return "", rule
+
+
+def _reminders(node: Node) -> tuple[int, ...]:
+    """Days before the deadline, largest first; the default when absent, none for `[]`."""
+    if not node.present:
+        return DEFAULT_REMINDERS
+    days = {d for item in node.items() if (d := whole(item, required=True)) is not None}
+    return tuple(sorted(days, reverse=True))

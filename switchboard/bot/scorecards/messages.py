@@ -11,6 +11,7 @@ from switchboard.bot.blocks import chunks as _chunks
 from switchboard.bot.blocks import fit as _fit
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.owner_message import did_you_mean, share_button
+from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
@@ -39,6 +40,7 @@ PICK_ACTION = "scorecard_pick"  # buttons `scorecard_pick:<n>`, value = the enti
 SHARE_ACTION = "scorecard_share"
 MAX_LISTED = 40  # services listed per scorecard in a team answer; the rest are counted
 MAX_CHOICES = 5
+MAX_MISSING = 10  # services named as missing from an initiative in a team answer
 
 ICONS = {PASS: ":white_check_mark:", FAIL: ":x:", EXEMPT: ":zzz:"}
 UNSUPPORTED_ICON = ":grey_question:"
@@ -47,7 +49,8 @@ USAGE = (
     "*/scorecard* shows how services measure up against the scorecards.\n"
     "• `/scorecard &lt;service&gt;`: per scorecard the level reached, the score, every rule "
     "(passing, failing, exempt or unsupported) and what blocks the next level\n"
-    "• `/scorecard team:&lt;name&gt;`: the level and score of each of the team's services"
+    "• `/scorecard team:&lt;name&gt;`: the level and score of each of the team's services\n"
+    "Both show the progress of the scorecards' initiatives (a level or a rule by a date)."
 )
 
 
@@ -96,7 +99,38 @@ def _scorecard_blocks(item: ScorecardResult) -> list[Block]:
     group += [kit.section(chunk) for chunk in _chunks(lines)]
     if scorecard.levels:
         group.append(kit.context(_blocking(result)))
+    goals = [_initiative_line(scorecard, p) for p in item.initiatives]
+    group += [kit.section(chunk) for chunk in _chunks(goals)]
     return group
+
+
+def _initiative_line(scorecard: Scorecard, progress: Progress) -> str:
+    if progress.done:
+        return f"{_initiative_head(scorecard, progress)}: met ✓"
+    titles = {rule.id: rule.title for rule in scorecard.rules}
+    (shortfall,) = progress.missing
+    needs = ", ".join(shorten(titles.get(r, r), 100) for r in shortfall.needs)
+    return f"{_initiative_head(scorecard, progress)}: not yet" + (
+        f": needs {safe(needs, 1500)}" if needs else ""
+    )
+
+
+def _initiative_head(scorecard: Scorecard, progress: Progress) -> str:
+    """The initiative, its target (a level's name or a rule's title) and its deadline:
+    `Initiative *name* (Gold by 2027-03-31, 122 days left)`."""
+    initiative = progress.initiative
+    target = initiative.level or next(
+        (r.title for r in scorecard.rules if r.id == initiative.rule), initiative.rule
+    )
+    when = f"by {initiative.deadline.isoformat()}, {_days_left(progress.days_left)}"
+    return f"Initiative *{safe(initiative.name, 200)}* ({safe(target, 100)} {when})"
+
+
+def _days_left(days: int) -> str:
+    if days == 0:
+        return "due today"
+    word = "day" if abs(days) == 1 else "days"
+    return f"{days} {word} left" if days > 0 else f"{-days} {word} overdue"
 
 
 def _rule_line(outcome: RuleOutcome) -> str:
@@ -152,7 +186,10 @@ def _team(answer: TeamScores, shared_by: str) -> Message:
     if not answer.rows:
         text = f"No scorecard applies to any service *{name}* owns."
         return {"text": shorten(text, 300), "blocks": [kit.section(text)]}
-    groups = [_team_scorecard(scorecard, answer.rows) for scorecard in answer.scorecards]
+    groups = [
+        _team_scorecard(scorecard, answer.rows, answer.initiatives.get(scorecard.id, []))
+        for scorecard in answer.scorecards
+    ]
     footer: list[Block] = []
     if answer.uncovered:
         names = ", ".join(shorten(e.display_name, 100) for e in answer.uncovered)
@@ -166,7 +203,9 @@ def _team(answer: TeamScores, shared_by: str) -> Message:
     return {"text": safe(text, 300), "blocks": blocks}
 
 
-def _team_scorecard(scorecard: Scorecard, rows: list[TeamRow]) -> list[Block]:
+def _team_scorecard(
+    scorecard: Scorecard, rows: list[TeamRow], initiatives: list[Progress]
+) -> list[Block]:
     scored = [
         (row.service, row.results[scorecard.id]) for row in rows if scorecard.id in row.results
     ]
@@ -183,7 +222,24 @@ def _team_scorecard(scorecard: Scorecard, rows: list[TeamRow]) -> list[Block]:
     if len(scored) > MAX_LISTED:
         lines.append(f"…and {len(scored) - MAX_LISTED} more")
     head = f"*{safe(scorecard.name, 200)}* · {len(scored)} service{'' if len(scored) == 1 else 's'}"
-    return [{"type": "divider"}, kit.section(head), *[kit.section(c) for c in _chunks(lines)]]
+    names = {service.ref: service.display_name for service, _ in scored}
+    goals = [_team_initiative(scorecard, p, names) for p in initiatives]
+    chunks = _chunks(lines) + _chunks(goals)
+    return [{"type": "divider"}, kit.section(head), *[kit.section(c) for c in chunks]]
+
+
+def _team_initiative(scorecard: Scorecard, progress: Progress, names: dict[str, str]) -> str:
+    line = (
+        f"{_initiative_head(scorecard, progress)}: {len(progress.met)} of {progress.total} "
+        f"of your services ({progress.percent}%)"
+    )
+    if not progress.missing:
+        return line + " ✓"
+    missing = sorted((names.get(s.service, s.service) for s in progress.missing), key=str.casefold)
+    shown = ", ".join(shorten(name, 60) for name in missing[:MAX_MISSING])
+    if len(missing) > MAX_MISSING:
+        shown += f" …and {len(missing) - MAX_MISSING} more"
+    return f"{line} · missing: {safe(shown, 1200)}"
 
 
 def _team_line(scorecard: Scorecard, service: Entity, result: ServiceResult) -> str:

@@ -14,6 +14,7 @@ from typing import ClassVar
 # Fields `field_present` can ask for, each answered from the neutral Entity.
 FIELDS = ("owner", "oncall", "slack_channel", "runbook", "repo", "docs", "description")
 DEFAULT_SEVERITIES = ("SEV1", "SEV2")
+DEFAULT_REMINDERS = (30, 14, 7, 1)  # days before an initiative's deadline
 
 # A rule's outcome for one service.
 PASS, FAIL, EXEMPT, UNSUPPORTED = "pass", "fail", "exempt", "unsupported"
@@ -163,6 +164,28 @@ class Filter:
 
 
 @dataclass(frozen=True, slots=True)
+class Initiative:
+    """A target (a level, or one rule) that a scorecard's services are to reach by a day.
+
+    Exactly one of `level` and `rule` is set. `filter` and `services` narrow the scorecard's
+    own services: an initiative's filter starts with no kinds, so by default it keeps every
+    entity the scorecard applies to, and an empty `services` means every one of those."""
+
+    id: str
+    name: str
+    scorecard: str  # the id of the scorecard it belongs to
+    deadline: date
+    level: str = ""  # "" when the target is a rule
+    rule: str = ""  # a rule id; "" when the target is a level
+    description: str = ""
+    filter: Filter = Filter(kinds=frozenset())
+    services: frozenset[str] = frozenset()  # entity refs; empty = no narrowing
+    reminders: tuple[int, ...] = DEFAULT_REMINDERS  # days before the deadline, largest first
+    source_file: str = ""
+    source_line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Scorecard:
     id: str
     name: str
@@ -171,6 +194,7 @@ class Scorecard:
     description: str = ""
     filter: Filter = Filter()
     exemptions: tuple[Exemption, ...] = ()
+    initiatives: tuple[Initiative, ...] = ()
     source_file: str = ""
     source_line: int = 0
 

@@ -22,6 +22,7 @@ from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days
+from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
     IncidentCount,
@@ -44,6 +45,7 @@ _FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, 
 class ScorecardResult:
     scorecard: Scorecard
     result: ServiceResult
+    initiatives: list[Progress] = field(default_factory=list)  # those the service is in
 
 
 @dataclass(slots=True)
@@ -66,6 +68,8 @@ class TeamScores:
     scorecards: list[Scorecard]  # those that apply to at least one of its services
     rows: list[TeamRow]  # services some scorecard applies to
     uncovered: list[Entity]  # services no scorecard applies to
+    # by scorecard id: its initiatives that cover any of the team's services
+    initiatives: dict[str, list[Progress]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -179,11 +183,16 @@ class ScorecardService:
         scorecards = [s for s in self._loaded.scorecards if applies(s.filter, service)]
         facts = await self._facts(scorecards, [service])
         today = self._today()
-        results = [
-            ScorecardResult(scorecard, result)
-            for scorecard in scorecards
-            for result in evaluate(scorecard, [service], facts, today)
-        ]
+        results: list[ScorecardResult] = []
+        for scorecard in scorecards:
+            for result in evaluate(scorecard, [service], facts, today):
+                standing = [(service, Standing.of(result))]
+                initiatives = [
+                    progress(initiative, scorecard, standing, today)
+                    for initiative in scorecard.initiatives
+                    if in_scope(initiative, scorecard, service)
+                ]
+                results.append(ScorecardResult(scorecard, result, initiatives))
         return ServiceScores(service, results)
 
     async def _team(self, team: Entity) -> TeamScores:
@@ -199,7 +208,9 @@ class ScorecardService:
                 rows[result.service].results[scorecard.id] = result
         covered = [row for row in rows.values() if row.results]
         uncovered = [row.service for row in rows.values() if not row.results]
-        return TeamScores(team, scorecards, covered, uncovered)
+        return TeamScores(
+            team, scorecards, covered, uncovered, _initiatives(scorecards, covered, today)
+        )
 
     async def _facts(
         self, scorecards: Sequence[Scorecard], services: Sequence[Entity] | None
@@ -236,3 +247,20 @@ class ScorecardService:
             for scorecard in scorecards
             for result in evaluate(scorecard, entities, facts, today)
         ]
+
+
+def _initiatives(
+    scorecards: Sequence[Scorecard], rows: Sequence[TeamRow], today: date
+) -> dict[str, list[Progress]]:
+    """Each scorecard's initiatives over these services, leaving out those covering none."""
+    found: dict[str, list[Progress]] = {}
+    for scorecard in scorecards:
+        standings = [
+            (row.service, Standing.of(row.results[scorecard.id]))
+            for row in rows
+            if scorecard.id in row.results
+        ]
+        for initiative in scorecard.initiatives:
+            if (counted := progress(initiative, scorecard, standings, today)).total:
+                found.setdefault(scorecard.id, []).append(counted)
+    return found
