@@ -31,6 +31,7 @@ from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.initiative_reminders import InitiativeReminders
 from switchboard.bot.jobs import Job, Jobs, Run, cron, every
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
@@ -97,6 +98,7 @@ class Switchboard:
     results: ScorecardResults
     scorecard_nags: ScorecardNags
     digest: WeeklyDigest
+    initiative_reminders: InitiativeReminders
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -212,6 +214,9 @@ def build(
         results=results,
         scorecard_nags=ScorecardNags(sessions, config, owner, scorecards, results, delivery, clock),
         digest=WeeklyDigest(sessions, config, owner, scorecards, results, delivery, clock),
+        initiative_reminders=InitiativeReminders(
+            sessions, config, owner, scorecards, results, delivery, clock
+        ),
     )
 
 
@@ -312,6 +317,14 @@ def build_jobs(sb: Switchboard) -> Jobs:
                 f"each team's week, {config.digest.day} from {config.digest.at}",
                 cron(tz, minute=f"*/{CHECK_MINUTES}"),
                 sb.digest.run,
+                per_team=True,
+                at_start=True,
+            ),
+            Job(
+                "initiative-reminders",
+                f"initiatives nearing their deadline, daily from {config.nags.scorecards_at}",
+                cron(tz, minute=f"*/{CHECK_MINUTES}"),
+                sb.initiative_reminders.run,
                 per_team=True,
                 at_start=True,
             ),

@@ -4,12 +4,14 @@ services at risk, the rules most failed, open and overdue follow-ups, the week's
 (private ones counted, never named) and initiative progress.
 
 The job looks every few minutes and sends this week's digest to each team that has not had
-it, so a bot that was down on the day sends it when it is back. Every team that owns
-something in the catalog gets one; one per team per week through the ledger."""
+it, so a bot that was down on the day sends it when it is back (and a bot started for the
+first time sends the current week's at once). Every team that owns something in the catalog
+gets one; one per team per week through the ledger."""
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -25,7 +27,8 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
-from switchboard.storage import catalog_store, digest_store
+from switchboard.bot.team_reports import load_catalog, team_progress, teams_owning_something
+from switchboard.storage import digest_store
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +74,8 @@ class WeeklyDigest:
     async def run(self, run: Run) -> str:
         moment = self.moment(self._clock())
         period = moment.date().isoformat()
-        entities = await self._entities()
-        teams = _teams_owning_something(entities)
+        entities = await load_catalog(self._sessions)
+        teams = teams_owning_something(entities)
         if run.team:
             wanted = await team_ref(self._owner, run.team)
             teams = [team for team in teams if team.ref == wanted]
@@ -103,23 +106,6 @@ class WeeklyDigest:
         earlier = f", {len(done)} sent earlier" if done else ""
         return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
 
-    async def _entities(self) -> dict[str, Entity]:
-        """The catalog, each entity with what the digest shows of it."""
-        async with self._sessions() as session:
-            rows = await catalog_store.outlines(session)
-        entities = (
-            Entity(
-                r.kind,
-                r.name,
-                r.namespace,
-                title=r.title,
-                owners=r.owners,
-                slack_channels=r.slack_channels,
-            )
-            for r in rows
-        )
-        return {e.ref: e for e in entities}
-
     async def _weeks(
         self, teams: list[Entity], entities: dict[str, Entity], moment: datetime
     ) -> dict[str, TeamWeek]:
@@ -136,6 +122,12 @@ class WeeklyDigest:
         count = self._config.incidents.private_in_public == "count"
         weeks = {t.ref: TeamWeek(t, start, moment, today, count) for t in teams}
         owners = {ref: set(e.owners) for ref, e in entities.items()}
+        owned: dict[str, list[Entity]] = defaultdict(list)
+        for entity in entities.values():
+            for team in set(entity.owners) & weeks.keys():
+                owned[team].append(entity)
+        for team, week in weeks.items():
+            week.initiatives = team_progress(scorecards.values(), owned[team], now, today)
         for pair, standing in sorted(now.items()):
             scorecard, service = scorecards.get(pair[0]), entities.get(pair[1])
             if scorecard is None or service is None:
@@ -144,25 +136,17 @@ class WeeklyDigest:
                 weeks[team].add_result(scorecard, service, standing, before.get(pair))
         for followup, incident in followups:
             for team in _teams_of(followup.owner_team, affected[incident.id or 0], owners):
-                if week := weeks.get(team):
-                    week.followups.append((followup, incident))
+                if team in weeks:
+                    weeks[team].followups.append((followup, incident))
         for incident in incidents:
             for team in _teams_of("", affected[incident.id or 0], owners):
-                if week := weeks.get(team):
-                    week.incidents.append(incident)
+                if team in weeks:
+                    weeks[team].incidents.append(incident)
         return weeks
 
 
 def _key(team: str, period: str) -> Key:
     return Key(KIND, team, period)
-
-
-def _teams_owning_something(entities: dict[str, Entity]) -> list[Entity]:
-    owning = {owner for e in entities.values() for owner in e.owners}
-    return sorted(
-        (e for e in entities.values() if e.kind == "group" and e.ref in owning),
-        key=lambda e: e.ref,
-    )
 
 
 def _teams_of(owner_team: str, services: set[str], owners: dict[str, set[str]]) -> set[str]:

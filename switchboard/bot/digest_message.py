@@ -11,6 +11,8 @@ from datetime import date, datetime, timedelta
 from switchboard.bot import blocks as kit
 from switchboard.bot.blocks import Block
 from switchboard.bot.catalog.model import Entity
+from switchboard.bot.scorecards.initiatives import Progress
+from switchboard.bot.scorecards.messages import initiative_progress_line
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.text import safe
@@ -19,6 +21,7 @@ from switchboard.storage.tables import FollowUp, Incident
 MAX_LINES = 15  # per list; the rest are counted
 MAX_RULES = 5
 AT_RISK = ":warning:"
+RISK_DAYS = 30  # a service missing an initiative due this soon is at risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,7 @@ class Result:
     @property
     def at_risk(self) -> str:
         """Why the service is at risk ("" when it is not): it lost a level this week, or is
-        below the scorecard's first level."""
+        below the scorecard's first level. (Missing an initiative due soon is another.)"""
         if self.move < 0:
             return f"dropped from {self.before.level if self.before else ''} to {_level(self)}"
         if self.scorecard.levels and not self.now.level:
@@ -56,6 +59,7 @@ class TeamWeek:
     results: list[Result] = field(default_factory=list)
     followups: list[tuple[FollowUp, Incident]] = field(default_factory=list)  # open ones
     incidents: list[Incident] = field(default_factory=list)  # declared in the week
+    initiatives: list[tuple[Scorecard, Progress]] = field(default_factory=list)
 
     def add_result(
         self, scorecard: Scorecard, service: Entity, now: Standing, before: Standing | None
@@ -75,6 +79,7 @@ def render(week: TeamWeek, note: str) -> tuple[str, list[Block]]:
         ("Most-failed rules", _most_failed(week)),
         ("Follow-ups", _followups(week)),
         ("Incidents this week", _incidents(week)),
+        ("Initiatives", _initiatives(week)),
     ):
         blocks.append(kit.section(f"*{title}*"))
         blocks += [kit.section(chunk) for chunk in kit.chunks(lines)]
@@ -112,14 +117,35 @@ def _service_line(result: Result) -> str:
 
 
 def _at_risk(week: TeamWeek) -> list[str]:
-    risky = [(r, why) for r in week.results if (why := r.at_risk)]
+    risky = [
+        (r.service.display_name, r.scorecard.name, why) for r in week.results if (why := r.at_risk)
+    ]
+    names = {r.service.ref: r.service.display_name for r in week.results}
+    for _, progress in week.initiatives:
+        if progress.days_left <= RISK_DAYS:
+            when = f"due {progress.initiative.deadline}"
+            risky += [
+                (
+                    names.get(s.service, s.service),
+                    progress.initiative.name,
+                    f"not there yet, {when}",
+                )
+                for s in progress.missing
+            ]
     if not risky:
         return ["Nothing at risk. :tada:"]
     lines = [
-        f"{AT_RISK} {safe(r.service.display_name, 200)} ({safe(r.scorecard.name, 100)}): {why}"
-        for r, why in risky[:MAX_LINES]
+        f"{AT_RISK} {safe(service, 200)} ({safe(about, 100)}): {why}"
+        for service, about, why in risky[:MAX_LINES]
     ]
     return lines + _more(len(risky) - MAX_LINES, "service")
+
+
+def _initiatives(week: TeamWeek) -> list[str]:
+    if not week.initiatives:
+        return ["No initiative covers your services."]
+    names = {r.service.ref: r.service.display_name for r in week.results}
+    return [f"• {initiative_progress_line(s, p, names)}" for s, p in week.initiatives]
 
 
 def _most_failed(week: TeamWeek) -> list[str]:

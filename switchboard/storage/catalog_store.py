@@ -202,9 +202,12 @@ async def of_kinds(session: AsyncSession, kinds: Collection[str] = ()) -> list[C
 
 
 async def outlines(session: AsyncSession) -> Sequence[Row[Any]]:
-    """Every entity's kind, namespace, name, title, owners and Slack channels: what a
-    fan-out over the whole catalog needs, without the cost of whole rows."""
-    columns = ("kind", "namespace", "name", "title", "owners", "slack_channels")
+    """Every entity with what a fan-out over the whole catalog needs (names, owners, Slack
+    channels, and what scorecard filters read), without the cost of whole rows."""
+    columns = (
+        *("kind", "namespace", "name", "title", "type", "tier", "lifecycle"),
+        *("tags", "owners", "slack_channels"),
+    )
     return (await session.execute(select(*(ENTITY.c[name] for name in columns)))).all()
 
 

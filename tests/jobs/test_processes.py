@@ -171,6 +171,7 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
         "scorecard-evaluation",
         "scorecard-nags",
         "weekly-digest",
+        "initiative-reminders",
     ]
     assert all(re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line) for line in lines[1:])
 

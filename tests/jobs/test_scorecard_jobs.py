@@ -30,6 +30,12 @@ rules:
     title: No overdue follow-ups
     level: Silver
     check: no_overdue_followups
+initiatives:
+  - id: silver
+    name: Checkout and Storefront reach Silver
+    level: Silver
+    services: [checkout, storefront]
+    deadline: 2026-03-09
 """
 
 
@@ -176,6 +182,11 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
     assert "…and 1 overdue from private incidents (not named here)" in text
     assert "• INC-1 · SEV2 · Checkout errors · investigating" in text
     assert "1 private incident (not named here)" in text
+    assert (
+        ":warning: Checkout (Checkout and Storefront reach Silver): not there yet, due 2026-03-09"
+        in text
+    )
+    assert "0 of 1 of your services (0%) · missing: Checkout" in text
     assert "Leaked" not in str(digest.blocks)
     assert len(digest.blocks) <= 50
 
@@ -196,3 +207,33 @@ async def test_a_team_without_a_channel_gets_its_digest_in_the_fallback(world: W
     context = digest.blocks[1]["elements"][0]["text"]
     assert context.endswith("(here because team *web* has no Slack channel in the catalog)")
     assert BOB not in str(digest.blocks)
+
+
+async def test_teams_behind_an_initiative_are_reminded_as_its_deadline_nears(
+    world: World,
+) -> None:
+    world.slack.add_channel("shop")
+    world.clock.now = MONDAY - timedelta(days=3)
+    await declare_with_followup(world, 1, "Checkout errors")
+    world.clock.now = MONDAY.replace(hour=10, minute=5)  # 7 days before the deadline
+    await world.sb.results.evaluate()
+
+    said = await world.sb.initiative_reminders.run(Run())
+    assert said.splitlines() == [
+        "initiative reminders for 2026-03-02: 1 sent",
+        "skipped group:default/web: the team has no Slack channel in the catalog",
+    ]
+    (reminder,) = posts(world, "shop", ":hourglass_flowing_sand:")
+    assert reminder.text == (
+        ":hourglass_flowing_sand: Initiative *Checkout and Storefront reach Silver* is due in 7"
+        " days (2026-03-09): 1 of your 1 services is not there yet"
+    )
+    assert reminder.blocks[1]["text"]["text"] == "• *Checkout* needs No overdue follow-ups"
+
+    world.clock.advance(days=1)  # 6 days left: the 7-day reminder was sent already
+    assert (await world.sb.initiative_reminders.run(Run())).startswith(
+        "initiative reminders for 2026-03-03: 0 sent, 1 already sent"
+    )
+    world.clock.advance(days=5)  # the day before the deadline: the 1-day reminder
+    assert "1 sent" in await world.sb.initiative_reminders.run(Run())
+    assert len(posts(world, "shop", ":hourglass_flowing_sand:")) == 2

@@ -223,12 +223,14 @@ def _team_scorecard(
         lines.append(f"…and {len(scored) - MAX_LISTED} more")
     head = f"*{safe(scorecard.name, 200)}* · {len(scored)} service{'' if len(scored) == 1 else 's'}"
     names = {service.ref: service.display_name for service, _ in scored}
-    goals = [_team_initiative(scorecard, p, names) for p in initiatives]
+    goals = [initiative_progress_line(scorecard, p, names) for p in initiatives]
     chunks = _chunks(lines) + _chunks(goals)
     return [{"type": "divider"}, kit.section(head), *[kit.section(c) for c in chunks]]
 
 
-def _team_initiative(scorecard: Scorecard, progress: Progress, names: dict[str, str]) -> str:
+def initiative_progress_line(
+    scorecard: Scorecard, progress: Progress, names: dict[str, str]
+) -> str:
     line = (
         f"{_initiative_head(scorecard, progress)}: {len(progress.met)} of {progress.total} "
         f"of your services ({progress.percent}%)"

@@ -1,0 +1,69 @@
+"""What the team-wide jobs (weekly digest, initiative reminders) share: the catalog in
+outline, the teams that own something, and initiative progress from stored results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.model import Entity
+from switchboard.bot.scorecards import initiatives
+from switchboard.bot.scorecards.initiatives import Progress
+from switchboard.bot.scorecards.model import Scorecard
+from switchboard.bot.scorecards.results import Standing
+from switchboard.storage import catalog_store
+
+Standings = Mapping[tuple[str, str], Standing]  # by (scorecard id, service ref)
+
+
+async def load_catalog(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Entity]:
+    """Every entity by ref, with names, owners, channels and what filters read."""
+    async with sessions() as session:
+        rows = await catalog_store.outlines(session)
+    entities = (
+        Entity(
+            r.kind,
+            r.name,
+            r.namespace,
+            type=r.type,
+            title=r.title,
+            tier=r.tier,
+            lifecycle=r.lifecycle,
+            tags=r.tags,
+            owners=r.owners,
+            slack_channels=r.slack_channels,
+        )
+        for r in rows
+    )
+    return {e.ref: e for e in entities}
+
+
+def teams_owning_something(entities: Mapping[str, Entity]) -> list[Entity]:
+    owning = {owner for e in entities.values() for owner in e.owners}
+    teams = (e for e in entities.values() if e.kind == "group" and e.ref in owning)
+    return sorted(teams, key=lambda e: e.ref)
+
+
+def team_progress(
+    scorecards: Iterable[Scorecard],
+    services: Iterable[Entity],
+    standings: Standings,
+    today: date,
+) -> list[tuple[Scorecard, Progress]]:
+    """Each initiative's progress over these services (those it covers; the initiatives
+    covering none of them are left out)."""
+    services = list(services)
+    found = []
+    for scorecard in scorecards:
+        scored = [
+            (s, initiatives.Standing(s.ref, stored.level or None, frozenset(stored.failing)))
+            for s in services
+            if (stored := standings.get((scorecard.id, s.ref)))
+        ]
+        for initiative in scorecard.initiatives:
+            counted = initiatives.progress(initiative, scorecard, scored, today)
+            if counted.total:
+                found.append((scorecard, counted))
+    return found
