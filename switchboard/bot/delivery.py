@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.config import DeliveryConfig
@@ -160,7 +161,14 @@ class Delivery:
                     log.warning("%s not delivered: %s", message.key, failure)
                     report.failed.append((message.key, failure.error))
                     return
-                await asyncio.sleep(2**attempt)  # the client waited out Retry-After already
+            except SQLAlchemyError as error:
+                # The ledger could not be read or written (a busy SQLite, a lost PostgreSQL
+                # connection): this message waits for a later attempt or run, the rest go on.
+                if attempt == ATTEMPTS:
+                    log.warning("%s not delivered: the ledger failed: %s", message.key, error)
+                    report.failed.append((message.key, "database error"))
+                    return
+            await asyncio.sleep(2**attempt)  # the client waited out Retry-After already
 
     async def _attempt(self, message: Outgoing) -> Outcome:
         now = self._clock()

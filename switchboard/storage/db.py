@@ -41,7 +41,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In WAL mode NORMAL loses nothing when the process dies (only on power loss), and
     # makes each commit an order of magnitude cheaper than FULL.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")  # writers queue instead of failing at once
+    # Writers queue instead of failing at once; generously, since a fan-out of many short
+    # transactions on a loaded machine can keep the write lock busy for seconds.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

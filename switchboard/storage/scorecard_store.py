@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, Row, delete, func, insert, select, text, tuple_
+from sqlalchemy import Executable, Row, delete, false, func, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -37,9 +37,12 @@ class Standing:
 
 async def lock_for_evaluation(session: AsyncSession) -> None:
     """Hold the evaluation lock until the transaction ends, so two processes evaluating at
-    once write each change once. SQLite serialises writers itself (and runs one process)."""
+    once write each change once. On SQLite, take the write lock before reading: a read
+    transaction that later writes fails at once if another write came in between."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVALUATION_LOCK})
+    else:
+        await session.execute(delete(SCORE).where(false()))
 
 
 async def current(
