@@ -70,6 +70,12 @@ class Report:
         list_of: list[Key] = getattr(self, outcome.value)  # one list per outcome, same name
         list_of.append(key)
 
+    def merge(self, other: Report) -> None:
+        self.sent += other.sent
+        self.recovered += other.recovered
+        self.taken += other.taken
+        self.failed += other.failed
+
     def summary(self) -> str:
         parts = [f"{len(self.sent)} sent"]
         if self.recovered:

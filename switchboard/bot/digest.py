@@ -10,6 +10,7 @@ gets one; one per team per week through the ledger."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, Key, Outgoing
+from switchboard.bot.delivery import Delivery, Key, Outgoing, Report
 from switchboard.bot.digest_message import TeamWeek, render
 from switchboard.bot.jobs import Run
 from switchboard.bot.owner import OwnerService
@@ -33,6 +34,7 @@ from switchboard.storage import digest_store
 log = logging.getLogger(__name__)
 
 KIND = "digest"
+RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -97,14 +99,28 @@ class WeeklyDigest:
             timedelta(minutes=self._config.scorecards.evaluate_minutes)
         )
         weeks = await self._weeks([t.team for t in targets], entities, moment)
-        messages = [
-            Outgoing(_key(t.team.ref, period), t.channel, *render(weeks[t.team.ref], t.note))
-            for t in targets
-        ]
-        report = await self._delivery.deliver(messages)
+        report = await self._send(targets, weeks, period)
         log.info("%s: %s", head, report.summary())
         earlier = f", {len(done)} sent earlier" if done else ""
         return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
+
+    async def _send(
+        self, targets: list[_Target], weeks: dict[str, TeamWeek], period: str
+    ) -> Report:
+        """Render and deliver a few teams at a time: the first digests are on their way
+        (paced) while the rest are rendered, instead of all waiting for the last one."""
+        report = Report()
+        sending = []
+        for start in range(0, len(targets), RENDER_BATCH):
+            batch = [
+                Outgoing(_key(t.team.ref, period), t.channel, *render(weeks[t.team.ref], t.note))
+                for t in targets[start : start + RENDER_BATCH]
+            ]
+            sending.append(asyncio.create_task(self._delivery.deliver(batch)))
+            await asyncio.sleep(0)  # let the batches already handed over start
+        for part in await asyncio.gather(*sending):
+            report.merge(part)
+        return report
 
     async def _weeks(
         self, teams: list[Entity], entities: dict[str, Entity], moment: datetime
