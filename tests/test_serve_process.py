@@ -39,17 +39,9 @@ async def wait_healthy(base: str, process: asyncio.subprocess.Process) -> None:
     raise AssertionError("serve did not become healthy in 15 s")
 
 
-@pytest.fixture
-async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
+async def start_serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+    """`switchboard serve` on a free loopback port: the process and its base URL."""
     port = free_port()
-    env = os.environ | {
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.base_url,
-        "DATABASE_URL": database_url,
-        "SWITCHBOARD_CATALOG": str(EXAMPLES),
-    }
-    env.pop("SWITCHBOARD_CONFIG", None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -62,7 +54,20 @@ async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )
-    base = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "SWITCHBOARD_CATALOG": str(EXAMPLES),
+    }
+    env.pop("SWITCHBOARD_CONFIG", None)
+    process, base = await start_serve(env)
     try:
         await wait_healthy(base, process)
         yield base

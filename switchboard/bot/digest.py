@@ -13,22 +13,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, Key, Outgoing, Report
+from switchboard.bot.delivery import Key, Outgoing, Report
 from switchboard.bot.digest_message import TeamWeek, render
 from switchboard.bot.jobs import Run
-from switchboard.bot.owner import OwnerService
-from switchboard.bot.scorecards.results import ScorecardResults
-from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
-from switchboard.bot.team_reports import load_catalog, team_progress, teams_owning_something
+from switchboard.bot.team_reports import (
+    TeamJob,
+    load_catalog,
+    team_progress,
+    teams_owning_something,
+)
 from switchboard.storage import digest_store
 
 log = logging.getLogger(__name__)
@@ -45,25 +43,8 @@ class _Target:
     note: str
 
 
-class WeeklyDigest:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        owner: OwnerService,
-        scorecards: ScorecardService,
-        results: ScorecardResults,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._owner = owner
-        self._scorecards = scorecards
-        self._results = results
-        self._delivery = delivery
-        self._clock = clock
-        self._skips = SkipLog("weekly digest")
+class WeeklyDigest(TeamJob):
+    what = "weekly digest"
 
     def moment(self, now: datetime) -> datetime:
         """This week's digest time: the latest `digest.day` at `digest.at` not after `now`."""
@@ -91,7 +72,7 @@ class WeeklyDigest:
                 targets.append(_Target(team, channel, note))
             else:
                 skipped.append(SkipLog.skipped(team.ref))
-        self._skips.warn(self._clock().astimezone(self._config.tz).date(), skipped)
+        self._skips.warn(self._local_now().date(), skipped)
         head = f"weekly digest of {period}"
         if not targets:
             return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
@@ -134,7 +115,7 @@ class WeeklyDigest:
             ids = {i.id for i in incidents} | {f.incident_id for f, _ in followups}
             affected = await digest_store.services_of(session, {i for i in ids if i})
         scorecards = {s.id: s for s in self._scorecards.scorecards}
-        today = self._clock().astimezone(self._config.tz).date()
+        today = self._local_now().date()
         count = self._config.incidents.private_in_public == "count"
         weeks = {t.ref: TeamWeek(t, start, moment, today, count) for t in teams}
         owners = {ref: set(e.owners) for ref, e in entities.items()}

@@ -6,52 +6,32 @@ through the ledger; from `nags.scorecards_at`, with the scorecard nags."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
-from datetime import date, datetime, time
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from datetime import date
 
 from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, Key, Outgoing
+from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.jobs import Run
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.initiatives import Progress, due_reminder
 from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import ScorecardResults
-from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
-from switchboard.bot.team_reports import load_catalog, team_progress, teams_owning_something
+from switchboard.bot.team_reports import (
+    TeamJob,
+    load_catalog,
+    team_progress,
+    teams_owning_something,
+)
 from switchboard.bot.text import safe
 
 KIND = "initiative-reminder"
 MAX_LISTED = 20  # services listed per reminder; the rest are counted
 
 
-class InitiativeReminders:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        owner: OwnerService,
-        scorecards: ScorecardService,
-        results: ScorecardResults,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._owner = owner
-        self._scorecards = scorecards
-        self._results = results
-        self._delivery = delivery
-        self._clock = clock
-        self._from = time.fromisoformat(config.nags.scorecards_at)
-        self._skips = SkipLog("initiative reminders")
+class InitiativeReminders(TeamJob):
+    what = "initiative reminders"
 
     async def run(self, run: Run) -> str:
-        now = self._clock().astimezone(self._config.tz)
+        now = self._local_now()
         if not run.manual and now.time() < self._from:
             return f"not due: initiative reminders go out from {self._config.nags.scorecards_at}"
         today = now.date()

@@ -11,23 +11,18 @@ so restarts and replicas neither lose nor repeat one."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from datetime import date, datetime, timedelta
 
 from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, Key, Outgoing
+from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.jobs import Run
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import ScorecardResults, Standing, rank
-from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
+from switchboard.bot.team_reports import TeamJob
 from switchboard.bot.text import safe
 from switchboard.storage import catalog_store
 
@@ -53,29 +48,11 @@ class Worse:
         return set(self.now.failing) - set(self.before.failing)
 
 
-class ScorecardNags:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        owner: OwnerService,
-        scorecards: ScorecardService,
-        results: ScorecardResults,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._owner = owner
-        self._scorecards = scorecards
-        self._results = results
-        self._delivery = delivery
-        self._clock = clock
-        self._from = time.fromisoformat(config.nags.scorecards_at)
-        self._skips = SkipLog("scorecard nags")
+class ScorecardNags(TeamJob):
+    what = "scorecard nags"
 
     async def run(self, run: Run) -> str:
-        now = self._clock().astimezone(self._config.tz)
+        now = self._local_now()
         if not run.manual and now.time() < self._from:
             return f"not due: scorecard nags go out from {self._config.nags.scorecards_at}"
         today = now.date()

@@ -1,21 +1,60 @@
-"""What the team-wide jobs (weekly digest, initiative reminders) share: the catalog in
-outline, the teams that own something, and initiative progress from stored results."""
+"""What the team-wide jobs (scorecard nags, weekly digest, initiative reminders) share: their
+dependencies, the catalog in outline, the teams that own something, and initiative progress
+from stored results."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime, time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.model import Entity
+from switchboard.bot.config import Config
+from switchboard.bot.delivery import Delivery
+from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards import initiatives
 from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import Standing
+from switchboard.bot.scorecards.results import ScorecardResults, Standing
+from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.bot.team_channels import SkipLog
 from switchboard.storage import catalog_store
 
 Standings = Mapping[tuple[str, str], Standing]  # by (scorecard id, service ref)
+
+
+class TeamJob:
+    """A scheduled job that tells teams about their services, through the ledger."""
+
+    what = "team job"  # how its log lines start
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        config: Config,
+        owner: OwnerService,
+        scorecards: ScorecardService,
+        results: ScorecardResults,
+        delivery: Delivery,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._owner = owner
+        self._scorecards = scorecards
+        self._results = results
+        self._delivery = delivery
+        self._clock = clock
+        self._skips = SkipLog(self.what)
+
+    def _local_now(self) -> datetime:
+        return self._clock().astimezone(self._config.tz)
+
+    @property
+    def _from(self) -> time:
+        """When the daily scorecard messages start (`nags.scorecards_at`)."""
+        return time.fromisoformat(self._config.nags.scorecards_at)
 
 
 async def load_catalog(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Entity]:

@@ -7,7 +7,6 @@ import asyncio
 import os
 import re
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 from switchboard.bot.delivery import EVENT_TYPE
 from switchboard.fakes.slack.server import FakeSlack
 from tests.conftest import BOT_TOKEN, POSTGRES_URL, SIGNING_SECRET, eventually
-from tests.test_serve_process import free_port, wait_healthy
+from tests.test_serve_process import start_serve, wait_healthy
 
 TEAMS = 12
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,23 +37,6 @@ rules:
   - {id: owner, level: Bronze, check: field_present, field: owner}
   - {id: runbook, check: field_present, field: runbook}
 """
-
-
-async def serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "switchboard",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return process, f"http://127.0.0.1:{port}"
 
 
 def digests(slack: FakeSlack, channels: list[str]) -> list[int]:
@@ -92,9 +74,9 @@ async def test_two_serve_processes_send_each_digest_once(
     }
     # The first process migrates and imports; the second starts once it is up, while the
     # first is still sending (paced at one post a second per channel, in parallel).
-    first, first_url = await serve(env)
+    first, first_url = await start_serve(env)
     await wait_healthy(first_url, first)
-    second, second_url = await serve(env)
+    second, second_url = await start_serve(env)
     await wait_healthy(second_url, second)
     try:
         await eventually(lambda: all(digests(slack, channels)), within=60)
