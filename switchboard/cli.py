@@ -172,7 +172,8 @@ async def _serve(args: argparse.Namespace, settings: Settings, sb: Switchboard) 
 async def _demo(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     from switchboard.demo.run import run_demo  # the demo's fake and page stay out of `serve`
 
-    await run_demo(sb.settings, sb.config, args.host, args.port or settings.port, args.database)
+    port = settings.port if args.port is None else args.port  # 0: any free port
+    await run_demo(sb.settings, sb.config, args.host, port, args.database)
     return 0
 
 

@@ -72,9 +72,9 @@ async def running(
                 aiohttp.ClientSession() as session,
             ):
                 emulator = Emulator(fake, SlackRequester(bot_url, secret, session, fake=fake))
-                runner = web.AppRunner(build_page(emulator), access_log=None)
+                runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
-                await web.TCPSite(runner, host, port, shutdown_timeout=0.5).start()
+                await web.TCPSite(runner, host, port).start()
                 url = f"http://{host}:{runner.addresses[0][1]}/"
                 try:
                     yield Demo(url, bot_url, fake, emulator, switchboard, people)

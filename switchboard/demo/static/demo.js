@@ -44,6 +44,10 @@ function mrkdwn(text) {
       const id = target.slice(1);
       return `<span class="mention">#${escapeHtml(label || names[id] || id)}</span>`;
     }
+    if (target.startsWith("!date^")) {
+      const at = new Date(parseInt(target.split("^")[1], 10) * 1000);
+      return escapeHtml(at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }));
+    }
     if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHtml(label || "@team")}</span>`;
     if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
     const href = /^(https?|mailto):/.test(target) ? target : "#";
@@ -87,7 +91,7 @@ function renderBlock(block, ctx) {
   if (kind === "actions") return el("div", attrs, block.elements.map((e) => renderElement(e, block, ctx, true)));
   if (kind === "input") {
     const error = (ctx.errors || {})[block.block_id];
-    return el("div", { ...attrs, class: `${attrs.class}${error ? " has-error" : ""}` },
+    return el("div", { ...attrs, class: `${attrs.class}${error ? " has-error" : ""}`, "data-required": !block.optional },
       el("label", {}, block.label.text, block.optional ? el("span", { class: "optional" }, " (optional)") : null),
       renderElement(block.element, block, ctx, Boolean(block.dispatch_action)),
       block.hint ? el("div", { class: "hint" }, block.hint.text) : null,
@@ -309,7 +313,8 @@ function renderMessage(m, replies) {
   const when = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const ctx = { source: { kind: m.ephemeral ? "ephemeral" : "message", channel: ui.channel, ts: m.ts } };
   const body = m.blocks && m.blocks.length ? renderBlocks(m.blocks, ctx) : el("div", { class: "text", html: mrkdwn(m.text || "") });
-  const files = (m.files || []).map((f) => el("button", { type: "button", class: "file", onclick: () => openFile(f) }, `📄 ${f.title || f.name}`));
+  const files = (m.files || []).map((f) => el("button", { type: "button", class: "file", onclick: () => openFile(f) },
+    `📄 ${f.title || f.name}`, el("small", { class: "file-name" }, f.name)));
   const reactions = (m.reactions || []).map((r) => el("button", { type: "button", class: `reaction${r.users.includes(ui.user) ? " mine" : ""}`,
     "data-reaction": r.name, title: r.users.map((u) => (data.users[u] || { name: u }).name).join(", "),
     onclick: () => api("reaction", { channel: ui.channel, ts: m.ts, name: r.name, add: !r.users.includes(ui.user) }) }, `${emoji(r.name)} ${r.count}`));
@@ -386,7 +391,20 @@ $("composer").addEventListener("submit", async (event) => {
 });
 $("modal").addEventListener("submit", (event) => {
   event.preventDefault();
-  api("submit", { view_id: $("modal").dataset.viewId, values: collectValues($("modal")) });
+  const form = $("modal"), values = collectValues(form);
+  // Slack's client refuses an empty required field itself; the app never hears of it.
+  let missing = false;
+  for (const block of form.querySelectorAll(".block-input[data-required]")) {
+    const value = Object.values(values[block.dataset.blockId] || {})[0] || {};
+    const empty = [value.value, value.selected_option, value.selected_user, value.selected_date, value.selected_time]
+      .every((v) => v === null || v === undefined || v === "") && !(value.selected_options || []).length;
+    block.querySelector(".field-error.required")?.remove();
+    if (empty) {
+      missing = true;
+      block.append(el("div", { class: "field-error required", role: "alert" }, "Please complete this required field."));
+    }
+  }
+  if (!missing) api("submit", { view_id: form.dataset.viewId, values });
 });
 $("as").addEventListener("change", () => { ui.user = $("as").value; go(ui.channel); });
 $("home-tab").addEventListener("click", () => go("home"));
