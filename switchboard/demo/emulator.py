@@ -15,7 +15,7 @@ from typing import Any
 
 from switchboard.bot.catalog.model import Entity
 from switchboard.fakes.slack import AppResponse, FakeSlack, SlackError, SlackRequester
-from switchboard.fakes.slack.blocks import check_view
+from switchboard.fakes.slack.blocks import check_message_blocks, check_view
 from switchboard.fakes.slack.state import (
     JSON,
     Channel,
@@ -153,6 +153,11 @@ class Emulator:
             body: Any = reply.json()
         except ValueError:
             body = {"text": reply.body}
+        try:
+            check_message_blocks(body.get("blocks") if isinstance(body, dict) else None)
+        except SlackError as error:
+            self._notice(channel, user, f'The app\'s answer broke Slack\'s rules: "{error}"')
+            return
         if isinstance(body, dict):  # shown without using up one of the response_url's posts
             hook = self.fake.hooks[response_url.rstrip("/").rsplit("/", 1)[-1]]
             self.fake.show_response(hook, body)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.fakes.slack.args import SlackError
+from switchboard.fakes.slack.blocks import check_message_blocks
 
 TRIGGER_TTL = 3.0  # seconds a trigger_id can be exchanged (CONTRACT 1.2)
 RESPONSE_URL_USES = 5
@@ -553,6 +554,10 @@ class Workspace:
             return 404, {"ok": False, "error": "used_url"}
         if not isinstance(payload, dict):
             return 400, {"ok": False, "error": "invalid_payload"}
+        try:  # Slack holds response_url messages to the Block Kit limits of chat.postMessage
+            check_message_blocks(payload.get("blocks"))
+        except SlackError as error:
+            return 400, error.body()
         hook.posts.append(payload)
         if hook.channel_id and hook.user_id:
             self.show_response(hook, payload)
