@@ -156,7 +156,7 @@ class Emulator:
         try:
             check_message_blocks(body.get("blocks") if isinstance(body, dict) else None)
         except SlackError as error:
-            self._notice(channel, user, f'The app\'s answer broke Slack\'s rules: "{error}"')
+            self._notice(channel, user, f"The app's answer broke Slack's rules: \"{error}\"")
             return
         if isinstance(body, dict):  # shown without using up one of the response_url's posts
             hook = self.fake.hooks[response_url.rstrip("/").rsplit("/", 1)[-1]]
