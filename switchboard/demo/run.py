@@ -20,6 +20,8 @@ from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.config import Config, ScorecardsConfig
 from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
+from switchboard.fakes.pagers.opsgenie import FakeOpsgenie
+from switchboard.fakes.pagers.pagerduty import FakePagerDuty
 from switchboard.fakes.slack import FakeSlack, SlackRequester
 from switchboard.settings import Settings
 from switchboard.storage.db import normalise_url
@@ -51,7 +53,7 @@ async def running(
 ) -> AsyncIterator[Demo]:
     """The whole demo, up until the block ends. Slack settings are made up for the fake:
     a fresh signing secret each run, so only the emulator can talk to this bot."""
-    async with FakeSlack() as fake:
+    async with FakeSlack() as fake, FakePagerDuty() as pagerduty, FakeOpsgenie() as opsgenie:
         secret = secrets.token_hex(16)
         settings = settings.model_copy(
             update={
@@ -59,6 +61,10 @@ async def running(
                 "slack_signing_secret": SecretStr(secret),
                 "slack_api_url": fake.base_url,
                 "catalog": settings.catalog or examples("catalog"),
+                # Pages go to loopback fakes too: a demo never wakes anybody up.
+                "pagerduty_events_url": pagerduty.base_url,
+                "opsgenie_api_url": opsgenie.base_url,
+                "opsgenie_api_key": SecretStr(opsgenie.api_key),
             }
         )
         if not config.scorecards.paths and examples("scorecards"):
