@@ -144,7 +144,8 @@ async def test_home_tab_and_scorecard(page: Any, demo: Demo, shots: Shots) -> No
 
 
 async def test_images_and_limits_as_slack_has_them(page: Any, demo: Demo) -> None:
-    """The bot sends no images today; the page shows them should it start to."""
+    """The bot sends no images today; the page shows them should it start to. The message
+    is posted from outside the page: it arrives live, with nothing clicked."""
     general = demo.fake.channel("general").id
     client = demo.switchboard.client
     await client.chat_postMessage(

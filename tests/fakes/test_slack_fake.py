@@ -590,3 +590,16 @@ async def test_response_url_records_posts_and_shows_them(slack: FakeSlack) -> No
         "again"
     ] * 3
     assert [m.text for m in slack.messages(channel)] == ["Incident declared"]
+
+
+async def test_a_modal_remembers_its_trigger_and_calls_report_changes(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    changes: list[int] = []
+    slack.on_change.append(lambda: changes.append(1))
+    trigger = slack.new_trigger_id()
+
+    opened = await client.views_open(trigger_id=trigger, view=modal())
+
+    assert slack.view(opened["view"]["id"]).trigger_id == trigger  # whose screen it is on
+    assert changes == [1]
