@@ -29,7 +29,6 @@ from switchboard.fakes.slack.state import (
 # What the bot subscribes to (manifest.yml); Slack sends nothing else. A test keeps these in
 # line with `switchboard.handlers`.
 COMMANDS = ("/owner", "/incident", "/scorecard")
-MESSAGE_EVENTS = True  # message.channels / message.groups are subscribed
 PUBLIC_CHANNELS = ("general", "incidents")
 
 
@@ -63,7 +62,7 @@ def seed(fake: FakeSlack, entities: Iterable[Entity]) -> list[Person]:
             and entity.slack_user_id
             and entity.slack_user_id not in fake.users
         ):
-            name = entity.name if not entity.name.startswith("U") else entity.name.lower()
+            name = entity.name
             fake.add_user(
                 name,
                 real_name=entity.display_name,

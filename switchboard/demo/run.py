@@ -22,7 +22,7 @@ from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
 from switchboard.fakes.pagers.opsgenie import FakeOpsgenie
 from switchboard.fakes.pagers.pagerduty import FakePagerDuty
-from switchboard.fakes.slack import FakeSlack, SlackRequester
+from switchboard.fakes.slack import FakeSlack, SlackRequester, TeamInfo
 from switchboard.settings import Settings
 from switchboard.storage.db import normalise_url
 
@@ -53,7 +53,12 @@ async def running(
 ) -> AsyncIterator[Demo]:
     """The whole demo, up until the block ends. Slack settings are made up for the fake:
     a fresh signing secret each run, so only the emulator can talk to this bot."""
-    async with FakeSlack() as fake, FakePagerDuty() as pagerduty, FakeOpsgenie() as opsgenie:
+    team = TeamInfo(team_name="Switchboard demo", domain="switchboard-demo")
+    async with (
+        FakeSlack(team=team) as fake,
+        FakePagerDuty() as pagerduty,
+        FakeOpsgenie() as opsgenie,
+    ):
         secret = secrets.token_hex(16)
         settings = settings.model_copy(
             update={
