@@ -3,11 +3,14 @@ people what Slack would; the page's JSON API; what the bot subscribes to."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from switchboard import handlers
 from switchboard.demo import emulator
 from switchboard.demo.run import Demo
+from switchboard.storage import db, timeline_store
 from tests.conftest import eventually
 from tests.demo.conftest import ALICE, BOB
 
@@ -43,6 +46,21 @@ async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo
     message = channel.message(ts)
     await eventually(lambda: "white_check_mark" in message.reactions)
     assert message.reactions["pushpin"] == [BOB]
+
+    sessions = db.session_factory(demo.switchboard.engine)
+
+    async def entries() -> int:
+        async with sessions() as session:
+            return len(await timeline_store.for_message(session, channel.id, ts))
+
+    assert await entries() == 1
+    await demo.emulator.react(BOB, channel.id, ts, "pushpin", add=False)
+    assert "pushpin" not in message.reactions
+    for _ in range(200):  # the bot hears of it after Slack got its ack
+        if not await entries():
+            break
+        await asyncio.sleep(0.05)
+    assert await entries() == 0  # nobody keeps it on the timeline any more
 
 
 async def test_unknown_commands_and_failing_actions_are_told_as_slack_tells_them(
