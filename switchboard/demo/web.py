@@ -95,13 +95,14 @@ def _events(changes: Changes) -> Callable[[web.Request], Awaitable[web.StreamRes
         )
         await response.prepare(request)
         seen = -1
-        while True:
-            version = await changes.wait(seen, HEARTBEAT)
-            if version == seen:
-                await response.write(b": still here\n\n")
-                continue
-            seen = version
-            await response.write(f"data: {version}\n\n".encode())
+        try:
+            while True:
+                version = await changes.wait(seen, HEARTBEAT)
+                note = b": still here\n\n" if version == seen else f"data: {version}\n\n".encode()
+                seen = version
+                await response.write(note)
+        except ConnectionResetError:  # the page was closed or reloaded
+            return response
 
     return handler
 
@@ -120,10 +121,10 @@ def _do(emulator: Emulator, action: Action) -> Callable[[web.Request], Awaitable
     """Run one thing a person did; a refusal (as Slack's client would say it) is a 400."""
 
     async def handler(request: web.Request) -> web.Response:
-        body = await request.json()
         try:
+            body = await request.json()
             result = await action(emulator, body)
-        except (Refusal, SlackError, KeyError) as error:
+        except (Refusal, SlackError, KeyError, ValueError) as error:
             reason = error.body().get("error") if isinstance(error, SlackError) else str(error)
             return web.json_response({"ok": False, "error": reason}, status=400)
         return web.json_response({"ok": True, "result": result}, dumps=dumps)

@@ -411,4 +411,4 @@ $("home-tab").addEventListener("click", () => go("home"));
 $("cancel-reply").addEventListener("click", () => { ui.thread = ""; $("replying").hidden = true; });
 $("file-close").addEventListener("click", () => { $("file-backdrop").hidden = true; });
 new EventSource("/api/events").onmessage = () => load();
-load();
+load().then(() => { if (ui.channel === "home") go("home"); });
