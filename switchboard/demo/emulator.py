@@ -70,6 +70,8 @@ def seed(fake: FakeSlack, entities: Iterable[Entity]) -> list[Person]:
                 user_id=entity.slack_user_id,
             )
             people.append(Person(entity.slack_user_id, name, entity.display_name))
+    if not people:  # a catalog without Slack ids: someone must sit at the keyboard
+        people.append(Person(fake.add_user("you", real_name="You"), "you", "You"))
     everyone = [p.id for p in people]
     for name in PUBLIC_CHANNELS:
         fake.add_channel(name, members=everyone)

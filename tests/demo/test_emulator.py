@@ -10,6 +10,7 @@ import aiohttp
 from switchboard import handlers
 from switchboard.demo import emulator
 from switchboard.demo.run import Demo
+from switchboard.fakes.slack import FakeSlack
 from switchboard.storage import db, timeline_store
 from tests.conftest import eventually
 from tests.demo.conftest import ALICE, BOB
@@ -96,3 +97,10 @@ async def test_the_page_and_its_state(demo: Demo) -> None:
         "text": {"type": "plain_text", "text": "Payments API"},
     }
     assert bobs["messages"] == []  # only visible to Alice
+
+
+def test_a_catalog_without_people_still_has_someone_at_the_keyboard() -> None:
+    fake = FakeSlack()
+    (person,) = emulator.seed(fake, [])
+    assert person.real_name == "You"
+    assert person.id in fake.channel("general").members
