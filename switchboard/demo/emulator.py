@@ -45,15 +45,16 @@ class Person:
 
 @dataclass
 class Screens:
-    """Per person: modals closed, field errors shown, notices from Slack itself."""
+    """Per person: the modals they closed, and the field errors the bot gave them."""
 
     closed: set[str] = field(default_factory=set)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # view id -> block -> text
 
 
 def seed(fake: FakeSlack, entities: Iterable[Entity]) -> list[Person]:
-    """People, team channels and user groups from the catalog, plus #general and #incidents,
-    everyone in the public channels (the bot too: it joins #incidents itself in Slack)."""
+    """People, team channels and user groups from the catalog, plus #general and #incidents
+    with everyone in them. The bot is in every channel, as if invited (it joins #incidents
+    itself in Slack), so team nags and digests land where people can see them."""
     entities = list(entities)
     people: list[Person] = []
     for entity in entities:
@@ -62,14 +63,13 @@ def seed(fake: FakeSlack, entities: Iterable[Entity]) -> list[Person]:
             and entity.slack_user_id
             and entity.slack_user_id not in fake.users
         ):
-            name = entity.name
             fake.add_user(
-                name,
+                entity.name,
                 real_name=entity.display_name,
                 email=entity.email or None,
                 user_id=entity.slack_user_id,
             )
-            people.append(Person(entity.slack_user_id, name, entity.display_name))
+            people.append(Person(entity.slack_user_id, entity.name, entity.display_name))
     if not people:  # a catalog without Slack ids: someone must sit at the keyboard
         people.append(Person(fake.add_user("you", real_name="You"), "you", "You"))
     everyone = [p.id for p in people]
@@ -82,8 +82,8 @@ def seed(fake: FakeSlack, entities: Iterable[Entity]) -> list[Person]:
                 fake.add_channel(ref[1:], members=members.get(entity.ref, everyone))
         group = entity.slack_usergroup
         if group.startswith("S"):
-            fake.usergroups[group] = Usergroup(group, entity.name, entity.display_name, [])
-            fake.usergroups[group].users = members.get(entity.ref, [])
+            users = members.get(entity.ref, [])
+            fake.usergroups[group] = Usergroup(group, entity.name, entity.display_name, users)
     return people
 
 
