@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -341,14 +342,23 @@ def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
 
 
 async def serve_http(switchboard: Switchboard, host: str, port: int) -> None:
+    async with serving(switchboard, host, port):
+        await asyncio.Event().wait()  # until cancelled (Ctrl-C or SIGTERM)
+
+
+@asynccontextmanager
+async def serving(switchboard: Switchboard, host: str, port: int) -> AsyncIterator[str]:
+    """Prepared, scheduled and answering HTTP; yields the URL Slack posts to (`port` 0 takes
+    a free one). `serve` and `demo` both run the bot this way."""
     await prepare(switchboard)
     scheduler = start_scheduler(switchboard)
     runner = web.AppRunner(switchboard.web, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.info("listening on http://%s:%d/slack/events", host, port)
+    bound = runner.addresses[0][1]
+    log.info("listening on http://%s:%d/slack/events", host, bound)
     try:
-        await asyncio.Event().wait()  # until cancelled (Ctrl-C or SIGTERM)
+        yield f"http://{host}:{bound}/slack/events"
     finally:
         scheduler.shutdown(wait=False)
         await runner.cleanup()

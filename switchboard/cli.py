@@ -1,4 +1,4 @@
-"""`switchboard` on the command line: serve, socket, catalog import|check|show, scorecards
+"""`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
 check, postmortem, stats, db upgrade."""
 
 from __future__ import annotations
@@ -104,6 +104,14 @@ def _parser() -> argparse.ArgumentParser:
         command=_serve, needs=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), migrate=False
     )
 
+    demo = commands.add_parser(
+        "demo", help="the bot and a Slack-like page on this machine, without Slack"
+    )
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    demo.add_argument("--database", default="", help="default: a new SQLite file each run")
+    demo.set_defaults(command=_demo, needs=(), migrate=False)
+
     socket = commands.add_parser("socket", help="answer Slack over Socket Mode")
     socket.set_defaults(
         command=_socket, needs=("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"), migrate=False
@@ -158,6 +166,14 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _serve(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     await serve_http(sb, args.host, args.port or settings.port)
+    return 0
+
+
+async def _demo(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    from switchboard.demo.run import run_demo  # the demo's fake and page stay out of `serve`
+
+    port = settings.port if args.port is None else args.port  # 0: any free port
+    await run_demo(sb.settings, sb.config, args.host, port, args.database)
     return 0
 
 

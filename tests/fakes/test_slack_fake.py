@@ -541,6 +541,36 @@ async def test_method_tier_limit(slack: FakeSlack, client: AsyncWebClient) -> No
 # response_url
 
 
+async def test_response_url_holds_blocks_to_the_message_limits(slack: FakeSlack) -> None:
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("ops", members=[alice])
+    url = slack.new_response_url(channel_id=channel, user_id=alice)
+    too_many = [{"type": "divider"}] * 51
+
+    refused = await AsyncWebhookClient(url).send(text="long", blocks=too_many)
+
+    assert refused.status_code == 400
+    assert '"invalid_blocks"' in refused.body
+    assert slack.response_posts(url) == []
+    assert slack.ephemerals(channel, alice) == []
+
+
+async def test_a_response_url_of_a_button_in_an_ephemeral_replaces_it(slack: FakeSlack) -> None:
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("ops", members=[alice])
+    first = slack.new_response_url(channel_id=channel, user_id=alice)
+    await AsyncWebhookClient(first).send(text="Did you mean payments-api?")
+    (shown,) = slack.ephemerals(channel, alice)
+    clicked = slack.new_response_url(
+        channel_id=channel, user_id=alice, message_ts=shown.ts, kind="actions"
+    )
+
+    await AsyncWebhookClient(clicked).send(text="Payments API", replace_original=True)
+
+    assert [e.text for e in slack.ephemerals(channel, alice)] == ["Payments API"]
+    assert slack.messages(channel) == []
+
+
 async def test_response_url_records_posts_and_shows_them(slack: FakeSlack) -> None:
     alice = slack.add_user("alice")
     channel = slack.add_channel("ops", members=[alice])
@@ -560,3 +590,16 @@ async def test_response_url_records_posts_and_shows_them(slack: FakeSlack) -> No
         "again"
     ] * 3
     assert [m.text for m in slack.messages(channel)] == ["Incident declared"]
+
+
+async def test_a_modal_remembers_its_trigger_and_calls_report_changes(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    changes: list[int] = []
+    slack.on_change.append(lambda: changes.append(1))
+    trigger = slack.new_trigger_id()
+
+    opened = await client.views_open(trigger_id=trigger, view=modal())
+
+    assert slack.view(opened["view"]["id"]).trigger_id == trigger  # whose screen it is on
+    assert changes == [1]

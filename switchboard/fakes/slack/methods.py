@@ -406,11 +406,16 @@ def _check_external_id(ws: Workspace, payload: JSON, view_id: str | None = None)
 
 
 def _add_view(
-    ws: Workspace, payload: JSON, base: View | None = None, user_id: str | None = None
+    ws: Workspace,
+    payload: JSON,
+    base: View | None = None,
+    user_id: str | None = None,
+    trigger_id: str | None = None,
 ) -> View:
     view_id = ws.new_id("V")
     root = base.root_view_id if base else view_id
-    view = View(view_id, payload, _new_hash(ws), root, base.id if base else None, user_id)
+    previous = base.id if base else None
+    view = View(view_id, payload, _new_hash(ws), root, previous, user_id, trigger_id)
     ws.views[view_id] = view
     return view
 
@@ -430,7 +435,7 @@ def _trigger_view(ws: Workspace, args: Args) -> tuple[str, JSON]:
 def views_open(ws: Workspace, args: Args) -> JSON:
     trigger_id, payload = _trigger_view(ws, args)
     ws.triggers[trigger_id].used = True
-    return {"view": _add_view(ws, payload).to_json(ws.team)}
+    return {"view": _add_view(ws, payload, trigger_id=trigger_id).to_json(ws.team)}
 
 
 @method("views.push")
@@ -444,7 +449,8 @@ def views_push(ws: Workspace, args: Args) -> JSON:
     if len(stack) >= MODAL_STACK:
         raise SlackError("push_limit_reached")
     ws.triggers[trigger_id].used = True
-    return {"view": _add_view(ws, payload, base=stack[-1]).to_json(ws.team)}
+    view = _add_view(ws, payload, base=stack[-1], trigger_id=trigger_id)
+    return {"view": view.to_json(ws.team)}
 
 
 def _replace_view(ws: Workspace, view: View, args: Args) -> JSON:

@@ -146,6 +146,7 @@ class FakeSlack(Workspace):
         self._calls.append(call)
         reply = await self._answer(call, request)
         call.status, call.response = reply.status, reply.body
+        self.changed()
         headers = {"x-oauth-scopes": self.team.scopes} | reply.headers
         return web.json_response(reply.body, status=reply.status, headers=headers)
 
@@ -198,6 +199,7 @@ class FakeSlack(Workspace):
         except ValueError:
             payload = None
         status, body = self.deliver_response(request.match_info["hook_id"], payload)
+        self.changed()
         return web.json_response(body, status=status)
 
 

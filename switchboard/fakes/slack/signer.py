@@ -212,11 +212,13 @@ class SlackRequester:
         state_values: Mapping[str, Any] | None = None,
         trigger_id: str | None = None,
         response_url: str | None = None,
+        ephemeral: bool = False,
         timestamp: int | str | None = None,
         signature: str | None = None,
     ) -> AppResponse:
         """Buttons/selects clicked in a message (`channel_id` + `message`, a ts or the
-        message JSON) or in a view (`view`, an id or the view JSON). CONTRACT 2.6."""
+        message JSON; `ephemeral` for one only its user sees) or in a view (`view`, an id or
+        the view JSON). CONTRACT 2.6."""
         action_ts = f"{self._clock():.6f}"
         payload: JSON = self._interaction("block_actions", user_id, trigger_id)
         payload["actions"] = [{"action_ts": action_ts} | dict(a) for a in actions]
@@ -234,7 +236,7 @@ class SlackRequester:
                     "type": "message",
                     "message_ts": ts,
                     "channel_id": channel_id,
-                    "is_ephemeral": False,
+                    "is_ephemeral": ephemeral,
                 },
                 "channel": {"id": channel_id, "name": self._channel_name(channel_id)},
                 "message": message_json,
@@ -262,6 +264,37 @@ class SlackRequester:
         payload = self._interaction("view_submission", user_id, trigger_id)
         payload |= {"view": self._view(view, values), "response_urls": list(response_urls)}
         return await self._send_payload(payload, timestamp, signature)
+
+    async def view_closed(
+        self, view: str | Mapping[str, Any], *, user_id: str, is_cleared: bool = False
+    ) -> AppResponse:
+        """The user closed a modal that asked for `notify_on_close`."""
+        payload = self._interaction("view_closed", user_id, None)
+        payload |= {"view": self._view(view, None), "is_cleared": is_cleared}
+        return await self._send_payload(payload, None, None)
+
+    async def block_suggestion(
+        self,
+        view: str | Mapping[str, Any],
+        *,
+        user_id: str,
+        action_id: str,
+        block_id: str,
+        value: str,
+        values: Mapping[str, Any] | None = None,
+    ) -> AppResponse:
+        """An external select's options load request, as typing in it sends one."""
+        view_json = self._view(view, values)
+        payload = self._interaction("block_suggestion", user_id, None)
+        del payload["trigger_id"]  # options requests carry none
+        payload |= {
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": value,
+            "container": {"type": "view", "view_id": view_json["id"]},
+            "view": view_json,
+        }
+        return await self._send_payload(payload, None, None)
 
     def _interaction(self, kind: str, user_id: str, trigger_id: str | None) -> JSON:
         team, name = self.team, self._user_name(user_id)

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from switchboard.fakes.slack.args import SlackError
+from switchboard.fakes.slack.blocks import check_message_blocks
 
 TRIGGER_TTL = 3.0  # seconds a trigger_id can be exchanged (CONTRACT 1.2)
 RESPONSE_URL_USES = 5
@@ -242,6 +243,7 @@ class View:
     root_view_id: str
     previous_view_id: str | None = None
     user_id: str | None = None  # set for Home tabs
+    trigger_id: str | None = None  # what opened or pushed it: says whose screen it is on
 
     @property
     def external_id(self) -> str:
@@ -340,9 +342,16 @@ class Workspace:
         self.hooks: dict[str, ResponseHook] = {}
         self._ids = itertools.count(1)
         self._last_ts_micros = 0
+        # Called after every change a Web API call or response_url post may have made; the
+        # demo's page pushes live updates from here.
+        self.on_change: list[Callable[[], None]] = []
         self.users[team.bot_user_id] = User(
             team.bot_user_id, team.bot_name, team.bot_name, is_bot=True
         )
+
+    def changed(self) -> None:
+        for listener in list(self.on_change):
+            listener()
 
     # ids and time
 
@@ -545,15 +554,22 @@ class Workspace:
             return 404, {"ok": False, "error": "used_url"}
         if not isinstance(payload, dict):
             return 400, {"ok": False, "error": "invalid_payload"}
+        try:  # Slack holds response_url messages to the Block Kit limits of chat.postMessage
+            check_message_blocks(payload.get("blocks"))
+        except SlackError as error:
+            return 400, error.body()
         hook.posts.append(payload)
         if hook.channel_id and hook.user_id:
-            self._show_response(hook, payload)
+            self.show_response(hook, payload)
         return 200, {"ok": True}
 
-    def _show_response(self, hook: ResponseHook, payload: JSON) -> None:
+    def show_response(self, hook: ResponseHook, payload: JSON) -> None:
+        """What a response_url post (or a slash command's ack body) shows its user."""
         channel = self.channel(hook.channel_id or "")
         text, blocks = str(payload.get("text", "")), payload.get("blocks")
         original = channel.messages.get(hook.message_ts or "")
+        if original is None and hook.message_ts and self._change_ephemeral(hook, payload):
+            return
         if original and payload.get("delete_original"):
             del channel.messages[original.ts]
         elif original and payload.get("replace_original"):
@@ -564,6 +580,19 @@ class Workspace:
             self.ephemeral.append(
                 Ephemeral(channel.id, hook.user_id or "", self.next_ts(), text, blocks)
             )
+
+    def _change_ephemeral(self, hook: ResponseHook, payload: JSON) -> bool:
+        """`replace_original` / `delete_original` from a button in an ephemeral message act
+        on that ephemeral, as in Slack; False when the hook's message is no ephemeral."""
+        found = next((e for e in self.ephemeral if e.ts == hook.message_ts), None)
+        replace, delete = payload.get("replace_original"), payload.get("delete_original")
+        if found is None or not (replace or delete):
+            return False
+        if delete:
+            self.ephemeral.remove(found)
+        else:
+            found.text, found.blocks = str(payload.get("text", "")), payload.get("blocks")
+        return True
 
     def bot_message(
         self, text: str, blocks: list[JSON] | None, thread_ts: str | None, extra: JSON | None = None

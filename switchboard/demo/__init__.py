@@ -1,0 +1,1 @@
+"""`switchboard demo`: the bot, the loopback Slack fake and a Slack-like page, on one machine."""

@@ -1,0 +1,108 @@
+"""`switchboard demo`: the real bot, served over HTTP exactly as `serve` serves it, talking to
+the loopback Slack fake, plus the page where people play the workspace's members."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+
+from switchboard.app import Switchboard, build, serving
+from switchboard.bot.catalog.loader import parse_paths
+from switchboard.bot.config import Config, ScorecardsConfig
+from switchboard.demo.emulator import Emulator, Person, seed
+from switchboard.demo.web import build_page
+from switchboard.fakes.pagers.opsgenie import FakeOpsgenie
+from switchboard.fakes.pagers.pagerduty import FakePagerDuty
+from switchboard.fakes.slack import FakeSlack, SlackRequester, TeamInfo
+from switchboard.settings import Settings
+from switchboard.storage.db import normalise_url
+
+LOOPBACK = "127.0.0.1"  # the bot and the fake never listen beyond this machine
+
+
+@dataclass
+class Demo:
+    url: str  # the page
+    bot_url: str  # where the emulator posts Slack's requests
+    fake: FakeSlack
+    emulator: Emulator
+    switchboard: Switchboard
+    people: list[Person]
+
+
+def examples(name: str) -> str:
+    """`examples/<name>` of the working directory, else of the source checkout."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (root / "examples" / name).is_dir():
+            return str(root / "examples" / name)
+    return ""
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings, config: Config, host: str = LOOPBACK, port: int = 0
+) -> AsyncIterator[Demo]:
+    """The whole demo, up until the block ends. Slack settings are made up for the fake:
+    a fresh signing secret each run, so only the emulator can talk to this bot."""
+    team = TeamInfo(team_name="Switchboard demo", domain="switchboard-demo")
+    async with (
+        FakeSlack(team=team) as fake,
+        FakePagerDuty() as pagerduty,
+        FakeOpsgenie() as opsgenie,
+    ):
+        secret = secrets.token_hex(16)
+        settings = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr("xoxb-demo-" + secrets.token_hex(8)),
+                "slack_signing_secret": SecretStr(secret),
+                "slack_api_url": fake.base_url,
+                "catalog": settings.catalog or examples("catalog"),
+                # Pages go to loopback fakes too: a demo never wakes anybody up.
+                "pagerduty_events_url": pagerduty.base_url,
+                "opsgenie_api_url": opsgenie.base_url,
+                "opsgenie_api_key": SecretStr(opsgenie.api_key),
+            }
+        )
+        if not config.scorecards.paths and examples("scorecards"):
+            scorecards = ScorecardsConfig(paths=(examples("scorecards"),))
+            config = config.model_copy(update={"scorecards": scorecards})
+        people = seed(fake, parse_paths(settings.catalog_paths).entities)
+        switchboard = build(settings, config)
+        try:
+            async with (
+                serving(switchboard, LOOPBACK, 0) as bot_url,
+                aiohttp.ClientSession() as session,
+            ):
+                emulator = Emulator(fake, SlackRequester(bot_url, secret, session, fake=fake))
+                runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
+                await runner.setup()
+                await web.TCPSite(runner, host, port).start()
+                url = f"http://{host}:{runner.addresses[0][1]}/"
+                try:
+                    yield Demo(url, bot_url, fake, emulator, switchboard, people)
+                finally:
+                    await runner.cleanup()
+        finally:
+            await switchboard.close()
+
+
+async def run_demo(settings: Settings, config: Config, host: str, port: int, database: str) -> None:
+    """Until cancelled. Without `database`, a fresh SQLite file each run: the fake workspace
+    starts empty every time, and a database remembering its channels would disagree."""
+    with tempfile.TemporaryDirectory(prefix="switchboard-demo-") as folder:
+        url = normalise_url(database) if database else f"sqlite+aiosqlite:///{folder}/demo.db"
+        settings = settings.model_copy(update={"database_url": url})
+        async with running(settings, config, host, port) as demo:
+            names = ", ".join(p.real_name for p in demo.people) or "nobody"
+            print(f"Switchboard demo: open {demo.url} (no Slack needed)", flush=True)
+            print(f"  people from the catalog: {names}; Ctrl-C stops it", flush=True)
+            await asyncio.Event().wait()

@@ -1,0 +1,106 @@
+"""The demo without a browser: the emulator sends the bot Slack's own requests and shows
+people what Slack would; the page's JSON API; what the bot subscribes to."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from switchboard import handlers
+from switchboard.demo import emulator
+from switchboard.demo.run import Demo
+from switchboard.fakes.slack import FakeSlack
+from switchboard.storage import db, timeline_store
+from tests.conftest import eventually
+from tests.demo.conftest import ALICE, BOB
+
+
+def test_the_emulator_sends_what_the_bot_subscribes_to() -> None:
+    assert set(emulator.COMMANDS) == set(handlers.COMMANDS)
+    assert {"reaction_added", "reaction_removed", "app_home_opened"} <= set(handlers.EVENTS)
+    assert {"message.channels", "message.groups"} <= set(handlers.EVENTS)
+
+
+async def test_catalog_people_channels_and_groups_are_seeded(demo: Demo) -> None:
+    fake = demo.fake
+    assert fake.users[ALICE].real_name == "Alice Ahmed"
+    assert {"general", "incidents", "payments", "platform", "storefront"} <= {
+        c.name for c in fake.channels.values()
+    }
+    assert set(fake.usergroups["S0001PAY"].users) == {ALICE, BOB}
+    assert ALICE in fake.channel("payments").members
+
+
+async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo) -> None:
+    general = demo.fake.channel("general").id
+    await demo.emulator.command(ALICE, general, "/incident declare sev2 Checkout is down")
+    channel = await eventually(
+        lambda: next(
+            (c for c in demo.fake.channels.values() if c.name.endswith("checkout-is-down")), None
+        )
+    )
+    ts = await demo.emulator.post(BOB, channel.id, "Rolled back <the> deploy & waiting")
+    said = demo.fake.messages(channel.id)[-1].text
+    assert said == "Rolled back &lt;the&gt; deploy &amp; waiting"
+    await demo.emulator.react(BOB, channel.id, ts, "pushpin", add=True)
+    message = channel.message(ts)
+    await eventually(lambda: "white_check_mark" in message.reactions)
+    assert message.reactions["pushpin"] == [BOB]
+
+    sessions = db.session_factory(demo.switchboard.engine)
+
+    async def entries() -> int:
+        async with sessions() as session:
+            return len(await timeline_store.for_message(session, channel.id, ts))
+
+    assert await entries() == 1
+    await demo.emulator.react(BOB, channel.id, ts, "pushpin", add=False)
+    assert "pushpin" not in message.reactions
+    for _ in range(200):  # the bot hears of it after Slack got its ack
+        if not await entries():
+            break
+        await asyncio.sleep(0.05)
+    assert await entries() == 0  # nobody keeps it on the timeline any more
+
+
+async def test_unknown_commands_and_failing_actions_are_told_as_slack_tells_them(
+    demo: Demo,
+) -> None:
+    general = demo.fake.channel("general").id
+    await demo.emulator.command(ALICE, general, "/deploy now")
+    assert demo.fake.ephemerals(general, ALICE)[-1].text == "`/deploy` is not a valid command."
+    async with aiohttp.ClientSession() as http:
+        body = {"user": ALICE, "view_id": "V404", "values": {}}
+        async with http.post(demo.url + "api/submit", json=body) as response:
+            assert response.status == 400
+            assert (await response.json())["error"] == "That form is no longer open."
+
+
+async def test_the_page_and_its_state(demo: Demo) -> None:
+    general = demo.fake.channel("general").id
+    await demo.emulator.command(ALICE, general, "/owner payments-api")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(demo.url) as response:
+            assert response.status == 200
+            assert '<script src="/static/demo.js">' in await response.text()
+        params = {"user": ALICE, "channel": general}
+        async with http.get(demo.url + "api/state", params=params) as response:
+            state = await response.json()
+        params["user"] = BOB
+        async with http.get(demo.url + "api/state", params=params) as response:
+            bobs = await response.json()
+    (answer,) = state["messages"]
+    assert answer["ephemeral"] is True
+    assert answer["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Payments API"},
+    }
+    assert bobs["messages"] == []  # only visible to Alice
+
+
+def test_a_catalog_without_people_still_has_someone_at_the_keyboard() -> None:
+    fake = FakeSlack()
+    (person,) = emulator.seed(fake, [])
+    assert person.real_name == "You"
+    assert person.id in fake.channel("general").members
