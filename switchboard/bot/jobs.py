@@ -14,6 +14,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from switchboard.bot.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -62,11 +64,11 @@ class Jobs:
     def get(self, name: str) -> Job | None:
         return self._jobs.get(name)
 
-    def schedule(self, scheduler: AsyncIOScheduler) -> None:
+    def schedule(self, scheduler: AsyncIOScheduler, metrics: Metrics | None = None) -> None:
         """Add every job; a run still going when the next is due is not started twice."""
         for job in self:
             scheduler.add_job(
-                _scheduled(job),
+                _scheduled(job, metrics),
                 trigger=job.trigger,
                 id=job.name,
                 name=job.name,
@@ -81,8 +83,15 @@ def next_run(job: Job, now: datetime) -> datetime | None:
     return fire
 
 
-def _scheduled(job: Job) -> Callable[[], Awaitable[None]]:
+def _scheduled(job: Job, metrics: Metrics | None) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
-        log.debug("%s: %s", job.name, await job.run(Run()))
+        try:
+            log.debug("%s: %s", job.name, await job.run(Run()))
+        except Exception:
+            if metrics is not None:
+                metrics.job(job.name, failed=True)
+            raise  # APScheduler logs it, with the traceback
+        if metrics is not None:
+            metrics.job(job.name, failed=False)
 
     return run
