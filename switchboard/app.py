@@ -141,7 +141,7 @@ class Switchboard:
         """`GET /metrics`: the counters, and the open incidents counted now (one indexed
         count; left out when the database does not answer)."""
         try:
-            async with db.session_factory(self.engine)() as session:
+            async with asyncio.timeout(2), db.session_factory(self.engine)() as session:
                 incidents_open: int | None = await record_store.open_count(session)
         except Exception as error:  # a scrape must answer, whatever the database does
             log.warning("metrics: cannot count open incidents: %s", type(error).__name__)

@@ -81,10 +81,14 @@ class SlackEdge:
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
-        kind, response = await self._answer(request)
-        if self._metrics is not None:
-            self._metrics.request(kind, outcome(response.status), time.perf_counter() - started)
-        return response
+        kind, status = "unknown", 500  # what aiohttp answers should the dispatch raise
+        try:
+            kind, response = await self._answer(request)
+            status = response.status
+            return response
+        finally:
+            if self._metrics is not None:
+                self._metrics.request(kind, outcome(status), time.perf_counter() - started)
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         """The request's kind, and the answer to it."""
