@@ -30,7 +30,8 @@ _SLACK_TOKEN = re.compile(r"\b(?:xox[abeoprs]|xapp|xoxe\.xox[bp])-[A-Za-z0-9-]+"
 # library's DEBUG log of SQL parameters or request headers can hold a key not met yet.
 _SECRET_FIELD = re.compile(
     r"(?i)((?:integration|routing|api)_?key|signing_secret|password|authorization)"
-    r"""(["']?\s*[:=]\s*["']?)(?:(?:GenieKey|Bearer|Basic|Token)\s+)?[^"'\s,;&)}\]]+"""
+    r"""(["']?\s*[:=]\s*["']?)(?!\[redacted\])(?:(?:GenieKey|Bearer|Basic|Token)\s+)?"""
+    r"""[^"'\s,;&)}\]]+"""
 )
 _HANDLER = "switchboard"
 _SHORTEST_SECRET = 8  # a shorter value would redact ordinary words
@@ -52,12 +53,12 @@ class Redactor:
         self._secrets = sorted(known, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        text = _SLACK_TOKEN.sub(REDACTED, text)
-        text = _SECRET_FIELD.sub(rf"\1\2{REDACTED}", text)
+        # Known values first: a pattern could cut one short and leave its tail unmatched.
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        return text
+        text = _SLACK_TOKEN.sub(REDACTED, text)
+        return _SECRET_FIELD.sub(rf"\1\2{REDACTED}", text)
 
 
 def request_id(body: Mapping[str, Any]) -> str:

@@ -113,3 +113,24 @@ def test_text_format_shows_the_context() -> None:
     assert stream.getvalue().endswith(
         " INFO switchboard [incident=INC-7 slack_request=Ev123]: hello\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("token xoxb-12-34-AbC and xapp-1-A2-3-d4", "token [redacted] and [redacted]"),
+        ("xoxp-1-2 xoxe.xoxp-1-2", "[redacted] [redacted]"),
+        (
+            '{"integration_key": "k3y", "name": "x"}',
+            '{"integration_key": "[redacted]", "name": "x"}',
+        ),
+        ("{'Authorization': 'GenieKey 1234-5678'}", "{'Authorization': '[redacted]'}"),
+        ("routing_key=abc&x=1", "routing_key=[redacted]&x=1"),
+        ("password=p,a;ss-known-secret!", "password=[redacted]!"),
+        ('"integration_key": ""', '"integration_key": ""'),
+        ("password authentication failed", "password authentication failed"),
+        ("short", "short"),
+    ],
+)
+def test_what_the_redactor_takes_out(text: str, shown: str) -> None:
+    assert logs.Redactor(["p,a;ss-known-secret", "short"])(text) == shown
