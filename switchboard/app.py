@@ -34,6 +34,8 @@ from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.initiative_reminders import InitiativeReminders
 from switchboard.bot.jobs import Job, Jobs, Run, cron, every
+from switchboard.bot.logs import Redactor
+from switchboard.bot.metrics import Metrics, SlackCallMeter
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
@@ -49,7 +51,7 @@ from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
-from switchboard.storage import db
+from switchboard.storage import catalog_store, db, record_store
 
 log = logging.getLogger("switchboard")
 
@@ -100,6 +102,8 @@ class Switchboard:
     scorecard_nags: ScorecardNags
     digest: WeeklyDigest
     initiative_reminders: InitiativeReminders
+    metrics: Metrics
+    redactor: Redactor
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -131,14 +135,27 @@ class Switchboard:
 
     @cached_property
     def web(self) -> web.Application:
-        edge = SlackEdge(self.bolt, self.settings.signing_secret, self.ledger.accepting)
-        app = build_web_app(edge, lambda: db.ping(self.engine))
+        edge = SlackEdge(
+            self.bolt, self.settings.signing_secret, self.ledger.accepting, metrics=self.metrics
+        )
+        app = build_web_app(edge, lambda: db.ping(self.engine), self.scrape)
         secret = self.settings.pagerduty_webhook_secret
         handler = pagerduty.webhook(
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
         app.router.add_post(pagerduty.PATH, handler)
         return app
+
+    async def scrape(self) -> bytes:
+        """`GET /metrics`: the counters, and the open incidents counted now (one indexed
+        count; left out when the database does not answer)."""
+        try:
+            async with asyncio.timeout(2), db.session_factory(self.engine)() as session:
+                incidents_open: int | None = await record_store.open_count(session)
+        except Exception as error:  # a scrape must answer, whatever the database does
+            log.warning("metrics: cannot count open incidents: %s", type(error).__name__)
+            incidents_open = None
+        return self.metrics.exposition(incidents_open)
 
     async def sync_catalog(self) -> ImportReport | None:
         """Bring the database in line with SWITCHBOARD_CATALOG. A failed import is logged
@@ -149,6 +166,9 @@ class Switchboard:
         if not paths:
             return None
         report = await self.catalog.import_paths(paths)
+        self.redactor.add(
+            o.integration_key for e in report.parsed.entities for o in e.oncall if o.integration_key
+        )
         for problem in report.parsed.warnings:
             log.warning("catalog: %s", problem)
         for problem in report.parsed.errors:
@@ -168,11 +188,18 @@ class Switchboard:
 
 
 def build(
-    settings: Settings, config: Config, clock: Callable[[], datetime] = utcnow
+    settings: Settings,
+    config: Config,
+    clock: Callable[[], datetime] = utcnow,
+    redactor: Redactor | None = None,
 ) -> Switchboard:
+    """`redactor` is the one the process's logging uses (see `switchboard.bot.logs`); the
+    catalog's pager keys are added to it as they are read."""
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
+    metrics = Metrics()
     client = make_client(settings.bot_token, settings.slack_api_url)
+    client.retry_handlers.insert(0, SlackCallMeter(metrics))  # first: it sees every attempt
     gateway = SlackGateway(client)
     http = HttpSession()
     catalog = CatalogService(sessions)
@@ -219,6 +246,8 @@ def build(
         initiative_reminders=InitiativeReminders(
             sessions, config, owner, scorecards, results, delivery, clock
         ),
+        metrics=metrics,
+        redactor=redactor or Redactor(settings.secrets()),
     )
 
 
@@ -239,6 +268,8 @@ async def prepare(switchboard: Switchboard) -> None:
     # Bolt hands it on to the clients it gives listeners.
     switchboard.client.session = switchboard.http()
     await db.upgrade(switchboard.engine)
+    async with db.session_factory(switchboard.engine)() as session:  # imported before
+        switchboard.redactor.add(await catalog_store.integration_keys(session))
     await switchboard.sync_catalog()
 
 
@@ -336,7 +367,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
 
 def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
-    switchboard.jobs.schedule(scheduler, datetime.now(switchboard.config.tz))
+    switchboard.jobs.schedule(scheduler, switchboard.metrics)
     scheduler.start()
     return scheduler
 

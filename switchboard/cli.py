@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import re
 import signal
 import sys
@@ -21,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.app import Switchboard, build, serve_http, serve_socket
+from switchboard.bot import logs
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
 from switchboard.bot.config import ConfigError, load_config
 from switchboard.bot.incidents import stats
@@ -28,6 +28,7 @@ from switchboard.bot.incidents.postmortem import TemplateFailure
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.jobs import JobRefused, Run, next_run
+from switchboard.bot.logs import Redactor
 from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
 from switchboard.bot.owner_message import render
 from switchboard.bot.scorecards.loader import LoadResult
@@ -40,25 +41,28 @@ EXIT_USAGE = 2  # a missing or malformed setting, as argparse does for bad argum
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    redact = Redactor()
+    logs.configure("INFO", "text", redact)  # until the settings are read
     database = ""
     try:
         settings = load_settings()
+        redact.add(settings.secrets())
+        logs.configure(settings.log_level, settings.log_format, redact)
         database = settings.database_url
         config = load_config(settings.config_file)
         if args.needs:
             settings.require(*args.needs)
-        return _run(_within(build(settings, config), settings, args))
+        return _run(_within(build(settings, config, redactor=redact), settings, args))
     except (SettingsError, ConfigError) as error:
-        print(f"switchboard: {error}", file=sys.stderr)
+        print(redact(f"switchboard: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except (SQLAlchemyError, OSError) as error:
         url = make_url(database).render_as_string(hide_password=True) if database else "?"
         reason = str(error).splitlines()[0][:300]
-        print(f"switchboard: cannot use the database {url}: {reason}", file=sys.stderr)
+        print(redact(f"switchboard: cannot use the database {url}: {reason}"), file=sys.stderr)
+        return 1
+    except Exception:  # a crash's traceback goes through the log, which redacts secrets
+        logging.getLogger("switchboard").critical("crashed", exc_info=True)
         return 1
 
 

@@ -7,10 +7,12 @@ import os
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(Exception):
@@ -32,6 +34,22 @@ class Settings(BaseSettings):
     opsgenie_api_url: str = Field("https://api.opsgenie.com", alias="OPSGENIE_API_URL")
     opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: str = Field("text", alias="LOG_FORMAT")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value.lower()
 
     @field_validator("slack_api_url", "pagerduty_events_url", "opsgenie_api_url")
     @classmethod
@@ -51,7 +69,11 @@ class Settings(BaseSettings):
         try:
             return normalise_url(value)
         except Exception as error:  # sqlalchemy raises several kinds for a malformed URL
-            raise ValueError(f"{error}; e.g. sqlite:///./switchboard.db") from None
+            reason = str(error)
+            password = value.partition("://")[2].rpartition("@")[0].partition(":")[2]
+            if password:  # however the URL is broken, its password is not echoed
+                reason = reason.replace(password, "...")
+            raise ValueError(f"{reason}; e.g. sqlite:///./switchboard.db") from None
 
     @property
     def catalog_paths(self) -> list[str]:
@@ -63,6 +85,18 @@ class Settings(BaseSettings):
             field = next(f for f, info in type(self).model_fields.items() if info.alias == name)
             if not getattr(self, field):
                 raise SettingsError(f"{name} is not set (see the README, section Settings)")
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, for taking them out of logs and error messages."""
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.opsgenie_api_key,
+            self.pagerduty_webhook_secret,
+        ]
+        found = [v.get_secret_value() for v in values if v is not None]
+        return [*found, make_url(self.database_url).password or ""]
 
     @property
     def bot_token(self) -> str:

@@ -8,12 +8,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from switchboard.bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,18 @@ class Jobs:
     def get(self, name: str) -> Job | None:
         return self._jobs.get(name)
 
-    def schedule(self, scheduler: AsyncIOScheduler, now: datetime) -> None:
+    def schedule(
+        self,
+        scheduler: AsyncIOScheduler,
+        metrics: Metrics | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """Add every job; a run still going when the next is due is not started twice."""
+        now = now or datetime.now(UTC)
         for job in self:
             first = {"next_run_time": now} if job.at_start else {}
             scheduler.add_job(
-                _scheduled(job),
+                _scheduled(job, metrics),
                 trigger=job.trigger,
                 id=job.name,
                 name=job.name,
@@ -87,7 +95,7 @@ def next_run(job: Job, now: datetime) -> datetime | None:
     return fire
 
 
-def _scheduled(job: Job) -> Callable[[], Awaitable[None]]:
+def _scheduled(job: Job, metrics: Metrics | None) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
             log.debug("%s: %s", job.name, await job.run(Run()))
@@ -95,8 +103,14 @@ def _scheduled(job: Job) -> Callable[[], Awaitable[None]]:
             # The bot is stopping: what the run did not finish, the next run does (the
             # ledger knows what was sent).
             log.info("job %s stopped with the bot", job.name)
+            return
         except Exception:
+            if metrics is not None:
+                metrics.job(job.name, failed=True)
             # APScheduler would log it too, without saying which of our jobs it was.
             log.exception("job %s failed; it runs again at its next time", job.name)
+            return
+        if metrics is not None:
+            metrics.job(job.name, failed=False)
 
     return run

@@ -10,7 +10,7 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
-from switchboard.handlers.middleware import deduplicate_events
+from switchboard.handlers.middleware import deduplicate_events, name_the_request
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
@@ -26,6 +26,7 @@ def register_all(
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,
 ) -> None:
+    app.middleware(name_the_request)
     app.middleware(deduplicate_events(ledger))
     owner.register(app, owner_service)
     home.register(app, home_service)

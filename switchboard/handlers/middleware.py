@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt.response import BoltResponse
 
 from switchboard.bot.events import EventLedger
+from switchboard.bot.logs import SLACK_REQUEST, request_id
 
 Middleware = Callable[..., Awaitable[BoltResponse]]
 
@@ -25,3 +26,12 @@ def deduplicate_events(ledger: EventLedger) -> Middleware:
         return await next()
 
     return middleware
+
+
+async def name_the_request(
+    body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+) -> BoltResponse:
+    """Log under the request's id in Socket Mode too (the HTTP edge names it first)."""
+    if not SLACK_REQUEST.get():
+        SLACK_REQUEST.set(request_id(body))
+    return await next()

@@ -1,4 +1,6 @@
-"""The HTTP edge: `POST /slack/events` (every Slack request) and `GET /healthz`.
+"""The HTTP edge: `POST /slack/events` (every Slack request), `GET /healthz` and
+`GET /metrics`. Each Slack request is counted and timed by kind and outcome, and logged
+under its request id (see `switchboard.bot.logs`).
 
 We verify signatures and parse bodies ourselves instead of using Bolt's aiohttp adapter,
 because Bolt 1.30 drops any form body that merely contains the text "payload" (a slash
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
@@ -22,11 +25,15 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from switchboard.bot.logs import SLACK_REQUEST, request_id
+from switchboard.bot.metrics import CONTENT_TYPE, Metrics
+
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
 MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
 HealthCheck = Callable[[], Awaitable[bool]]
+Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
 
 
@@ -62,8 +69,10 @@ class SlackEdge:
         signing_secret: str,
         accepting_events: Callable[[], bool] = lambda: True,
         clock: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._app = app
+        self._metrics = metrics
         self._verifier = SignatureVerifier(signing_secret, clock or Clock())
         self._accepting_events = accepting_events
         self._background: set[asyncio.Task[None]] = set()
@@ -71,13 +80,28 @@ class SlackEdge:
         self._handling = asyncio.Semaphore(EVENTS_AT_ONCE)
 
     async def handle(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        kind, status = "unknown", 500  # what aiohttp answers should the dispatch raise
+        try:
+            kind, response = await self._answer(request)
+            status = response.status
+            return response
+        finally:
+            if self._metrics is not None:
+                self._metrics.request(kind, outcome(status), time.perf_counter() - started)
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
+        """The request's kind, and the answer to it."""
         raw = await request.read()
         if not self._signed(raw, request):
-            return web.json_response({"error": "invalid request"}, status=401)
+            return "unknown", web.json_response({"error": "invalid request"}, status=401)
         try:
             body = parse_body(raw.decode("utf-8"), request.content_type)
         except (UnicodeDecodeError, BadRequest) as error:
-            return web.json_response({"error": str(error)}, status=400)
+            return "unknown", web.json_response({"error": str(error)}, status=400)
+        # aiohttp serves each request in a task of its own: this stays with this request.
+        SLACK_REQUEST.set(request_id(body))
+        kind = request_kind(body)
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): request.headers.getall(k) for k in request.headers
         }
@@ -86,11 +110,11 @@ class SlackEdge:
         )
         if body.get("type") == "event_callback":
             if not self._accepting_events():
-                return web.json_response({"error": "try again later"}, status=503)
+                return kind, web.json_response({"error": "try again later"}, status=503)
             self._in_background(bolt_request)
-            return web.Response(status=200)
+            return kind, web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
-        return await to_aiohttp_response(response)
+        return kind, await to_aiohttp_response(response)
 
     def _in_background(self, request: AsyncBoltRequest) -> None:
         task = asyncio.create_task(self._dispatch(request))
@@ -120,6 +144,33 @@ class SlackEdge:
             return False
 
 
+def request_kind(body: dict[str, Any]) -> str:
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    if kind in ("event_callback", "url_verification", "app_rate_limited"):
+        return "event"
+    if kind == "block_suggestion":
+        return "options"
+    return "interaction" if kind else "unknown"
+
+
+_OUTCOMES = {400: "malformed", 401: "unsigned", 404: "unhandled", 503: "refused"}
+
+
+def outcome(status: int) -> str:
+    if 200 <= status < 300:
+        return "ok"
+    return _OUTCOMES.get(status, "error" if status >= 500 else f"http_{status}")
+
+
+def metrics_handler(scrape: Scrape) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=await scrape(), headers={"Content-Type": CONTENT_TYPE})
+
+    return metrics
+
+
 def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def healthz(_: web.Request) -> web.Response:
         database = await check()
@@ -131,10 +182,14 @@ def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.
     return healthz
 
 
-def build_web_app(edge: SlackEdge, health: HealthCheck) -> web.Application:
+def build_web_app(
+    edge: SlackEdge, health: HealthCheck, scrape: Scrape | None = None
+) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(SLACK_PATH, edge.handle)
     web_app.router.add_get("/healthz", health_handler(health))
+    if scrape is not None:
+        web_app.router.add_get("/metrics", metrics_handler(scrape))
 
     async def drain(_: web.Application) -> None:
         await edge.drain()

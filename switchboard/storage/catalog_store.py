@@ -161,6 +161,14 @@ async def revision(session: AsyncSession) -> int:
     return int(value or 0)
 
 
+async def integration_keys(session: AsyncSession) -> set[str]:
+    """Every pager integration key in the catalog: secrets, for keeping them out of logs."""
+    rows = await session.scalars(select(ENTITY.c.oncall).where(ENTITY.c.oncall.is_not(None)))
+    return {
+        o["integration_key"] for oncall in rows for o in oncall or () if o.get("integration_key")
+    }
+
+
 async def searchable(session: AsyncSession) -> list[tuple[int, str, str, str, list[str]]]:
     """(id, kind, name, title, aliases) of every entity, for the in-memory lookup index."""
     rows = await session.execute(

@@ -4,6 +4,7 @@ which retries until it is, so a Slack outage never loses or doubles a change."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.commands import Act
 from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.logs import about_incident
 from switchboard.bot.owner import Contacts, OwnerService
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
@@ -27,6 +29,9 @@ from switchboard.storage.tables import (
 )
 
 Clock = Callable[[], datetime]
+
+
+log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
@@ -135,6 +140,8 @@ class IncidentService:
                     if attempt == 4:
                         raise
                     continue
+                about_incident(ref(incident.number))
+                log.info("declared %s", ref(incident.number))
                 return incident, True
         raise AssertionError("unreachable")
 
@@ -218,6 +225,7 @@ class IncidentService:
             incident = await incident_store.by_id(session, incident_id)
             if incident is None:
                 raise Refused("That incident no longer exists.")
+            about_incident(ref(incident.number))
             await self._may_change(session, incident, actor, action)
             text = await self._apply(session, incident, actor, action, value, user, now)
             incident.version += 1

@@ -18,6 +18,7 @@ from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
+from switchboard.bot.logs import about_incident, incident_scope
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
@@ -62,13 +63,17 @@ class IncidentSync:
     async def run(self, incident_id: int) -> bool:
         """Sync one incident; True when Slack is fully in line with it."""
         now = self._clock()
+        with incident_scope():
+            return await self._run(incident_id, now)
+
+    async def _run(self, incident_id: int, now: datetime) -> bool:
         async with self._sessions() as session:
             if not await incident_store.take_lease(session, incident_id, now, now + LEASE):
                 return False  # another process is on it
             try:
                 return await self._steps(session, incident_id)
             except SlackFailure as failure:
-                log.warning("INC sync %s stopped at %s; will retry", incident_id, failure)
+                log.warning("incident sync stopped at %s; will retry", failure)
                 return False
             finally:
                 await session.rollback()
@@ -78,6 +83,7 @@ class IncidentSync:
         incident = await incident_store.by_id(session, incident_id)
         if incident is None:
             return True
+        about_incident(messages.ref(incident.number))
         out = _Outcome()
         # The announcement channel is looked up while the incident channel is created, and
         # the rows the next steps need are read meanwhile.
