@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, RateLimitListener
+from switchboard.bot.delivery import Delivery
 from switchboard.bot.digest import WeeklyDigest
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
@@ -205,7 +205,6 @@ def build(
     catalog = CatalogService(sessions)
     owner = OwnerService(sessions, gateway)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
-    client.retry_handlers.insert(0, RateLimitListener(delivery.pacer))
     scorecards = ScorecardService(sessions, owner, clock)
     results = ScorecardResults(sessions, scorecards, clock)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)

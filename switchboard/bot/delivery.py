@@ -25,10 +25,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,7 +40,7 @@ ATTEMPTS = 4  # per message and run, on top of the client's own retries of 429s 
 _CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
-__all__ = ["Delivery", "Key", "Outgoing", "Pacer", "RateLimitListener", "Report"]
+__all__ = ["Delivery", "Key", "Outgoing", "Pacer", "Report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +102,6 @@ class Pacer:
         self._next = 0.0  # the workspace's next free moment
         self._channels: dict[str, float] = {}  # each channel's next free moment
 
-    def pause(self, seconds: float) -> None:
-        """Slack said 429: no post anywhere for `seconds` (its limits are per method and
-        workspace), so the posts queued behind do not run into the same wall."""
-        self._next = max(self._next, self._clock() + seconds)
-
     async def wait(self, channel: str) -> None:
         """Return when the caller may post to `channel`."""
         await self._until(self._channels.get(channel, 0.0))
@@ -140,7 +131,7 @@ class Delivery:
         self._lease = timedelta(seconds=config.lease_seconds)
         self._clock = clock
         # One pacer per process: every fan-out in it shares Slack's limits.
-        self.pacer = Pacer(config.posts_per_minute, config.channel_interval_seconds)
+        self._pacer = Pacer(config.posts_per_minute, config.channel_interval_seconds)
 
     async def deliver(self, messages: Sequence[Outgoing]) -> Report:
         """Send each message unless the ledger says it was sent; channels in parallel,
@@ -167,7 +158,7 @@ class Delivery:
 
     async def _deliver_one(self, message: Outgoing, report: Report) -> None:
         for attempt in range(1, ATTEMPTS + 1):
-            await self.pacer.wait(message.channel)
+            await self._pacer.wait(message.channel)
             try:
                 report.add(await self._attempt(message), message.key)
                 return
@@ -241,37 +232,6 @@ class Delivery:
             return ""
         found = await self._gateway.find_channel(channel.removeprefix("#"))
         return str(found["id"]) if found else ""
-
-
-class RateLimitListener(AsyncRetryHandler):
-    """Tells the pacer of every 429 on chat.postMessage, whoever made the call, and leaves
-    the retry itself to the client's rate-limit handler (it never retries anything)."""
-
-    def __init__(self, pacer: Pacer) -> None:
-        super().__init__(max_retry_count=1_000_000)
-        self._pacer = pacer
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        limited = response is not None and response.status_code == 429
-        if limited and request.url.endswith("/chat.postMessage"):
-            assert response is not None
-            self._pacer.pause(_retry_after(response))
-        return False
-
-
-def _retry_after(response: HttpResponse) -> float:
-    value = response.headers.get("retry-after") or response.headers.get("Retry-After") or "1"
-    try:
-        return float(value[0] if isinstance(value, list) else value)
-    except ValueError:
-        return 1.0
 
 
 def _metadata(key: Key) -> dict[str, Any]:
