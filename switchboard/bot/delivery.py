@@ -87,8 +87,15 @@ class Report:
 
 
 class Pacer:
-    """Spaces posts: at most one per `channel_interval` seconds per channel, and one per
-    60 / `per_minute` seconds in all, handed out in the order channels become ready."""
+    """Spaces posts: at most one per `channel_interval` seconds per channel, and
+    `per_minute` in all, handed out in the order channels become ready.
+
+    The workspace pace is a token bucket measured on actual releases, holding at most
+    `CATCH_UP` tokens: a release that came late (a busy event loop) is made up for by the
+    next few without ever bunching more than that, where slots fixed in advance would all
+    fire at once after a stall and empty Slack's own bucket."""
+
+    CATCH_UP = 3
 
     def __init__(
         self,
@@ -96,21 +103,32 @@ class Pacer:
         channel_interval: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._gap = 60.0 / per_minute
+        self._rate = per_minute / 60.0
         self._channel_interval = channel_interval
         self._clock = clock
-        self._next = 0.0  # the workspace's next free moment
+        self._tokens = 1.0
+        self._filled_at = clock()
+        self._turn = asyncio.Lock()  # first come, first served
         self._channels: dict[str, float] = {}  # each channel's next free moment
 
     async def wait(self, channel: str) -> None:
         """Return when the caller may post to `channel`."""
-        await self._until(self._channels.get(channel, 0.0))
-        # Only a channel that is ready takes a workspace slot, so a busy channel's next
+        # Only a channel that is ready queues for the workspace, so a busy channel's next
         # post never holds up the others.
-        slot = max(self._clock(), self._next)
-        self._next = slot + self._gap
-        self._channels[channel] = slot + self._channel_interval
-        await self._until(slot)
+        await self._until(self._channels.get(channel, 0.0))
+        async with self._turn:
+            self._refill()
+            if self._tokens < 1:
+                await asyncio.sleep((1 - self._tokens) / self._rate)
+                self._refill()
+            self._tokens -= 1
+            self._channels[channel] = self._clock() + self._channel_interval
+
+    def _refill(self) -> None:
+        now = self._clock()
+        gained = (now - self._filled_at) * self._rate
+        self._tokens = min(self.CATCH_UP, self._tokens + gained)
+        self._filled_at = now
 
     async def _until(self, moment: float) -> None:
         delay = moment - self._clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -143,3 +144,23 @@ async def test_the_pacer_spaces_posts_per_channel_and_overall() -> None:
     await asyncio.gather(post("C1", 3), post("C2", 1), post("C3", 1))
     assert times["C1"] == pytest.approx([0.0, 0.3, 0.6], abs=0.05)
     assert sorted(times["C2"] + times["C3"]) == pytest.approx([0.1, 0.2], abs=0.05)
+
+
+async def test_after_a_stall_the_pacer_catches_up_without_bunching() -> None:
+    """A loop busy for half a second owes five posts; they are made up for at most
+    CATCH_UP at once, never all together (which would empty Slack's bucket)."""
+    pacer = Pacer(per_minute=600, channel_interval=0.0)  # 0.1 s apart
+    loop = asyncio.get_running_loop()
+    times: list[float] = []
+
+    async def post(channel: str) -> None:
+        await pacer.wait(channel)
+        times.append(loop.time())
+
+    tasks = [asyncio.create_task(post(f"C{i}")) for i in range(10)]
+    await asyncio.sleep(0.05)
+    time.sleep(0.5)  # the event loop stalls  # noqa: ASYNC251
+    await asyncio.gather(*tasks)
+    assert len(times) == 10
+    most_at_once = max(sum(1 for u in times if t <= u < t + 0.05) for t in times)
+    assert 1 < most_at_once <= Pacer.CATCH_UP
