@@ -391,6 +391,10 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
             await bot.stop()
             await bare.stop()
     log = bot.log.read_text(errors="replace")
+    if "Traceback" in log:
+        kept = Path(tempfile.gettempdir()) / "switchboard-load-bot.log"
+        kept.write_text(log)
+        print(f"  the bot's log, with tracebacks: {kept}")
     report(args, imported, after_import, peak, ours, our_seconds, theirs, their_seconds)
     check(ours, incidents, entries, targets, log)
 
