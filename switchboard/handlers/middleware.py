@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -9,7 +11,9 @@ from slack_bolt.response import BoltResponse
 
 from switchboard.bot.events import EventLedger
 
+log = logging.getLogger(__name__)
 Middleware = Callable[..., Awaitable[BoltResponse]]
+FAILED = "Sorry, I could not do that just now: something on my side failed. Try again in a minute."
 
 
 def deduplicate_events(ledger: EventLedger) -> Middleware:
@@ -25,3 +29,17 @@ def deduplicate_events(ledger: EventLedger) -> Middleware:
         return await next()
 
     return middleware
+
+
+async def answer_errors(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None
+) -> BoltResponse | None:
+    """A slash command that failed before its answer gets a clear one, not Slack's
+    `dispatch_failed`. Anything else keeps Bolt's 500 (an event's is tried again)."""
+    log.error("%s failed", body.get("command") or body.get("type"), exc_info=error)
+    if response is None or "command" not in body:
+        return None
+    answer = {"response_type": "ephemeral", "text": FAILED}
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+    )
