@@ -38,6 +38,7 @@ from sqlalchemy import select
 from switchboard.bot.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
+from switchboard.handlers.owner import UNAVAILABLE
 from switchboard.settings import load_settings
 from switchboard.storage import db, timeline_store
 from switchboard.storage.tables import Incident
@@ -203,7 +204,7 @@ async def client(
         if response.status != 200:
             tally.errors[f"{kind}: HTTP {response.status}"] += 1
         elif not ok:
-            tally.errors[f"{kind}: unexpected answer {response.body[:80]!r}"] += 1
+            tally.errors[f"{kind}: unexpected answer {response.body[:60]!r}"] += 1
         if think:
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -225,7 +226,8 @@ async def send(
         response = await requester.slash_command(
             "/owner", name, user_id=user, channel_id=targets.home
         )
-        return response, not check or '"text"' in response.body
+        answered = '"text"' in response.body and UNAVAILABLE not in response.body
+        return response, not check or answered
     if kind == "list":
         response = await requester.slash_command(
             "/incident", "list", user_id=user, channel_id=targets.home
