@@ -4,6 +4,8 @@ which retries until it is, so a Slack outage never loses or doubles a change."""
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +29,9 @@ from switchboard.storage.tables import (
 )
 
 Clock = Callable[[], datetime]
+
+# Tries at storing a declare when concurrent ones take its number first.
+DECLARE_ATTEMPTS = 10
 
 
 class Refused(Exception):
@@ -122,7 +127,7 @@ class IncidentService:
         a repeated request returns the incident the first one made."""
         await self._may_declare(request.actor)
         contacts = [c for r in request.services if (c := await self._catalog.contacts(r))]
-        for attempt in range(5):
+        for attempt in range(DECLARE_ATTEMPTS):
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
                 if existing:
@@ -132,8 +137,10 @@ class IncidentService:
                     await session.commit()
                 except IntegrityError:  # another process took the number, or the request
                     await session.rollback()
-                    if attempt == 4:
+                    if attempt == DECLARE_ATTEMPTS - 1:
                         raise
+                    # Under a burst of declares, step aside a random moment: not in lockstep.
+                    await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
                     continue
                 return incident, True
         raise AssertionError("unreachable")
