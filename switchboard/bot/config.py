@@ -101,6 +101,9 @@ class IncidentsConfig(BaseModel):
     responders_group: str = ""
     # Retry unfinished Slack steps and failed pages this often.
     retry_seconds: int = Field(30, ge=5, le=3600)
+    # How long a process may hold an incident while syncing it; a process killed mid-sync
+    # leaves the incident to the next one after this long.
+    lease_seconds: int = Field(120, ge=2, le=3600)
     # Reacting with one of these puts a message on the timeline; the bot answers with
     # `confirm_emoji`. Names without colons, as Slack sends them.
     timeline_emojis: tuple[str, ...] = ("pushpin",)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -15,6 +16,8 @@ Clock = Callable[[], datetime]
 
 # After the database fails, events are refused for this long (Slack delivers them again).
 REFUSE_AFTER_FAILURE = timedelta(seconds=30)
+# While refusing, the database is tried this often, and events are taken again once it answers.
+PROBE_EVERY = 1.0
 
 
 class EventLedger:
@@ -22,6 +25,7 @@ class EventLedger:
         self._sessions = sessions
         self._clock = clock
         self._failed_at: datetime | None = None
+        self._probe: asyncio.Task[None] | None = None
 
     async def first_delivery(self, event_id: str) -> bool:
         """True exactly once per event id, across retries, restarts and replicas."""
@@ -33,8 +37,22 @@ class EventLedger:
             raise
 
     def accepting(self) -> bool:
-        """False shortly after the database failed: better a retry from Slack than a loss."""
-        return self._failed_at is None or self._clock() - self._failed_at > REFUSE_AFTER_FAILURE
+        """False shortly after the database failed, until it answers again: better a retry
+        from Slack than a loss."""
+        if self._failed_at is None or self._clock() - self._failed_at > REFUSE_AFTER_FAILURE:
+            return True
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.get_running_loop().create_task(self._probe_database())
+        return False
+
+    async def _probe_database(self) -> None:
+        await asyncio.sleep(PROBE_EVERY)
+        try:
+            async with self._sessions() as session:
+                await events_store.ping(session)
+        except (SQLAlchemyError, OSError):
+            return
+        self._failed_at = None
 
     async def forget_old(self) -> None:
         async with self._sessions() as session:

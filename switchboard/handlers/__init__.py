@@ -10,7 +10,7 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
-from switchboard.handlers.middleware import deduplicate_events, name_the_request
+from switchboard.handlers.middleware import answer_errors, deduplicate_events, name_the_request
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
@@ -28,6 +28,7 @@ def register_all(
 ) -> None:
     app.middleware(name_the_request)
     app.middleware(deduplicate_events(ledger))
+    app.error(answer_errors)
     owner.register(app, owner_service)
     home.register(app, home_service)
     incidents.register(app)

@@ -27,6 +27,10 @@ from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 log = logging.getLogger(__name__)
 COMMAND = "/incident"
 SNOOZE_MINUTES = 30
+DECLARE_FAILED = (
+    "I could not store your incident: something on my side failed (the database?). "
+    "Nothing was declared; try again in a minute."
+)
 Body = dict[str, Any]
 
 
@@ -128,6 +132,11 @@ class IncidentHandlers:
             incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
             await respond(text=str(refusal))
+            return
+        except Exception:
+            # Already acked: say so here, or the declarer waits for nothing.
+            log.exception("declare failed")
+            await respond(text=DECLARE_FAILED)
             return
         await self._synced(incident.id, respond)
 

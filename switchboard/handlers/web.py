@@ -12,6 +12,7 @@ which Bolt skips its own signature check: so ours here must never be skipped.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -35,6 +36,9 @@ MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far sma
 HealthCheck = Callable[[], Awaitable[bool]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
+# An acknowledged event whose handling could not start (its de-duplication claim failed: the
+# database is away) is tried again this many times, waiting twice as long each time.
+REDISPATCH_ATTEMPTS, REDISPATCH_FIRST_WAIT = 8, 1.0
 
 
 class BadRequest(ValueError):
@@ -78,6 +82,7 @@ class SlackEdge:
         self._background: set[asyncio.Task[None]] = set()
         # Handled a few at a time: a burst then waits in memory, and acks stay prompt.
         self._handling = asyncio.Semaphore(EVENTS_AT_ONCE)
+        self._closing = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
         started = time.perf_counter()
@@ -111,25 +116,45 @@ class SlackEdge:
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return kind, web.json_response({"error": "try again later"}, status=503)
-            self._in_background(bolt_request)
+            self._in_background(body, request.query_string, headers)
             return kind, web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
         return kind, await to_aiohttp_response(response)
 
-    def _in_background(self, request: AsyncBoltRequest) -> None:
-        task = asyncio.create_task(self._dispatch(request))
+    def _in_background(
+        self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
+    ) -> None:
+        task = asyncio.create_task(self._dispatch(body, query, headers))
         self._background.add(task)  # a reference, or the task may vanish mid-way
         task.add_done_callback(self._background.discard)
 
-    async def _dispatch(self, request: AsyncBoltRequest) -> None:
-        try:
-            async with self._handling:
-                await self._app.async_dispatch(request)
-        except Exception:  # Bolt reports listener errors itself; this is everything else
-            log.exception("event %s failed", request.body.get("event_id"))
+    async def _dispatch(
+        self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
+    ) -> None:
+        wait = REDISPATCH_FIRST_WAIT
+        for _ in range(REDISPATCH_ATTEMPTS):
+            request = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
+            try:
+                async with self._handling:
+                    response = await self._app.async_dispatch(request)
+            except Exception:  # Bolt reports listener errors itself; this is everything else
+                log.exception("event %s failed", body.get("event_id"))
+                return
+            if response.status < 500:
+                return
+            # Slack has its 200 and will not send it again: keep it until the database is back.
+            log.warning("event %s could not be handled; trying again", body.get("event_id"))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), wait)
+            if self._closing.is_set():
+                break
+            wait *= 2
+        log.error("event %s dropped: could not handle it", body.get("event_id"))
 
     async def drain(self) -> None:
-        """Let the events being handled finish (on shutdown)."""
+        """Let the events being handled finish (on shutdown); those waiting for the database
+        are given up."""
+        self._closing.set()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 

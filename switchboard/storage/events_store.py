@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -32,3 +32,8 @@ async def forget_events_before(session: AsyncSession, cutoff: datetime) -> None:
 
 # Slack retries for about six minutes (now, +1 min, +5 min); keep ids well past that.
 EVENT_MEMORY = timedelta(hours=24)
+
+
+async def ping(session: AsyncSession) -> None:
+    """A trivial query: raises when the database does not answer."""
+    await session.execute(text("SELECT 1"))

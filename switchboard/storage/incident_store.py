@@ -26,9 +26,18 @@ PARTICIPANT = SQLModel.metadata.tables["incident_participant"]
 SERVICE = SQLModel.metadata.tables["incident_service"]
 
 
+# pg_advisory_xact_lock key serialising incident numbering (any constant of our own).
+NUMBER_LOCK = 0x5B1C1D
+
+
 async def next_number(session: AsyncSession) -> int:
-    """One more than the highest number; a concurrent declare that took it makes the
-    insert fail on the unique number, and the caller tries again."""
+    """One more than the highest number. On PostgreSQL, declares take numbers one after
+    the other (a lock held until the transaction ends), instead of colliding round after
+    round in a burst; elsewhere (SQLite writes one at a time anyway), a concurrent declare
+    that took the number makes the insert fail on the unique number, and the caller tries
+    again."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(NUMBER_LOCK)))
     return int(await session.scalar(select(func.max(INCIDENT.c.number))) or 0) + 1
 
 

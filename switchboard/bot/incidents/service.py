@@ -4,7 +4,9 @@ which retries until it is, so a Slack outage never loses or doubles a change."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +31,9 @@ from switchboard.storage.tables import (
 )
 
 Clock = Callable[[], datetime]
+
+# Tries at storing a declare when concurrent ones take its number first.
+DECLARE_ATTEMPTS = 10
 
 
 log = logging.getLogger(__name__)
@@ -127,7 +132,7 @@ class IncidentService:
         a repeated request returns the incident the first one made."""
         await self._may_declare(request.actor)
         contacts = [c for r in request.services if (c := await self._catalog.contacts(r))]
-        for attempt in range(5):
+        for attempt in range(DECLARE_ATTEMPTS):
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
                 if existing:
@@ -137,8 +142,10 @@ class IncidentService:
                     await session.commit()
                 except IntegrityError:  # another process took the number, or the request
                     await session.rollback()
-                    if attempt == 4:
+                    if attempt == DECLARE_ATTEMPTS - 1:
                         raise
+                    # Under a burst of declares, step aside a random moment: not in lockstep.
+                    await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
                     continue
                 about_incident(ref(incident.number))
                 log.info("declared %s", ref(incident.number))

@@ -21,16 +21,20 @@ from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFail
 from switchboard.bot.logs import about_incident, incident_scope
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
 from switchboard.bot.text import safe
 from switchboard.storage import incident_store, record_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-LEASE = timedelta(minutes=2)
 NO_CHANNEL = "-"  # announce_channel_id when the announcement channel does not exist
 MAX_NAME_ATTEMPTS = 5
+# A `steps_done` entry saying a post of this kind was sent and may have reached Slack even
+# though its ts was never stored (the process died, or Slack timed out after taking it): the
+# next run looks for the post (each carries its key as message metadata) before posting.
+POSTING = "posting:"
+METADATA_TYPE = "switchboard_incident"
 
 
 class IncidentSync:
@@ -68,7 +72,9 @@ class IncidentSync:
 
     async def _run(self, incident_id: int, now: datetime) -> bool:
         async with self._sessions() as session:
-            if not await incident_store.take_lease(session, incident_id, now, now + LEASE):
+            if not await incident_store.take_lease(
+                session, incident_id, now, now + timedelta(seconds=self._config.lease_seconds)
+            ):
                 return False  # another process is on it
             try:
                 return await self._steps(session, incident_id)
@@ -85,6 +91,7 @@ class IncidentSync:
             return True
         about_incident(messages.ref(incident.number))
         out = _Outcome()
+        in_doubt = {s.removeprefix(POSTING) for s in incident.steps_done if s.startswith(POSTING)}
         # The announcement channel is looked up while the incident channel is created, and
         # the rows the next steps need are read meanwhile.
         first = asyncio.gather(
@@ -107,14 +114,14 @@ class IncidentSync:
             self._purpose(incident),
             self._invite(incident, waiting, out),
             self._topic(view),
-            self._card(view),
-            self._announcement(view),
+            self._card(view, "card" in in_doubt),
+            self._announcement(view, "announce" in in_doubt),
             *(self._page(view, page, out) for page in pages),
         )
         await self._store(
             session, incident, out, await asyncio.gather(*steps, return_exceptions=True)
         )
-        await self._events(session, incident)
+        await self._events(session, incident, "events" in in_doubt)
         await self._postmortem(session, incident)
         return True
 
@@ -123,6 +130,7 @@ class IncidentSync:
     ) -> None:
         """Store what concurrent steps achieved (all of it, even when one failed), then raise
         the first failure for the retry."""
+        self._track_posts(incident)
         session.add(incident)
         for row in (*out.rows, *out.notes):
             session.add(row)
@@ -134,6 +142,19 @@ class IncidentSync:
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
+
+    def _track_posts(self, incident: Incident) -> None:
+        """Mark the card and the announcement as being posted from when they can be (the
+        mark is stored before they are sent), and unmark them once their ts is stored."""
+        announce = incident.announce_channel_id
+        posting = {
+            "card": bool(incident.channel_id) and not incident.card_ts,
+            "announce": bool(announce)
+            and announce != NO_CHANNEL
+            and not incident.announce_ts
+            and not self._hidden(incident),
+        }
+        _set_posting(incident, posting)
 
     async def _channel(self, incident: Incident) -> None:
         if incident.channel_id:
@@ -197,16 +218,23 @@ class IncidentSync:
         await self._gateway.set_topic(incident.channel_id, messages.topic(view))
         incident.topic_version = version
 
-    async def _card(self, view: IncidentView) -> None:
+    async def _card(self, view: IncidentView, in_doubt: bool) -> None:
         incident = view.incident
         if incident.card_version >= incident.version:
             return
         version = incident.version
         text, blocks = messages.card(view, self._config, buttons=True)
-        if incident.card_ts:
-            await self._gateway.update(incident.channel_id, incident.card_ts, text, blocks)
+        if not incident.card_ts:
+            incident.card_ts = await self._post_once(
+                incident.channel_id,
+                f"card:{incident.id}",
+                incident.declared_at,
+                in_doubt,
+                text,
+                blocks,
+            )
         else:
-            incident.card_ts = await self._gateway.post(incident.channel_id, text, blocks)
+            await self._gateway.update(incident.channel_id, incident.card_ts, text, blocks)
         incident.card_version = version
 
     def _hidden(self, incident: Incident) -> bool:
@@ -230,7 +258,7 @@ class IncidentSync:
                 )
             )
 
-    async def _announcement(self, view: IncidentView) -> None:
+    async def _announcement(self, view: IncidentView, in_doubt: bool) -> None:
         incident = view.incident
         if incident.announce_version >= incident.version:
             return
@@ -244,7 +272,9 @@ class IncidentSync:
             if incident.announce_ts:
                 await self._gateway.update(channel, incident.announce_ts, text, blocks)
             else:
-                incident.announce_ts = await self._gateway.post(channel, text, blocks)
+                incident.announce_ts = await self._post_once(
+                    channel, f"announce:{incident.id}", incident.declared_at, in_doubt, text, blocks
+                )
         incident.announce_version = version
 
     async def _announce_channel(self) -> str | None:
@@ -261,12 +291,44 @@ class IncidentSync:
                 return None
         return str(found["id"])
 
-    async def _events(self, session: AsyncSession, incident: Incident) -> None:
+    async def _post_once(
+        self,
+        channel: str,
+        key: str,
+        since: datetime,
+        in_doubt: bool,
+        text: str,
+        blocks: Blocks | None = None,
+    ) -> str:
+        """Post, unless an earlier run's post of `key` (in doubt) is found in the channel."""
+        metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
+        if in_doubt:
+            # Slack's ts and our clock may differ slightly.
+            found = await self._gateway.find_posted(channel, since.timestamp() - 5, metadata)
+            if found:
+                log.info("found %s posted by an interrupted run; not posting it again", key)
+                return found
+        return await self._gateway.post(channel, text, blocks, metadata)
+
+    async def _events(
+        self, session: AsyncSession, incident: Incident, in_doubt: bool = False
+    ) -> None:
         assert incident.id is not None
-        for event in await incident_store.unposted_events(session, incident.id):
-            event.posted_ts = await self._gateway.post(incident.channel_id, event.text)
+        unposted = await incident_store.unposted_events(session, incident.id)
+        if not unposted:
+            return
+        _set_posting(incident, {"events": True})
+        session.add(incident)
+        await session.commit()
+        for event in unposted:
+            event.posted_ts = await self._post_once(
+                incident.channel_id, f"event:{event.id}", event.at, in_doubt, event.text
+            )
             session.add(event)
             await session.commit()
+        _set_posting(incident, {"events": False})
+        session.add(incident)
+        await session.commit()
 
     async def _postmortem(self, session: AsyncSession, incident: Incident) -> None:
         """Once resolved, the postmortem draft is shared in the channel, after the message
@@ -397,6 +459,18 @@ class _Outcome:
 
     def clear(self) -> None:
         self.rows, self.notes, self.invited = [], [], []
+
+
+def _set_posting(incident: Incident, posting: dict[str, bool]) -> None:
+    """Add or remove `posting:` marks in the incident's steps_done."""
+    steps = [
+        s
+        for s in incident.steps_done
+        if not s.startswith(POSTING) or posting.get(s.removeprefix(POSTING), True)
+    ]
+    steps += [POSTING + k for k, on in posting.items() if on and POSTING + k not in steps]
+    if steps != incident.steps_done:
+        incident.steps_done = steps
 
 
 def _note(incident: Incident, text: str, at: datetime) -> IncidentEvent:

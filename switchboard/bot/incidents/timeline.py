@@ -39,6 +39,8 @@ LIFECYCLE = (
     "close",
 )
 CAPTURE_AT_ONCE = 4
+# Waits (seconds) between attempts to capture a reaction while Slack fails: about a minute.
+STORM_WAITS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,15 +80,29 @@ class TimelineService:
     async def reaction_added(self, channel: str, ts: str, emoji: str, user: str) -> None:
         if emoji.split("::")[0] not in self._config.timeline_emojis:
             return
-        async with self._capturing:
-            await self._reaction_added(channel, ts, user)
+        # The event was acknowledged on receipt, so Slack will not send it again: a Slack
+        # storm (5xx, rate limits, time-outs) is waited out here instead.
+        for attempt, wait in enumerate((*STORM_WAITS, None)):
+            try:
+                async with self._capturing:
+                    await self._reaction_added(channel, ts, user, confirm_again=attempt > 0)
+                return
+            except SlackFailure as failure:
+                if not failure.retryable or wait is None:
+                    raise
+                log.warning("capturing %s %s: %s; trying again in %s s", channel, ts, failure, wait)
+            await asyncio.sleep(wait)
 
-    async def _reaction_added(self, channel: str, ts: str, user: str) -> None:
+    async def _reaction_added(
+        self, channel: str, ts: str, user: str, confirm_again: bool = False
+    ) -> None:
         async with self._sessions() as session:
             incident = await incident_store.by_channel(session, channel)
             if incident is None or incident.id is None:
                 return  # not an incident channel: not ours to record
             if await self._add_reactor(session, incident.id, channel, ts, user):
+                if confirm_again:  # captured by an attempt whose confirmation failed
+                    await self._gateway.react(channel, ts, self._config.confirm_emoji)
                 return
         message = await self._read(incident, channel, ts)
         if message is None:
@@ -112,7 +128,7 @@ class TimelineService:
             message = await self._gateway.message(channel, ts)
         except SlackFailure as failure:
             if failure.retryable:
-                raise  # Slack retries the event: we answered it with an error
+                raise  # tried again by reaction_added
             message = None
         if message is None:
             await self._note(

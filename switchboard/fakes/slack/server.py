@@ -152,6 +152,12 @@ class FakeSlack(Workspace):
 
     async def _answer(self, call: Call, request: web.Request) -> _Reply:
         fault = self._faults.take(call.method)
+        # The request is read before any delay: a call whose caller dies while it is slow
+        # still takes effect, as at Slack.
+        try:
+            args: JSON | SlackError = await _read_args(request)
+        except SlackError as error:
+            args = error
         if fault and fault.delay:
             await asyncio.sleep(fault.delay)
         if fault and fault.retry_after is not None:
@@ -159,7 +165,9 @@ class FakeSlack(Workspace):
         if fault and (fault.status or fault.error):
             return _Reply(fault.status or 200, {"ok": False, "error": fault.error or "fatal_error"})
         try:
-            call.args = await _read_args(request)
+            if isinstance(args, SlackError):
+                raise args
+            call.args = args
             return self._dispatch(call.method, call.args, _token(request, call.args))
         except SlackError as error:
             return _Reply(200, error.body())

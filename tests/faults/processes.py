@@ -1,0 +1,122 @@
+"""Real `switchboard` processes for the fault tests: `serve` on a free port (started,
+killed with SIGKILL, restarted, stopped), and one-shot commands such as `catalog import`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import aiohttp
+
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment(slack_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_url,
+        "DATABASE_URL": database_url,
+    }
+    for name in ("SWITCHBOARD_CATALOG", "SWITCHBOARD_CONFIG"):
+        env.pop(name, None)
+    return env | extra
+
+
+class Serve:
+    """One `switchboard serve` process; its output goes to a log file per start."""
+
+    def __init__(self, env: Mapping[str, str], folder: Path, name: str = "serve") -> None:
+        self.env = dict(env)
+        self.folder = folder
+        self.name = name
+        self.port = free_port()
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/slack/events"
+
+    def log(self, start: int | None = None) -> str:
+        numbers = [start] if start is not None else range(1, self.starts + 1)
+        return "".join(
+            (self.folder / f"{self.name}-{n}.log").read_text(errors="replace") for n in numbers
+        )
+
+    async def start(self, within: float = 30) -> None:
+        self.starts += 1
+        with (self.folder / f"{self.name}-{self.starts}.log").open("wb") as out:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "switchboard",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                env=self.env,
+                stdout=out,
+                stderr=out,
+            )
+        await self.wait_healthy(within)
+
+    async def wait_healthy(self, within: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        async with aiohttp.ClientSession() as http:
+            while loop.time() < deadline:
+                assert self.process is not None
+                if self.process.returncode is not None:
+                    raise AssertionError(f"serve exited: {self.log(self.starts)[-3000:]}")
+                try:
+                    async with http.get(f"{self.base}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"serve not healthy within {within} s: {self.log()[-3000:]}")
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self, clean: bool = True) -> None:
+        """SIGTERM and wait; a clean exit, and (`clean`) no traceback in any run's log."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), 20)
+            assert self.process.returncode == 0, self.log()[-3000:]
+        if clean:
+            assert "Traceback" not in self.log(), self.log()[-5000:]
+
+
+async def command(env: Mapping[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`switchboard ARGS...` started, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "switchboard",
+        *args,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )

@@ -1,0 +1,155 @@
+"""The database going away and coming back under a real `serve` process, on a private
+PostgreSQL cluster the test stops and starts: commands get a clear answer meanwhile (none
+hangs), a declare that could not be stored says so, events are kept or refused (503) so
+Slack delivers them again, and once the database is back every reaction is on the timeline
+exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchboard.fakes.slack.server import FakeSlack
+from switchboard.fakes.slack.signer import AppResponse, SlackRequester
+from switchboard.settings import load_settings
+from switchboard.storage import db, timeline_store
+from tests.conftest import SIGNING_SECRET, eventually
+from tests.faults.conftest import ANN, BEN, CATALOG, incidents
+from tests.faults.postgres import PrivatePostgres, skip_unless_available
+from tests.faults.processes import Serve, environment
+from tests.faults.test_kill import config, poll
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[PrivatePostgres]:
+    skip_unless_available()
+    cluster = PrivatePostgres()
+    try:
+        await cluster.init()
+        await cluster.start()
+        yield cluster
+    finally:
+        await cluster.remove()
+
+
+def reaction(channel: str, ts: str) -> dict[str, Any]:
+    return {
+        "type": "reaction_added",
+        "user": BEN,
+        "reaction": "pushpin",
+        "item": {"type": "message", "channel": channel, "ts": ts},
+    }
+
+
+async def on_timeline(database_url: str) -> list[str]:
+    engine = db.create_engine(load_settings(_env_file=None, DATABASE_URL=database_url).database_url)
+    try:
+        async with db.session_factory(engine)() as session:
+            return [e.message_ts or "" for e in await timeline_store.entries(session, 1)]
+    finally:
+        await engine.dispose()
+
+
+async def timed(request: Any) -> tuple[AppResponse, float]:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    response = await request
+    return response, loop.time() - started
+
+
+async def test_the_database_goes_away_and_comes_back(
+    tmp_path: Path, slack: FakeSlack, postgres: PrivatePostgres
+) -> None:
+    (tmp_path / "catalog.yaml").write_text(CATALOG)
+    slack.add_user("ann", user_id=ANN)
+    slack.add_user("ben", user_id=BEN)
+    slack.add_channel("incidents")
+    home = slack.add_channel("general")
+    env = environment(
+        slack.base_url,
+        postgres.url,
+        SWITCHBOARD_CATALOG=str(tmp_path / "catalog.yaml"),
+        SWITCHBOARD_CONFIG=str(config(tmp_path)),
+    )
+    serve = Serve(env, tmp_path)
+    await serve.start()
+    try:
+        async with SlackRequester(serve.url, SIGNING_SECRET, fake=slack) as requester:
+
+            async def command(text: str, user: str = BEN) -> AppResponse:
+                name, _, rest = text.partition(" ")
+                response, seconds = await timed(
+                    requester.slash_command(name, rest, user_id=user, channel_id=home)
+                )
+                assert response.status == 200 and seconds < 3, (response, seconds)
+                return response
+
+            await command("/incident declare sev2 service:checkout Checkout is down", ANN)
+
+            async def synced() -> bool:
+                found = await incidents(postgres.url)
+                return bool(found) and all(done for _, done in found)
+
+            await poll(synced, within=30)
+            [(incident, _)] = await incidents(postgres.url)
+            stamps = [
+                slack.add_message(incident.channel_id, f"step {n}", user=ANN) for n in range(2)
+            ]
+
+            await postgres.stop()
+            # Commands: a clear answer within Slack's 3 s, none hangs.
+            owner = await command("/owner checkout")
+            assert "checkout" not in owner.json()["text"].lower()
+            listing = await command("/incident list")
+            assert "Try again in a minute" in listing.json()["text"], listing.body
+            await command("/incident declare sev1 Payments are down")
+            await eventually(
+                lambda: any(
+                    "could not store your incident" in e.text for e in slack.ephemerals(home, BEN)
+                ),
+                within=15,
+            )
+            # The first event is taken (Slack has its 200) and kept until the database is back.
+            first = await requester.event(
+                reaction(incident.channel_id, stamps[0]), event_id="Ev0OUT1"
+            )
+            assert first.status == 200
+            # Once the edge has seen the failure, events are refused so that Slack retries.
+            second = reaction(incident.channel_id, stamps[1])
+            retries = 0
+
+            async def refused() -> bool:
+                nonlocal retries
+                response = await requester.event(
+                    second, event_id="Ev0OUT2", retry_num=retries or None
+                )
+                retries += 1
+                return response.status == 503
+
+            await poll(refused, within=15)
+
+            await postgres.start()
+
+            async def accepted() -> bool:
+                nonlocal retries
+                response = await requester.event(second, event_id="Ev0OUT2", retry_num=retries)
+                retries += 1
+                return response.status == 200
+
+            await poll(accepted, within=15)
+
+            async def captured() -> bool:
+                return sorted(await on_timeline(postgres.url)) == sorted(stamps)
+
+            await poll(captured, within=30)
+            # A command works again.
+            answer = await command("/owner checkout")
+            assert "Checkout" in answer.json()["text"], answer.body
+    finally:
+        await serve.stop(clean=False)
+    assert sorted(await on_timeline(postgres.url)) == sorted(stamps)
+    assert len(await incidents(postgres.url)) == 1
