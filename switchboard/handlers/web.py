@@ -22,6 +22,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from switchboard.handlers.screening import refusal
+
 log = logging.getLogger(__name__)
 
 SLACK_PATH = "/slack/events"
@@ -71,25 +73,35 @@ class SlackEdge:
         self._handling = asyncio.Semaphore(EVENTS_AT_ONCE)
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "body too large"}, status=400)
         if not self._signed(raw, request):
             return web.json_response({"error": "invalid request"}, status=401)
         try:
             body = parse_body(raw.decode("utf-8"), request.content_type)
         except (UnicodeDecodeError, BadRequest) as error:
             return web.json_response({"error": str(error)}, status=400)
+        if refused := refusal(body, request.content_type):
+            return web.json_response({"error": refused}, status=400)
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): request.headers.getall(k) for k in request.headers
         }
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=headers, mode="socket_mode"
-        )
+        try:  # Bolt reads the ids in the body here, and fails on a payload of the wrong shape
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=headers, mode="socket_mode"
+            )
+        except (TypeError, KeyError, IndexError, AttributeError):
+            return web.json_response({"error": "malformed request"}, status=400)
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return web.json_response({"error": "try again later"}, status=503)
             self._in_background(bolt_request)
             return web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
+        if response.status == 404:  # no listener took it: an action or view we never made
+            return web.json_response({"error": "unhandled request"}, status=400)
         return await to_aiohttp_response(response)
 
     def _in_background(self, request: AsyncBoltRequest) -> None:
