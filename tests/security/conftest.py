@@ -1,8 +1,12 @@
-"""Hypothesis, kept fast and repeatable: a fixed, derandomized run of few examples."""
+"""Hypothesis, kept fast and repeatable (a fixed, derandomized run of few examples), and the
+incident world of tests/incidents."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, Phase, settings
+
+# The incident-ready world (catalog, workspace, pagers, the app on a clock) of tests/incidents.
+from tests.incidents.conftest import config, world  # noqa: F401
 
 FAST = settings(
     max_examples=60,
