@@ -58,3 +58,19 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
     if not isinstance(user, dict):
         return "malformed user"
     return ""
+
+
+def without_nul(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with NUL characters taken out of every string: PostgreSQL stores no NUL in
+    text, and refused (with a traceback) a title or a note carrying one."""
+    return {key: _without_nul(value) for key, value in body.items()}
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value

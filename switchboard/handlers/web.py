@@ -22,7 +22,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from switchboard.handlers.screening import refusal
+from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def parse_body(raw: str, content_type: str) -> dict[str, Any]:
         raise BadRequest(f"malformed body: {error}") from None
     if not isinstance(body, dict):
         raise BadRequest("body is not an object")
-    return body
+    return without_nul(body)
 
 
 class SlackEdge:

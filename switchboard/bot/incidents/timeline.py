@@ -239,6 +239,7 @@ class TimelineService:
 
     async def readable(self, text: str) -> str:
         """Slack's markup as a person reads it: mentions as names, links with their URLs."""
+        text = text.replace("\x00", "")  # PostgreSQL stores no NUL in text
         names: dict[str, str] = {}
         for sigil, target, _label in _MARKUP.findall(text):
             if sigil == "@" and target not in names:
