@@ -20,6 +20,24 @@ from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.timeline import Moment
 from switchboard.bot.owner import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.owner_message import render
+from switchboard.bot.scorecards.evaluate import evaluate
+from switchboard.bot.scorecards.messages import render as scorecard_render
+from switchboard.bot.scorecards.model import (
+    Exemption,
+    FieldPresent,
+    Rule,
+    Scorecard,
+    TagPresent,
+    Unsupported,
+)
+from switchboard.bot.scorecards.service import (
+    ScorecardResult,
+    ServiceScores,
+    Suggestions,
+    TeamRow,
+    TeamScores,
+)
+from switchboard.storage.scorecard_facts import Facts
 from switchboard.storage.tables import FollowUp, Incident, IncidentRole, IncidentServiceLink
 from tests.security.conftest import FAST, FEW
 from tests.security.slack_checks import (
@@ -301,3 +319,63 @@ def test_incident_stats(by_service: list[tuple[str, int]]) -> None:
     text, blocks = stats.blocks(found)
     assert_message_ok({"text": text, "blocks": blocks})
     assert stats.text(found).startswith("1000000 incidents")  # the terminal: not escaped
+
+
+@st.composite
+def scorecards(draw: st.DrawFn, service: Entity) -> Scorecard:
+    """A scorecard whose every name, title, reason and expression is hostile."""
+    levels = tuple(draw(st.lists(hostile_words, max_size=4, unique=True)))
+    checks = st.one_of(
+        st.just(FieldPresent("owner")),
+        st.just(FieldPresent("description")),
+        hostile_words.map(lambda t: TagPresent(t.lower())),
+        st.builds(Unsupported, expression=hostile_text, why=hostile_text),
+    )
+    rules = draw(
+        many(
+            st.builds(
+                Rule,
+                id=hostile_words,
+                title=hostile_words,
+                check=checks,
+                weight=st.sampled_from([0.5, 1.0, 3.0]),
+                level=st.sampled_from(("", *levels)),
+                description=hostile_text,
+            ),
+            30,
+        )
+    )
+    exempt = [
+        Exemption(rule.id, service.ref, draw(hostile_text), date(2099, 1, 1)) for rule in rules[:2]
+    ]
+    return Scorecard(
+        id=draw(hostile_words)[:100],
+        name=draw(hostile_words),
+        levels=levels,
+        rules=tuple(rules),
+        description=draw(hostile_text),
+        exemptions=tuple(exempt),
+    )
+
+
+@FEW
+@given(st.data(), many(entities(), 45), st.sampled_from(["", "U0001ALICE"]))
+def test_scorecard_answers(data: st.DataObject, services: list[Entity], shared_by: str) -> None:
+    service = services[0] if services else data.draw(entities())
+    cards = data.draw(st.lists(scorecards(service), min_size=1, max_size=3))
+    results = [
+        ScorecardResult(card, result)
+        for card in cards
+        for result in evaluate(card, [service], Facts(), NOW.date())
+    ]
+    assert_message_ok(scorecard_render(ServiceScores(service, results), shared_by=shared_by))
+    team = data.draw(entities("group"))
+    rows = [
+        TeamRow(s, {c.id: r for c in cards for r in evaluate(c, [s], Facts(), NOW.date())})
+        for s in services
+    ]
+    answer = TeamScores(team, cards, rows, services[:20])
+    assert_message_ok(scorecard_render(answer, shared_by=shared_by))
+    query = data.draw(hostile_text)
+    assert_message_ok(scorecard_render(Suggestions(query, "service", services[:5])))
+    assert_message_ok(scorecard_render(Suggestions(query, "team", [])))
