@@ -391,6 +391,7 @@ async def serving(switchboard: Switchboard, host: str, port: int) -> AsyncIterat
         yield f"http://{host}:{bound}/slack/events"
     finally:
         scheduler.shutdown(wait=False)
+        await switchboard.jobs.stop()
         await runner.cleanup()
 
 
@@ -403,3 +404,4 @@ async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
         await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
     finally:
         scheduler.shutdown(wait=False)
+        await switchboard.jobs.stop()

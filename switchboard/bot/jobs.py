@@ -61,6 +61,7 @@ class Jobs:
             if job.name in self._jobs:
                 raise ValueError(f"two jobs are called {job.name!r}")
             self._jobs[job.name] = job
+        self._running: set[asyncio.Task[None]] = set()
 
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
@@ -79,7 +80,7 @@ class Jobs:
         for job in self:
             first = {"next_run_time": now} if job.at_start else {}
             scheduler.add_job(
-                _scheduled(job, metrics),
+                _scheduled(job, metrics, self._running),
                 trigger=job.trigger,
                 id=job.name,
                 name=job.name,
@@ -88,6 +89,14 @@ class Jobs:
                 **first,
             )
 
+    async def stop(self) -> None:
+        """Cancel the runs in progress and wait for them, so none is left holding a
+        database connection when the engine is disposed (the scheduler does not wait for
+        coroutine jobs)."""
+        for task in self._running:
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
+
 
 def next_run(job: Job, now: datetime) -> datetime | None:
     """When the trigger fires next after `now` (interval jobs: counted from the start)."""
@@ -95,8 +104,14 @@ def next_run(job: Job, now: datetime) -> datetime | None:
     return fire
 
 
-def _scheduled(job: Job, metrics: Metrics | None) -> Callable[[], Awaitable[None]]:
+def _scheduled(
+    job: Job, metrics: Metrics | None, running: set[asyncio.Task[None]]
+) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            running.add(task)
+            task.add_done_callback(running.discard)
         try:
             log.debug("%s: %s", job.name, await job.run(Run()))
         except asyncio.CancelledError:

@@ -70,7 +70,9 @@ def _service(answer: ServiceAnswer, shared_by: str) -> Message:
     blocks.append(kit.context(_origin(service, shared_by)))
     if not shared_by:
         blocks.append(share_button(SHARE_ACTION, service.ref))
-    return {"text": f"{service.display_name}: owned by {_plain_owners(answer)}", "blocks": blocks}
+    # The fallback text notifies and renders mentions: escaped like the blocks.
+    text = f"{safe(service.display_name, 150)}: owned by {_plain_owners(answer)}"
+    return {"text": text, "blocks": blocks}
 
 
 def _owners(answer: ServiceAnswer) -> str:
@@ -82,7 +84,7 @@ def _owners(answer: ServiceAnswer) -> str:
 
 def _plain_owners(answer: ServiceAnswer) -> str:
     names = [t.entity.display_name for t in answer.teams] + [p.display_name for p in answer.people]
-    return shorten(", ".join(names) or "nobody", 200)
+    return safe(", ".join(names) or "nobody", 200)
 
 
 def _team_line(team: Team) -> str:
@@ -135,7 +137,7 @@ def _links(service: Entity) -> str:
     wanted = ("runbook", "repo", "docs", "dashboard")
     shown = [k for kind in wanted for k in service.links if k.type == kind][:8]
     lines = [f"*{k.type.capitalize()}*: {link(k.url, k.title or k.url)}" for k in shown]
-    return "\n".join(lines)
+    return _fit("\n".join(lines), 3000)  # eight long URLs would overflow a section
 
 
 def _origin(entity: Entity, shared_by: str) -> str:
@@ -158,7 +160,7 @@ def _owned(answer: OwnedAnswer, shared_by: str) -> Message:
     if not shared_by:
         blocks.append(share_button(SHARE_ACTION, subject.ref))
     count = len(answer.services)
-    return {"text": f"{subject.display_name} owns {count} services", "blocks": blocks}
+    return {"text": f"{safe(subject.display_name, 150)} owns {count} services", "blocks": blocks}
 
 
 def _service_list(services: list[Entity]) -> list[Block]:

@@ -52,7 +52,11 @@ async def _call(method: str, call: Callable[[], Awaitable[T]]) -> T:
     try:
         return await call()
     except SlackApiError as error:
-        code = str(error.response.get("error") or f"http_{error.response.status_code}")
+        data = error.response.data  # not JSON (a proxy's or a server's own page): a str
+        code = str(
+            (data.get("error") if isinstance(data, dict) else "")
+            or f"http_{error.response.status_code}"
+        )
         status = error.response.status_code
         raise SlackFailure(
             method, code, status == 429 or status >= 500 or code in _TRANSIENT

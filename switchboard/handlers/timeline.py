@@ -83,16 +83,15 @@ class TimelineHandlers:
                 )
                 return
             view = await self.incidents.find(parsed.number, channel)
+            page = int(parsed.text) if parsed.text.isdigit() else 1
+            await ack(**await self._page(view, page, user))
         except Refused as refusal:
             await ack(text=str(refusal), response_type="ephemeral")
-            return
-        page = int(parsed.text) if parsed.text.isdigit() else 1
-        await ack(**await self._page(view, page))
 
-    async def _page(self, view: messages.IncidentView, page: int) -> Body:
+    async def _page(self, view: messages.IncidentView, page: int, viewer: str) -> Body:
         assert view.incident.id is not None
         incident_id = view.incident.id
-        moments = await self.timeline.moments(incident_id)
+        moments = await self.timeline.moments_for(view, viewer)
         text, blocks = messages.timeline_page(
             view,
             moments,
@@ -102,12 +101,19 @@ class TimelineHandlers:
         )
         return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
-    async def page_clicked(self, ack: AsyncAck, action: Body, respond: AsyncRespond) -> None:
+    async def page_clicked(
+        self, ack: AsyncAck, action: Body, body: Body, respond: AsyncRespond
+    ) -> None:
         await ack()
         incident, _, page = str(action["value"]).partition(":")
         view = await self.incidents.view(int(incident))
-        if view is not None:
-            await respond(replace_original=True, **await self._page(view, int(page)))
+        if view is None:
+            return
+        try:
+            answer = await self._page(view, int(page), body["user"]["id"])
+        except Refused as refusal:
+            answer = {"text": str(refusal), "response_type": "ephemeral"}
+        await respond(replace_original=True, **answer)
 
     async def add_clicked(self, ack: AsyncAck, body: Body, action: Body) -> None:
         await ack()

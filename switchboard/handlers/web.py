@@ -28,6 +28,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics
+from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def parse_body(raw: str, content_type: str) -> dict[str, Any]:
         raise BadRequest(f"malformed body: {error}") from None
     if not isinstance(body, dict):
         raise BadRequest("body is not an object")
-    return body
+    return without_nul(body)
 
 
 class SlackEdge:
@@ -97,28 +98,38 @@ class SlackEdge:
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         """The request's kind, and the answer to it."""
-        raw = await request.read()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return "unknown", web.json_response({"error": "body too large"}, status=400)
         if not self._signed(raw, request):
             return "unknown", web.json_response({"error": "invalid request"}, status=401)
         try:
             body = parse_body(raw.decode("utf-8"), request.content_type)
         except (UnicodeDecodeError, BadRequest) as error:
             return "unknown", web.json_response({"error": str(error)}, status=400)
+        if refused := refusal(body, request.content_type):
+            return "unknown", web.json_response({"error": refused}, status=400)
         # aiohttp serves each request in a task of its own: this stays with this request.
         SLACK_REQUEST.set(request_id(body))
         kind = request_kind(body)
         headers: dict[str, str | Sequence[str]] = {
             k.lower(): request.headers.getall(k) for k in request.headers
         }
-        bolt_request = AsyncBoltRequest(
-            body=body, query=request.query_string, headers=headers, mode="socket_mode"
-        )
+        try:  # Bolt reads the ids in the body here, and fails on a payload of the wrong shape
+            bolt_request = AsyncBoltRequest(
+                body=body, query=request.query_string, headers=headers, mode="socket_mode"
+            )
+        except (TypeError, KeyError, IndexError, AttributeError):
+            return kind, web.json_response({"error": "malformed request"}, status=400)
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return kind, web.json_response({"error": "try again later"}, status=503)
             self._in_background(body, request.query_string, headers)
             return kind, web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
+        if response.status == 404:  # no listener took it: an action or view we never made
+            return kind, web.json_response({"error": "unhandled request"}, status=400)
         return kind, await to_aiohttp_response(response)
 
     def _in_background(
@@ -142,6 +153,10 @@ class SlackEdge:
                 return
             if response.status < 500:
                 return
+            task = asyncio.current_task()
+            if self._closing.is_set() or (task is not None and task.cancelling()):
+                # Stopping: Bolt turns a cancelled listener into a 500 as well; do not retry.
+                break
             # Slack has its 200 and will not send it again: keep it until the database is back.
             log.warning("event %s could not be handled; trying again", body.get("event_id"))
             with contextlib.suppress(TimeoutError):

@@ -30,7 +30,7 @@ from switchboard.bot.incidents.messages import IncidentView, ref
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.stats import duration
 from switchboard.bot.slack_gateway import SlackGateway
-from switchboard.bot.text import escape
+from switchboard.bot.text import escape, shorten
 from switchboard.storage import catalog_store, incident_store, record_store, timeline_store
 from switchboard.storage.tables import (
     FollowUp,
@@ -47,7 +47,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 BUILT_IN = "postmortem.md.j2"
 # The message the draft is shared with, in Slack mrkdwn: user text goes through `slack`.
 COMMENT = (
-    "Postmortem draft for *{{ incident.ref }}*: {{ incident.title | slack }}. "
+    "Postmortem draft for *{{ incident.ref }}*: {{ incident.title | truncate(200) | slack }}. "
     "Fill in what the record cannot know (impact, contributing factors, lessons learned)."
 )
 # Slack's markup in our event texts: <@U..>, <#C..|name>, <!subteam^S..|@handle>, <url|label>.
@@ -203,7 +203,8 @@ class PostmortemService:
         """Share the current draft in the incident channel as a Markdown file."""
         draft, record = await self._draft(incident_id)
         comment = self._env.from_string(COMMENT).render(record.variables())
-        title = f"Postmortem draft: {draft.view.ref} {record.incident.title}"
+        # Both go in the upload's URL: a long title would make it longer than servers take.
+        title = shorten(f"Postmortem draft: {draft.view.ref} {record.incident.title}", 250)
         await self._gateway.upload_file(
             draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
         )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
@@ -244,8 +245,17 @@ class TimelineService:
         # At the same instant the lifecycle goes first: nothing precedes "declared".
         return sorted(moments, key=lambda m: (m.at, m.source != "lifecycle"))
 
+    async def moments_for(self, view: IncidentView, viewer: str) -> list[Moment]:
+        """The timeline as `viewer` may read it: a private incident's, its participants only."""
+        incident = view.incident
+        assert incident.id is not None
+        if incident.private and viewer not in await self._incidents.participants(incident.id):
+            raise Refused(f"{view.ref} is private: only its participants may read its timeline.")
+        return await self.moments(incident.id)
+
     async def readable(self, text: str) -> str:
         """Slack's markup as a person reads it: mentions as names, links with their URLs."""
+        text = text.replace("\x00", "")  # PostgreSQL stores no NUL in text
         names: dict[str, str] = {}
         for sigil, target, _label in _MARKUP.findall(text):
             if sigil == "@" and target not in names:

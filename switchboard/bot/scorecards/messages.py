@@ -193,8 +193,8 @@ def _team(answer: TeamScores, shared_by: str) -> Message:
     footer: list[Block] = []
     if answer.uncovered:
         names = ", ".join(shorten(e.display_name, 100) for e in answer.uncovered)
-        footer.append(kit.context("No scorecard applies to: " + safe(names, 2500)))
-    footer.append(kit.context(_origin(shared_by) + " · `/scorecard <service>` for the rules"))
+        footer.append(kit.context("No scorecard applies to: " + safe(names, 1900)))  # of 2000
+    footer.append(kit.context(_origin(shared_by) + " · `/scorecard &lt;service&gt;` for the rules"))
     if not shared_by:
         footer.append(share_button(SHARE_ACTION, team.ref))
     blocks = _fit([kit.header(f"Scorecards: {team.display_name}")], groups, footer, "scorecard")

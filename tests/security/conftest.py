@@ -1,0 +1,21 @@
+"""Hypothesis, kept fast and repeatable (a fixed, derandomized run of few examples), and the
+incident world of tests/incidents."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+# The incident-ready world (catalog, workspace, pagers, the app on a clock) of tests/incidents.
+from tests.incidents.conftest import config, world  # noqa: F401
+
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # No "explain" phase: on the large inputs here it takes minutes to say what varied.
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# For the properties whose inputs are large (catalog entities with every field hostile).
+FEW = settings(FAST, max_examples=25)
