@@ -14,6 +14,7 @@ from switchboard.fakes.slack import FakeSlack
 from switchboard.storage import db, timeline_store
 from tests.conftest import eventually
 from tests.demo.conftest import ALICE, BOB
+from tests.incidents.conftest import eventually_async
 
 
 def test_the_emulator_sends_what_the_bot_subscribes_to() -> None:
@@ -40,6 +41,12 @@ async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo
             (c for c in demo.fake.channels.values() if c.name.endswith("checkout-is-down")), None
         )
     )
+
+    async def stored() -> bool:  # the channel is the incident's once its id is stored
+        view = await demo.switchboard.incidents.view(1)
+        return view is not None and view.incident.channel_id == channel.id
+
+    await eventually_async(stored)
     ts = await demo.emulator.post(BOB, channel.id, "Rolled back <the> deploy & waiting")
     said = demo.fake.messages(channel.id)[-1].text
     assert said == "Rolled back &lt;the&gt; deploy &amp; waiting"
