@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event
+
+from switchboard.app import Switchboard
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from tests.conftest import eventually
@@ -153,3 +156,22 @@ async def test_rate_limited_slack_call_is_retried(
     answer = await owner(requester, f"<@{user}>")
     assert answer["text"] == "Frank Fischer owns 2 services"
     assert [c.status for c in slack.calls("users.info")] == [429, 429, 200]
+
+
+async def test_a_service_asked_again_is_answered_from_memory(
+    requester: SlackRequester, switchboard: Switchboard
+) -> None:
+    """While the catalog revision stands, a service's answer costs no database work."""
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    first = await owner(requester, "payments-api")
+    event.listen(switchboard.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        again = await owner(requester, "Payments API")
+    finally:
+        event.remove(switchboard.engine.sync_engine, "before_cursor_execute", count)
+    assert again == first
+    assert [s for s in statements if "catalog_state" not in s] == []  # the revision check only

@@ -26,6 +26,7 @@ _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
 REVISION_CHECK_SECONDS = 1.0
+MAX_CACHED_CARDS = 5000  # service answers kept per catalog revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +110,13 @@ class Contacts:
 
 @dataclass(slots=True)
 class _Indexes:
+    """What is built once per catalog revision: the name indexes, and the service answers
+    given so far (a service's answer is read from the catalog alone)."""
+
     revision: int
     services: NameIndex
     teams: NameIndex
+    cards: dict[int, Answer] = field(default_factory=dict)
 
 
 class OwnerService:
@@ -221,7 +226,7 @@ class OwnerService:
     async def _service(self, session: AsyncSession, indexes: _Indexes, text: str) -> Answer:
         exact = indexes.services.exact(text)
         if len(exact) == 1:
-            return await self._service_card(session, exact[0])
+            return await self._cached_card(session, indexes, exact[0])
         if exact:
             return ChoiceAnswer(text, await self._load(session, exact))
         teams = indexes.teams.exact(text)
@@ -285,6 +290,19 @@ class OwnerService:
             return NoMatch("that team", "team", [])
         services = _entities(await catalog_store.owned_by(session, [team.ref]))
         return OwnedAnswer(team, [], services)
+
+    async def _cached_card(
+        self, session: AsyncSession, indexes: _Indexes, entity_id: int
+    ) -> Answer:
+        """The service's answer, from memory while the catalog revision stands: the most
+        asked question costs no database work (a catalog of any size stays bounded)."""
+        card = indexes.cards.get(entity_id)
+        if card is None:
+            card = await self._service_card(session, entity_id)
+            if len(indexes.cards) >= MAX_CACHED_CARDS:
+                indexes.cards.clear()
+            indexes.cards[entity_id] = card
+        return card
 
     async def _service_card(self, session: AsyncSession, entity_id: int | None) -> Answer:
         service = await self._load_one(session, entity_id)
