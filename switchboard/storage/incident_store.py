@@ -62,13 +62,35 @@ async def by_request_key(session: AsyncSession, key: str) -> Incident | None:
 
 
 async def services(session: AsyncSession, incident_id: int) -> list[IncidentServiceLink]:
-    query = select(IncidentServiceLink).where(SERVICE.c.incident_id == incident_id)
-    return list(await session.scalars(query.order_by(SERVICE.c.name)))
+    return (await services_of(session, [incident_id])).get(incident_id, [])
 
 
 async def current_roles(session: AsyncSession, incident_id: int) -> list[IncidentRole]:
-    query = select(IncidentRole).where(ROLE.c.incident_id == incident_id, ROLE.c.ended_at.is_(None))
-    return list(await session.scalars(query.order_by(ROLE.c.id)))
+    return (await current_roles_of(session, [incident_id])).get(incident_id, [])
+
+
+async def services_of(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, list[IncidentServiceLink]]:
+    """Each incident's services, by name, for many incidents in one query."""
+    query = select(IncidentServiceLink).where(SERVICE.c.incident_id.in_(incident_ids))
+    found: dict[int, list[IncidentServiceLink]] = {}
+    for link in await session.scalars(query.order_by(SERVICE.c.name)):
+        found.setdefault(link.incident_id, []).append(link)
+    return found
+
+
+async def current_roles_of(
+    session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, list[IncidentRole]]:
+    """Each incident's current role holders, oldest first, for many incidents in one query."""
+    query = select(IncidentRole).where(
+        ROLE.c.incident_id.in_(incident_ids), ROLE.c.ended_at.is_(None)
+    )
+    found: dict[int, list[IncidentRole]] = {}
+    for role in await session.scalars(query.order_by(ROLE.c.id)):
+        found.setdefault(role.incident_id, []).append(role)
+    return found
 
 
 async def end_role(session: AsyncSession, incident_id: int, role: str, at: datetime) -> None:
