@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -17,28 +17,47 @@ A = TypeVar("A")
 
 # Slack shows an error unless a slash command is answered within 3 s.
 ANSWER_WITHIN = 2.5
+SLOW = "Still looking: the answer follows here in a moment."
 
 
 def register_lookup(
     app: AsyncApp,
     *,
     name: str,
-    answer: Callable[[str], Awaitable[A]],
+    answer: Callable[[str], Coroutine[Any, Any, A]],
     answer_ref: Callable[[str], Awaitable[A]],
     render: Callable[..., dict[str, Any]],
     pick_action: str,
     share_action: str,
     unavailable: str,
+    answer_within: float = ANSWER_WITHIN,
 ) -> None:
-    async def on_command(ack: AsyncAck, command: dict[str, Any]) -> None:
-        try:
-            async with asyncio.timeout(ANSWER_WITHIN):
-                result = await answer(command.get("text") or "")
-        except Exception:
-            log.exception("%s failed", name)
+    pending: set[asyncio.Task[None]] = set()
+
+    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        finding = asyncio.create_task(answer(command.get("text") or ""))
+        done, _ = await asyncio.wait({finding}, timeout=answer_within)
+        if not done:
+            # Busy: say so within Slack's 3 s, and send the answer when it is there.
+            await ack(text=SLOW, response_type="ephemeral")
+            later = asyncio.create_task(_answer_later(finding, respond))
+            pending.add(later)  # a reference, or the task may vanish mid-way
+            later.add_done_callback(pending.discard)
+            return
+        if finding.exception() is not None:
+            log.error("%s failed", name, exc_info=finding.exception())
             await ack(text=unavailable, response_type="ephemeral")
             return
-        await ack(response_type="ephemeral", **render(result))
+        await ack(response_type="ephemeral", **render(finding.result()))
+
+    async def _answer_later(finding: asyncio.Task[A], respond: AsyncRespond) -> None:
+        try:
+            result = await finding
+        except Exception:
+            log.exception("%s failed", name)
+            await respond(text=unavailable, response_type="ephemeral", replace_original=True)
+            return
+        await respond(response_type="ephemeral", replace_original=True, **render(result))
 
     async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
