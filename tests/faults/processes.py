@@ -13,7 +13,9 @@ from pathlib import Path
 
 import aiohttp
 
+from switchboard.fakes.slack.server import FakeSlack
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.faults.conftest import ANN, BEN, CATALOG
 
 
 def free_port() -> int:
@@ -120,3 +122,21 @@ async def command(env: Mapping[str, str], *args: str) -> asyncio.subprocess.Proc
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
+
+
+def workspace(folder: Path, database_url: str, slack: FakeSlack) -> tuple[dict[str, str], str, str]:
+    """The faults' catalog and config in `folder`, Ann and Ben in Slack, and #incidents and
+    #general: the serve environment and the two channels' ids."""
+    (folder / "catalog.yaml").write_text(CATALOG)
+    (folder / "config.yaml").write_text("incidents:\n  retry_seconds: 5\n  lease_seconds: 2\n")
+    slack.add_user("ann", user_id=ANN)
+    slack.add_user("ben", user_id=BEN)
+    announce = slack.add_channel("incidents")
+    home = slack.add_channel("general")
+    env = environment(
+        slack.base_url,
+        database_url,
+        SWITCHBOARD_CATALOG=str(folder / "catalog.yaml"),
+        SWITCHBOARD_CONFIG=str(folder / "config.yaml"),
+    )
+    return env, announce, home

@@ -18,10 +18,10 @@ from switchboard.fakes.slack.signer import AppResponse, SlackRequester
 from switchboard.settings import load_settings
 from switchboard.storage import db, timeline_store
 from tests.conftest import SIGNING_SECRET, eventually
-from tests.faults.conftest import ANN, BEN, CATALOG, incidents
+from tests.faults.conftest import ANN, BEN, incidents
 from tests.faults.postgres import PrivatePostgres, skip_unless_available
-from tests.faults.processes import Serve, environment
-from tests.faults.test_kill import config, poll
+from tests.faults.processes import Serve, workspace
+from tests.faults.test_kill import poll
 
 
 @pytest.fixture
@@ -64,17 +64,7 @@ async def timed(request: Any) -> tuple[AppResponse, float]:
 async def test_the_database_goes_away_and_comes_back(
     tmp_path: Path, slack: FakeSlack, postgres: PrivatePostgres
 ) -> None:
-    (tmp_path / "catalog.yaml").write_text(CATALOG)
-    slack.add_user("ann", user_id=ANN)
-    slack.add_user("ben", user_id=BEN)
-    slack.add_channel("incidents")
-    home = slack.add_channel("general")
-    env = environment(
-        slack.base_url,
-        postgres.url,
-        SWITCHBOARD_CATALOG=str(tmp_path / "catalog.yaml"),
-        SWITCHBOARD_CONFIG=str(config(tmp_path)),
-    )
+    env, _, home = workspace(tmp_path, postgres.url, slack)
     serve = Serve(env, tmp_path)
     await serve.start()
     try:

@@ -20,29 +20,13 @@ from switchboard.settings import load_settings
 from switchboard.storage import catalog_store, db
 from tests.conftest import SIGNING_SECRET, eventually
 from tests.faults.conftest import ANN, BEN, CATALOG, doubled, incidents
-from tests.faults.processes import Serve, command, environment
-
-
-def config(folder: Path) -> Path:
-    path = folder / "config.yaml"
-    path.write_text("incidents:\n  retry_seconds: 5\n  lease_seconds: 2\n")
-    return path
+from tests.faults.processes import Serve, command, environment, workspace
 
 
 async def test_killed_mid_declare_the_restart_finishes_it_once(
     tmp_path: Path, database_url: str, slack: FakeSlack
 ) -> None:
-    (tmp_path / "catalog.yaml").write_text(CATALOG)
-    slack.add_user("ann", user_id=ANN)
-    slack.add_user("ben", user_id=BEN)
-    announce = slack.add_channel("incidents")
-    home = slack.add_channel("general")
-    env = environment(
-        slack.base_url,
-        database_url,
-        SWITCHBOARD_CATALOG=str(tmp_path / "catalog.yaml"),
-        SWITCHBOARD_CONFIG=str(config(tmp_path)),
-    )
+    env, announce, home = workspace(tmp_path, database_url, slack)
     serve = Serve(env, tmp_path)
     await serve.start()
     try:

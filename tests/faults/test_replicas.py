@@ -15,10 +15,10 @@ from aiohttp import web
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from tests.conftest import POSTGRES_URL, SIGNING_SECRET
-from tests.faults.conftest import ANN, BEN, CATALOG, doubled, incidents
-from tests.faults.processes import Serve, environment
+from tests.faults.conftest import ANN, BEN, doubled, incidents
+from tests.faults.processes import Serve, workspace
 from tests.faults.test_database import on_timeline, reaction
-from tests.faults.test_kill import config, poll
+from tests.faults.test_kill import poll
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="replicas share PostgreSQL")
 
@@ -49,17 +49,7 @@ async def round_robin(backends: list[str]) -> AsyncIterator[str]:
 async def test_two_replicas_behind_one_address_do_everything_once(
     tmp_path: Path, database_url: str, slack: FakeSlack
 ) -> None:
-    (tmp_path / "catalog.yaml").write_text(CATALOG)
-    slack.add_user("ann", user_id=ANN)
-    slack.add_user("ben", user_id=BEN)
-    announce = slack.add_channel("incidents")
-    home = slack.add_channel("general")
-    env = environment(
-        slack.base_url,
-        database_url,
-        SWITCHBOARD_CATALOG=str(tmp_path / "catalog.yaml"),
-        SWITCHBOARD_CONFIG=str(config(tmp_path)),
-    )
+    env, announce, home = workspace(tmp_path, database_url, slack)
     replicas = [Serve(env, tmp_path, "a"), Serve(env, tmp_path, "b")]
     for replica in replicas:  # the second finds the database migrated and the catalog there
         await replica.start()
