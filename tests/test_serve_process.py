@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -24,11 +24,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_healthy(base: str, process: asyncio.subprocess.Process) -> None:
+async def wait_healthy(
+    base: str,
+    process: asyncio.subprocess.Process,
+    within: float = 15.0,
+    log: Callable[[], str] = lambda: "",
+) -> None:
+    """Until `base`/healthz answers 200; a process that exits or stays unhealthy fails the
+    test, with `log()` (what it printed) in the message."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
     async with aiohttp.ClientSession() as http:
-        for _ in range(300):
+        while loop.time() < deadline:
             if process.returncode is not None:
-                raise AssertionError(f"serve exited with {process.returncode}")
+                raise AssertionError(f"serve exited with {process.returncode}: {log()}")
             try:
                 async with http.get(f"{base}/healthz") as response:
                     if response.status == 200:
@@ -36,7 +45,7 @@ async def wait_healthy(base: str, process: asyncio.subprocess.Process) -> None:
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.05)
-    raise AssertionError("serve did not become healthy in 15 s")
+    raise AssertionError(f"serve did not become healthy in {within:g} s: {log()}")
 
 
 async def start_serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:

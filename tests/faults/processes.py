@@ -6,22 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-import aiohttp
-
 from switchboard.fakes.slack.server import FakeSlack
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.faults.conftest import ANN, BEN, CATALOG
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.test_serve_process import free_port, wait_healthy
 
 
 def environment(slack_url: str, database_url: str, **extra: str) -> dict[str, str]:
@@ -80,21 +72,8 @@ class Serve:
         await self.wait_healthy(within)
 
     async def wait_healthy(self, within: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + within
-        async with aiohttp.ClientSession() as http:
-            while loop.time() < deadline:
-                assert self.process is not None
-                if self.process.returncode is not None:
-                    raise AssertionError(f"serve exited: {self.log(self.starts)[-3000:]}")
-                try:
-                    async with http.get(f"{self.base}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"serve not healthy within {within} s: {self.log()[-3000:]}")
+        assert self.process is not None
+        await wait_healthy(self.base, self.process, within, lambda: self.log()[-3000:])
 
     async def kill(self) -> None:
         assert self.process is not None
