@@ -37,6 +37,14 @@ async def database_url(tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'switchboard.db'}"
     engine = create_async_engine(load_settings(DATABASE_URL=POSTGRES_URL).database_url)
     async with engine.begin() as conn:
+        # A connection an earlier test leaked (a task cancelled mid-transaction) would hold
+        # its locks and stall the DROP for ever: end them first.
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
         await conn.execute(text("DROP SCHEMA public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))
     await engine.dispose()
