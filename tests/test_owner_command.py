@@ -16,7 +16,7 @@ CHANNEL = "C0GENERAL"
 
 
 async def owner(requester: SlackRequester, text: str, user: str = "U0001ALICE") -> dict[str, Any]:
-    response = await requester.slash_command("/owner", text, user_id=user, channel_id=CHANNEL)
+    response = await requester.answer("/owner", text, user_id=user, channel_id=CHANNEL)
     assert response.status == 200, response.body
     answer = response.json()
     assert answer.get("response_type", "ephemeral") == "ephemeral"

@@ -90,7 +90,7 @@ async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
 
 async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> None:
     async with SlackRequester(f"{served}/slack/events", SIGNING_SECRET, fake=slack) as requester:
-        response = await requester.slash_command(
+        response = await requester.answer(
             "/owner", "gateway", user_id="U0001CAROL", channel_id="C0GENERAL"
         )
         assert response.status == 200

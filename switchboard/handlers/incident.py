@@ -23,6 +23,8 @@ from switchboard.bot.incidents.service import DeclareRequest, IncidentService, R
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.handlers.lookup import answer_after_ack
+from switchboard.handlers.middleware import FAILED
 
 log = logging.getLogger(__name__)
 COMMAND = "/incident"
@@ -97,8 +99,8 @@ class IncidentHandlers:
         elif isinstance(parsed, Invalid):
             await _say(ack, parsed.message)
         elif isinstance(parsed, ListOpen):
-            views, mine = await self.incidents.open_for(user)
-            await _say(ack, messages.listing(views, self.config, mine))
+            await ack()
+            await answer_after_ack(respond, lambda: self._listing(user), COMMAND, FAILED)
         elif isinstance(parsed, OpenDeclareModal):
             await ack()
             await self.gateway.open_view(
@@ -114,6 +116,10 @@ class IncidentHandlers:
                 await _say(ack, f"`/incident {parsed.verb}` is not available yet.")
             else:
                 await handler.record(ack, respond, command, parsed)
+
+    async def _listing(self, user: str) -> dict[str, Any]:
+        views, mine = await self.incidents.open_for(user)
+        return {"text": messages.listing(views, self.config, mine)}
 
     async def _declare_from_text(
         self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Declare

@@ -1,13 +1,12 @@
-"""The shape `/owner` and `/scorecard` share: a slash command answered in its ack (within
-Slack's 3 s), buttons that answer for a chosen match, and a button that shares the answer
-in the channel."""
+"""The shape `/owner` and `/scorecard` share: a slash command acknowledged at once and
+answered through its response URL, buttons that answer for a chosen match, and a button that
+shares the answer in the channel."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -15,49 +14,22 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 log = logging.getLogger(__name__)
 A = TypeVar("A")
 
-# Slack shows an error unless a slash command is answered within 3 s.
-ANSWER_WITHIN = 2.5
-SLOW = "Still looking: the answer follows here in a moment."
-
 
 def register_lookup(
     app: AsyncApp,
     *,
     name: str,
-    answer: Callable[[str], Coroutine[Any, Any, A]],
+    answer: Callable[[str], Awaitable[A]],
     answer_ref: Callable[[str], Awaitable[A]],
     render: Callable[..., dict[str, Any]],
     pick_action: str,
     share_action: str,
     unavailable: str,
-    answer_within: float = ANSWER_WITHIN,
 ) -> None:
-    pending: set[asyncio.Task[None]] = set()
-
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        finding = asyncio.create_task(answer(command.get("text") or ""))
-        done, _ = await asyncio.wait({finding}, timeout=answer_within)
-        if not done:
-            # Busy: say so within Slack's 3 s, and send the answer when it is there.
-            await ack(text=SLOW, response_type="ephemeral")
-            later = asyncio.create_task(_answer_later(finding, respond))
-            pending.add(later)  # a reference, or the task may vanish mid-way
-            later.add_done_callback(pending.discard)
-            return
-        if finding.exception() is not None:
-            log.error("%s failed", name, exc_info=finding.exception())
-            await ack(text=unavailable, response_type="ephemeral")
-            return
-        await ack(response_type="ephemeral", **render(finding.result()))
-
-    async def _answer_later(finding: asyncio.Task[A], respond: AsyncRespond) -> None:
-        try:
-            result = await finding
-        except Exception:
-            log.exception("%s failed", name)
-            await respond(text=unavailable, response_type="ephemeral", replace_original=True)
-            return
-        await respond(response_type="ephemeral", replace_original=True, **render(result))
+        await ack()
+        text = command.get("text") or ""
+        await answer_after_ack(respond, lambda: _rendered(answer(text), render), name, unavailable)
 
     async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -77,3 +49,29 @@ def register_lookup(
     app.command(name)(on_command)
     app.action(re.compile(f"^{re.escape(pick_action)}:"))(pick)
     app.action(share_action)(share)
+
+
+async def _rendered(result: Awaitable[A], render: Callable[..., dict[str, Any]]) -> dict[str, Any]:
+    return render(await result)
+
+
+async def answer_after_ack(
+    respond: AsyncRespond,
+    answer: Callable[[], Awaitable[dict[str, Any]]],
+    name: str,
+    failed: str,
+) -> None:
+    """The answer to a command acked empty at once (so Slack's 3 s never wait for the
+    database or the load), posted to its response URL; a failure is answered, not raised.
+
+    Never raise after the ack: Bolt then overwrites the ack it has not sent yet, and Slack
+    gets a 404 three seconds later instead of the empty 200."""
+    try:
+        message = await answer()
+    except Exception:
+        log.exception("%s failed", name)
+        message = {"text": failed}
+    try:
+        await respond(response_type="ephemeral", **message)
+    except Exception:  # the response URL expired, or Slack is down: nobody left to tell
+        log.warning("%s: the answer could not be sent to its response URL", name, exc_info=True)

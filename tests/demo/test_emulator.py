@@ -87,6 +87,7 @@ async def test_unknown_commands_and_failing_actions_are_told_as_slack_tells_them
 async def test_the_page_and_its_state(demo: Demo) -> None:
     general = demo.fake.channel("general").id
     await demo.emulator.command(ALICE, general, "/owner payments-api")
+    await eventually(lambda: demo.fake.ephemerals(general, ALICE))  # answered after the ack
     async with aiohttp.ClientSession() as http:
         async with http.get(demo.url) as response:
             assert response.status == 200

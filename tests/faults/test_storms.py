@@ -19,7 +19,7 @@ async def test_a_storm_during_declare_loses_nothing_doubles_nothing_and_says_so(
 ) -> None:
     slack = world.slack
     # A running bot: Bolt has checked its token (auth.test) before the storm begins.
-    assert (await world.incident("list")).status == 200
+    assert (await world.listing()).status == 200
     slack.fail("*", status=503, times=6)  # every call, beyond the client's two retries
     response = await world.incident("declare sev1 service:checkout Checkout is down")
     assert response.status == 200

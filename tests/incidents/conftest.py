@@ -82,6 +82,12 @@ class World:
             "/incident", text, user_id=user, channel_id=channel or self.elsewhere
         )
 
+    async def listing(self, user: str = ALICE) -> Any:
+        """`/incident list` as `user` sees it (answered through the response URL)."""
+        return await self.requester.answer(
+            "/incident", "list", user_id=user, channel_id=self.elsewhere
+        )
+
     def channel_named(self, prefix: str) -> Any:
         return next((c for c in self.slack.channels.values() if c.name.startswith(prefix)), None)
 

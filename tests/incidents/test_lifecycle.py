@@ -162,9 +162,9 @@ async def test_private_incidents_stay_private(world: World) -> None:
     assert announcement.text == "INC-1: a private incident (open)"
     refused = await world.incident("status INC-1 identified", user=DAVE)
     assert refused.json()["text"] == "INC-1 is private: only its participants may change it."
-    listing = await world.incident("list", user=DAVE)
+    listing = await world.listing(DAVE)
     assert listing.json()["text"] == "• INC-1: a private incident (investigating)"
-    mine = await world.incident("list", user=ALICE)
+    mine = await world.listing(ALICE)
     assert "Leaked credentials" in mine.json()["text"]
 
 

@@ -53,7 +53,7 @@ async def test_hidden_private_incidents_are_not_announced(world: World) -> None:
     )
     await world.settled()
     assert world.slack.messages(world.incidents_channel) == []
-    assert (await world.incident("list", user=CAROL)).json()["text"] == "No open incidents."
+    assert (await world.listing(CAROL)).json()["text"] == "No open incidents."
 
 
 def test_bad_incident_configuration_is_refused() -> None:

@@ -79,7 +79,7 @@ async def switchboard(
 
 
 async def scorecard(requester: SlackRequester, text: str) -> dict[str, Any]:
-    response = await requester.slash_command("/scorecard", text, user_id=ALICE, channel_id=CHANNEL)
+    response = await requester.answer("/scorecard", text, user_id=ALICE, channel_id=CHANNEL)
     assert response.status == 200, response.body
     answer = response.json()
     assert len(answer.get("blocks", [])) <= MAX_BLOCKS

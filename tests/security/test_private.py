@@ -94,9 +94,9 @@ async def test_a_non_participant_s_app_home(world: World) -> None:
 
 async def test_incident_list(world: World) -> None:
     await declare_private(world)
-    listing = await world.incident("list", user=DAVE)
+    listing = await world.listing(DAVE)
     assert listing.json()["text"] == "• INC-1: a private incident (investigating)"
-    assert MARK in seen((await world.incident("list", user=ALICE)).json())  # a participant
+    assert MARK in seen((await world.listing(ALICE)).json())  # a participant
 
 
 async def test_incident_stats_in_slack(world: World) -> None:
@@ -137,7 +137,7 @@ def test_switchboard_stats(
 
 async def test_owner_of_its_service(world: World) -> None:
     await declare_private(world)
-    owner = await world.requester.slash_command(
+    owner = await world.requester.answer(
         "/owner", "checkout", user_id=DAVE, channel_id=world.elsewhere
     )
     assert owner.status == 200 and "Checkout" in seen(owner.json()).title()

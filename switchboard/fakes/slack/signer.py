@@ -11,6 +11,7 @@ response_urls from it and fills in channel names, messages and views from its st
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -150,6 +151,26 @@ class SlackRequester:
         }
         body = urlencode(fields).encode()
         return await self.raw(body, timestamp=timestamp, signature=signature)
+
+    async def answer(
+        self, command: str, text: str = "", *, user_id: str, channel_id: str, within: float = 10
+    ) -> AppResponse:
+        """A slash command's answer as the person sees it: the ack's message or, when the ack
+        is empty, the first post to the command's response_url (as a 200 with that body)."""
+        if self.fake is None:
+            raise ValueError("answer() reads the response_url's posts from the fake Slack")
+        url = self._response_url(channel_id, user_id)
+        response = await self.slash_command(
+            command, text, user_id=user_id, channel_id=channel_id, response_url=url
+        )
+        if response.status != 200 or response.body.strip():
+            return response
+        deadline = time.monotonic() + within
+        while not (posts := self.fake.response_posts(url)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{command} {text!r}: acked, then no answer in {within} s")
+            await asyncio.sleep(0.01)
+        return AppResponse(200, json.dumps(posts[0]), {"content-type": "application/json"})
 
     # events
 
