@@ -121,6 +121,7 @@ class Switchboard:
             home_service=self.home,
             incidents=incidents,
             scorecard_service=self.scorecards,
+            http=self.http,
         )
         nag_handlers.register(bolt, self.nags)
         return bolt

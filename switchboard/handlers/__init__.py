@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.events import EventLedger
@@ -10,7 +13,12 @@ from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
-from switchboard.handlers.middleware import answer_errors, deduplicate_events, name_the_request
+from switchboard.handlers.middleware import (
+    answer_errors,
+    deduplicate_events,
+    keep_alive_respond,
+    name_the_request,
+)
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
@@ -25,8 +33,10 @@ def register_all(
     home_service: HomeService,
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,
+    http: Callable[[], aiohttp.ClientSession],
 ) -> None:
     app.middleware(name_the_request)
+    app.middleware(keep_alive_respond(http))
     app.middleware(deduplicate_events(ledger))
     app.error(answer_errors)
     owner.register(app, owner_service)

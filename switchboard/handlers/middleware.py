@@ -7,7 +7,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.response import BoltResponse
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from switchboard.bot.events import EventLedger
 from switchboard.bot.logs import SLACK_REQUEST, request_id
@@ -27,6 +33,37 @@ def deduplicate_events(ledger: EventLedger) -> Middleware:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await ledger.first_delivery(str(event_id)):
             return BoltResponse(status=200, body="")
+        return await next()
+
+    return middleware
+
+
+class KeptAliveRespond(AsyncRespond):
+    """Bolt's `respond`, over the app's keep-alive session. Bolt's own opens a session and
+    a connection per answer: profiled, that was half the CPU of answering `/owner help`."""
+
+    def __init__(self, response_url: str, session: aiohttp.ClientSession) -> None:
+        super().__init__(response_url=response_url)
+        self._session = session
+
+    async def __call__(  # type: ignore[override]  # Bolt's keywords, passed on as they are
+        self, text: str | dict[str, Any] = "", **fields: Any
+    ) -> WebhookResponse:
+        message = (
+            _build_message(**text) if isinstance(text, dict) else _build_message(text, **fields)
+        )
+        client = AsyncWebhookClient(str(self.response_url), session=self._session)
+        return await client.send_dict(message)
+
+
+def keep_alive_respond(session: Callable[[], aiohttp.ClientSession]) -> Middleware:
+    """Give listeners a `respond` that reuses `session`'s connections."""
+
+    async def middleware(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse:
+        if context.response_url:
+            context["respond"] = KeptAliveRespond(context.response_url, session())
         return await next()
 
     return middleware
