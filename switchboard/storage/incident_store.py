@@ -106,6 +106,14 @@ async def participants(session: AsyncSession, incident_id: int) -> list[Incident
     return list(await session.scalars(query))
 
 
+async def taking_part(session: AsyncSession, user: str, ids: Sequence[int]) -> set[int]:
+    """Which of the incidents `ids` `user` takes part in."""
+    query = select(PARTICIPANT.c.incident_id).where(
+        PARTICIPANT.c.user_id == user, PARTICIPANT.c.incident_id.in_(ids)
+    )
+    return set(await session.scalars(query))
+
+
 async def add_participants(session: AsyncSession, incident_id: int, users: Sequence[str]) -> None:
     known = {p.user_id for p in await participants(session, incident_id)}
     for user in dict.fromkeys(users):

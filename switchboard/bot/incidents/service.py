@@ -102,9 +102,10 @@ class IncidentService:
 
     async def open_for(self, user: str) -> tuple[list[IncidentView], set[int]]:
         """Open incidents, and the ids of those `user` takes part in."""
-        views = await self.listing(open_only=True, limit=30)
-        mine = await self.listing(open_only=True, limit=100, user=user)
-        return views, {v.incident.id for v in mine if v.incident.id is not None}
+        async with self._sessions() as session:
+            rows = await incident_store.listing(session, open_only=True, limit=30)
+            ids = [i.id for i in rows if i.id is not None]
+            return await _views(session, rows), await incident_store.taking_part(session, user, ids)
 
     async def participants(self, incident_id: int) -> set[str]:
         async with self._sessions() as session:
