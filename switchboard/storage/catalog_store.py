@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -22,12 +22,19 @@ T = TypeVar("T")
 _BATCH = 2000  # rows per multi-row INSERT: well under both databases' parameter limits
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EntityRecord:
-    """What an import writes for one entity: CatalogEntity's columns except id, including
-    `ref`, `content_hash`, `owners` and `relations` (the latter as [type, target] pairs)."""
+    """What an import writes for one entity. `row()` gives CatalogEntity's columns except id,
+    including `ref`, `content_hash`, `owners` and `relations` (the latter as [type, target]
+    pairs); it is built when the row is written, so that an import holds the ref and digest
+    of each entity, not 50,000 rows at once (the largest thing an import held)."""
 
-    values: dict[str, Any]
+    ref: str
+    content_hash: str
+    columns: Callable[[], dict[str, Any]]  # every column but content_hash
+
+    def row(self) -> dict[str, Any]:
+        return {**self.columns(), "content_hash": self.content_hash}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +70,9 @@ async def apply_import(
             select(ENTITY.c.id, ENTITY.c.ref, ENTITY.c.content_hash, ENTITY.c.source_file)
         )
     }
-    fresh = [r for r in records if r.values["ref"] not in existing]
-    changed = [
-        r
-        for r in records
-        if r.values["ref"] in existing and existing[r.values["ref"]][1] != r.values["content_hash"]
-    ]
-    wanted = {r.values["ref"] for r in records}
+    fresh = [r for r in records if r.ref not in existing]
+    changed = [r for r in records if r.ref in existing and existing[r.ref][1] != r.content_hash]
+    wanted = {r.ref for r in records}
     gone = [
         entity_id
         for ref, (entity_id, _, source) in existing.items()
@@ -108,10 +111,11 @@ async def _update(
     session: AsyncSession, records: Sequence[EntityRecord], ids: dict[str, int]
 ) -> None:
     for record in records:
-        entity_id = ids[record.values["ref"]]
-        await session.execute(update(ENTITY).where(ENTITY.c.id == entity_id).values(record.values))
-    await _delete_children(session, [ids[r.values["ref"]] for r in records])
-    await _insert_children(session, [(ids[r.values["ref"]], r) for r in records])
+        row = record.row()
+        await session.execute(update(ENTITY).where(ENTITY.c.id == ids[record.ref]).values(row))
+    await _delete_children(session, [ids[r.ref] for r in records])
+    for chunk in _chunks(records):
+        await _insert_children(session, [(ids[r.ref], r.row()) for r in chunk])
 
 
 async def _delete_children(session: AsyncSession, ids: Sequence[int]) -> None:
@@ -121,26 +125,26 @@ async def _delete_children(session: AsyncSession, ids: Sequence[int]) -> None:
 
 
 async def _insert(session: AsyncSession, records: Sequence[EntityRecord]) -> None:
-    by_ref = {r.values["ref"]: r for r in records}
-    pairs: list[tuple[int, EntityRecord]] = []
+    # Chunk by chunk, children included: only one chunk's rows exist at a time.
     for chunk in _chunks(records):
+        rows = {r.ref: r.row() for r in chunk}
         result = await session.execute(
-            insert(ENTITY).returning(ENTITY.c.id, ENTITY.c.ref), [r.values for r in chunk]
+            insert(ENTITY).returning(ENTITY.c.id, ENTITY.c.ref), list(rows.values())
         )
-        pairs.extend((entity_id, by_ref[ref]) for entity_id, ref in result)
-    await _insert_children(session, pairs)
+        await _insert_children(session, [(entity_id, rows[ref]) for entity_id, ref in result])
 
 
 async def _insert_children(
-    session: AsyncSession, pairs: Iterable[tuple[int, EntityRecord]]
+    session: AsyncSession, pairs: Iterable[tuple[int, dict[str, Any]]]
 ) -> None:
+    """The owner and relation rows of entities, given as (id, row) pairs."""
     owners: list[dict[str, Any]] = []
     relations: list[dict[str, Any]] = []
-    for entity_id, record in pairs:
-        owners += [{"entity_id": entity_id, "owner_ref": o} for o in record.values["owners"]]
+    for entity_id, row in pairs:
+        owners += [{"entity_id": entity_id, "owner_ref": o} for o in row["owners"]]
         relations += [
             {"entity_id": entity_id, "type": t, "target_ref": target}
-            for t, target in record.values["relations"]
+            for t, target in row["relations"]
         ]
     for owner_chunk in _chunks(owners):
         await session.execute(insert(OWNER), owner_chunk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from switchboard.bot.catalog.model import Entity, Link, OnCall, Relation
@@ -12,7 +13,16 @@ from switchboard.storage.tables import CatalogEntity
 
 
 def to_record(entity: Entity) -> EntityRecord:
-    values: dict[str, Any] = {
+    """The entity's digest now, its row when it is written (see `EntityRecord`)."""
+    columns = _columns(entity)
+    # The digest covers everything stored, so an unchanged entity is skipped on re-import.
+    canonical = json.dumps(columns, sort_keys=True, default=str)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return EntityRecord(columns["ref"], digest, partial(_columns, entity))
+
+
+def _columns(entity: Entity) -> dict[str, Any]:
+    return {
         "ref": entity.ref,
         "kind": entity.kind,
         "namespace": entity.namespace,
@@ -45,10 +55,6 @@ def to_record(entity: Entity) -> EntityRecord:
         "owners": list(dict.fromkeys(entity.owners)),
         "relations": [list(r) for r in dict.fromkeys((r.type, r.target) for r in entity.relations)],
     }
-    # The digest covers everything stored, so an unchanged entity is skipped on re-import.
-    canonical = json.dumps(values, sort_keys=True, default=str)
-    values["content_hash"] = hashlib.sha256(canonical.encode()).hexdigest()
-    return EntityRecord(values)
 
 
 def from_row(row: CatalogEntity) -> Entity:

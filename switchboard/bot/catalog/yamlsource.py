@@ -7,89 +7,18 @@ themselves only ever see the types they asked for.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from switchboard.bot.catalog.common import tier_number
 from switchboard.bot.catalog.model import Entity, Problem, Relation
+from switchboard.bot.catalog.yamlload import YList, YMap, read_exactly, read_quickly
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class YMap(dict[Any, Any]):
-    """A YAML mapping that remembers the 1-based line of each key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.key_lines: dict[Any, int] = {}
-
-
-class YList(list[Any]):
-    """A YAML sequence that remembers the 1-based line of each item."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.item_lines: list[int] = []
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader building YMap/YList so every value can be traced back to its line."""
-
-    def construct_line_map(self, node: MappingNode) -> Any:
-        data = YMap()
-        yield data  # yielded first so that recursive aliases resolve, like PyYAML's own maps
-        own_pairs = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
-        self.flatten_mapping(node)
-        first_own = len(node.value) - own_pairs  # merged (`<<`) pairs come first and may repeat
-        own_keys: set[Any] = set()
-        for index, (key_node, value_node) in enumerate(node.value):
-            key = self.construct_object(key_node)
-            if not isinstance(key, Hashable):
-                raise ConstructorError(
-                    None, None, "a key must be a plain value", key_node.start_mark
-                )
-            if index >= first_own:
-                if key in own_keys:
-                    # Backstage's parser rejects these too; keeping the last one hides typos
-                    raise ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
-                    )
-                own_keys.add(key)
-            data[key] = self.construct_object(value_node)
-            data.key_lines[key] = key_node.start_mark.line + 1
-
-    def construct_line_seq(self, node: SequenceNode) -> Any:
-        data = YList()
-        yield data
-        for child in node.value:
-            data.append(self.construct_object(child))
-            data.item_lines.append(child.start_mark.line + 1)
-
-    def construct_text(self, node: ScalarNode) -> str:
-        return self.construct_scalar(node)
-
-    def construct_unknown_tag(self, suffix: str, node: yaml.Node) -> Any:
-        """Read `!Ref x`-style custom tags (CloudFormation, Home Assistant...) as plain values,
-        so such files are reported as "not a catalog file" rather than as broken YAML."""
-        if isinstance(node, MappingNode):
-            return self.construct_line_map(node)
-        if isinstance(node, SequenceNode):
-            return self.construct_line_seq(node)
-        return self.construct_scalar(cast(ScalarNode, node))
-
-
-_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_line_map)
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_line_seq)
-# Dates stay strings: nothing in a catalog is a date, and PyYAML raises a bare ValueError on
-# impossible ones such as 2024-13-45.
-_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_text)
-_LineLoader.add_multi_constructor("!", _LineLoader.construct_unknown_tag)
+__all__ = ["Node", "SourceFile", "YList", "YMap", "describe", "load_documents", "read_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +88,16 @@ def read_text(src: SourceFile) -> str | None:
         return None
 
 
-def load_documents(text: str, src: SourceFile) -> list[Node]:
+def load_documents(text: str, src: SourceFile, *, quick: bool = True) -> list[Node]:
     """The documents of a YAML stream, as root nodes. A syntax error becomes an error at its
-    line; the documents before it are still returned."""
+    line; the documents before it are still returned. `quick=False` reads with the reference
+    loader only (see `yamlload`), which the quick one falls back to on any problem."""
+    if quick and (values := read_quickly(text)) is not None:
+        return [Node(src, data, "", line) for data, line in values]
     documents: list[Node] = []
     try:
-        loader = _LineLoader(text)  # raises too: it checks the whole text for bad characters
-        try:
-            while loader.check_node():
-                node = cast(yaml.Node, loader.get_node())  # not None after check_node()
-                data = loader.construct_document(node)
-                documents.append(Node(src, data, "", node.start_mark.line + 1))
-        finally:
-            loader.dispose()
+        for data, line in read_exactly(text):
+            documents.append(Node(src, data, "", line))
     except yaml.MarkedYAMLError as exc:
         src.error(*_yaml_problem(exc))
     except yaml.reader.ReaderError as exc:

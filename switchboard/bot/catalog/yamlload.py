@@ -1,0 +1,331 @@
+"""YAML documents as `YMap`/`YList` values that remember the line of every key and item.
+
+Two loaders build the same values:
+
+- `read_exactly`, PyYAML's pure-Python loader composing each document's whole node tree and
+  then constructing it: the reference, whose errors (the first one of a broken file, with its
+  line) are what users see;
+- `read_quickly`, libyaml's parser when PyYAML has it, with a composer that constructs each
+  item of a list at the top of a document as soon as it is read and drops its nodes. A node
+  costs about ten times the value built from it (two `Mark`s each, and the tree is kept
+  whole until construction ends), so a 50,000-service catalog composed whole took ~500 MB;
+  streamed, memory is that of the values. It gives up (None) on anything it cannot read, and
+  the caller reads the text exactly instead, so a broken file reports what it always did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Hashable, Iterator
+from typing import TYPE_CHECKING, Any, cast
+
+import yaml
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.events import MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.resolver import Resolver
+from yaml.scanner import Scanner
+
+try:  # libyaml's parser, ~30x faster than the pure-Python one; optional in PyYAML
+    from yaml.cyaml import CParser as _FastParser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - this environment has libyaml
+    _FastParser = None  # type: ignore[misc, assignment]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = Resolver.DEFAULT_SEQUENCE_TAG
+_MAP_TAG = Resolver.DEFAULT_MAPPING_TAG
+# Our own tag for a top-level list whose items were constructed while it was read.
+_BUILT_TAG = "tag:switchboard,2026:built-list"
+# What libyaml reads otherwise than PyYAML (differential tests found each): tabs (`<\t`); a
+# comment right after a block scalar's header (`|#`); tags (`!&b!`); a BOM or a line break
+# other than \n and \r\n; characters YAML forbids (other messages); a ? in a flow list.
+_LIBYAML_DIFFERS = re.compile(
+    "\t|[|>][-+0-9]*#|(?:^|[\\s\\[\\]{},:?-])!|\ufeff|\r(?!\n)|[\x85\u2028\u2029]"
+    f"|{Reader.NON_PRINTABLE.pattern}"
+)
+
+
+class YMap(dict[Any, Any]):
+    """A YAML mapping that remembers the 1-based line of each key."""
+
+    __slots__ = ("key_lines",)  # no per-instance __dict__: a catalog has tens of thousands
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.key_lines: dict[Any, int] = {}
+
+
+class YList(list[Any]):
+    """A YAML sequence that remembers the 1-based line of each item."""
+
+    __slots__ = ("item_lines",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.item_lines: list[int] = []
+
+
+class _BuiltList(SequenceNode):
+    """Stands in the document's tree for a list already constructed item by item."""
+
+    def __init__(self, data: YList, start: yaml.Mark, flow_style: bool | None) -> None:
+        super().__init__(_BUILT_TAG, [], start, start, flow_style=flow_style)
+        self.data = data
+
+
+class _LineConstructor(SafeConstructor):
+    """SafeConstructor building YMap/YList so every value can be traced back to its line."""
+
+    def flatten_mapping(self, node: MappingNode) -> None:
+        # Remembers how many pairs came from merges (`<<`): they come first in node.value once
+        # flattened, and a node merged into another is flattened before its own turn, so
+        # counting merge keys at construction would take merged pairs for its own (and report
+        # an overridden merged key as a duplicate) depending on the order nodes are built.
+        if hasattr(node, "merged_pairs"):
+            return
+        own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        super().flatten_mapping(node)
+        node.merged_pairs = len(node.value) - own  # type: ignore[attr-defined]
+
+    def construct_line_map(self, node: MappingNode) -> Any:
+        data = YMap()
+        yield data  # yielded first so that recursive aliases resolve, like PyYAML's own maps
+        self.flatten_mapping(node)
+        first_own: int = node.merged_pairs  # type: ignore[attr-defined]
+        own_keys: set[Any] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            key = self.construct_object(key_node)
+            if not isinstance(key, Hashable):
+                raise ConstructorError(
+                    None, None, "a key must be a plain value", key_node.start_mark
+                )
+            if index >= first_own:
+                if key in own_keys:
+                    # Backstage's parser rejects these too; keeping the last one hides typos
+                    raise ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+                own_keys.add(key)
+            data[key] = self.construct_object(value_node)
+            data.key_lines[key] = key_node.start_mark.line + 1
+
+    def construct_line_seq(self, node: SequenceNode) -> Any:
+        data = YList()
+        yield data
+        for child in node.value:
+            data.append(self.construct_object(child))
+            data.item_lines.append(child.start_mark.line + 1)
+
+    def construct_built(self, node: _BuiltList) -> YList:
+        return node.data
+
+    def construct_text(self, node: ScalarNode) -> str:
+        return self.construct_scalar(node)
+
+    def construct_unknown_tag(self, suffix: str, node: yaml.Node) -> Any:
+        """Read `!Ref x`-style custom tags (CloudFormation, Home Assistant...) as plain values,
+        so such files are reported as "not a catalog file" rather than as broken YAML."""
+        if isinstance(node, MappingNode):
+            return self.construct_line_map(node)
+        if isinstance(node, SequenceNode):
+            return self.construct_line_seq(node)
+        return self.construct_scalar(cast(ScalarNode, node))
+
+
+def _add_constructors(constructor: Any) -> None:  # Any: PyYAML's stubs want a Loader class
+    constructor.add_constructor("tag:yaml.org,2002:map", constructor.construct_line_map)
+    constructor.add_constructor("tag:yaml.org,2002:seq", constructor.construct_line_seq)
+    constructor.add_constructor(_BUILT_TAG, constructor.construct_built)
+    # Dates stay strings: nothing in a catalog is a date, and PyYAML raises a bare ValueError
+    # on impossible ones such as 2024-13-45.
+    constructor.add_constructor("tag:yaml.org,2002:timestamp", constructor.construct_text)
+    constructor.add_multi_constructor("!", constructor.construct_unknown_tag)
+
+
+_add_constructors(_LineConstructor)
+
+
+class _LineLoader(Reader, Scanner, Parser, Composer, _LineConstructor, Resolver):
+    """PyYAML's SafeLoader with our constructor: whole documents, pure Python."""
+
+    def __init__(self, text: str) -> None:
+        Reader.__init__(self, text)  # raises ReaderError on characters YAML forbids
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        _LineConstructor.__init__(self)
+        Resolver.__init__(self)
+
+
+class _StreamingComposer(Composer, _LineConstructor, Resolver):
+    """Composes a document as PyYAML does, except the lists that are values of its top-level
+    mapping (a catalog's `services:`, `teams:`, `people:`): each of their items is constructed
+    as soon as it is composed, and its nodes are dropped.
+
+    Aliases still share one value: the values of anchored nodes are kept for later aliases
+    (a copy per alias would multiply memory, as a "billion laughs" file does). A list is read
+    the usual way when it, or the mapping holding it, has an anchor (an item could be an alias
+    of its unfinished parent) or a tag, or is merged in (`<<:`)."""
+
+    if TYPE_CHECKING:  # the parser it is mixed with reads the events
+
+        def check_event(self, *choices: type[yaml.Event]) -> bool: ...
+        def peek_event(self) -> Any: ...
+        def get_event(self) -> Any: ...
+
+    def __init__(self) -> None:
+        Composer.__init__(self)
+        _LineConstructor.__init__(self)
+        Resolver.__init__(self)
+        self._anchored: set[Node] = set()
+
+    def compose_document(self) -> Node:
+        self.get_event()  # DocumentStartEvent
+        node: Node
+        if self._plain_start(MappingStartEvent, _MAP_TAG):
+            node = self._compose_top_mapping()
+        else:
+            node = self.compose_node(None, None)
+        self.get_event()  # DocumentEndEvent
+        self.anchors = {}
+        self._anchored = set()
+        return node
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        anchored = self.peek_event().anchor is not None  # an alias's anchor names an old node
+        node = cast(Node, super().compose_node(parent, index))  # not None: an event is there
+        if anchored:
+            self._anchored.add(node)
+        return node
+
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        event = self.peek_event()
+        if event.tag == "!":
+            # PyYAML resolves a `!`-tagged scalar as if untagged (`!` alone: null); libyaml
+            # does too, except for an empty one, which it leaves a string.
+            event.implicit = (True, False)
+        return super().compose_scalar_node(anchor)
+
+    def _plain_start(self, kind: type[yaml.Event], default_tag: str) -> bool:
+        """Whether the next event starts a collection of `kind` with no anchor and no tag of
+        its own."""
+        if not self.check_event(kind):
+            return False
+        event = self.peek_event()
+        tag = event.tag
+        if tag is None or tag == "!":
+            node_kind = MappingNode if kind is MappingStartEvent else SequenceNode
+            tag = self.resolve(node_kind, None, event.implicit)  # type: ignore[no-untyped-call]
+        return event.anchor is None and bool(tag == default_tag)
+
+    def _compose_top_mapping(self) -> MappingNode:
+        """`compose_mapping_node` for the document's root, streaming its list values."""
+        self.descend_resolver(None, None)
+        start = self.get_event()
+        node = MappingNode(_MAP_TAG, [], start.start_mark, None, flow_style=start.flow_style)
+        while not self.check_event(MappingEndEvent):
+            key = self.compose_node(node, None)
+            if key.tag != _MERGE_TAG and self._plain_start(SequenceStartEvent, _SEQ_TAG):
+                value: Node = self._compose_built_list(node, key)
+            else:
+                value = self.compose_node(node, key)
+            node.value.append((key, value))
+        node.end_mark = self.get_event().end_mark
+        self.ascend_resolver()
+        return node
+
+    def _compose_built_list(self, parent: Node, index: Node) -> _BuiltList:
+        self.descend_resolver(parent, index)
+        start = self.get_event()
+        built = _BuiltList(YList(), start.start_mark, start.flow_style)
+        while not self.check_event(SequenceEndEvent):
+            item = self.compose_node(built, len(built.data))
+            built.data.append(self._construct_alone(item))
+            built.data.item_lines.append(item.start_mark.line + 1)
+        built.end_mark = self.get_event().end_mark
+        self.ascend_resolver()
+        return built
+
+    def _construct_alone(self, node: Node) -> Any:
+        """Construct one item completely (what `construct_document` does for a document),
+        then forget its nodes."""
+        data = self.construct_object(node)
+        while self.state_generators:
+            generators, self.state_generators = self.state_generators, []
+            for generator in generators:
+                for _ in generator:
+                    pass
+        self._forget(node)
+        return data
+
+    def _forget(self, node: Node) -> None:
+        """Drop the constructor's cache entries for `node`'s tree (they keep the nodes alive),
+        except those of anchored nodes, which later aliases reuse."""
+        cache = self.constructed_objects
+        stack = [node]
+        while stack:  # not recursive: a deeply nested item must not overflow the stack
+            current = stack.pop()
+            if current in self._anchored:
+                continue
+            cache.pop(current, None)
+            if isinstance(current, SequenceNode):
+                stack.extend(current.value)
+            elif isinstance(current, MappingNode):
+                for key, value in current.value:
+                    stack += (key, value)
+
+
+if _FastParser is not None:
+
+    class _StreamLoader(_StreamingComposer, _FastParser):
+        def __init__(self, text: str) -> None:
+            _FastParser.__init__(self, text)
+            _StreamingComposer.__init__(self)
+
+else:  # pragma: no cover - without libyaml, stream with the pure-Python parser
+
+    class _StreamLoader(Reader, Scanner, Parser, _StreamingComposer):  # type: ignore[no-redef]
+        def __init__(self, text: str) -> None:
+            Reader.__init__(self, text)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+            _StreamingComposer.__init__(self)
+
+
+def _documents(loader: Composer | _LineConstructor) -> Iterator[tuple[Any, int]]:
+    """Each document's value and the line it starts at."""
+    composer, constructor = cast(Composer, loader), cast(_LineConstructor, loader)
+    while composer.check_node():
+        node = cast(Node, composer.get_node())  # not None after check_node()
+        yield constructor.construct_document(node), node.start_mark.line + 1
+
+
+def read_exactly(text: str) -> Iterator[tuple[Any, int]]:
+    """Each document's value and first line, with PyYAML's pure-Python loader. Raises what
+    PyYAML raises (a YAMLError, RecursionError) at the first problem, after yielding the
+    documents before it."""
+    loader = _LineLoader(text)  # raises too: it checks the whole text for bad characters
+    try:
+        yield from _documents(loader)
+    finally:
+        loader.dispose()
+
+
+def read_quickly(text: str) -> list[tuple[Any, int]] | None:
+    """The same as `list(read_exactly(text))` for a text that `read_exactly` reads without an
+    error, in less time and memory; None for any other."""
+    if _LIBYAML_DIFFERS.search(text):  # rare in catalogs; left to the reference loader
+        return None
+    if "?" in text and ("[" in text or "{" in text):  # PyYAML ends `[a?]`'s scalar at the ?
+        return None
+    try:
+        loader = _StreamLoader(text)
+        try:
+            return list(_documents(loader))
+        finally:
+            loader.dispose()
+    except Exception:  # any problem is reported as the exact loader reports it
+        return None
