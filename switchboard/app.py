@@ -47,6 +47,7 @@ from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers import pagerduty, register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
+from switchboard.handlers.lookup import answer_lane
 from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.handlers.web import SlackEdge, build_web_app
@@ -109,8 +110,14 @@ class Switchboard:
     def bolt(self) -> AsyncApp:
         """The Bolt app, built on first use: the catalog commands need no Slack token."""
         bolt = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret)
+        lane = answer_lane()
         incidents = IncidentHandlers(
-            self.config.incidents, self.incidents, self.incident_sync, self.owner, self.gateway
+            self.config.incidents,
+            self.incidents,
+            self.incident_sync,
+            self.owner,
+            self.gateway,
+            lane,
         )
         for handler in self.record_handlers():
             incidents.add(handler)
@@ -122,6 +129,7 @@ class Switchboard:
             incidents=incidents,
             scorecard_service=self.scorecards,
             http=self.http,
+            lane=lane,
         )
         nag_handlers.register(bolt, self.nags)
         return bolt

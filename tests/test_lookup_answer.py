@@ -30,9 +30,19 @@ def gate() -> asyncio.Event:
 
 
 @pytest.fixture
-async def requester(slack: FakeSlack, gate: asyncio.Event) -> AsyncIterator[SlackRequester]:
+def working() -> list[str]:
+    """The lookups being answered right now."""
+    return []
+
+
+@pytest.fixture
+async def requester(
+    slack: FakeSlack, gate: asyncio.Event, working: list[str]
+) -> AsyncIterator[SlackRequester]:
     async def gated_answer(text: str) -> str:
+        working.append(text)
         await gate.wait()
+        working.remove(text)
         if text == "broken":
             raise RuntimeError("the catalog is gone")
         return f"answer for {text}"
@@ -47,6 +57,7 @@ async def requester(slack: FakeSlack, gate: asyncio.Event) -> AsyncIterator[Slac
         pick_action="slowpoke_pick",
         share_action="slowpoke_share",
         unavailable="Cannot look that up right now.",
+        lane=asyncio.Semaphore(2),
     )
     server = TestServer(build_web_app(SlackEdge(app, SIGNING_SECRET), lambda: _true()))
     await server.start_server()
@@ -85,3 +96,23 @@ async def test_a_lookup_that_fails_says_so(
     )
     (later,) = await eventually(lambda: slack.response_posts(url))
     assert later["text"] == "Cannot look that up right now."
+
+
+async def test_answers_are_worked_on_a_few_at_a_time_and_acks_never_wait(
+    requester: SlackRequester, slack: FakeSlack, gate: asyncio.Event, working: list[str]
+) -> None:
+    urls = [slack.new_response_url(channel_id="C0GENERAL", user_id="U0001ALICE") for _ in "12345"]
+    acks = [
+        await requester.slash_command(
+            "/slowpoke", f"q{n}", user_id="U0001ALICE", channel_id="C0GENERAL", response_url=url
+        )
+        for n, url in enumerate(urls)
+    ]
+    assert [(a.status, a.body) for a in acks] == [(200, "")] * 5
+    await eventually(lambda: len(working) == 2)
+    await asyncio.sleep(0.1)  # the other three stay queued behind the lane
+    assert working == ["q0", "q1"]
+    gate.set()
+    for n, url in enumerate(urls):
+        (answer,) = await eventually(lambda url=url: slack.response_posts(url))
+        assert answer["text"] == f"answer for q{n}"

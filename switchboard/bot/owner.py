@@ -308,31 +308,34 @@ class OwnerService:
         service = await self._load_one(session, entity_id)
         if service is None:  # removed by an import since the index was built
             return NoMatch("that service", "service", [])
-        owners = _entities(await catalog_store.entities_by_ref(session, service.owners))
+        depends_on = [r.target for r in service.relations if r.type == DEPENDS_ON]
+        found = {  # owners and dependencies in one query
+            row.ref: row
+            for row in await catalog_store.entities_by_ref(session, [*service.owners, *depends_on])
+        }
+        owners = _entities(found[ref] for ref in service.owners if ref in found)
         known = {o.ref for o in owners}
         people = [o for o in owners if o.kind == "user"]
         for ref in service.owners:  # e-mail owners (Cortex) are matched to people by address
             if ref not in known and ref.startswith("user:email/"):
-                found = await catalog_store.people(session, email=ref.removeprefix("user:email/"))
-                if found:
-                    people += _entities(found)
+                by_email = await catalog_store.people(
+                    session, email=ref.removeprefix("user:email/")
+                )
+                if by_email:
+                    people += _entities(by_email)
                     known.add(ref)
         teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
         unresolved = [ref for ref in service.owners if ref not in known]
-        return ServiceAnswer(service, teams, people, unresolved, await self._deps(session, service))
+        deps = [
+            (found[ref].title or found[ref].name) if ref in found else ref.partition("/")[2]
+            for ref in depends_on
+        ]
+        return ServiceAnswer(service, teams, people, unresolved, deps)
 
     async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
         return _entities(
             await catalog_store.related_to(session, MEMBER_OF, [team.ref], limit=MAX_MEMBERS)
         )
-
-    async def _deps(self, session: AsyncSession, service: Entity) -> list[str]:
-        refs = [r.target for r in service.relations if r.type == DEPENDS_ON]
-        found = {
-            row.ref: row.title or row.name
-            for row in await catalog_store.entities_by_ref(session, refs)
-        }
-        return [found.get(ref, ref.partition("/")[2]) for ref in refs]
 
     async def _load_one(self, session: AsyncSession, entity_id: int | None) -> Entity | None:
         found = await self._load(session, [entity_id] if entity_id is not None else [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import aiohttp
@@ -34,12 +35,13 @@ def register_all(
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,
     http: Callable[[], aiohttp.ClientSession],
+    lane: asyncio.Semaphore,
 ) -> None:
     app.middleware(name_the_request)
     app.middleware(keep_alive_respond(http))
     app.middleware(deduplicate_events(ledger))
     app.error(answer_errors)
-    owner.register(app, owner_service)
+    owner.register(app, owner_service, lane)
     home.register(app, home_service)
     incidents.register(app)
-    scorecard.register(app, scorecard_service)
+    scorecard.register(app, scorecard_service, lane)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -59,13 +60,16 @@ class IncidentHandlers:
         sync: IncidentSync,
         catalog: OwnerService,
         gateway: SlackGateway,
+        lane: asyncio.Semaphore,
     ) -> None:
+        """`lane` bounds the answers worked on at once after their acks (see lookup.py)."""
         self.config = config
         self.incidents = incidents
         self.sync = sync
         self.catalog = catalog
         self.gateway = gateway
         self.records: dict[str, RecordHandler] = {}
+        self.lane = lane
 
     def add(self, handler: RecordHandler) -> None:
         """Let `handler` answer its record-keeping verbs of `/incident`."""
@@ -100,7 +104,7 @@ class IncidentHandlers:
             await _say(ack, parsed.message)
         elif isinstance(parsed, ListOpen):
             await ack()
-            await answer_after_ack(respond, lambda: self._listing(user), COMMAND, FAILED)
+            await answer_after_ack(respond, lambda: self._listing(user), COMMAND, FAILED, self.lane)
         elif isinstance(parsed, OpenDeclareModal):
             await ack()
             await self.gateway.open_view(

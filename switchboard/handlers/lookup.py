@@ -4,6 +4,7 @@ shares the answer in the channel."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 log = logging.getLogger(__name__)
 A = TypeVar("A")
+# Answers worked on at once after their acks. The rest wait their turn off the event loop's
+# queue, so a burst of lookups cannot delay the acks of the requests behind it.
+ANSWERS_AT_ONCE = 4
+
+
+def answer_lane() -> asyncio.Semaphore:
+    return asyncio.Semaphore(ANSWERS_AT_ONCE)
 
 
 def register_lookup(
@@ -25,11 +33,14 @@ def register_lookup(
     pick_action: str,
     share_action: str,
     unavailable: str,
+    lane: asyncio.Semaphore,
 ) -> None:
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         text = command.get("text") or ""
-        await answer_after_ack(respond, lambda: _rendered(answer(text), render), name, unavailable)
+        await answer_after_ack(
+            respond, lambda: _rendered(answer(text), render), name, unavailable, lane
+        )
 
     async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -60,6 +71,7 @@ async def answer_after_ack(
     answer: Callable[[], Awaitable[dict[str, Any]]],
     name: str,
     failed: str,
+    lane: asyncio.Semaphore,
 ) -> None:
     """The answer to a command acked empty at once (so Slack's 3 s never wait for the
     database or the load), posted to its response URL; a failure is answered, not raised.
@@ -67,7 +79,8 @@ async def answer_after_ack(
     Never raise after the ack: Bolt then overwrites the ack it has not sent yet, and Slack
     gets a 404 three seconds later instead of the empty 200."""
     try:
-        message = await answer()
+        async with lane:
+            message = await answer()
     except Exception:
         log.exception("%s failed", name)
         message = {"text": failed}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.owner import OwnerService
@@ -12,7 +14,7 @@ COMMAND = "/owner"
 UNAVAILABLE = "Switchboard cannot read the catalog right now. Please try again in a minute."
 
 
-def register(app: AsyncApp, owner: OwnerService) -> None:
+def register(app: AsyncApp, owner: OwnerService, lane: asyncio.Semaphore) -> None:
     register_lookup(
         app,
         name=COMMAND,
@@ -22,4 +24,5 @@ def register(app: AsyncApp, owner: OwnerService) -> None:
         pick_action=PICK_ACTION,
         share_action=SHARE_ACTION,
         unavailable=UNAVAILABLE,
+        lane=lane,
     )

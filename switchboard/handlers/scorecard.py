@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.scorecards.messages import PICK_ACTION, SHARE_ACTION, render
@@ -12,7 +14,7 @@ COMMAND = "/scorecard"
 UNAVAILABLE = "Switchboard cannot evaluate scorecards right now. Please try again in a minute."
 
 
-def register(app: AsyncApp, scorecards: ScorecardService) -> None:
+def register(app: AsyncApp, scorecards: ScorecardService, lane: asyncio.Semaphore) -> None:
     register_lookup(
         app,
         name=COMMAND,
@@ -22,4 +24,5 @@ def register(app: AsyncApp, scorecards: ScorecardService) -> None:
         pick_action=PICK_ACTION,
         share_action=SHARE_ACTION,
         unavailable=UNAVAILABLE,
+        lane=lane,
     )

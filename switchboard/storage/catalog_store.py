@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, delete, func, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -181,18 +181,22 @@ async def searchable(session: AsyncSession) -> list[tuple[int, str, str, str, li
     return [(i, k, n, t, list(a or ())) for i, k, n, t, a in rows]
 
 
+# Built once: building an IN statement per call cost more than running it (profiled on
+# `/owner`); an expanding parameter takes any number of values.
+_BY_ID = select(CatalogEntity).where(ENTITY.c.id.in_(bindparam("ids", expanding=True)))
+_BY_REF = select(CatalogEntity).where(ENTITY.c.ref.in_(bindparam("refs", expanding=True)))
+
+
 async def entities_by_id(session: AsyncSession, ids: Collection[int]) -> list[CatalogEntity]:
     if not ids:
         return []
-    rows = await session.scalars(select(CatalogEntity).where(ENTITY.c.id.in_(ids)))
-    return list(rows)
+    return list(await session.scalars(_BY_ID, {"ids": list(ids)}))
 
 
 async def entities_by_ref(session: AsyncSession, refs: Collection[str]) -> list[CatalogEntity]:
     if not refs:
         return []
-    rows = await session.scalars(select(CatalogEntity).where(ENTITY.c.ref.in_(refs)))
-    return list(rows)
+    return list(await session.scalars(_BY_REF, {"refs": list(refs)}))
 
 
 async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[CatalogEntity]:
