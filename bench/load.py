@@ -200,11 +200,11 @@ async def client(
         user = rng.choice(USERS)
         started = time.perf_counter()
         try:
-            response, ok = await send(requester, kind, user, targets, rng, tally, check)
+            response, ok, acked = await send(requester, kind, user, targets, rng, tally, check)
         except (aiohttp.ClientError, OSError) as error:
             tally.errors[f"{kind}: {type(error).__name__}"] += 1
             continue
-        tally.add(kind, time.perf_counter() - started)
+        tally.add(kind, acked - started)
         if response.status != 200:
             tally.errors[f"{kind}: HTTP {response.status}"] += 1
         elif not ok:
@@ -221,7 +221,8 @@ async def send(
     rng: random.Random,
     tally: Tally,
     check: bool,
-) -> tuple[Any, bool]:
+) -> tuple[Any, bool, float]:
+    """The response, whether it is what the bot should answer, and when the ack came."""
     if kind in ("owner", "list"):
         command, text = ("/owner", typed_name(targets, rng)) if kind == "owner" else LIST
         return await ask(requester, kind, command, text, user, targets.home, tally, check)
@@ -235,7 +236,7 @@ async def send(
         )
         if response.status == 200:
             tally.declares += 1
-        return response, not check or "Declaring" in response.body
+        return response, not check or "Declaring" in response.body, time.perf_counter()
     channel = rng.choice(targets.channels)
     ts = rng.choice(targets.messages[channel])
     event = {
@@ -252,7 +253,7 @@ async def send(
         response = again if again.status != 200 else response
     if response.status == 200:
         tally.reacted.add((channel, ts))
-    return response, True
+    return response, True, time.perf_counter()
 
 
 async def load(
@@ -299,7 +300,7 @@ async def ask(
     channel: str,
     tally: Tally,
     check: bool,
-) -> tuple[Any, bool]:
+) -> tuple[Any, bool, float]:
     """A command acked at once and answered through its response URL (the bot's way); the
     time until the answer arrives is kept apart from the ack's. The bare app answers in
     its ack, so `check` is off for it."""
@@ -309,15 +310,16 @@ async def ask(
     response = await requester.slash_command(
         command, text, user_id=user, channel_id=channel, response_url=url
     )
+    acked = time.perf_counter()
     if not check or response.status != 200:
-        return response, True
+        return response, True, acked
     while not (posts := requester.fake.response_posts(url)):
         if time.perf_counter() - started > ANSWER_WITHIN:
-            return response, False
+            return response, False, acked
         await asyncio.sleep(0.005)
     tally.answers.setdefault(kind, []).append(time.perf_counter() - started)
     answer = str(posts[0].get("text", ""))
-    return response, response.body == "" and bool(answer) and UNAVAILABLE not in answer
+    return response, response.body == "" and bool(answer) and UNAVAILABLE not in answer, acked
 
 
 # checking what the bot did
