@@ -271,7 +271,8 @@ def _pagers(settings: Settings, gateway: SlackGateway, http: HttpSession) -> Pag
 
 
 async def prepare(switchboard: Switchboard) -> None:
-    """What `serve` and `socket` do before taking traffic: migrate, then import the catalog."""
+    """What `serve` and `socket` do before taking traffic: migrate, import the catalog and
+    build the lookup indexes."""
     # One keep-alive session for every Slack call (slack_sdk opens one per call otherwise);
     # Bolt hands it on to the clients it gives listeners.
     switchboard.client.session = switchboard.http()
@@ -279,6 +280,7 @@ async def prepare(switchboard: Switchboard) -> None:
     async with db.session_factory(switchboard.engine)() as session:  # imported before
         switchboard.redactor.add(await catalog_store.integration_keys(session))
     await switchboard.sync_catalog()
+    await switchboard.owner.warm()
 
 
 def build_jobs(sb: Switchboard) -> Jobs:
