@@ -211,8 +211,8 @@ def build(
     client.retry_handlers.insert(0, SlackCallMeter(metrics))  # first: it sees every attempt
     gateway = SlackGateway(client)
     http = HttpSession()
-    catalog = CatalogService(sessions)
     owner = OwnerService(sessions, gateway)
+    catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
     scorecards = ScorecardService(sessions, owner, clock)
     results = ScorecardResults(sessions, scorecards, clock)

@@ -207,6 +207,11 @@ class OwnerService:
             oncall = [OnCall("slack", "usergroup", group) for group in usergroups]
         return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
 
+    def recheck(self) -> None:
+        """The catalog was imported here: read its revision on the next lookup (another
+        replica's imports are seen within REVISION_CHECK_SECONDS)."""
+        self._checked_at = self._clock() - REVISION_CHECK_SECONDS
+
     async def warm(self) -> None:
         """Build the indexes now (at start-up) rather than on the first lookup."""
         async with self._sessions() as session:

@@ -59,24 +59,24 @@ class TeamJob:
 
 async def load_catalog(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Entity]:
     """Every entity by ref, with names, owners, channels and what filters read."""
+    entities: dict[str, Entity] = {}
     async with sessions() as session:
-        rows = await catalog_store.outlines(session)
-    entities = (
-        Entity(
-            r.kind,
-            r.name,
-            r.namespace,
-            type=r.type,
-            title=r.title,
-            tier=r.tier,
-            lifecycle=r.lifecycle,
-            tags=r.tags,
-            owners=r.owners,
-            slack_channels=r.slack_channels,
-        )
-        for r in rows
-    )
-    return {e.ref: e for e in entities}
+        async for rows in catalog_store.outlines(session):
+            for r in rows:
+                entity = Entity(
+                    r.kind,
+                    r.name,
+                    r.namespace,
+                    type=r.type,
+                    title=r.title,
+                    tier=r.tier,
+                    lifecycle=r.lifecycle,
+                    tags=r.tags,
+                    owners=r.owners,
+                    slack_channels=r.slack_channels,
+                )
+                entities[entity.ref] = entity
+    return entities
 
 
 def teams_owning_something(entities: Mapping[str, Entity]) -> list[Entity]:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 A = TypeVar("A")
 # Answers worked on at once after their acks. The rest wait their turn off the event loop's
 # queue, so a burst of lookups cannot delay the acks of the requests behind it.
-ANSWERS_AT_ONCE = 4
+ANSWERS_AT_ONCE = 12
 
 
 def answer_lane() -> asyncio.Semaphore:

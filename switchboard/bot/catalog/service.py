@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,14 @@ def _read(paths: Sequence[str]) -> tuple[ParseResult, list[str]]:
 
 
 class CatalogService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        imported: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`imported` is told of every import written, for what caches the catalog."""
         self._sessions = sessions
+        self._imported = imported
 
     async def check(self, paths: Sequence[str]) -> ParseResult:
         # Parsing is file I/O and CPU: keep it off the event loop that answers Slack.
@@ -43,6 +49,7 @@ class CatalogService:
         records = [to_record(e) for e in parsed.entities]
         async with self._sessions() as session, session.begin():
             stats = await catalog_store.apply_import(session, records, set(parsed.files), folders)
+        self._imported()
         return ImportReport(parsed, stats)
 
     async def counts(self) -> dict[str, int]:

@@ -237,16 +237,16 @@ class ScorecardService:
         # A filter without kinds takes every kind.
         every_kind = any(not s.filter.kinds for s in scorecards)
         kinds = () if every_kind else {k for s in scorecards for k in s.filter.kinds}
-        async with self._sessions() as session:
-            rows = await catalog_store.of_kinds(session, kinds)
-        entities = [from_row(row) for row in rows]
         facts = await self._facts(scorecards, None)
         today = self._today()
-        return [
-            ScorecardResult(scorecard, result)
-            for scorecard in scorecards
-            for result in evaluate(scorecard, entities, facts, today)
-        ]
+        found: dict[str, list[ServiceResult]] = {s.id: [] for s in scorecards}
+        # A batch at a time: the whole catalog at once held the event loop for seconds.
+        async with self._sessions() as session:
+            async for rows in catalog_store.of_kinds_in_batches(session, kinds):
+                entities = [from_row(row) for row in rows]
+                for scorecard in scorecards:
+                    found[scorecard.id] += evaluate(scorecard, entities, facts, today)
+        return [ScorecardResult(s, result) for s in scorecards for result in found[s.id]]
 
 
 def _initiatives(
