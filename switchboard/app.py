@@ -183,7 +183,6 @@ class Switchboard:
         return build_jobs(self)
 
     async def close(self) -> None:
-        self.owner.close()
         await self.http.close()
         await self.engine.dispose()
 

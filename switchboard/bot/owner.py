@@ -6,13 +6,12 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.lookup import Match, NameIndex
+from switchboard.bot.catalog.lookup import NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.slack_gateway import SlackGateway
@@ -126,21 +125,12 @@ class OwnerService:
         sessions: async_sessionmaker[AsyncSession],
         gateway: SlackGateway,
         clock: Callable[[], float] = time.monotonic,
-        fuzzy_executor: Executor | None = None,
     ) -> None:
-        """`fuzzy_executor` scores fuzzy lookups off the event loop; by default one thread of
-        its own, so that a burst of typos takes one core and leaves the loop the other."""
         self._sessions = sessions
         self._gateway = gateway
         self._clock = clock
-        self._owns_executor = fuzzy_executor is None
-        self._executor = fuzzy_executor or ThreadPoolExecutor(1, "switchboard-fuzzy")
         self._indexes: _Indexes | None = None
         self._checked_at = -REVISION_CHECK_SECONDS
-
-    def close(self) -> None:
-        if self._owns_executor:
-            self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def answer(self, text: str) -> Answer:
         query = parse_owner_text(text)
@@ -178,20 +168,16 @@ class OwnerService:
             exact = index.exact(name) or ([] if team else indexes.teams.exact(name))
             if len(exact) == 1:
                 return (await self._load(session, exact))[0], []
-            close = exact or _ids(await self._fuzzy(index, name))
+            close = exact or await _close_to(index, name)
             return None, await self._load(session, close)
 
     async def suggest(self, text: str, *, teams: bool, limit: int = 20) -> list[Entity]:
         """Services (and teams, if asked) matching `text`, best first, for a search box."""
         async with self._sessions() as session:
             indexes = await self._current_indexes(session)
-            ids = indexes.services.exact(text) + _ids(
-                await self._fuzzy(indexes.services, text, limit)
-            )
+            ids = indexes.services.exact(text) + await _close_to(indexes.services, text, limit)
             if teams:
-                ids += indexes.teams.exact(text) + _ids(
-                    await self._fuzzy(indexes.teams, text, limit)
-                )
+                ids += indexes.teams.exact(text) + await _close_to(indexes.teams, text, limit)
             return await self._load(session, list(dict.fromkeys(ids))[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
@@ -242,7 +228,7 @@ class OwnerService:
         teams = indexes.teams.exact(text)
         if len(teams) == 1:  # a team name typed without `team:` still gets its answer
             return await self._owned(session, teams[0])
-        fuzzy = _ids(await self._fuzzy(indexes.services, text))
+        fuzzy = await _close_to(indexes.services, text)
         if fuzzy:
             return ChoiceAnswer(text, await self._load(session, fuzzy))
         return NoMatch(text, "service", [])
@@ -251,11 +237,8 @@ class OwnerService:
         exact = indexes.teams.exact(name)
         if len(exact) == 1:
             return await self._owned(session, exact[0])
-        candidates = exact or _ids(await self._fuzzy(indexes.teams, name))
+        candidates = exact or await _close_to(indexes.teams, name)
         return NoMatch(name, "team", [e.ref for e in await self._load(session, candidates)])
-
-    async def _fuzzy(self, index: NameIndex, text: str, limit: int = 5) -> list[Match]:
-        return await index.fuzzy_async(text, limit, self._executor)
 
     async def _usergroup(self, session: AsyncSession, group_id: str) -> Answer:
         groups = await catalog_store.groups_with_usergroup(session, group_id)
@@ -357,8 +340,9 @@ class OwnerService:
         return _entities([rows[i] for i in ids if i in rows])
 
 
-def _ids(matches: Iterable[Match]) -> list[int]:
-    return [m.entity_id for m in matches]
+async def _close_to(index: NameIndex, text: str, limit: int = 5) -> list[int]:
+    """The ids `index` finds closest to `text`, scored without holding the event loop."""
+    return [m.entity_id for m in await index.fuzzy_async(text, limit)]
 
 
 def _entities(rows: Iterable[CatalogEntity]) -> list[Entity]:

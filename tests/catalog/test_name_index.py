@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import given, settings
@@ -14,10 +13,11 @@ from rapidfuzz import fuzz, process
 
 from switchboard.bot.catalog.lookup import (
     FUZZY_CUTOFF,
+    SLICE_KEYS,
     TOKEN_SCORE,
     Match,
     NameIndex,
-    _LetterCounts,
+    _Signatures,
     normalise,
 )
 
@@ -119,7 +119,8 @@ def test_the_same_answers_as_process_extract_over_every_key(
 @settings(max_examples=300, deadline=None)
 @given(keys=st.lists(names | st.text(max_size=30), min_size=1, max_size=20), query=names)
 def test_the_first_pass_keeps_every_key_at_or_above_the_cutoff(keys: list[str], query: str) -> None:
-    kept = set(_LetterCounts(keys).candidates(query, FUZZY_CUTOFF).tolist())
+    signatures = _Signatures(keys)
+    kept = set(signatures.candidates(signatures.probe(query), 0, len(keys)).tolist())
     for i, key in enumerate(keys):
         if fuzz.QRatio(query, key) >= FUZZY_CUTOFF:
             assert i in kept, (query, key)
@@ -129,13 +130,18 @@ def test_the_first_pass_keeps_a_key_right_at_the_cutoff() -> None:
     keys = ["abcdefgxyz", "abcdwxyz"]
     assert fuzz.QRatio("abcdefghij", keys[0]) == FUZZY_CUTOFF
     assert fuzz.QRatio("abcdefghij", keys[1]) < FUZZY_CUTOFF
-    assert _LetterCounts(keys).candidates("abcdefghij", FUZZY_CUTOFF).tolist() == [0]
+    signatures = _Signatures(keys)
+    assert signatures.candidates(signatures.probe("abcdefghij"), 0, 2).tolist() == [0]
 
 
 def test_the_first_pass_keeps_keys_with_very_long_runs() -> None:
-    keys = ["a" * 300, "a" * 299 + "b", "b" * 300]  # counts past a byte are capped at 255
-    kept = _LetterCounts(keys).candidates("a" * 290, FUZZY_CUTOFF).tolist()
-    assert kept == [0, 1]
+    keys = ["a" * 300, "a" * 299 + "b", "b" * 300, "ab" * 150]  # counts are capped at 3
+    signatures = _Signatures(keys)
+    assert {0, 1} <= set(signatures.candidates(signatures.probe("a" * 290), 0, 4).tolist())
+    assert NameIndex((n, [k]) for n, k in enumerate(keys)).fuzzy("a" * 290) == [
+        Match(0, fuzz.QRatio("a" * 290, keys[0])),
+        Match(1, fuzz.QRatio("a" * 290, keys[1])),
+    ]
 
 
 def large_index(size: int = 20_000) -> NameIndex:
@@ -146,10 +152,12 @@ def large_index(size: int = 20_000) -> NameIndex:
     )
 
 
-async def test_fuzzy_async_answers_as_fuzzy() -> None:
-    index = large_index(2_000)
+@pytest.mark.parametrize("size", [2_000, SLICE_KEYS])  # in one slice, in four
+async def test_fuzzy_async_answers_as_fuzzy(size: int) -> None:
+    index = large_index(size)
     for query in ("paymnets-ledger-17", "ledger", "billing svc 1999", "", "zzzz"):
         assert await index.fuzzy_async(query, 7) == index.fuzzy(query, 7)
+        assert await index.fuzzy_async(query, 1) == index.fuzzy(query, 1)
 
 
 async def ticks_while(lookup: Callable[[], object]) -> list[str]:
@@ -174,16 +182,18 @@ async def ticks_while(lookup: Callable[[], object]) -> list[str]:
 
 async def test_the_event_loop_keeps_serving_during_a_fuzzy_lookup() -> None:
     index = large_index()
-    with ThreadPoolExecutor(1) as executor:
-        beside = await ticks_while(lambda: index.fuzzy_async("paymnets-ledger-1234", 5, executor))
-    assert beside.index("done") > 0  # the other coroutine ran while the lookup was scored
+    beside = await ticks_while(lambda: index.fuzzy_async("paymnets-ledger-1234"))
+    slices = -(-len(index) // SLICE_KEYS)
+    assert slices >= 4
+    assert beside.count("tick") >= slices  # the other coroutine ran between every two slices
+    assert beside[-1] == "done"
     # The synchronous form holds the loop for the whole lookup: nothing else runs.
     assert await ticks_while(lambda: index.fuzzy("paymnets-ledger-1234")) == ["done"]
 
 
 @pytest.mark.parametrize("query", ["paymnets-ledger-1234", "ledger checkout", "idenity svc 9"])
 async def test_a_large_index_answers_as_process_extract(query: str) -> None:
-    size = 3_000
+    size = SLICE_KEYS  # two keys each: two slices
     words = ("payments", "ledger", "checkout", "search", "orders", "billing", "identity")
     entries: Sequence[tuple[int, list[str]]] = [
         (n, [f"{words[n % 7]}-{words[n // 7 % 7]}-{n}", f"{words[n // 49 % 7]} svc {n}"])

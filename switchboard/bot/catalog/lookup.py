@@ -3,11 +3,11 @@
 The database stays the truth; this index only maps what people type to entity ids, and is
 rebuilt when the catalog revision moves (see `CatalogLookup`).
 
-Fuzzy matching scores the query against every key by QRatio (the Indel similarity), which
-for a 50,000-service catalog is ~100,000 comparisons. Two things keep that off the bot's
-event loop: a first pass over character counts drops the keys that cannot reach the cutoff
-(exactly: see `_LetterCounts`), and `fuzzy_async` runs the scoring in a worker thread, where
-numpy and `rapidfuzz.process.cdist` release the GIL.
+Fuzzy matching ranks keys by QRatio (the Indel similarity) against the query; a 50,000-service
+catalog has over 50,000 keys. A first pass over a 16-byte signature of each key's characters
+drops, exactly, the keys that cannot reach the cutoff (see `_Signatures`): ~2% are left to
+score. `fuzzy_async` does that a slice of keys at a time and lets the event loop run other
+work between slices.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 _SEPARATORS = re.compile(r"[\s\-_./:]+")
 FUZZY_CUTOFF = 70.0  # below this QRatio, suggestions are noise
 TOKEN_SCORE = 85.0  # every typed word is a whole word of the name: a strong hint
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "  # any other character counts as one more
+SLICE_KEYS = 8192  # fuzzy_async gives the loop back after this many keys (~0.1 ms)
 
 
 def normalise(text: str) -> str:
@@ -40,52 +40,70 @@ class Match:
     score: float  # 100 for an exact match
 
 
-_OTHER = len(_ALPHABET)
-_BUCKETS = np.full(129, _OTHER, dtype=np.uint8)  # by code point; 128 stands for any above
-_BUCKETS[[ord(c) for c in _ALPHABET]] = np.arange(_OTHER, dtype=np.uint8)
+Indexes = npt.NDArray[np.intp]
+Scores = npt.NDArray[np.float64]
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789 "  # any other character: one more bucket
+_BUCKETS = len(_ALPHABET) + 1
+_BUCKET_OF = np.full(129, _BUCKETS - 1, dtype=np.intp)  # by code point, 128 for any above
+_BUCKET_OF[[ord(c) for c in _ALPHABET]] = np.arange(_BUCKETS - 1)
+_CAP = 3  # counts kept per bucket: 3 bits of unary code, 0 -> 000, 2 -> 011, 5 -> 111
+_WORDS = (slice(0, 21), slice(21, _BUCKETS))  # 21 buckets of 3 bits in a 64-bit word
+_SHIFT = (np.arange(_BUCKETS) % 21 * 3).astype(np.uint64)
+_REACH = 1.0 - FUZZY_CUTOFF / 100.0  # Indel distance allowed per character of both strings
 
 
-def _bucket(char: str) -> int:
-    return int(_BUCKETS[min(ord(char), 128)])
-
-
-class _LetterCounts:
-    """How often each character occurs in each key, to drop keys that cannot match.
+class _Signatures:
+    """Per key, the count of each character bucket, capped at 3 and in unary, in two words.
 
     Each insertion or deletion changes one character's count by one, so the Indel distance
-    of two strings is at least the sum of their count differences (the bag distance); with
-    characters pooled in buckets and counts capped at 255 the sum only gets smaller, so it
-    stays a lower bound. QRatio is `100 * (1 - indel / (len(a) + len(b)))`: a key whose bound
-    already puts it under the cutoff is left out, and no key scoring at or above it is.
+    of two strings is at least the sum of their count differences; pooling characters in
+    buckets and capping counts only makes that sum smaller, and in unary code the difference
+    of two capped counts is the number of bits that differ. So the popcount of two keys'
+    signatures XORed is a lower bound of their Indel distance, and QRatio, which is
+    `100 * (1 - indel / (len(a) + len(b)))`, cannot reach the cutoff for a key whose bound
+    is over `_REACH * (len(a) + len(b))`: such a key is left out, and only such a key.
     """
 
     def __init__(self, keys: Sequence[str]) -> None:
-        lengths = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
-        text = "".join(keys).encode("utf-32-le", "surrogatepass")  # one code point, 4 bytes
-        chars = np.frombuffer(text, dtype=np.uint32)
-        buckets = _BUCKETS[np.minimum(chars, len(_BUCKETS) - 1)]
-        owners = np.repeat(np.arange(len(keys), dtype=np.int32), lengths)
-        counts = np.empty((_OTHER + 1, len(keys)), dtype=np.uint8)  # bucket-major
-        for row in range(_OTHER + 1):
-            found = np.bincount(owners[buckets == row], minlength=len(keys))
-            counts[row] = np.minimum(found, 255)
-        self._counts = counts
-        self._totals = counts.sum(axis=0, dtype=np.int32)
-        self._lengths = lengths.astype(np.int32)
+        self._words = np.zeros((2, len(keys)), dtype=np.uint64)
+        for start in range(0, len(keys), 4096):  # bounded temporary arrays
+            chunk = keys[start : start + 4096]
+            self._words[:, start : start + len(chunk)] = _signature_words(chunk)
+        self._reach = _lengths(keys) * _REACH
 
-    def candidates(self, key: str, cutoff: float) -> npt.NDArray[np.intp]:
-        """Indexes of the keys that may score `cutoff` or more against `key`, ascending."""
-        wanted: dict[int, int] = defaultdict(int)
-        for char in key:
-            wanted[_bucket(char)] += 1
-        shared = np.zeros(len(self._lengths), dtype=np.uint16)  # at most 38 * 255
-        common = np.empty(len(self._lengths), dtype=np.uint8)
-        for row, count in wanted.items():
-            shared += np.minimum(self._counts[row], min(count, 255), out=common)
-        total = sum(min(count, 255) for count in wanted.values())
-        bag = self._totals + (total - 2 * shared.astype(np.int32))  # sum of |differences|
-        allowed = (1.0 - cutoff / 100.0) * (self._lengths + len(key)) + 1e-6
-        return np.flatnonzero(bag <= allowed)
+    def probe(self, key: str) -> _Probe:
+        low, high = _signature_words([key])[:, 0]
+        return _Probe(low, high, _REACH * len(key) + 1e-6)
+
+    def candidates(self, probe: _Probe, start: int, stop: int) -> Indexes:
+        """The keys in [start, stop) that may score the cutoff or more against the probe."""
+        words = self._words[:, start:stop]
+        bound = np.bitwise_count(words[0] ^ probe.low) + np.bitwise_count(words[1] ^ probe.high)
+        return np.flatnonzero(bound <= self._reach[start:stop] + probe.reach) + start
+
+
+class _Probe(NamedTuple):
+    """A query's signature words, and the Indel distance its own length allows."""
+
+    low: np.uint64
+    high: np.uint64
+    reach: float
+
+
+def _lengths(keys: Sequence[str]) -> npt.NDArray[np.int64]:
+    return np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+
+
+def _signature_words(keys: Sequence[str]) -> npt.NDArray[np.uint64]:
+    """The two signature words of each key, shape (2, len(keys))."""
+    text = "".join(keys).encode("utf-32-le", "surrogatepass")  # one code point, 4 bytes
+    chars = np.frombuffer(text, dtype=np.uint32)
+    owners = np.repeat(np.arange(len(keys)), _lengths(keys))
+    cells = owners * _BUCKETS + _BUCKET_OF[np.minimum(chars, 128)]
+    counts = np.bincount(cells, minlength=len(keys) * _BUCKETS).reshape(len(keys), _BUCKETS)
+    codes = (np.uint64(1) << np.minimum(counts, _CAP).astype(np.uint64)) - np.uint64(1)
+    shifted = codes << _SHIFT
+    return np.stack([np.bitwise_or.reduce(shifted[:, words], axis=1) for words in _WORDS])
 
 
 class NameIndex:
@@ -104,7 +122,7 @@ class NameIndex:
         self._tokens = dict(tokens)
         keys = list(self._exact)
         self._keys = np.array(keys, dtype=object)  # the same str objects, indexable by arrays
-        self._counts = _LetterCounts(keys)
+        self._signatures = _Signatures(keys)
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -114,30 +132,33 @@ class NameIndex:
 
     def fuzzy(self, query: str, limit: int = 5) -> list[Match]:
         """The closest entities, best first: typos by QRatio over every key, partial names by
-        whole-word hits. At most `limit`, each entity once. Scores on the calling thread:
-        on the event loop, use `fuzzy_async`."""
-        key = normalise(query)
-        return self._merge(key, self._closest(key, limit), limit) if key else []
-
-    async def fuzzy_async(
-        self, query: str, limit: int = 5, executor: Executor | None = None
-    ) -> list[Match]:
-        """`fuzzy`, with the scoring in `executor` (the loop's default if None): the event
-        loop serves other requests meanwhile."""
+        whole-word hits. At most `limit`, each entity once. In one go: on the event loop,
+        use `fuzzy_async`."""
         key = normalise(query)
         if not key:
             return []
-        loop = asyncio.get_running_loop()
-        closest = await loop.run_in_executor(executor, self._closest, key, limit)
-        return self._merge(key, closest, limit)
+        found = self._scan(key, self._signatures.probe(key), 0, len(self))
+        return self._merge(key, self._best(*found, limit), limit)
 
-    def _closest(self, key: str, limit: int) -> list[tuple[str, float]]:
-        """The `limit` keys with the highest QRatio of at least the cutoff, best first, ties
-        in index order: what `process.extract` over all keys gives, for less CPU and
-        without holding the GIL while scoring."""
-        candidates = self._counts.candidates(key, FUZZY_CUTOFF)
-        if not len(candidates):
+    async def fuzzy_async(self, query: str, limit: int = 5) -> list[Match]:
+        """`fuzzy`, a slice of the keys at a time: the event loop serves other requests
+        between slices."""
+        key = normalise(query)
+        if not key:
             return []
+        probe, found = self._signatures.probe(key), []
+        for start in range(0, len(self), SLICE_KEYS):
+            found.append(self._scan(key, probe, start, start + SLICE_KEYS))
+            await asyncio.sleep(0)
+        indexes = np.concatenate([i for i, _ in found]) if found else np.array([], np.intp)
+        scores = np.concatenate([s for _, s in found]) if found else np.array([])
+        return self._merge(key, self._best(indexes, scores, limit), limit)
+
+    def _scan(self, key: str, probe: _Probe, start: int, stop: int) -> tuple[Indexes, Scores]:
+        """The keys in [start, stop) with a QRatio of at least the cutoff, and their scores."""
+        candidates = self._signatures.candidates(probe, start, stop)
+        if not len(candidates):
+            return candidates, np.array([])
         scores = process.cdist(
             [key],
             self._keys[candidates],
@@ -147,11 +168,15 @@ class NameIndex:
             workers=1,
         )[0]
         hits = np.flatnonzero(scores >= FUZZY_CUTOFF)
-        if len(hits) > limit:  # only the scores tied with the limit-th best can enter
-            kth = np.partition(scores[hits], len(hits) - limit)[len(hits) - limit]
-            hits = hits[scores[hits] >= kth]
-        best = hits[np.lexsort((hits, -scores[hits]))][:limit]
-        return [(self._keys[candidates[i]], float(scores[i])) for i in best]
+        return candidates[hits], scores[hits]
+
+    def _best(self, indexes: Indexes, scores: Scores, limit: int) -> list[tuple[str, float]]:
+        """The `limit` best keys, ties in key order: what `process.extract` gives."""
+        if len(indexes) > limit:  # only the scores tied with the limit-th best can enter
+            kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+            indexes, scores = indexes[scores >= kth], scores[scores >= kth]
+        order = np.lexsort((indexes, -scores))[:limit]
+        return [(self._keys[indexes[i]], float(scores[i])) for i in order]
 
     def _merge(self, key: str, closest: list[tuple[str, float]], limit: int) -> list[Match]:
         scores: dict[int, float] = {}
@@ -164,11 +189,14 @@ class NameIndex:
         return [Match(entity_id, score) for entity_id, score in best]
 
     def _token_hits(self, words: list[str]) -> set[int]:
-        hits: set[int] | None = None
-        for word in words:
-            ids = self._tokens.get(word, set())
-            hits = set(ids) if hits is None else hits & ids
-            if not hits:
-                return set()
+        """The entities with every word among theirs. Rarest word first: a word that no
+        name has ends it at once, and no common word's thousands of ids are copied."""
+        found = sorted((self._tokens.get(word, _NONE) for word in words), key=len)
+        hits = found[0] if found else _NONE
+        for ids in found[1:]:
+            hits = hits & ids  # loops over the smaller set
         # A very common word ("service") matches everything and says nothing.
-        return hits if hits is not None and len(hits) <= 50 else set()
+        return set(hits) if len(hits) <= 50 else set()
+
+
+_NONE: frozenset[int] = frozenset()
