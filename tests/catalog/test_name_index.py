@@ -1,5 +1,5 @@
 """The `/owner` name index's fuzzy matching: the same answers as a plain `process.extract`
-over every key (typos, partial names, ties, limits), and scored off the event loop."""
+over every key (typos, partial names, ties, limits), and the event loop free between slices."""
 
 from __future__ import annotations
 
