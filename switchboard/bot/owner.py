@@ -169,20 +169,16 @@ class OwnerService:
             exact = index.exact(name) or ([] if team else indexes.teams.exact(name))
             if len(exact) == 1:
                 return (await self._load(session, exact))[0], []
-            close = exact or [m.entity_id for m in index.fuzzy(name)]
+            close = exact or await _close_to(index, name)
             return None, await self._load(session, close)
 
     async def suggest(self, text: str, *, teams: bool, limit: int = 20) -> list[Entity]:
         """Services (and teams, if asked) matching `text`, best first, for a search box."""
         async with self._sessions() as session:
             indexes = await self._current_indexes(session)
-            ids = indexes.services.exact(text) + [
-                m.entity_id for m in indexes.services.fuzzy(text, limit)
-            ]
+            ids = indexes.services.exact(text) + await _close_to(indexes.services, text, limit)
             if teams:
-                ids += indexes.teams.exact(text) + [
-                    m.entity_id for m in indexes.teams.fuzzy(text, limit)
-                ]
+                ids += indexes.teams.exact(text) + await _close_to(indexes.teams, text, limit)
             return await self._load(session, list(dict.fromkeys(ids))[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
@@ -244,7 +240,7 @@ class OwnerService:
         teams = indexes.teams.exact(text)
         if len(teams) == 1:  # a team name typed without `team:` still gets its answer
             return await self._owned(session, teams[0])
-        fuzzy = [m.entity_id for m in indexes.services.fuzzy(text)]
+        fuzzy = await _close_to(indexes.services, text)
         if fuzzy:
             return ChoiceAnswer(text, await self._load(session, fuzzy))
         return NoMatch(text, "service", [])
@@ -253,7 +249,7 @@ class OwnerService:
         exact = indexes.teams.exact(name)
         if len(exact) == 1:
             return await self._owned(session, exact[0])
-        candidates = exact or [m.entity_id for m in indexes.teams.fuzzy(name)]
+        candidates = exact or await _close_to(indexes.teams, name)
         return NoMatch(name, "team", [e.ref for e in await self._load(session, candidates)])
 
     async def _usergroup(self, session: AsyncSession, group_id: str) -> Answer:
@@ -369,6 +365,11 @@ def _settle() -> None:
     (the import's) is frozen with them."""
     gc.collect()
     gc.freeze()
+
+
+async def _close_to(index: NameIndex, text: str, limit: int = 5) -> list[int]:
+    """The ids `index` finds closest to `text`, scored without holding the event loop."""
+    return [m.entity_id for m in await index.fuzzy_async(text, limit)]
 
 
 def _entities(rows: Iterable[CatalogEntity]) -> list[Entity]:
