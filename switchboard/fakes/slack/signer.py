@@ -11,7 +11,6 @@ response_urls from it and fills in channel names, messages and views from its st
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -165,12 +164,11 @@ class SlackRequester:
         )
         if response.status != 200 or response.body.strip():
             return response
-        deadline = time.monotonic() + within
-        while not (posts := self.fake.response_posts(url)):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{command} {text!r}: acked, then no answer in {within} s")
-            await asyncio.sleep(0.01)
-        return AppResponse(200, json.dumps(posts[0]), {"content-type": "application/json"})
+        try:
+            answer = await self.fake.first_response(url, within)
+        except TimeoutError:
+            raise TimeoutError(f"{command} {text!r}: acked, then no answer in {within} s") from None
+        return AppResponse(200, json.dumps(answer), {"content-type": "application/json"})
 
     # events
 

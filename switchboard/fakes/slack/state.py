@@ -7,6 +7,7 @@ seeding fail the same recognisable way.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 from collections.abc import Callable, Iterable
@@ -319,6 +320,7 @@ class ResponseHook:
     user_id: str | None
     message_ts: str | None
     posts: list[JSON] = field(default_factory=list)
+    posted: asyncio.Event = field(default_factory=asyncio.Event)  # set by each post
 
 
 class Workspace:
@@ -543,6 +545,12 @@ class Workspace:
     def response_posts(self, url: str) -> list[JSON]:
         return list(self.hooks[url.rstrip("/").rsplit("/", 1)[-1]].posts)
 
+    async def first_response(self, url: str, within: float) -> JSON:
+        """The first post to a response_url, waited for up to `within` seconds."""
+        hook = self.hooks[url.rstrip("/").rsplit("/", 1)[-1]]
+        await asyncio.wait_for(hook.posted.wait(), within)
+        return hook.posts[0]
+
     def deliver_response(self, hook_id: str, payload: Any) -> tuple[int, JSON]:
         """Record one post to a response_url; (HTTP status, JSON body) as Slack answers it."""
         hook = self.hooks.get(hook_id)
@@ -559,6 +567,7 @@ class Workspace:
         except SlackError as error:
             return 400, error.body()
         hook.posts.append(payload)
+        hook.posted.set()
         if hook.channel_id and hook.user_id:
             self.show_response(hook, payload)
         return 200, {"ok": True}
