@@ -28,6 +28,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics
+from switchboard.handlers.middleware import EventRun
 from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,12 @@ MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far sma
 HealthCheck = Callable[[], Awaitable[bool]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
-# An acknowledged event whose handling could not start (its de-duplication claim failed: the
-# database is away) is tried again this many times, waiting twice as long each time.
+# An acknowledged event whose handling failed because the database was away (its
+# de-duplication claim, or its listener after the claim) is tried again this many times,
+# waiting twice as long each time.
 REDISPATCH_ATTEMPTS, REDISPATCH_FIRST_WAIT = 8, 1.0
+# How long an attempt's listener is watched for a failure worth trying again.
+LISTENER_WATCH = 600.0
 
 
 class BadRequest(ValueError):
@@ -143,15 +147,19 @@ class SlackEdge:
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
     ) -> None:
         wait = REDISPATCH_FIRST_WAIT
+        run = EventRun()  # the listener's end, and the event's claim across attempts
         for _ in range(REDISPATCH_ATTEMPTS):
             request = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
+            run.attach(request.context)
             try:
                 async with self._handling:
                     response = await self._app.async_dispatch(request)
             except Exception:  # Bolt reports listener errors itself; this is everything else
                 log.exception("event %s failed", body.get("event_id"))
                 return
-            if response.status < 500:
+            if response.status < 500 and (
+                response.status != 200 or await run.failure(self._closing, LISTENER_WATCH) is None
+            ):
                 return
             task = asyncio.current_task()
             if self._closing.is_set() or (task is not None and task.cancelling()):
@@ -164,6 +172,7 @@ class SlackEdge:
             if self._closing.is_set():
                 break
             wait *= 2
+        await run.give_up()
         log.error("event %s dropped: could not handle it", body.get("event_id"))
 
     async def drain(self) -> None:
