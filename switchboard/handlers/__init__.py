@@ -11,10 +11,10 @@ from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.middleware import (
-    ListenerEnds,
     answer_errors,
     deduplicate_events,
     name_the_request,
+    watch_listeners,
 )
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
@@ -34,9 +34,7 @@ def register_all(
     app.middleware(name_the_request)
     app.middleware(deduplicate_events(ledger))
     app.error(answer_errors)
-    # Bolt's hook after each listener, public on `AsyncApp.listener_runner` but not among the
-    # app's arguments: an event's listener runs after its ack, and the edge needs its end.
-    app.listener_runner.listener_completion_handler = ListenerEnds()
+    watch_listeners(app)
     owner.register(app, owner_service)
     home.register(app, home_service)
     incidents.register(app)

@@ -9,7 +9,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
+from slack_bolt.listener.async_listener_start_handler import AsyncListenerStartHandler
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -78,6 +80,16 @@ class EventRun:
             self.claim = None
 
 
+# Set in a request's context when a listener took it: Bolt answers 404 both when none did and
+# when the listener did not acknowledge within its 3 s.
+LISTENER_STARTED = "switchboard_listener_started"
+
+
+class ListenerStarts(AsyncListenerStartHandler):
+    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        request.context[LISTENER_STARTED] = True
+
+
 class ListenerEnds(AsyncListenerCompletionHandler):
     """Bolt's hook after each listener (after `answer_errors` when it failed)."""
 
@@ -85,6 +97,14 @@ class ListenerEnds(AsyncListenerCompletionHandler):
         run = request.context.get(EventRun.KEY)
         if isinstance(run, EventRun):
             run.ended(None)
+
+
+def watch_listeners(app: AsyncApp) -> None:
+    """Bolt's hooks before and after each listener (public on `AsyncApp.listener_runner`,
+    but not among the app's arguments): the edge needs to know that a listener took a
+    request, and, for an event (whose listener runs after its ack), how it ended."""
+    app.listener_runner.listener_start_handler = ListenerStarts()
+    app.listener_runner.listener_completion_handler = ListenerEnds()
 
 
 def deduplicate_events(ledger: EventLedger) -> Middleware:

@@ -28,7 +28,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics
-from switchboard.handlers.middleware import EventRun
+from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
 from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,19 @@ EVENTS_AT_ONCE = 2
 REDISPATCH_ATTEMPTS, REDISPATCH_FIRST_WAIT = 8, 1.0
 # How long an attempt's listener is watched for a failure worth trying again.
 LISTENER_WATCH = 600.0
+
+
+# Bolt's answer to a slash command whose listener did not acknowledge it within its 3 s is a
+# 404, as if no listener took it (`watch_listeners` tells them apart). Slack shows the body of
+# a 200 answer to the person, and only a generic "failed with the error ..." for anything
+# else (it does not retry commands), so this is a 200. Bolt's 3 s run from the dispatch, so
+# Slack may have given up already; and the work may still finish and answer by the response
+# URL, hence "if".
+BUSY = {
+    "response_type": "ephemeral",
+    "text": "I could not answer within Slack's 3 seconds: I am busy just now. If nothing more "
+    "comes of it, try again in a minute.",
+}
 
 
 class BadRequest(ValueError):
@@ -132,6 +145,13 @@ class SlackEdge:
             self._in_background(body, request.query_string, headers)
             return kind, web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
+        if (
+            response.status == 404
+            and kind == "command"
+            and bolt_request.context.get(LISTENER_STARTED)
+        ):  # a listener took it and did not acknowledge it within Bolt's 3 s
+            log.warning("%s was not acknowledged in time", body["command"])
+            return kind, web.json_response(BUSY)
         if response.status == 404:  # no listener took it: an action or view we never made
             return kind, web.json_response({"error": "unhandled request"}, status=400)
         return kind, await to_aiohttp_response(response)
