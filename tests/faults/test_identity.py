@@ -87,3 +87,26 @@ async def test_first_command_while_slack_api_is_down_is_answered_and_nothing_sti
     assert (await requester.event(HOME_OPENED, event_id="Ev0OUTAGE2")).status == 200
     await eventually(lambda: len(slack.calls("views.publish")) == 2, within=10)
     assert [c.status for c in slack.calls("auth.test")][-1] == 200
+
+
+async def test_a_token_slack_refuses_is_said_as_it_is(settings: Settings, slack: FakeSlack) -> None:
+    slack.fail("auth.test", error="invalid_auth", times=10_000)
+    switchboard = build(settings, Config())
+    await prepare(switchboard)
+    server = TestServer(switchboard.web, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with SlackRequester(
+            str(server.make_url("/slack/events")), SIGNING_SECRET, fake=slack
+        ) as requester:
+            refused, seconds = await timed_command(requester, "payments-api")
+            assert seconds < 3
+            assert refused.status == 200
+            text = refused.json()["text"]  # here reinstalling may well be the cure
+            assert "Slack refuses my token (invalid_auth)" in text, text
+            slack.heal()  # the token was put right (say, the app reinstalled)
+            fixed, _ = await timed_command(requester, "payments-api")
+            assert answer(fixed)["text"] == "Payments API: owned by Payments"
+    finally:
+        await server.close()
+        await switchboard.close()
