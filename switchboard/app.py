@@ -25,6 +25,7 @@ from switchboard.bot.delivery import Delivery
 from switchboard.bot.digest import WeeklyDigest
 from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
+from switchboard.bot.identity import BotIdentity
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
@@ -43,8 +44,8 @@ from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.handlers import authorization, pagerduty, register_all
 from switchboard.handlers import nags as nag_handlers
-from switchboard.handlers import pagerduty, register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
@@ -84,6 +85,7 @@ class Switchboard:
     engine: AsyncEngine
     client: AsyncWebClient
     gateway: SlackGateway
+    identity: BotIdentity
     http: HttpSession
     catalog: CatalogService
     owner: OwnerService
@@ -108,8 +110,25 @@ class Switchboard:
 
     @cached_property
     def bolt(self) -> AsyncApp:
-        """The Bolt app, built on first use: the catalog commands need no Slack token."""
-        bolt = AsyncApp(client=self.client, signing_secret=self.settings.signing_secret)
+        """The Bolt app, built on first use: the catalog commands need no Slack token.
+
+        Bolt is told who the bot is by `authorize` (from `BotIdentity`) rather than asking
+        `auth.test` itself on the first request (see `switchboard.handlers.authorization`).
+        For that its client carries no token (a token means Bolt's own single-workspace
+        authorization); it is the app's client otherwise (Slack's address, the retry
+        handlers, the keep-alive session), and each listener's client gets the token."""
+        client = self.client
+        bolt = AsyncApp(
+            client=AsyncWebClient(
+                base_url=client.base_url,
+                timeout=client.timeout,
+                session=client.session,
+                retry_handlers=client.retry_handlers,
+            ),
+            signing_secret=self.settings.signing_secret,
+            before_authorize=authorization.before_authorize(self.identity),
+            authorize=authorization.authorize(self.identity, self.settings.bot_token),
+        )
         lane = answer_lane()
         incidents = IncidentHandlers(
             self.config.incidents,
@@ -192,6 +211,7 @@ class Switchboard:
         return build_jobs(self)
 
     async def close(self) -> None:
+        await self.identity.close()
         await self.http.close()
         await self.engine.dispose()
 
@@ -233,6 +253,7 @@ def build(
         engine,
         client,
         gateway,
+        BotIdentity(gateway),
         http,
         catalog,
         owner,
@@ -276,6 +297,7 @@ async def prepare(switchboard: Switchboard) -> None:
     # One keep-alive session for every Slack call (slack_sdk opens one per call otherwise);
     # Bolt hands it on to the clients it gives listeners.
     switchboard.client.session = switchboard.http()
+    switchboard.identity.start()  # who the bot is, asked now rather than on the first request
     await db.upgrade(switchboard.engine)
     async with db.session_factory(switchboard.engine)() as session:  # imported before
         switchboard.redactor.add(await catalog_store.integration_keys(session))

@@ -20,6 +20,12 @@ REFUSE_AFTER_FAILURE = timedelta(seconds=30)
 PROBE_EVERY = 1.0
 
 
+def worth_retrying(error: BaseException) -> bool:
+    """Whether handling an event that failed with `error` may well succeed later: the database
+    was away. (A bug fails the same way every time.)"""
+    return isinstance(error, SQLAlchemyError | OSError)
+
+
 class EventLedger:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
@@ -35,6 +41,17 @@ class EventLedger:
         except (SQLAlchemyError, OSError):
             self._failed_at = self._clock()
             raise
+
+    async def release(self, event_id: str) -> bool:
+        """Give up the claim on an event whose handling failed, so that a later delivery of it
+        (Slack's retry) is handled; False when the database would not take it either."""
+        try:
+            async with self._sessions() as session:
+                await events_store.release_event(session, event_id)
+        except (SQLAlchemyError, OSError):
+            self._failed_at = self._clock()
+            return False
+        return True
 
     def accepting(self) -> bool:
         """False shortly after the database failed, until it answers again: better a retry

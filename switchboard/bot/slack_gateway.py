@@ -73,6 +73,15 @@ class SlackGateway:
         self._bot_user: str | None = None
         self._names: dict[str, str] = {}  # user and channel ids -> names; they rarely change
 
+    async def identity(self) -> dict[str, Any]:
+        """`auth.test`: who the token is (team_id, user_id, bot_id, enterprise_id) and, as
+        `scopes`, the scopes Slack says it has."""
+        response = await _call("auth.test", self._client.auth_test)
+        found = dict(response.data) if isinstance(response.data, dict) else {}
+        found["scopes"] = response.headers.get("x-oauth-scopes")
+        self._bot_user = str(found.get("user_id") or "") or self._bot_user
+        return found
+
     async def bot_user_id(self) -> str:
         if self._bot_user is None:
             response = await _call("auth.test", self._client.auth_test)

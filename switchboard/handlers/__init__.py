@@ -19,6 +19,7 @@ from switchboard.handlers.middleware import (
     deduplicate_events,
     keep_alive_respond,
     name_the_request,
+    watch_listeners,
 )
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
@@ -41,6 +42,7 @@ def register_all(
     app.middleware(keep_alive_respond(http))
     app.middleware(deduplicate_events(ledger))
     app.error(answer_errors)
+    watch_listeners(app)
     owner.register(app, owner_service, lane)
     home.register(app, home_service)
     incidents.register(app)

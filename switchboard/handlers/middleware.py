@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.respond.internals import _build_message
+from slack_bolt.listener.async_listener_completion_handler import AsyncListenerCompletionHandler
+from slack_bolt.listener.async_listener_start_handler import AsyncListenerStartHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from switchboard.bot.events import EventLedger
+from switchboard.bot.events import EventLedger, worth_retrying
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 
 log = logging.getLogger(__name__)
@@ -23,16 +29,109 @@ Middleware = Callable[..., Awaitable[BoltResponse]]
 FAILED = "Sorry, I could not do that just now: something on my side failed. Try again in a minute."
 
 
+class EventRun:
+    """One event delivery as the HTTP edge hands it to Bolt, attempt after attempt.
+
+    Bolt acknowledges an event and runs its listener in a task of its own (the app does not
+    `process_before_response`), so the dispatch's response says nothing of how the listener
+    ended. The listener's end is reported here (by `answer_errors` and `ListenerEnds`), and
+    the event's de-duplication claim, once this delivery made it, is kept across the edge's
+    attempts: an attempt after a failure runs the listener again instead of taking itself for
+    a duplicate, and a giving-up edge releases the claim for Slack's next retry."""
+
+    KEY = "switchboard_event_run"
+
+    def __init__(self) -> None:
+        self.claim: tuple[EventLedger, str] | None = None
+        self._ended: asyncio.Future[BaseException | None] | None = None
+
+    def attach(self, context: dict[str, Any]) -> None:
+        """Follow the next attempt, whose request has `context`."""
+        context[self.KEY] = self
+        self._ended = None
+
+    def running(self) -> None:
+        self._ended = asyncio.get_running_loop().create_future()
+
+    def ended(self, error: BaseException | None) -> None:
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(error)
+
+    async def failure(self, stop: asyncio.Event, within: float) -> BaseException | None:
+        """The error that ended this attempt's listener, when trying it again may help; None
+        when it succeeded (or no listener ran: a duplicate, the bot's own event), or when
+        `stop` is set or `within` seconds passed first (it goes on, unwatched)."""
+        if self._ended is None:
+            return None
+        ended: asyncio.Future[Any] = self._ended
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait(
+                (ended, stopping), timeout=within, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            stopping.cancel()
+        if not self._ended.done():
+            log.warning("an event's listener is still at work; no longer watched")
+            return None
+        error = self._ended.result()
+        return error if error is not None and worth_retrying(error) else None
+
+    async def give_up(self) -> None:
+        """Release the claim (if the database takes it) so that Slack's retry is handled."""
+        if self.claim is not None:
+            ledger, event_id = self.claim
+            with contextlib.suppress(Exception):
+                await ledger.release(event_id)
+            self.claim = None
+
+
+# Set in a request's context when a listener took it: Bolt answers 404 both when none did and
+# when the listener did not acknowledge within its 3 s.
+LISTENER_STARTED = "switchboard_listener_started"
+
+
+class ListenerStarts(AsyncListenerStartHandler):
+    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        request.context[LISTENER_STARTED] = True
+
+
+class ListenerEnds(AsyncListenerCompletionHandler):
+    """Bolt's hook after each listener (after `answer_errors` when it failed)."""
+
+    async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
+        run = request.context.get(EventRun.KEY)
+        if isinstance(run, EventRun):
+            run.ended(None)
+
+
+def watch_listeners(app: AsyncApp) -> None:
+    """Bolt's hooks before and after each listener (public on `AsyncApp.listener_runner`,
+    but not among the app's arguments): the edge needs to know that a listener took a
+    request, and, for an event (whose listener runs after its ack), how it ended."""
+    app.listener_runner.listener_start_handler = ListenerStarts()
+    app.listener_runner.listener_completion_handler = ListenerEnds()
+
+
 def deduplicate_events(ledger: EventLedger) -> Middleware:
     """Acknowledge a retried or duplicated event without running its listeners again: Bolt
-    itself dispatches every delivery."""
+    itself dispatches every delivery. An attempt of the HTTP edge after a failed one (same
+    `EventRun`) holds the claim already."""
 
     async def middleware(
-        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+        body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await ledger.first_delivery(str(event_id)):
-            return BoltResponse(status=200, body="")
+        if not event_id:
+            return await next()
+        run = context.get(EventRun.KEY)
+        if not (isinstance(run, EventRun) and run.claim is not None):
+            if not await ledger.first_delivery(str(event_id)):
+                return BoltResponse(status=200, body="")
+            if isinstance(run, EventRun):
+                run.claim = (ledger, str(event_id))
+        if isinstance(run, EventRun):
+            run.running()
         return await next()
 
     return middleware
@@ -79,11 +178,15 @@ async def name_the_request(
 
 
 async def answer_errors(
-    error: Exception, body: dict[str, Any], response: BoltResponse | None
+    error: Exception, body: dict[str, Any], context: dict[str, Any], response: BoltResponse | None
 ) -> BoltResponse | None:
     """A slash command that failed before its answer gets a clear one, not Slack's
-    `dispatch_failed`. Anything else keeps Bolt's 500 (an event's is tried again)."""
+    `dispatch_failed`. Anything else keeps Bolt's 500; an event's failure is told to the
+    edge (`EventRun`), which tries it again when the database was away."""
     log.error("%s failed", body.get("command") or body.get("type"), exc_info=error)
+    run = context.get(EventRun.KEY)
+    if isinstance(run, EventRun):
+        run.ended(error)
     if response is None or "command" not in body:
         return None
     answer = {"response_type": "ephemeral", "text": FAILED}

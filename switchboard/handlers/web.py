@@ -28,6 +28,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics
+from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
 from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,25 @@ MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far sma
 HealthCheck = Callable[[], Awaitable[bool]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
-# An acknowledged event whose handling could not start (its de-duplication claim failed: the
-# database is away) is tried again this many times, waiting twice as long each time.
+# An acknowledged event whose handling failed because the database was away (its
+# de-duplication claim, or its listener after the claim) is tried again this many times,
+# waiting twice as long each time.
 REDISPATCH_ATTEMPTS, REDISPATCH_FIRST_WAIT = 8, 1.0
+# How long an attempt's listener is watched for a failure worth trying again.
+LISTENER_WATCH = 600.0
+
+
+# Bolt's answer to a slash command whose listener did not acknowledge it within its 3 s is a
+# 404, as if no listener took it (`watch_listeners` tells them apart). Slack shows the body of
+# a 200 answer to the person, and only a generic "failed with the error ..." for anything
+# else (it does not retry commands), so this is a 200. Bolt's 3 s run from the dispatch, so
+# Slack may have given up already; and the work may still finish and answer by the response
+# URL, hence "if".
+BUSY = {
+    "response_type": "ephemeral",
+    "text": "I could not answer within Slack's 3 seconds: I am busy just now. If nothing more "
+    "comes of it, try again in a minute.",
+}
 
 
 class BadRequest(ValueError):
@@ -128,6 +145,13 @@ class SlackEdge:
             self._in_background(body, request.query_string, headers)
             return kind, web.Response(status=200)
         response = await self._app.async_dispatch(bolt_request)
+        if (
+            response.status == 404
+            and kind == "command"
+            and bolt_request.context.get(LISTENER_STARTED)
+        ):  # a listener took it and did not acknowledge it within Bolt's 3 s
+            log.warning("%s was not acknowledged in time", body["command"])
+            return kind, web.json_response(BUSY)
         if response.status == 404:  # no listener took it: an action or view we never made
             return kind, web.json_response({"error": "unhandled request"}, status=400)
         return kind, await to_aiohttp_response(response)
@@ -143,15 +167,19 @@ class SlackEdge:
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
     ) -> None:
         wait = REDISPATCH_FIRST_WAIT
+        run = EventRun()  # the listener's end, and the event's claim across attempts
         for _ in range(REDISPATCH_ATTEMPTS):
             request = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
+            run.attach(request.context)
             try:
                 async with self._handling:
                     response = await self._app.async_dispatch(request)
             except Exception:  # Bolt reports listener errors itself; this is everything else
                 log.exception("event %s failed", body.get("event_id"))
                 return
-            if response.status < 500:
+            if response.status < 500 and (
+                response.status != 200 or await run.failure(self._closing, LISTENER_WATCH) is None
+            ):
                 return
             task = asyncio.current_task()
             if self._closing.is_set() or (task is not None and task.cancelling()):
@@ -164,6 +192,7 @@ class SlackEdge:
             if self._closing.is_set():
                 break
             wait *= 2
+        await run.give_up()
         log.error("event %s dropped: could not handle it", body.get("event_id"))
 
     async def drain(self) -> None:

@@ -24,6 +24,13 @@ async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bo
     return True
 
 
+async def release_event(session: AsyncSession, event_id: str) -> None:
+    """Forget the claim on `event_id`: its handling failed, a later delivery may take it."""
+    table = SQLModel.metadata.tables["slack_event"]
+    await session.execute(delete(table).where(table.c.event_id == event_id))
+    await session.commit()
+
+
 async def forget_events_before(session: AsyncSession, cutoff: datetime) -> None:
     table = SQLModel.metadata.tables["slack_event"]
     await session.execute(delete(table).where(table.c.received_at < cutoff))

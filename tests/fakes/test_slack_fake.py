@@ -507,6 +507,19 @@ async def test_injected_500_then_recovery(slack: FakeSlack, client: AsyncWebClie
     assert recovered["user"]["id"] == alice
 
 
+async def test_heal_drops_the_faults_still_queued(slack: FakeSlack, client: AsyncWebClient) -> None:
+    slack.fail("auth.test", status=503, times=100)
+    slack.fail("users.info", status=500, times=100)
+    alice = slack.add_user("alice")
+    assert (await error(client.auth_test())).status_code == 503
+
+    slack.heal("auth.test")
+    assert (await client.auth_test())["ok"] is True
+    assert (await error(client.users_info(user=alice))).status_code == 500
+    slack.heal()
+    assert (await client.users_info(user=alice))["user"]["id"] == alice
+
+
 async def test_injected_delay(slack: FakeSlack, client: AsyncWebClient) -> None:
     slack.fail("auth.test", delay=0.1)
     started = time.monotonic()

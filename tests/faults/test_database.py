@@ -146,3 +146,62 @@ async def test_the_database_goes_away_and_comes_back(
         await serve.stop(clean=False)
     assert sorted(await on_timeline(postgres.url)) == sorted(stamps)
     assert len(await incidents(postgres.url)) == 1
+
+
+async def test_an_event_whose_capture_fails_after_its_claim_is_still_captured_once(
+    tmp_path: Path, slack: FakeSlack, postgres: PrivatePostgres
+) -> None:
+    """The event's id is claimed (committed), then the database goes away while the reaction
+    is being captured (the bot is reading the message from Slack): the capture fails. Slack's
+    retry of that event must not be dropped as a duplicate of a delivery that stored nothing;
+    and a duplicate that comes while the first is still at work must not run it twice."""
+    env, _, _ = workspace(tmp_path, postgres.url, slack)
+    serve = Serve(env, tmp_path)
+    await serve.start()
+    try:
+        async with SlackRequester(serve.url, SIGNING_SECRET, fake=slack) as requester:
+            home = slack.add_channel("ops")
+            declared = await requester.slash_command(
+                "/incident", "declare sev2 Checkout is down", user_id=ANN, channel_id=home
+            )
+            assert declared.status == 200, declared
+
+            async def synced() -> bool:
+                found = await incidents(postgres.url)
+                return bool(found) and all(done for _, done in found)
+
+            await poll(synced, within=30)
+            [(incident, _)] = await incidents(postgres.url)
+            stamp = slack.add_message(incident.channel_id, "the cache is cold", user=ANN)
+            pinned = reaction(incident.channel_id, stamp)
+            # Reading the message takes Slack 3 s: time enough to stop the database meanwhile.
+            slack.fail("conversations.history", delay=3)
+            reads = len(slack.calls("conversations.history"))
+
+            assert (await requester.event(pinned, event_id="Ev0LOST1")).status == 200
+            await eventually(lambda: len(slack.calls("conversations.history")) > reads, within=10)
+            # A duplicate while the first is at work: taken, and not run a second time.
+            duplicate = await requester.event(pinned, event_id="Ev0LOST1", retry_num=1)
+            assert duplicate.status == 200
+            await asyncio.sleep(0.5)
+            assert len(slack.calls("conversations.history")) == reads + 1
+
+            await postgres.stop()  # the claim is stored; the capture will fail
+            await asyncio.sleep(4)
+            await postgres.start()
+            # Slack's next retry of the event.
+            retried = await requester.event(pinned, event_id="Ev0LOST1", retry_num=2)
+            assert retried.status in (200, 503), retried
+
+            async def captured() -> bool:
+                return await on_timeline(postgres.url) == [stamp]
+
+            await poll(captured, within=40)
+            await asyncio.sleep(2)  # nothing more comes of the retries
+            assert await on_timeline(postgres.url) == [stamp]
+            confirmed = [
+                c for c in slack.calls("reactions.add") if c.status == 200 and c.response["ok"]
+            ]
+            assert len(confirmed) == 1, confirmed
+    finally:
+        await serve.stop(clean=False)

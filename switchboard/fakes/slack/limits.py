@@ -88,6 +88,13 @@ class Faults:
     def add(self, method: str, fault: Fault) -> None:
         self._queues.setdefault(method, deque()).append(fault)
 
+    def clear(self, method: str | None = None) -> None:
+        """Forget the faults still queued for `method` (None: for every method)."""
+        if method is None:
+            self._queues.clear()
+        else:
+            self._queues.pop(method, None)
+
     def take(self, method: str) -> Fault | None:
         for key in (method, self.ANY):
             queue = self._queues.get(key)

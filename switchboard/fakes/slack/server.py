@@ -128,6 +128,10 @@ class FakeSlack(Workspace):
             raise ValueError("give status, error, ratelimit_retry_after or delay")
         self._faults.add(method, Fault(status, error, ratelimit_retry_after, delay, times))
 
+    def heal(self, method: str | None = None) -> None:
+        """Slack is back: the faults still queued for `method` (None: all) are dropped."""
+        self._faults.clear(method)
+
     def limit(self, method: str, per_minute: float, burst: float | None = None) -> None:
         """Override one method's rate limit (burst defaults to a minute's worth)."""
         self.rate_limits.limit_method(method, per_minute, burst)
