@@ -112,12 +112,13 @@ class Contacts:
 @dataclass(slots=True)
 class _Indexes:
     """What is built once per catalog revision: the name indexes, and the service answers
-    given so far (a service's answer is read from the catalog alone)."""
+    and team members read so far (both are read from the catalog alone)."""
 
     revision: int
     services: NameIndex
     teams: NameIndex
     cards: dict[int, Answer] = field(default_factory=dict)
+    members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
 
 
 class OwnerService:
@@ -341,9 +342,14 @@ class OwnerService:
         return ServiceAnswer(service, teams, people, unresolved, deps)
 
     async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
-        return _entities(
-            await catalog_store.related_to(session, MEMBER_OF, [team.ref], limit=MAX_MEMBERS)
-        )
+        """A team's first members, kept with the indexes while the catalog revision stands:
+        a few hundred teams own the thousands of services asked about."""
+        known = self._indexes.members if self._indexes is not None else {}
+        if team.ref not in known:
+            known[team.ref] = _entities(
+                await catalog_store.related_to(session, MEMBER_OF, [team.ref], limit=MAX_MEMBERS)
+            )
+        return known[team.ref]
 
     async def _load_one(self, session: AsyncSession, entity_id: int | None) -> Entity | None:
         found = await self._load(session, [entity_id] if entity_id is not None else [])

@@ -260,6 +260,8 @@ class TimelineEntry(SQLModel, table=True):
     __tablename__ = "timeline_entry"
     __table_args__ = (
         UniqueConstraint("incident_id", "channel_id", "message_ts", name="uq_timeline_message"),
+        # Every reaction looks its message up by channel and ts, without the incident.
+        Index("ix_timeline_entry_message", "channel_id", "message_ts"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
