@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from switchboard.bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
+STOP_GRACE_SECONDS = 2.0  # what a run in progress gets to finish when the bot stops
 
 
 class JobRefused(Exception):
@@ -90,9 +91,13 @@ class Jobs:
             )
 
     async def stop(self) -> None:
-        """Cancel the runs in progress and wait for them, so none is left holding a
-        database connection when the engine is disposed (the scheduler does not wait for
-        coroutine jobs)."""
+        """Let the runs in progress finish for a moment, then cancel the rest and wait for
+        them, so none is left holding a database connection when the engine is disposed
+        (the scheduler does not wait for coroutine jobs). The moment spares most runs being
+        cancelled mid-query: aiosqlite then fails the connection's reset, which SQLAlchemy
+        logs with a traceback."""
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=STOP_GRACE_SECONDS)
         for task in self._running:
             task.cancel()
         await asyncio.gather(*self._running, return_exceptions=True)
