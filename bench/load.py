@@ -396,28 +396,34 @@ async def captured(database_url: str, expected: int, within: float) -> dict[int,
         await asyncio.sleep(0.5)
 
 
-async def run(args: argparse.Namespace, folder: Path) -> None:
+async def start_bot(slack: FakeSlack, services: int, database_url: str, folder: Path) -> Process:
+    """`switchboard serve` with a catalog of `services`, its people and team channels known
+    to `slack`."""
     catalog = folder / "catalog.yaml"
-    write_catalog(catalog, args.services)
+    write_catalog(catalog, services)
+    slack.add_channel("incidents")
+    for user in USERS:
+        slack.add_user(user.lower(), user_id=user)
+    for t in range(TEAMS):
+        slack.add_channel(f"team-{t}")
+    env = os.environ | {
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "DATABASE_URL": database_url,
+        "SWITCHBOARD_CATALOG": str(catalog),
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("SWITCHBOARD_CONFIG", None)
+    return await start(
+        "switchboard", ["-m", "switchboard", "serve", "--host", "127.0.0.1"], env, folder
+    )
+
+
+async def run(args: argparse.Namespace, folder: Path) -> None:
     database_url = args.database_url or f"sqlite:///{folder / 'load.db'}"
     async with FakeSlack() as slack:
-        slack.add_channel("incidents")
-        for user in USERS:
-            slack.add_user(user.lower(), user_id=user)
-        for t in range(TEAMS):
-            slack.add_channel(f"team-{t}")
-        env = os.environ | {
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": database_url,
-            "SWITCHBOARD_CATALOG": str(catalog),
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("SWITCHBOARD_CONFIG", None)
-        bot = await start(
-            "switchboard", ["-m", "switchboard", "serve", "--host", "127.0.0.1"], env, folder
-        )
+        bot = await start_bot(slack, args.services, database_url, folder)
         bare = await start(
             "bare-bolt", [__file__, "--bare-bolt", slack.base_url], os.environ.copy(), folder
         )

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from harness import SECRET
 from load import (
-    TEAMS,
     USERS,
     Tally,
     Targets,
@@ -31,9 +30,9 @@ from load import (
     send,
     service_name,
     start,
+    start_bot,
     wait_ready,
     warm_up,
-    write_catalog,
 )
 
 from switchboard.fakes.slack.server import FakeSlack
@@ -76,28 +75,12 @@ async def cost(pid: int, requests: int, send_one: Callable[[], Awaitable[None]])
 
 
 async def run(args: argparse.Namespace, folder: Path) -> None:
-    catalog = folder / "catalog.yaml"
-    write_catalog(catalog, args.services)
     async with FakeSlack() as slack:
-        slack.add_channel("incidents")
-        for user in USERS:
-            slack.add_user(user.lower(), user_id=user)
-        for t in range(TEAMS):
-            slack.add_channel(f"team-{t}")
-        env = os.environ | {
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "DATABASE_URL": f"sqlite:///{folder / 'cost.db'}",
-            "SWITCHBOARD_CATALOG": str(catalog),
-            "LOG_LEVEL": "WARNING",
-        }
-        env.pop("SWITCHBOARD_CONFIG", None)
+        bot = await start_bot(slack, args.services, f"sqlite:///{folder / 'cost.db'}", folder)
         here = str(Path(__file__).with_name("load.py"))
-        bot = await start(
-            "switchboard", ["-m", "switchboard", "serve", "--host", "127.0.0.1"], env, folder
+        bare = await start(
+            "bare-bolt", [here, "--bare-bolt", slack.base_url], dict(os.environ), folder
         )
-        bare = await start("bare-bolt", [here, "--bare-bolt", slack.base_url], env, folder)
         try:
             await wait_ready(bot, "/healthz", 900)
             await wait_ready(bare, "/slack/events", 60)

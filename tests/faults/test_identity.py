@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -33,6 +34,15 @@ async def started_in_outage(
         slack.fail("auth.test", status=503, times=10_000)
     else:  # Slack takes longer than the client waits
         slack.fail("auth.test", delay=12, times=10_000)
+    async with serving(settings, slack) as started:
+        yield started
+
+
+@asynccontextmanager
+async def serving(
+    settings: Settings, slack: FakeSlack
+) -> AsyncIterator[tuple[Switchboard, SlackRequester]]:
+    """A bot freshly started and served over HTTP, and a requester signing for it."""
     switchboard = build(settings, Config())
     await prepare(switchboard)
     server = TestServer(switchboard.web, host="127.0.0.1")
@@ -92,22 +102,12 @@ async def test_first_command_while_slack_api_is_down_is_answered_and_nothing_sti
 
 async def test_a_token_slack_refuses_is_said_as_it_is(settings: Settings, slack: FakeSlack) -> None:
     slack.fail("auth.test", error="invalid_auth", times=10_000)
-    switchboard = build(settings, Config())
-    await prepare(switchboard)
-    server = TestServer(switchboard.web, host="127.0.0.1")
-    await server.start_server()
-    try:
-        async with SlackRequester(
-            str(server.make_url("/slack/events")), SIGNING_SECRET, fake=slack
-        ) as requester:
-            refused, seconds = await timed_command(requester, "payments-api")
-            assert seconds < 3
-            assert refused.status == 200
-            text = refused.json()["text"]  # here reinstalling may well be the cure
-            assert "Slack refuses my token (invalid_auth)" in text, text
-            slack.heal()  # the token was put right (say, the app reinstalled)
-            fixed, _ = await timed_command(requester, "payments-api")
-            assert answer(fixed)["text"] == "Payments API: owned by Payments"
-    finally:
-        await server.close()
-        await switchboard.close()
+    async with serving(settings, slack) as (_, requester):
+        refused, seconds = await timed_command(requester, "payments-api")
+        assert seconds < 3
+        assert refused.status == 200
+        text = refused.json()["text"]  # here reinstalling may well be the cure
+        assert "Slack refuses my token (invalid_auth)" in text, text
+        slack.heal()  # the token was put right (say, the app reinstalled)
+        fixed, _ = await timed_command(requester, "payments-api")
+        assert answer(fixed)["text"] == "Payments API: owned by Payments"
