@@ -5,12 +5,16 @@ time; tests build the same thing with their own settings."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -19,6 +23,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchboard import front
+from switchboard.bot import memory
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
 from switchboard.bot.delivery import Delivery
@@ -44,14 +50,14 @@ from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
-from switchboard.handlers import authorization, pagerduty, register_all
+from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all, screening
 from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
 from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
-from switchboard.handlers.web import SlackEdge, build_web_app
+from switchboard.handlers.web import SLACK_PATH, SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import catalog_store, db, record_store
 
@@ -294,6 +300,7 @@ def _pagers(settings: Settings, gateway: SlackGateway, http: HttpSession) -> Pag
 async def prepare(switchboard: Switchboard) -> None:
     """What `serve` and `socket` do before taking traffic: migrate, import the catalog and
     build the lookup indexes."""
+    memory.fewer_arenas()  # before the database's threads start
     # One keep-alive session for every Slack call (slack_sdk opens one per call otherwise);
     # Bolt hands it on to the clients it gives listeners.
     switchboard.client.session = switchboard.http()
@@ -404,28 +411,76 @@ def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
     return scheduler
 
 
-async def serve_http(switchboard: Switchboard, host: str, port: int) -> None:
-    async with serving(switchboard, host, port):
-        await asyncio.Event().wait()  # until cancelled (Ctrl-C or SIGTERM)
+@dataclass
+class Served:
+    """Where Slack posts to, and the front process when there is one."""
+
+    url: str
+    front: asyncio.subprocess.Process | None = None
+
+    async def ended(self) -> int:
+        """Never, when the bot answers alone; when the front exits, its exit code (it is not
+        meant to: the bot then stops too, for its supervisor to start both again)."""
+        if self.front is None:
+            await asyncio.Event().wait()
+        assert self.front is not None
+        return await self.front.wait()
+
+
+async def serve_http(switchboard: Switchboard, host: str, port: int, front: bool = False) -> int:
+    async with serving(switchboard, host, port, front) as served:
+        code = await served.ended()  # or cancelled (Ctrl-C or SIGTERM)
+    log.critical("the front process exited (code %s): stopping", code)
+    return 1
 
 
 @asynccontextmanager
-async def serving(switchboard: Switchboard, host: str, port: int) -> AsyncIterator[str]:
-    """Prepared, scheduled and answering HTTP; yields the URL Slack posts to (`port` 0 takes
-    a free one). `serve` and `demo` both run the bot this way."""
+async def serving(
+    switchboard: Switchboard, host: str, port: int, front: bool = False
+) -> AsyncIterator[Served]:
+    """Prepared, scheduled and answering HTTP (`port` 0 takes a free one). With `front`,
+    requests reach the bot through a front process that acknowledges them at once (see
+    `switchboard.front`). `serve` and `demo` both run the bot this way."""
     await prepare(switchboard)
     scheduler = start_scheduler(switchboard)
     runner = web.AppRunner(switchboard.web, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    bound = runner.addresses[0][1]
-    log.info("listening on http://%s:%d/slack/events", host, bound)
     try:
-        yield f"http://{host}:{bound}/slack/events"
+        async with contextlib.AsyncExitStack() as stack:
+            if front:
+                served = await stack.enter_async_context(
+                    behind_front(switchboard, runner, host, port)
+                )
+            else:
+                await web.TCPSite(runner, host, port).start()
+                served = Served(f"http://{host}:{runner.addresses[0][1]}{SLACK_PATH}")
+            log.info("listening on %s", served.url)
+            yield served
     finally:
         scheduler.shutdown(wait=False)
         await switchboard.jobs.stop()
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def behind_front(
+    switchboard: Switchboard, runner: web.AppRunner, host: str, port: int
+) -> AsyncIterator[Served]:
+    """The bot on a Unix socket of its own, the front answering on `host:port`."""
+    settings = switchboard.settings
+    with tempfile.TemporaryDirectory(prefix="switchboard-") as folder:
+        bot_socket = str(Path(folder) / "bot.sock")
+        await web.UnixSite(runner, bot_socket).start()
+        with socket.create_server((host, port)) as listener:
+            taken = front.Taken(frozenset(COMMANDS), screening.EVENT_TYPES)
+            env = {"LOG_LEVEL": settings.log_level, "LOG_FORMAT": settings.log_format}
+            process = await front.start_front(
+                listener, bot_socket, settings.signing_secret, taken, env
+            )
+            try:
+                yield Served(f"http://{host}:{listener.getsockname()[1]}{SLACK_PATH}", process)
+            finally:
+                await front.stop_front(process)
 
 
 async def serve_socket(switchboard: Switchboard, app_token: str) -> None:

@@ -104,6 +104,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="answer Slack over HTTP at POST /slack/events")
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    serve.add_argument(
+        "--front",
+        action="store_true",
+        help="acknowledge Slack from a front process of its own (for heavy load)",
+    )
     serve.set_defaults(
         command=_serve, needs=("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), migrate=False
     )
@@ -169,8 +174,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _serve(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    await serve_http(sb, args.host, args.port or settings.port)
-    return 0
+    return await serve_http(sb, args.host, args.port or settings.port, args.front)
 
 
 async def _demo(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:

@@ -1,5 +1,6 @@
-"""`switchboard serve` as a real process: it migrates, imports the catalog, answers /owner
-over HTTP, and stops cleanly on SIGTERM."""
+"""`switchboard serve` as a real process, alone and with its front (`--front`): it migrates,
+imports the catalog, answers /owner over HTTP, and stops cleanly on SIGTERM; its front dies
+with it."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ async def wait_healthy(
     raise AssertionError(f"serve did not become healthy in {within:g} s: {log()}")
 
 
-async def start_serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
+async def start_serve(env: dict[str, str], *options: str) -> tuple[asyncio.subprocess.Process, str]:
     """`switchboard serve` on a free loopback port: the process and its base URL."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
@@ -60,14 +61,14 @@ async def start_serve(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, 
         "127.0.0.1",
         "--port",
         str(port),
+        *options,
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )
     return process, f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture
-async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
+def serve_env(database_url: str, slack: FakeSlack) -> dict[str, str]:
     env = os.environ | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -76,7 +77,14 @@ async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
         "SWITCHBOARD_CATALOG": str(EXAMPLES),
     }
     env.pop("SWITCHBOARD_CONFIG", None)
-    process, base = await start_serve(env)
+    return env
+
+
+@pytest.fixture(params=[(), ("--front",)], ids=["alone", "front"])
+async def served(
+    request: pytest.FixtureRequest, database_url: str, slack: FakeSlack
+) -> AsyncIterator[str]:
+    process, base = await start_serve(serve_env(database_url, slack), *request.param)
     try:
         await wait_healthy(base, process)
         yield base
@@ -86,6 +94,21 @@ async def served(database_url: str, slack: FakeSlack) -> AsyncIterator[str]:
         _, stderr = await asyncio.wait_for(process.communicate(), 15)
         assert process.returncode == 0, stderr.decode()
         assert b"Traceback" not in stderr, stderr.decode()
+        await refused(base)
+
+
+async def refused(base: str, within: float = 5.0) -> None:
+    """Until nothing answers at `base` any more (the front is gone too)."""
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession() as http:
+        while asyncio.get_running_loop().time() < deadline:
+            try:
+                async with http.get(f"{base}/healthz"):
+                    pass
+            except aiohttp.ClientConnectionError:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"{base} still answers")
 
 
 async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> None:
@@ -99,3 +122,17 @@ async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> N
             "/owner", "gateway", user_id="U1", channel_id="C1", signature="v0=forged"
         )
         assert forged.status == 401
+
+
+async def test_the_front_dies_with_the_bot(database_url: str, slack: FakeSlack) -> None:
+    """`kill -9` of the bot: its front must not go on acknowledging what nobody handles."""
+    process, base = await start_serve(serve_env(database_url, slack), "--front")
+    try:
+        await wait_healthy(base, process)
+        process.kill()
+        await process.wait()
+        await refused(base)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

@@ -12,6 +12,7 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot import memory
 from switchboard.bot.catalog.lookup import NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.records import from_row
@@ -368,9 +369,10 @@ def _settle() -> None:
     every full collection walked again: pauses of 0.1 to 0.7 s, every few seconds under
     load, during which no request was acked. Frozen, they are skipped (and the old ones are
     still freed by reference counting when replaced). Collected first, so that no garbage
-    (the import's) is frozen with them."""
+    (the import's) is frozen with them; and the memory it held given back."""
     gc.collect()
     gc.freeze()
+    memory.give_back()
 
 
 async def _close_to(index: NameIndex, text: str, limit: int = 5) -> list[int]:

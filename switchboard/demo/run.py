@@ -79,16 +79,16 @@ async def running(
         switchboard = build(settings, config)
         try:
             async with (
-                serving(switchboard, LOOPBACK, 0) as bot_url,
+                serving(switchboard, LOOPBACK, 0) as served,
                 aiohttp.ClientSession() as session,
             ):
-                emulator = Emulator(fake, SlackRequester(bot_url, secret, session, fake=fake))
+                emulator = Emulator(fake, SlackRequester(served.url, secret, session, fake=fake))
                 runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
                 await web.TCPSite(runner, host, port).start()
                 url = f"http://{host}:{runner.addresses[0][1]}/"
                 try:
-                    yield Demo(url, bot_url, fake, emulator, switchboard, people)
+                    yield Demo(url, served.url, fake, emulator, switchboard, people)
                 finally:
                     await runner.cleanup()
         finally:
