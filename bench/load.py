@@ -1,4 +1,4 @@
-"""The bot as a real `switchboard serve` process under load, against a bare Bolt app.
+"""The bot as a real `switchboard serve --front` process under load, against a bare Bolt app.
 
 A 50,000-service catalog is imported on start. Then 200 concurrent clients send signed
 `/owner` lookups (exact and with typos), `/incident list`, a few `/incident declare`s and
@@ -8,22 +8,27 @@ out). The same clients send the same mix to a bare Bolt app (its own process too
 that only ack) in the same run. Printed: requests and errors, ack p50/p99 of both and their
 ratio (aim: p99 within 1.3x), the bot's answer time for `/owner` and `/incident list` (acked
 empty at once, answered through the response URL), that every declare made one incident and
-every reacted message is on its timeline once, and the bot's peak memory (VmHWM) with the
-catalog loaded (aim: under 300 MB).
+every reacted message is on its timeline once, and the bot's peak memory with the catalog
+loaded: the peak RSS (VmHWM) of the bot and of its front, and the peak of their PSS summed,
+sampled every 0.2 s (aim: under 300 MB).
 
     python bench/load.py [--clients 200] [--seconds 30] [--services 50000] [--think-ms 1000]
-                         [--database-url postgresql://...]
+                         [--database-url postgresql://...] [--alone]
+
+`--alone` runs `switchboard serve` without its front, as the bot ran before it had one.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -135,11 +140,28 @@ class Process:
                 await self.process.wait()
 
 
-def status_mb(pid: int, field: str) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+def status_mb(pid: int, field: str, file: str = "status") -> float:
+    for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
         if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+class PssPeak(threading.Thread):
+    """The largest sum of the PSS (proportional set size: a page that two processes share
+    counts half in each) of a process and its children, sampled every 0.2 s. The bot and
+    its front share the interpreter and its libraries: their peak RSS summed counts those
+    twice."""
+
+    def __init__(self, process: Process) -> None:
+        super().__init__(daemon=True)
+        self.process, self.peak, self.stopping = process, 0.0, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.2):
+            with contextlib.suppress(OSError):
+                pss = sum(status_mb(p, "Pss", "smaps_rollup") for p in self.process.pids())
+                self.peak = max(self.peak, pss)
 
 
 async def start(name: str, args: list[str], env: dict[str, str], folder: Path) -> Process:
@@ -435,6 +457,8 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     database_url = args.database_url or f"sqlite:///{folder / 'load.db'}"
     async with FakeSlack() as slack:
         bot = await start_bot(slack, args.services, database_url, folder, not args.alone)
+        pss = PssPeak(bot)
+        pss.start()
         bare = await start(
             "bare-bolt", [__file__, "--bare-bolt", slack.base_url], os.environ.copy(), folder
         )
@@ -453,6 +477,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
                 database_url, len(ours.reacted), within=max(60, args.seconds * 2)
             )
             peak = bot.peak_rss_mb()
+            pss.stopping.set()
             incidents = len(entries)
         finally:
             await bot.stop()
@@ -462,7 +487,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         kept = Path(tempfile.gettempdir()) / "switchboard-load-bot.log"
         kept.write_text(log)
         print(f"  the bot's log, with tracebacks: {kept}")
-    report(args, imported, after_import, peak, ours, our_seconds, theirs, their_seconds)
+    report(args, imported, (after_import, peak, pss.peak), ours, our_seconds, theirs, their_seconds)
     print(f"  first /owner after the start (builds the lookup index): {first_owner:.2f} s")
     check(ours, incidents, entries, targets, log)
 
@@ -470,8 +495,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
 def report(
     args: argparse.Namespace,
     imported: float,
-    after_import: list[float],
-    peak: list[float],
+    memory: tuple[list[float], list[float], float],
     ours: Tally,
     our_seconds: float,
     theirs: Tally,
@@ -504,10 +528,12 @@ def report(
         f"  ack ratio: p50 {ms(mine, 50) / ms(bare, 50):.2f}x, "
         f"p99 {ms(mine, 99) / ms(bare, 99):.2f}x (aim <= 1.3x)"
     )
+    after_import, peak, pss = memory
     print(
         f"  memory: catalog imported on start in {imported:.1f} s; peak RSS (VmHWM) "
-        f"{mb(after_import)} after the import, {mb(peak)} after the load (aim < 300 MB)"
+        f"{mb(after_import)} after the import, {mb(peak)} after the load"
     )
+    print(f"  memory: peak PSS of the bot's processes together {pss:.0f} MB (aim < 300 MB)")
     for kind, samples in sorted(ours.answers.items()):
         print(
             f"    answer {kind:<6} (response URL) p50 {ms(samples, 50):7.2f} ms   "

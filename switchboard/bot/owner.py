@@ -28,7 +28,7 @@ _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
 REVISION_CHECK_SECONDS = 1.0
-MAX_CACHED_CARDS = 5000  # service answers kept per catalog revision
+MAX_CACHED_CARDS = 500  # service answers kept per catalog revision
 
 
 @dataclass(frozen=True, slots=True)
