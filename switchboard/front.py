@@ -35,16 +35,19 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
 from slack_sdk.signature import SignatureVerifier
 
 from switchboard.bot import logs
+from switchboard.bot.metrics import RequestMetrics, outcome
+from switchboard.bot.slack_requests import BadRequest, parse_body, request_kind
 
 log = logging.getLogger("switchboard.front")
 
@@ -87,51 +90,62 @@ class Front:
         self._verifier = SignatureVerifier(signing_secret)
         self._bot, self._deliveries, self._slack = bot, deliveries, slack
         self._taken = taken
+        self.metrics = RequestMetrics(CollectorRegistry(), "switchboard_front")
         self._background: set[asyncio.Task[None]] = set()
         self._closing = asyncio.Event()
 
     async def slack(self, request: web.Request) -> web.Response:
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response({"error": "body too large"}, status=400)
-        if not self._signed(raw, request):
-            return web.json_response({"error": "invalid request"}, status=401)
-        headers = relayed_headers(request)
-        body = self._taken_body(raw, request.content_type)
-        if body is None:
-            return await self._relay(request, raw)
-        if "command" in body:
-            self._in_background(self._deliver_command(raw, headers, body["response_url"]))
-        else:
-            self._in_background(self._deliver_event(raw, headers, str(body.get("event_id"))))
-        return web.Response(status=200)
+        started = time.perf_counter()
+        kind, response = await self._answer(request)
+        self.metrics.request(kind, outcome(response.status), time.perf_counter() - started)
+        return response
 
     async def relay(self, request: web.Request) -> web.Response:
         return await self._relay(request, await request.read())
 
-    def _taken_body(self, raw: bytes, content_type: str) -> dict[str, Any] | None:
-        """The body of a request the front acknowledges itself; None for the bot's to answer
-        (the bot also answers every malformed request, as it would without a front)."""
+    async def metrics_page(self, request: web.Request) -> web.Response:
+        """The bot's metrics, and the front's own after them."""
+        response = await self.relay(request)
+        if response.status == 200 and isinstance(response.body, bytes):
+            response.body = response.body + generate_latest(self.metrics.registry)
+        return response
+
+    async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
+        """The request's kind, and the answer to it."""
         try:
-            if content_type == "application/json":
-                body = json.loads(raw)
-                event = body.get("event") if isinstance(body, dict) else None
-                taken = (
-                    body.get("type") == "event_callback"
-                    and isinstance(event, dict)
-                    and event.get("type") in self._taken.events
-                )
-                return body if taken else None
-            fields = dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
-        except (ValueError, UnicodeDecodeError):
-            return None
-        taken = (
-            "payload" not in fields
-            and fields.get("command") in self._taken.commands
-            and fields.get("response_url", "").startswith("http")
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return "unknown", web.json_response({"error": "body too large"}, status=400)
+        if not self._signed(raw, request):
+            return "unknown", web.json_response({"error": "invalid request"}, status=401)
+        try:
+            body = parse_body(raw.decode("utf-8"), request.content_type)
+        except (UnicodeDecodeError, BadRequest):  # the bot answers what is wrong with it
+            return "unknown", await self._relay(request, raw)
+        kind = request_kind(body)
+        headers = relayed_headers(request)
+        if kind == "command" and self._takes(body, request.content_type):
+            self._in_background(self._deliver_command(raw, headers, body["response_url"]))
+        elif kind == "event" and self._takes(body, request.content_type):
+            self._in_background(self._deliver_event(raw, headers, str(body.get("event_id"))))
+        else:  # and every malformed request: the bot answers it, as without a front
+            return kind, await self._relay(request, raw)
+        return kind, web.Response(status=200)
+
+    def _takes(self, body: dict[str, Any], content_type: str) -> bool:
+        """Whether the front acknowledges this command or event itself."""
+        if content_type == "application/json":
+            event = body.get("event")
+            return (
+                body.get("type") == "event_callback"
+                and isinstance(event, dict)
+                and event.get("type") in self._taken.events
+            )
+        return (
+            "payload" not in body
+            and body.get("command") in self._taken.commands
+            and str(body.get("response_url", "")).startswith("http")
         )
-        return fields if taken else None
 
     async def _relay(self, request: web.Request, raw: bytes) -> web.Response:
         try:
@@ -264,6 +278,7 @@ async def run_front(listener: socket.socket, bot_socket: str, secret: str, taken
         front = Front(secret, bot, deliveries, slack, taken)
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(SLACK_PATH, front.slack)
+        app.router.add_get("/metrics", front.metrics_page)
         app.router.add_route("*", "/{path:.*}", front.relay)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=STOP_GRACE_SECONDS)
         await runner.setup()

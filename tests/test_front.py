@@ -89,11 +89,20 @@ async def test_events_are_handled_once_and_bad_requests_refused(
     assert (forged.status, unknown.status) == (401, 400)
 
 
-async def test_health_and_metrics_are_the_bots(fronted: SlackRequester) -> None:
+async def test_health_and_metrics_are_the_bots_and_the_fronts(fronted: SlackRequester) -> None:
     status, health = await get(fronted, "/healthz")
     assert (status, json.loads(health)) == (200, {"status": "ok", "database": True})
+    await fronted.event(HOME_OPENED, signature="v0=forged")  # turned away by the front
+    await fronted.answer("/owner", "gateway", user_id=ALICE, channel_id="C1")
     status, metrics = await get(fronted, "/metrics")
-    assert status == 200 and "switchboard_slack_requests_total" in metrics
+    assert status == 200
+    seen = {line.rsplit(" ", 1)[0]: line.rsplit(" ", 1)[1] for line in metrics.splitlines()}
+    assert (
+        seen['switchboard_front_slack_requests_total{kind="unknown",outcome="unsigned"}'] == "1.0"
+    )
+    assert seen['switchboard_front_slack_requests_total{kind="command",outcome="ok"}'] == "1.0"
+    assert seen['switchboard_slack_requests_total{kind="command",outcome="ok"}'] == "1.0"
+    assert 'switchboard_slack_requests_total{kind="unknown",outcome="unsigned"}' not in seen
 
 
 async def get(requester: SlackRequester, path: str) -> tuple[int, str]:

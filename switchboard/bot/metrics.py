@@ -46,23 +46,45 @@ class _OpenIncidents(Collector):
         )
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+_OUTCOMES = {400: "malformed", 401: "unsigned", 404: "unhandled", 503: "refused"}
+
+
+def outcome(status: int) -> str:
+    """A request's outcome label, from the HTTP status it was answered with."""
+    if 200 <= status < 300:
+        return "ok"
+    return _OUTCOMES.get(status, "error" if status >= 500 else f"http_{status}")
+
+
+class RequestMetrics:
+    """Requests from Slack and how long their answers took: counted by the bot's edge as
+    `switchboard_*`, and by the front of `serve --front` as `switchboard_front_*`."""
+
+    def __init__(self, registry: CollectorRegistry, prefix: str = "switchboard") -> None:
+        self.registry = registry
         self.requests = Counter(
-            "switchboard_slack_requests",
+            f"{prefix}_slack_requests",
             "Requests from Slack, by kind (command, event, interaction, options) and outcome.",
             ["kind", "outcome"],
-            registry=r,
+            registry=registry,
         )
         self.ack_seconds = Histogram(
-            "switchboard_ack_seconds",
+            f"{prefix}_ack_seconds",
             "Time from receiving a Slack request to answering it, by kind.",
             ["kind"],
             buckets=ACK_BUCKETS,
-            registry=r,
+            registry=registry,
         )
+
+    def request(self, kind: str, outcome: str, seconds: float) -> None:
+        self.requests.labels(kind, outcome).inc()
+        self.ack_seconds.labels(kind).observe(seconds)
+
+
+class Metrics(RequestMetrics):
+    def __init__(self) -> None:
+        super().__init__(CollectorRegistry(auto_describe=True))
+        r = self.registry
         self.slack_calls = Counter(
             "switchboard_slack_api_calls",
             "Slack Web API calls by method (each HTTP attempt, retries included).",
@@ -86,10 +108,6 @@ class Metrics:
         )
         self._open = _OpenIncidents()
         r.register(self._open)
-
-    def request(self, kind: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(kind, outcome).inc()
-        self.ack_seconds.labels(kind).observe(seconds)
 
     def slack_call(self, method: str, error: str = "") -> None:
         self.slack_calls.labels(method).inc()

@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -27,7 +25,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
-from switchboard.bot.metrics import CONTENT_TYPE, Metrics
+from switchboard.bot.metrics import CONTENT_TYPE, Metrics, outcome
+from switchboard.bot.slack_requests import BadRequest, parse_body, request_kind
 from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
 from switchboard.handlers.screening import refusal, without_nul
 
@@ -57,26 +56,6 @@ BUSY = {
     "text": "I could not answer within Slack's 3 seconds: I am busy just now. If nothing more "
     "comes of it, try again in a minute.",
 }
-
-
-class BadRequest(ValueError):
-    pass
-
-
-def parse_body(raw: str, content_type: str) -> dict[str, Any]:
-    """A Slack request body as a dict: JSON events, form-encoded slash commands, and
-    interactions whose only form field is `payload` (JSON)."""
-    try:
-        if content_type == "application/json":
-            body = json.loads(raw)
-        else:
-            fields = dict(parse_qsl(raw, keep_blank_values=True))
-            body = json.loads(fields["payload"]) if fields.keys() == {"payload"} else fields
-    except (ValueError, KeyError) as error:
-        raise BadRequest(f"malformed body: {error}") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body is not an object")
-    return without_nul(body)
 
 
 class SlackEdge:
@@ -122,7 +101,7 @@ class SlackEdge:
         if not self._signed(raw, request):
             return "unknown", web.json_response({"error": "invalid request"}, status=401)
         try:
-            body = parse_body(raw.decode("utf-8"), request.content_type)
+            body = without_nul(parse_body(raw.decode("utf-8"), request.content_type))
         except (UnicodeDecodeError, BadRequest) as error:
             return "unknown", web.json_response({"error": str(error)}, status=400)
         if refused := refusal(body, request.content_type):
@@ -211,26 +190,6 @@ class SlackEdge:
             )
         except ValueError:  # a non-numeric timestamp, or a body that is not UTF-8
             return False
-
-
-def request_kind(body: dict[str, Any]) -> str:
-    if "command" in body:
-        return "command"
-    kind = body.get("type")
-    if kind in ("event_callback", "url_verification", "app_rate_limited"):
-        return "event"
-    if kind == "block_suggestion":
-        return "options"
-    return "interaction" if kind else "unknown"
-
-
-_OUTCOMES = {400: "malformed", 401: "unsigned", 404: "unhandled", 503: "refused"}
-
-
-def outcome(status: int) -> str:
-    if 200 <= status < 300:
-        return "ok"
-    return _OUTCOMES.get(status, "error" if status >= 500 else f"http_{status}")
 
 
 def metrics_handler(scrape: Scrape) -> Callable[[web.Request], Awaitable[web.Response]]:
