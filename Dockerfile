@@ -32,4 +32,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '3000'), timeout=4)"
 
 ENTRYPOINT ["switchboard"]
-CMD ["serve"]
+CMD ["serve", "--front"]

@@ -24,14 +24,15 @@ class Served:
 
 
 @asynccontextmanager
-async def serve(env: Mapping[str, str]) -> AsyncIterator[Served]:
-    """Serve with `env` over the test process's own environment (SWITCHBOARD_CONFIG aside);
-    on the way out stop it with SIGTERM and keep what it wrote to stderr."""
+async def serve(env: Mapping[str, str], *options: str) -> AsyncIterator[Served]:
+    """Serve (with `options`, such as `--front`) with `env` over the test process's own
+    environment (SWITCHBOARD_CONFIG aside); on the way out stop it with SIGTERM and keep what
+    it wrote to stderr."""
     port = free_port()
     full = {k: v for k, v in os.environ.items() if k != "SWITCHBOARD_CONFIG"} | dict(env)
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "switchboard", "serve", "--host", "127.0.0.1"),
-        *("--port", str(port)),
+        *("--port", str(port), *options),
         env=full,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -91,6 +91,7 @@ async def test_its_health_check_passes_on_a_running_bot_and_fails_without_one(
         "DATABASE_URL": database_url,
         "SWITCHBOARD_CATALOG": str(EXAMPLES),
     }
-    async with serve(env) as served:
+    command = json.loads(only("CMD"))  # the image's own: serve --front
+    async with serve(env, *command[1:]) as served:
         assert await run_check(int(served.base.rsplit(":", 1)[1])) == 0
     assert await run_check(free_port()) != 0
