@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -124,15 +125,42 @@ async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> N
         assert forged.status == 401
 
 
-async def test_the_front_dies_with_the_bot(database_url: str, slack: FakeSlack) -> None:
-    """`kill -9` of the bot: its front must not go on acknowledging what nobody handles."""
+@pytest.fixture
+async def fronted(
+    database_url: str, slack: FakeSlack
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
+    """`serve --front` started and healthy: the bot's process and the base URL."""
     process, base = await start_serve(serve_env(database_url, slack), "--front")
     try:
         await wait_healthy(base, process)
-        process.kill()
-        await process.wait()
-        await refused(base)
+        yield process, base
     finally:
         if process.returncode is None:
             process.kill()
-            await process.wait()
+        await process.communicate()
+
+
+async def test_the_front_dies_with_the_bot(
+    fronted: tuple[asyncio.subprocess.Process, str],
+) -> None:
+    """`kill -9` of the bot: its front must not go on acknowledging what nobody handles."""
+    bot, base = fronted
+    bot.kill()
+    await bot.wait()
+    await refused(base)
+
+
+def children(pid: int) -> list[int]:
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+async def test_the_bot_stops_when_its_front_dies(
+    fronted: tuple[asyncio.subprocess.Process, str],
+) -> None:
+    """For its supervisor to start both again, rather than serve nobody."""
+    bot, _ = fronted
+    (front,) = children(bot.pid)
+    os.kill(front, signal.SIGKILL)
+    _, stderr = await asyncio.wait_for(bot.communicate(), 15)
+    assert bot.returncode == 1
+    assert "the front process exited (code -9): stopping" in stderr.decode()
