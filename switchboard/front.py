@@ -58,11 +58,14 @@ DELIVERIES_AT_ONCE = 32
 # The bot answers a command within Bolt's 3 s (or says it is busy); a modal within Slack's.
 BOT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=15)
 # An event the bot could not take is delivered again this many times, waiting twice as
-# long each time (about two minutes in all: well within the signature's five).
+# long each time (two minutes in all: well within the five the bot takes a signature for).
 EVENT_ATTEMPTS, EVENT_FIRST_WAIT = 8, 1.0
 STOP_GRACE_SECONDS = 10.0
-# Headers that belong to one connection, not to the request relayed.
-HOP_BY_HOP = frozenset({"host", "content-length", "connection", "transfer-encoding"})
+# Headers that belong to one connection, not to the request or answer relayed (aiohttp
+# decodes a compressed body as it reads it).
+HOP_BY_HOP = frozenset(
+    {"host", "content-length", "connection", "transfer-encoding", "content-encoding"}
+)
 UNAVAILABLE = {
     "response_type": "ephemeral",
     "text": "Switchboard could not answer just now: it is restarting or overloaded. "
@@ -177,8 +180,9 @@ class Front:
                 log.warning("the bot answered a command with HTTP %d", status)
                 message = UNAVAILABLE
             else:
-                message = json.loads(said) if is_json else {"text": said.decode()}
-                message.setdefault("response_type", "ephemeral")
+                message = {"response_type": "ephemeral"} | (
+                    json.loads(said) if is_json else {"text": said.decode()}
+                )
         try:
             async with self._slack.post(response_url, json=message) as posted:
                 posted.raise_for_status()
@@ -186,8 +190,13 @@ class Front:
             log.warning("a command's answer could not be posted: %s", type(error).__name__)
 
     async def _deliver_event(self, raw: bytes, headers: dict[str, str], event_id: str) -> None:
-        wait = EVENT_FIRST_WAIT
-        for _ in range(EVENT_ATTEMPTS):
+        for attempt in range(EVENT_ATTEMPTS):
+            if attempt:
+                with contextlib.suppress(TimeoutError):
+                    wait = EVENT_FIRST_WAIT * 2 ** (attempt - 1)
+                    await asyncio.wait_for(self._closing.wait(), wait)
+                if self._closing.is_set():
+                    break
             try:
                 async with self._deliveries.post(SLACK_PATH, data=raw, headers=headers) as answer:
                     if answer.status < 500:  # taken (200), or refused for good (4xx)
@@ -195,12 +204,7 @@ class Front:
                     reason = f"HTTP {answer.status}"
             except (aiohttp.ClientError, TimeoutError) as error:
                 reason = type(error).__name__
-            log.warning("event %s not taken by the bot (%s); trying again", event_id, reason)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), wait)
-            if self._closing.is_set():
-                break
-            wait *= 2
+            log.warning("event %s not taken by the bot (%s)", event_id, reason)
         log.error("event %s dropped: the bot did not take it", event_id)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
