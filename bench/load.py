@@ -196,6 +196,7 @@ class Tally:
     acks: dict[str, list[float]] = field(default_factory=dict)
     answers: dict[str, list[float]] = field(default_factory=dict)  # to the response URL
     errors: Counter[str] = field(default_factory=Counter)
+    lags: list[float] = field(default_factory=list)  # the load generator's own loop
     declares: int = 0
     reacted: set[tuple[str, str]] = field(default_factory=set)
 
@@ -293,6 +294,7 @@ async def load(
         started = time.perf_counter()
         until = started + args.seconds
         await asyncio.gather(
+            loop_lag(until, tally.lags),
             *(
                 client(
                     requester,
@@ -304,9 +306,18 @@ async def load(
                     check,
                 )
                 for _ in range(args.clients)
-            )
+            ),
         )
         return tally, time.perf_counter() - started
+
+
+async def loop_lag(until: float, lags: list[float], every: float = 0.01) -> None:
+    """How late this process's event loop wakes a sleeper: an ack that came is measured
+    only when the loop gets to it, so this lag is in every ack time measured here."""
+    while time.perf_counter() < until:
+        asked = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - asked - every)
 
 
 def typed_name(targets: Targets, rng: random.Random) -> str:
@@ -509,7 +520,8 @@ def report(
         return (
             f"  ack {name:<12} p50 {ms(samples, 50):7.2f} ms   p99 {ms(samples, 99):7.2f} ms"
             f"   {len(samples)} requests, {len(samples) / seconds:.0f}/s, "
-            f"{sum(tally.errors.values())} errors"
+            f"{sum(tally.errors.values())} errors; the load generator's loop lag p99 "
+            f"{ms(tally.lags, 99):.2f} ms"
         )
 
     mine, bare = ours.all_acks(), theirs.all_acks()
