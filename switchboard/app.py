@@ -50,6 +50,7 @@ from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.bot.slack_requests import SLACK_PATH
 from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all, screening
 from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers.followups import FollowUpHandlers
@@ -57,7 +58,7 @@ from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
 from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
-from switchboard.handlers.web import SLACK_PATH, SlackEdge, build_web_app
+from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import catalog_store, db, record_store
 

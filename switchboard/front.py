@@ -47,12 +47,17 @@ from slack_sdk.signature import SignatureVerifier
 
 from switchboard.bot import logs
 from switchboard.bot.metrics import RequestMetrics, outcome
-from switchboard.bot.slack_requests import BadRequest, parse_body, request_kind
+from switchboard.bot.slack_requests import (
+    MAX_BODY,
+    SLACK_PATH,
+    BadRequest,
+    parse_body,
+    request_kind,
+    signed_body,
+)
 
 log = logging.getLogger("switchboard.front")
 
-SLACK_PATH = "/slack/events"
-MAX_BODY = 256 * 1024  # as the bot's edge: Slack's largest payloads are far smaller
 # Deliveries to the bot at once; the rest wait here, as a few hundred bytes each.
 DELIVERIES_AT_ONCE = 32
 # The bot answers a command within Bolt's 3 s (or says it is busy); a modal within Slack's.
@@ -115,12 +120,9 @@ class Front:
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         """The request's kind, and the answer to it."""
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return "unknown", web.json_response({"error": "body too large"}, status=400)
-        if not self._signed(raw, request):
-            return "unknown", web.json_response({"error": "invalid request"}, status=401)
+        raw = await signed_body(request, self._verifier)
+        if isinstance(raw, web.Response):
+            return "unknown", raw
         try:
             body = parse_body(raw.decode("utf-8"), request.content_type)
         except (UnicodeDecodeError, BadRequest):  # the bot answers what is wrong with it
@@ -218,16 +220,6 @@ class Front:
         self._closing.set()
         if self._background:
             await asyncio.wait(self._background, timeout=within)
-
-    def _signed(self, raw: bytes, request: web.Request) -> bool:
-        try:
-            return self._verifier.is_valid(
-                body=raw,
-                timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-                signature=request.headers.get("X-Slack-Signature", ""),
-            )
-        except ValueError:  # a non-numeric timestamp, or a body that is not UTF-8
-            return False
 
 
 def relayed_headers(request: web.Request) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The body of a request Slack posts to `/slack/events`, parsed, and what kind it is: read
-the same way by the bot's edge and by its front (`switchboard.front`)."""
+"""A request Slack posts to `/slack/events`: its signature checked, its body parsed, and
+what kind it is. Read the same way by the bot's edge and by its front (`switchboard.front`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,33 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+SLACK_PATH = "/slack/events"
+MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
+
 
 class BadRequest(ValueError):
     pass
+
+
+async def signed_body(request: web.Request, verifier: SignatureVerifier) -> bytes | web.Response:
+    """The raw body of a request Slack signed; else the answer to it: 400 for a body over
+    MAX_BODY (the web app's `client_max_size`), 401 for a bad or stale signature."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return web.json_response({"error": "body too large"}, status=400)
+    try:
+        signed = verifier.is_valid(
+            body=raw,
+            timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
+            signature=request.headers.get("X-Slack-Signature", ""),
+        )
+    except ValueError:  # a non-numeric timestamp, or a body that is not UTF-8
+        signed = False
+    return raw if signed else web.json_response({"error": "invalid request"}, status=401)
 
 
 def parse_body(raw: str, content_type: str) -> dict[str, Any]:

@@ -26,14 +26,19 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics, outcome
-from switchboard.bot.slack_requests import BadRequest, parse_body, request_kind
+from switchboard.bot.slack_requests import (
+    MAX_BODY,
+    SLACK_PATH,
+    BadRequest,
+    parse_body,
+    request_kind,
+    signed_body,
+)
 from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
 from switchboard.handlers.screening import refusal, without_nul
 
 log = logging.getLogger(__name__)
 
-SLACK_PATH = "/slack/events"
-MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
 HealthCheck = Callable[[], Awaitable[bool]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
@@ -94,12 +99,9 @@ class SlackEdge:
 
     async def _answer(self, request: web.Request) -> tuple[str, web.Response]:
         """The request's kind, and the answer to it."""
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return "unknown", web.json_response({"error": "body too large"}, status=400)
-        if not self._signed(raw, request):
-            return "unknown", web.json_response({"error": "invalid request"}, status=401)
+        raw = await signed_body(request, self._verifier)
+        if isinstance(raw, web.Response):
+            return "unknown", raw
         try:
             body = without_nul(parse_body(raw.decode("utf-8"), request.content_type))
         except (UnicodeDecodeError, BadRequest) as error:
@@ -180,16 +182,6 @@ class SlackEdge:
         self._closing.set()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
-
-    def _signed(self, raw: bytes, request: web.Request) -> bool:
-        try:
-            return self._verifier.is_valid(
-                body=raw,
-                timestamp=request.headers.get("X-Slack-Request-Timestamp", ""),
-                signature=request.headers.get("X-Slack-Signature", ""),
-            )
-        except ValueError:  # a non-numeric timestamp, or a body that is not UTF-8
-            return False
 
 
 def metrics_handler(scrape: Scrape) -> Callable[[web.Request], Awaitable[web.Response]]:
