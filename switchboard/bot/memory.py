@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
+import functools
 
 _M_ARENA_MAX = -8  # mallopt's parameter, from glibc's malloc.h
 ARENAS = 2
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    """The C library the interpreter runs on, when it is glibc (only glibc has malloc_trim)."""
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None)  # the process's own symbols, the C library's among them
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 def fewer_arenas() -> None:
