@@ -19,8 +19,9 @@ verification; `/healthz`, `/metrics` and the PagerDuty webhook) is relayed to th
 its answer returned as it is. The bot listens on a Unix socket that only the front uses, and
 checks every signature again.
 
-It imports aiohttp and Slack's signature check, not the bot (import-linter keeps it so):
-the process stays small (about 40 MB).
+It imports aiohttp, Slack's signature check and three small modules of the bot (logs,
+metrics, request parsing), none of its weight (import-linter keeps it so): the process stays
+small, about 40 MB of RSS of which 30 MB its own (PSS).
 """
 
 from __future__ import annotations
