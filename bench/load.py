@@ -6,7 +6,8 @@ pushpin `reaction_added` events (5% of them delivered again as Slack's retries) 
 seconds, each client pausing a random think time between requests (`--think-ms 0`: flat
 out). The same clients send the same mix to a bare Bolt app (its own process too, listeners
 that only ack) in the same run. Printed: requests and errors, ack p50/p99 of both and their
-ratio (aim: p99 within 1.3x), the bot's answer time for `/owner` and `/incident list` (acked
+ratio (aim: p99 within 1.3x), the load generator's own event-loop lag (part of every ack time
+it measures), the bot's answer time for `/owner` and `/incident list` (acked
 empty at once, answered through the response URL), that every declare made one incident and
 every reacted message is on its timeline once, and the bot's peak memory with the catalog
 loaded: the peak RSS (VmHWM) of the bot and of its front, and the peak of their PSS summed,
