@@ -472,7 +472,8 @@ async def behind_front(
     with tempfile.TemporaryDirectory(prefix="switchboard-") as folder:
         bot_socket = str(Path(folder) / "bot.sock")
         await web.UnixSite(runner, bot_socket).start()
-        with socket.create_server((host, port)) as listener:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # `--host ::` is IPv6
+        with socket.create_server((host, port), family=family) as listener:
             taken = front.Taken(frozenset(COMMANDS), screening.EVENT_TYPES)
             env = {"LOG_LEVEL": settings.log_level, "LOG_FORMAT": settings.log_format}
             process = await front.start_front(
