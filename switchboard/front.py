@@ -52,6 +52,7 @@ from switchboard.bot.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
     BadRequest,
+    event_attempts,
     parse_body,
     request_kind,
     signed_body,
@@ -63,9 +64,6 @@ log = logging.getLogger("switchboard.front")
 DELIVERIES_AT_ONCE = 32
 # The bot answers a command within Bolt's 3 s (or says it is busy); a modal within Slack's.
 BOT_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=5, sock_read=15)
-# An event the bot could not take is delivered again this many times, waiting twice as
-# long each time (two minutes in all: well within the five the bot takes a signature for).
-EVENT_ATTEMPTS, EVENT_FIRST_WAIT = 8, 1.0
 STOP_GRACE_SECONDS = 10.0
 # Headers that belong to one connection, not to the request or answer relayed (aiohttp
 # decodes a compressed body as it reads it).
@@ -193,13 +191,7 @@ class Front:
             log.warning("a command's answer could not be posted: %s", type(error).__name__)
 
     async def _deliver_event(self, raw: bytes, headers: dict[str, str], event_id: str) -> None:
-        for attempt in range(EVENT_ATTEMPTS):
-            if attempt:
-                with contextlib.suppress(TimeoutError):
-                    wait = EVENT_FIRST_WAIT * 2 ** (attempt - 1)
-                    await asyncio.wait_for(self._closing.wait(), wait)
-                if self._closing.is_set():
-                    break
+        async for _ in event_attempts(self._closing):
             try:
                 async with self._deliveries.post(SLACK_PATH, data=raw, headers=headers) as answer:
                     if answer.status < 500:  # taken (200), or refused for good (4xx)

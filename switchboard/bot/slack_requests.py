@@ -3,7 +3,10 @@ what kind it is. Read the same way by the bot's edge and by its front (`switchbo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -12,6 +15,10 @@ from slack_sdk.signature import SignatureVerifier
 
 SLACK_PATH = "/slack/events"
 MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
+# An acknowledged event whose handling failed for a passing reason (the database away, the
+# bot restarting) is tried this many times in all, waiting twice as long each time: two
+# minutes in all, well within the five minutes a signature is taken for.
+EVENT_ATTEMPTS, EVENT_FIRST_WAIT = 8, 1.0
 
 
 class BadRequest(ValueError):
@@ -50,6 +57,19 @@ def parse_body(raw: str, content_type: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body is not an object")
     return body
+
+
+async def event_attempts(closing: asyncio.Event) -> AsyncIterator[int]:
+    """The attempts at handling an event Slack has its 200 for (it will not send it again),
+    waiting 1, 2, 4... s between them; no more once `closing` is set (the process stops).
+    The bot's edge and its front both deliver events so."""
+    for attempt in range(EVENT_ATTEMPTS):
+        if attempt:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), EVENT_FIRST_WAIT * 2 ** (attempt - 1))
+            if closing.is_set():
+                return
+        yield attempt
 
 
 def request_kind(body: dict[str, Any]) -> str:

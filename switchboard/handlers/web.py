@@ -12,7 +12,6 @@ which Bolt skips its own signature check: so ours here must never be skipped.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +29,7 @@ from switchboard.bot.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
     BadRequest,
+    event_attempts,
     parse_body,
     request_kind,
     signed_body,
@@ -42,10 +42,6 @@ log = logging.getLogger(__name__)
 HealthCheck = Callable[[], Awaitable[bool]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
-# An acknowledged event whose handling failed because the database was away (its
-# de-duplication claim, or its listener after the claim) is tried again this many times,
-# waiting twice as long each time.
-REDISPATCH_ATTEMPTS, REDISPATCH_FIRST_WAIT = 8, 1.0
 # How long an attempt's listener is watched for a failure worth trying again.
 LISTENER_WATCH = 600.0
 
@@ -147,9 +143,8 @@ class SlackEdge:
     async def _dispatch(
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
     ) -> None:
-        wait = REDISPATCH_FIRST_WAIT
         run = EventRun()  # the listener's end, and the event's claim across attempts
-        for _ in range(REDISPATCH_ATTEMPTS):
+        async for _ in event_attempts(self._closing):
             request = AsyncBoltRequest(body=body, query=query, headers=headers, mode="socket_mode")
             run.attach(request.context)
             try:
@@ -168,11 +163,6 @@ class SlackEdge:
                 break
             # Slack has its 200 and will not send it again: keep it until the database is back.
             log.warning("event %s could not be handled; trying again", body.get("event_id"))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), wait)
-            if self._closing.is_set():
-                break
-            wait *= 2
         await run.give_up()
         log.error("event %s dropped: could not handle it", body.get("event_id"))
 
