@@ -20,10 +20,14 @@ REFUSE_AFTER_FAILURE = timedelta(seconds=30)
 PROBE_EVERY = 1.0
 
 
+# How the database being away shows: the failures worth trying again later.
+DATABASE_AWAY = (SQLAlchemyError, OSError)
+
+
 def worth_retrying(error: BaseException) -> bool:
     """Whether handling an event that failed with `error` may well succeed later: the database
     was away. (A bug fails the same way every time.)"""
-    return isinstance(error, SQLAlchemyError | OSError)
+    return isinstance(error, DATABASE_AWAY)
 
 
 class EventLedger:
@@ -38,7 +42,7 @@ class EventLedger:
         try:
             async with self._sessions() as session:
                 return await events_store.claim_event(session, event_id, self._clock())
-        except (SQLAlchemyError, OSError):
+        except DATABASE_AWAY:
             self._failed_at = self._clock()
             raise
 
@@ -48,7 +52,7 @@ class EventLedger:
         try:
             async with self._sessions() as session:
                 await events_store.release_event(session, event_id)
-        except (SQLAlchemyError, OSError):
+        except DATABASE_AWAY:
             self._failed_at = self._clock()
             return False
         return True
@@ -67,7 +71,7 @@ class EventLedger:
         try:
             async with self._sessions() as session:
                 await events_store.ping(session)
-        except (SQLAlchemyError, OSError):
+        except DATABASE_AWAY:
             return
         self._failed_at = None
 

@@ -84,8 +84,7 @@ class SlackGateway:
 
     async def bot_user_id(self) -> str:
         if self._bot_user is None:
-            response = await _call("auth.test", self._client.auth_test)
-            self._bot_user = str(response["user_id"])
+            self._bot_user = str((await self.identity())["user_id"])
         return self._bot_user
 
     async def user_email(self, user_id: str) -> str:
