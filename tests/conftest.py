@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from aiohttp.test_utils import TestServer
+from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -19,6 +21,7 @@ from switchboard.app import Switchboard, build, prepare
 from switchboard.bot.config import Config
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
+from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +92,24 @@ async def app_url(switchboard: Switchboard) -> AsyncIterator[str]:
 async def requester(app_url: str, slack: FakeSlack) -> AsyncIterator[SlackRequester]:
     async with SlackRequester(app_url, SIGNING_SECRET, fake=slack) as client:
         yield client
+
+
+@asynccontextmanager
+async def behind_the_edge(app: AsyncApp, slack: FakeSlack) -> AsyncIterator[SlackRequester]:
+    """A test's own Bolt app served behind the bot's HTTP edge; a requester signing for it."""
+
+    async def healthy() -> bool:
+        return True
+
+    server = TestServer(build_web_app(SlackEdge(app, SIGNING_SECRET), healthy))
+    await server.start_server()
+    try:
+        async with SlackRequester(
+            str(server.make_url("/slack/events")), SIGNING_SECRET, fake=slack
+        ) as client:
+            yield client
+    finally:
+        await server.close()
 
 
 async def eventually(probe: Callable[[], T], within: float = 10.0) -> T:

@@ -9,15 +9,13 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from switchboard.bot.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.handlers.middleware import watch_listeners
-from switchboard.handlers.web import SlackEdge, build_web_app
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, behind_the_edge
 
 
 async def sluggish(ack: AsyncAck) -> None:
@@ -30,17 +28,8 @@ async def requester(slack: FakeSlack) -> AsyncIterator[SlackRequester]:
     app = AsyncApp(client=make_client(BOT_TOKEN, slack.base_url), signing_secret=SIGNING_SECRET)
     app.command("/owner")(sluggish)
     watch_listeners(app)
-
-    async def healthy() -> bool:
-        return True
-
-    server = TestServer(build_web_app(SlackEdge(app, SIGNING_SECRET), healthy))
-    await server.start_server()
-    async with SlackRequester(
-        str(server.make_url("/slack/events")), SIGNING_SECRET, fake=slack
-    ) as client:
+    async with behind_the_edge(app, slack) as client:
         yield client
-    await server.close()
 
 
 async def test_a_command_not_acknowledged_in_time_is_answered_busy(

@@ -8,15 +8,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestServer
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.handlers.lookup import register_lookup
-from switchboard.handlers.web import SlackEdge, build_web_app
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET, eventually
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, behind_the_edge, eventually
 
 
 def render(result: str, shared_by: str = "") -> dict[str, Any]:
@@ -59,17 +57,8 @@ async def requester(
         unavailable="Cannot look that up right now.",
         lane=asyncio.Semaphore(2),
     )
-    server = TestServer(build_web_app(SlackEdge(app, SIGNING_SECRET), lambda: _true()))
-    await server.start_server()
-    async with SlackRequester(
-        str(server.make_url("/slack/events")), SIGNING_SECRET, fake=slack
-    ) as client:
+    async with behind_the_edge(app, slack) as client:
         yield client
-    await server.close()
-
-
-async def _true() -> bool:
-    return True
 
 
 async def test_the_ack_does_not_wait_for_the_answer(
