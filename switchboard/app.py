@@ -428,6 +428,16 @@ class Served:
         return await self.front.wait()
 
 
+async def stop_scheduler(switchboard: Switchboard, scheduler: AsyncIOScheduler) -> None:
+    """No new runs, and the runs in progress their grace (`Jobs.stop`) before any is
+    cancelled: APScheduler's shutdown cancels running coroutine jobs at once. (A run cancelled
+    mid-session can leave SQLAlchemy's aiosqlite clean-up pending for ever, and the process
+    with it: `test_serve_process` caught a bot that did not stop.)"""
+    scheduler.pause()
+    await switchboard.jobs.stop()
+    scheduler.shutdown(wait=False)
+
+
 async def serve_http(switchboard: Switchboard, host: str, port: int, front: bool = False) -> int:
     async with serving(switchboard, host, port, front) as served:
         code = await served.ended()  # or cancelled (Ctrl-C or SIGTERM)
@@ -458,8 +468,7 @@ async def serving(
             log.info("listening on %s", served.url)
             yield served
     finally:
-        scheduler.shutdown(wait=False)
-        await switchboard.jobs.stop()
+        await stop_scheduler(switchboard, scheduler)
         await runner.cleanup()
 
 
@@ -493,5 +502,4 @@ async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
     try:
         await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
     finally:
-        scheduler.shutdown(wait=False)
-        await switchboard.jobs.stop()
+        await stop_scheduler(switchboard, scheduler)
