@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from switchboard.bot.events import EventLedger, worth_retrying
 from switchboard.bot.logs import SLACK_REQUEST, request_id
+from switchboard.handlers.payloads import Malformed
 
 log = logging.getLogger(__name__)
 Middleware = Callable[..., Awaitable[BoltResponse]]
@@ -177,16 +178,24 @@ async def name_the_request(
     return await next()
 
 
+def request_kind_of(body: dict[str, Any]) -> str:
+    return str(body.get("command") or body.get("type") or "request")
+
+
 async def answer_errors(
     error: Exception, body: dict[str, Any], context: dict[str, Any], response: BoltResponse | None
 ) -> BoltResponse | None:
     """A slash command that failed before its answer gets a clear one, not Slack's
     `dispatch_failed`. Anything else keeps Bolt's 500; an event's failure is told to the
-    edge (`EventRun`), which tries it again when the database was away."""
-    log.error("%s failed", body.get("command") or body.get("type"), exc_info=error)
+    edge (`EventRun`), which tries it again when the database was away. A malformed payload
+    (`Malformed`, raised by a listener's `parse`) is answered 400 with one log line."""
     run = context.get(EventRun.KEY)
     if isinstance(run, EventRun):
         run.ended(error)
+    if isinstance(error, Malformed):
+        log.warning("refused a malformed %s: %s", request_kind_of(body), error)
+        return BoltResponse(status=400, body="") if response is not None else None
+    log.error("%s failed", request_kind_of(body), exc_info=error)
     if response is None or "command" not in body:
         return None
     answer = {"response_type": "ephemeral", "text": FAILED}
