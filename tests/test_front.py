@@ -181,3 +181,25 @@ async def test_an_event_is_delivered_once_the_bot_takes_it(
         assert len(bot.handed) == 2  # taken the second time: not handed again
     finally:
         await bot.stop()
+
+
+async def test_signed_bodies_the_front_cannot_read_get_400_from_the_front_itself(
+    front_alone: tuple[SlackRequester, str],
+) -> None:
+    """Not UTF-8, or nested 100,000 levels deep (a RecursionError and a 500 before): the
+    signature was fine, the body was not. The front answers without the bot (it is away)."""
+    requester, _ = front_alone
+    json_type = {"Content-Type": "application/json"}
+    deep = b'{"type": "event_callback", "event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    deep_payload = b"payload=" + b"[" * 100_000 + b"]" * 100_000
+    answers = [
+        await requester.raw(b"text=\xff\xfe"),
+        await requester.raw(b'{"type": "\xff"}', json_type),
+        await requester.raw(deep, json_type),
+        await requester.raw(deep_payload),
+    ]
+    assert [a.status for a in answers] == [400] * 4
+    assert [a.json()["error"] for a in answers[:2]] == ["malformed body: not UTF-8"] * 2
+    assert "nested deeper than 64 levels" in answers[2].json()["error"]
+    forged = await requester.raw(b"text=\xff\xfe", signature="v0=" + "0" * 64)
+    assert forged.status == 401

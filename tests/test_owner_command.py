@@ -10,6 +10,7 @@ from sqlalchemy import event
 from switchboard.app import Switchboard
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
+from switchboard.handlers.middleware import listening
 from tests.conftest import eventually
 
 CHANNEL = "C0GENERAL"
@@ -80,16 +81,29 @@ async def test_typo_offers_buttons_that_answer_for_the_chosen_service(
     assert posted["text"] == "Ledger: owned by Payments"
 
 
-async def test_share_posts_the_answer_in_the_channel(
-    requester: SlackRequester, slack: FakeSlack
+async def test_share_posts_the_answer_in_the_channel_and_replaces_the_private_copy(
+    requester: SlackRequester, slack: FakeSlack, switchboard: Switchboard
 ) -> None:
-    answer = await owner(requester, "auth")
+    """What Carol sees: her private answer, with its button, becomes a short "Shared" note
+    (the response URL's `replace_original`), and the answer is in the channel for all."""
+    carol = slack.add_user("carol2")
+    channel = slack.add_channel("general", members=[carol])
+    answer = (await requester.answer("/owner", "auth", user_id=carol, channel_id=channel)).json()
+    (private,) = [e for e in slack.ephemeral if e.channel == channel]
     share = answer["blocks"][-1]["elements"][0]
     assert share["text"]["text"] == "Share in channel"
-    posted = await click(requester, slack, answer, share, "U0001CAROL")
-    assert posted["response_type"] == "in_channel"
-    assert "shared by <@U0001CAROL>" in str(posted["blocks"])
-    assert "Share in channel" not in str(posted["blocks"])
+    message = {"type": "message", "ts": private.ts, **answer}
+    clicked = await requester.block_actions(
+        [share], user_id=carol, channel_id=channel, message=message, ephemeral=True
+    )
+    assert clicked.status == 200
+    await listening(switchboard.bolt).idle()
+    (shared,) = slack.messages(channel)
+    assert f"shared by <@{carol}>" in str(shared.blocks)
+    assert "Share in channel" not in str(shared.blocks)
+    assert [(e.text, e.blocks) for e in slack.ephemeral if e.channel == channel] == [
+        ("Shared in the channel.", None)
+    ]
 
 
 async def test_team_lists_what_it_owns(requester: SlackRequester) -> None:

@@ -7,6 +7,7 @@ import time
 from urllib.parse import urlencode
 
 import aiohttp
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
@@ -86,12 +87,25 @@ async def test_incident_with_the_word_payload_reaches_its_listener(
     assert response.json()["text"] == "Declaring your incident…"
 
 
+JSON_TYPE = {"Content-Type": "application/json"}
+
+
 async def test_malformed_bodies_get_400(requester: SlackRequester) -> None:
     bad_json = await requester.raw(b"{not json", {"Content-Type": "application/json"})
     bad_payload = await requester.raw(b"payload=%7Bnope")
     assert (bad_json.status, bad_payload.status) == (400, 400)
-    not_utf8 = await requester.raw(b"text=\xff\xfe")
-    assert not_utf8.status == 401  # its signature cannot even be computed
+
+
+async def test_a_signed_body_that_is_not_utf8_gets_400_and_a_forged_one_401(
+    requester: SlackRequester,
+) -> None:
+    """The signature is over the bytes: a signed body that is not UTF-8 is a bad body (400,
+    as the README says), not a bad signature; a forged one is still a bad signature."""
+    for body, headers in ((b"text=\xff\xfe", None), (b'{"type": "\xff"}', JSON_TYPE)):
+        signed = await requester.raw(body, headers)
+        assert (signed.status, signed.json()) == (400, {"error": "malformed body: not UTF-8"})
+        forged = await requester.raw(body, headers, signature="v0=" + "0" * 64)
+        assert (forged.status, forged.json()) == (401, {"error": "invalid request"})
 
 
 async def test_oversized_body_gets_400(requester: SlackRequester) -> None:
@@ -129,3 +143,22 @@ async def test_events_are_refused_for_a_while_after_the_database_failed(
         "/owner", "auth", user_id="U1", channel_id="C1"
     )
     assert commands_still_work.status == 200
+
+
+async def test_a_body_nested_deeper_than_slack_nests_gets_400_and_one_log_line(
+    requester: SlackRequester, caplog: pytest.LogCaptureFixture
+) -> None:
+    """100,000 levels deep, the JSON decoder raised RecursionError (a 500 and a traceback);
+    a few hundred levels passed it and broke what walks the body after it."""
+    for depth in (100_000, 900, 65):
+        nested = "[" * depth + "]" * depth
+        event = (
+            f'{{"type": "event_callback", "event": {{"type": "app_home_opened", "x": {nested}}}}}'
+        )
+        response = await requester.raw(event.encode(), JSON_TYPE)
+        assert response.status == 400, depth
+        assert response.json() == {"error": "malformed body: nested deeper than 64 levels"}
+        payload = await requester.raw(b"payload=" + nested.encode())  # brackets need no %
+        assert payload.status == 400, depth
+    refusals = [r for r in caplog.records if r.name == "switchboard.handlers.web"]
+    assert len(refusals) == 6 and not any(r.exc_info for r in caplog.records)

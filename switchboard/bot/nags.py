@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -76,9 +76,8 @@ class FollowUpNags:
         earlier = f", {len(done)} nagged earlier today" if done else ""
         return "\n".join([f"follow-up nags for {today}: {report.summary()}{earlier}", *skipped])
 
-    async def snooze(self, value: str, actor: str) -> str:
+    async def snooze(self, ids: Sequence[int], actor: str) -> str:
         """The Snooze button: no nags about these follow-ups for `nags.snooze_days`."""
-        ids = [int(i) for i in value.split(",") if i.isdigit()]
         today = self._clock().astimezone(self._config.tz).date()
         until = today + timedelta(days=self._config.nags.snooze_days)
         async with self._sessions() as session:

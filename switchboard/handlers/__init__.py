@@ -21,10 +21,14 @@ from switchboard.handlers.middleware import (
     name_the_request,
     watch_listeners,
 )
+from switchboard.handlers.payloads import Payload
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
 EVENTS = (home.EVENT, *timeline.EVENTS)
+# The typed request of each event whose shape the edge checks before acknowledging it (an
+# event is acknowledged before its listener runs, which could only log a malformed one).
+EVENT_PAYLOADS: dict[str, type[Payload]] = {home.EVENT: home.HomeOpened}
 
 
 def register_all(

@@ -12,11 +12,21 @@ from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from switchboard.handlers.payloads import ButtonClick, Payload, ResponseUrl, Text, parse
+
 log = logging.getLogger(__name__)
 A = TypeVar("A")
 # Answers worked on at once after their acks. The rest wait their turn off the event loop's
 # queue, so a burst of lookups cannot delay the acks of the requests behind it.
 ANSWERS_AT_ONCE = 12
+SHARED = "Shared in the channel."
+
+
+class LookupCommand(Payload):
+    """What `/owner` and `/scorecard` read of their command: the text, and where to answer."""
+
+    text: Text = ""
+    response_url: ResponseUrl
 
 
 def answer_lane() -> asyncio.Semaphore:
@@ -35,27 +45,31 @@ def register_lookup(
     unavailable: str,
     lane: asyncio.Semaphore,
 ) -> None:
-    async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        text = parse(LookupCommand, body).text
         await ack()
-        text = command.get("text") or ""
         await answer_after_ack(
             respond, lambda: _rendered(answer(text), render), name, unavailable, lane
         )
 
-    async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        click = parse(ButtonClick, body)
         await ack()
-        result = await answer_ref(str(action.get("value", "")))
+        result = await answer_ref(click.action.value)
         await respond(replace_original=True, **render(result))
 
-    async def share(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
+    async def share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """The answer, in the channel for all; the private copy, with its button, becomes a
+        short note (as Slack's own "shared" messages do), so nobody shares it twice."""
+        click = parse(ButtonClick, body)
         await ack()
-        result = await answer_ref(str(action.get("value", "")))
-        user = str(body.get("user", {}).get("id", ""))
+        result = await answer_ref(click.action.value)
         await respond(
-            response_type="in_channel", replace_original=False, **render(result, shared_by=user)
+            response_type="in_channel",
+            replace_original=False,
+            **render(result, shared_by=click.user.id),
         )
+        await respond(text=SHARED, replace_original=True)
 
     app.command(name)(on_command)
     app.action(re.compile(f"^{re.escape(pick_action)}:"))(pick)

@@ -92,26 +92,68 @@ class EventRun:
 LISTENER_STARTED = "switchboard_listener_started"
 
 
+class Listening:
+    """How many listeners are at work. A listener goes on after its ack (Bolt runs it in a
+    task of its own), so Slack's 200 says nothing of how it ended; `idle()` does (a graceful
+    stop, a test that checks what a request left behind)."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def started(self) -> None:
+        self.running += 1
+        self._idle.clear()
+
+    def ended(self) -> None:
+        self.running -= 1
+        if self.running <= 0:
+            self.running = 0
+            self._idle.set()
+
+    async def idle(self) -> None:
+        await self._idle.wait()
+
+
 class ListenerStarts(AsyncListenerStartHandler):
+    def __init__(self, listening: Listening) -> None:
+        self.listening = listening
+
     async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
         request.context[LISTENER_STARTED] = True
+        self.listening.started()
 
 
 class ListenerEnds(AsyncListenerCompletionHandler):
     """Bolt's hook after each listener (after `answer_errors` when it failed)."""
 
+    def __init__(self, listening: Listening) -> None:
+        self.listening = listening
+
     async def handle(self, request: AsyncBoltRequest, response: BoltResponse | None) -> None:
         run = request.context.get(EventRun.KEY)
         if isinstance(run, EventRun):
             run.ended(None)
+        self.listening.ended()
 
 
-def watch_listeners(app: AsyncApp) -> None:
+def watch_listeners(app: AsyncApp) -> Listening:
     """Bolt's hooks before and after each listener (public on `AsyncApp.listener_runner`,
     but not among the app's arguments): the edge needs to know that a listener took a
     request, and, for an event (whose listener runs after its ack), how it ended."""
-    app.listener_runner.listener_start_handler = ListenerStarts()
-    app.listener_runner.listener_completion_handler = ListenerEnds()
+    listening = Listening()
+    app.listener_runner.listener_start_handler = ListenerStarts(listening)
+    app.listener_runner.listener_completion_handler = ListenerEnds(listening)
+    return listening
+
+
+def listening(app: AsyncApp) -> Listening:
+    """The listeners at work in `app`, as `watch_listeners` counts them."""
+    ends = app.listener_runner.listener_completion_handler
+    if not isinstance(ends, ListenerEnds):
+        raise ValueError("watch_listeners() was not applied to this app")
+    return ends.listening
 
 
 def deduplicate_events(ledger: EventLedger) -> Middleware:

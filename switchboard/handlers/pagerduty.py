@@ -5,17 +5,42 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import StringConstraints
 
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.sync import IncidentSync
+from switchboard.bot.slack_requests import load_json
+from switchboard.handlers.payloads import Malformed, Payload, parse
+from switchboard.handlers.screening import cleaned
 
 log = logging.getLogger(__name__)
 PATH = "/webhooks/pagerduty"
+Short = Annotated[str, StringConstraints(max_length=1000)]
+
+
+class Agent(Payload):
+    summary: Short | None = None
+
+
+class IncidentData(Payload):
+    incident_key: Short | None = None
+
+
+class Event(Payload):
+    """What we read of a v3 webhook's `event`: its type, our page's key, who acted."""
+
+    event_type: Short
+    data: IncidentData | None = None
+    agent: Agent | None = None
+
+
+class Webhook(Payload):
+    event: Event
 
 
 def signed(secret: str, body: bytes, header: str) -> bool:
@@ -35,12 +60,14 @@ def webhook(
         if not signed(secret, body, request.headers.get("X-PagerDuty-Signature", "")):
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
-            event = json.loads(body)["event"]
-        except (ValueError, KeyError, TypeError):
+            document = load_json(body)
+            event = parse(Webhook, cleaned(document) if isinstance(document, dict) else None).event
+        except (ValueError, Malformed) as error:  # UnicodeDecodeError is a ValueError
+            log.warning("refused a PagerDuty webhook: %s", error)
             return web.json_response({"error": "not a PagerDuty v3 webhook"}, status=400)
-        if event.get("event_type") == "incident.acknowledged":
-            key = str((event.get("data") or {}).get("incident_key") or "")
-            who = str((event.get("agent") or {}).get("summary") or "")
+        if event.event_type == "incident.acknowledged":
+            key = (event.data.incident_key if event.data else None) or ""
+            who = (event.agent.summary if event.agent else None) or ""
             incident_id = await incidents.pager_acknowledged("pagerduty", key, who)
             if incident_id is not None:
                 await sync.run(incident_id)

@@ -22,6 +22,10 @@ UsergroupId = Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,30}$")]
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1, strict=False)]
 # Slack's longest text input is 3,000 characters; a modal's plain text input less.
 Text = Annotated[str, StringConstraints(max_length=4000)]
+# Where Bolt's `respond` posts: Slack's hooks URL (the fake's, on loopback, in tests).
+ResponseUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2000)]
+# A button's value: at most 2,000 characters (Block Kit).
+ButtonValue = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class Malformed(Exception):
@@ -33,6 +37,32 @@ class Payload(BaseModel):
     known ones are checked; instances are immutable."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Actor(Payload):
+    """`user` of an interaction: who clicked or submitted."""
+
+    id: UserId
+
+
+class Clicked(Payload):
+    """One element of `actions` in a `block_actions` payload: a button's id and value."""
+
+    action_id: Annotated[str, StringConstraints(max_length=255)]
+    value: ButtonValue
+
+
+class ButtonClick(Payload):
+    """A button clicked in a message: who, which, and where the answer goes. Bolt's `action`
+    is the first of `actions`, the one a listener was matched on."""
+
+    user: Actor
+    actions: Annotated[tuple[Clicked, ...], Field(min_length=1)]
+    response_url: ResponseUrl
+
+    @property
+    def action(self) -> Clicked:
+        return self.actions[0]
 
 
 P = TypeVar("P", bound=BaseModel)

@@ -4,9 +4,11 @@ subscribe to must be turned away here, or it would be stored as delivered and an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from switchboard.handlers import EVENTS
+from switchboard.handlers import EVENT_PAYLOADS, EVENTS
+from switchboard.handlers.payloads import Malformed, parse
 
 # JSON bodies Slack sends to the events URL.
 JSON_TYPES = frozenset({"event_callback", "url_verification", "app_rate_limited"})
@@ -25,11 +27,11 @@ def refusal(body: dict[str, Any], content_type: str) -> str:
         if kind not in JSON_TYPES:
             return "unknown request type"
         event = body.get("event")
-        if kind == "event_callback" and (
-            not isinstance(event, dict) or event.get("type") not in EVENT_TYPES
-        ):
+        if kind != "event_callback":
+            return ""
+        if not isinstance(event, dict) or event.get("type") not in EVENT_TYPES:
             return "unknown event type"
-        return ""
+        return _malformed_event(event)
     if "payload" in body:  # beside other fields: not how Slack sends an interaction
         return "unexpected payload field"
     if "command" in body:
@@ -42,6 +44,17 @@ def refusal(body: dict[str, Any], content_type: str) -> str:
             return "unknown interaction type"
         return _malformed_interaction(body)
     return "unknown request"
+
+
+def _malformed_event(event: dict[str, Any]) -> str:
+    model = EVENT_PAYLOADS.get(str(event["type"]))
+    if model is None:
+        return ""
+    try:
+        parse(model, event)
+    except Malformed as error:
+        return f"malformed event: {error}"
+    return ""
 
 
 def _malformed_interaction(body: dict[str, Any]) -> str:
@@ -60,17 +73,40 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
     return ""
 
 
-def without_nul(body: dict[str, Any]) -> dict[str, Any]:
-    """`body` with NUL characters taken out of every string: PostgreSQL stores no NUL in
-    text, and refused (with a traceback) a title or a note carrying one."""
-    return {key: _without_nul(value) for key, value in body.items()}
+# UTF-16 surrogates cannot stand alone in UTF-8. JSON's `\ud83d\ude00` escapes decode to
+# one character; a lone `\ud800` stays a surrogate, which neither database stores nor any
+# Slack call encodes (a UnicodeEncodeError, and a traceback, in each).
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
 
 
-def _without_nul(value: Any) -> Any:
+def cleaned(body: dict[str, Any]) -> dict[str, Any]:
+    """`body` with every string (keys too) storable and sendable: NUL characters taken out
+    (PostgreSQL stores no NUL in text, and refused a title or a note carrying one), lone
+    surrogates replaced by U+FFFD, as a UTF-8 decoder replaces bytes it cannot read. The
+    edge bounds the nesting first (`MAX_DEPTH`), so the recursion here stays shallow."""
+    return {_text(key): _cleaned(value) for key, value in body.items()}
+
+
+def clean_text(text: str) -> str:
+    """One string as `cleaned` leaves it, for bodies that do not come from Slack."""
+    return _text(text)
+
+
+def _text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return _UNENCODABLE.sub("\ufffd", text) if not text.isascii() else text
+
+
+def _cleaned(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _text(value)
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_cleaned(item) for item in value]
     if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
+        return {_text(str(key)): _cleaned(item) for key, item in value.items()}
     return value
+
+
+# The name the edge used before lone surrogates were cleaned too.
+without_nul = cleaned

@@ -35,7 +35,7 @@ from switchboard.bot.slack_requests import (
     signed_body,
 )
 from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
-from switchboard.handlers.screening import refusal, without_nul
+from switchboard.handlers.screening import cleaned, refusal
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +99,11 @@ class SlackEdge:
         if isinstance(raw, web.Response):
             return "unknown", raw
         try:
-            body = without_nul(parse_body(raw.decode("utf-8"), request.content_type))
-        except (UnicodeDecodeError, BadRequest) as error:
-            return "unknown", web.json_response({"error": str(error)}, status=400)
+            body = cleaned(parse_body(raw, request.content_type))
+        except BadRequest as error:
+            return "unknown", refuse(str(error))
         if refused := refusal(body, request.content_type):
-            return "unknown", web.json_response({"error": refused}, status=400)
+            return "unknown", refuse(refused)
         # aiohttp serves each request in a task of its own: this stays with this request.
         SLACK_REQUEST.set(request_id(body))
         kind = request_kind(body)
@@ -115,7 +115,7 @@ class SlackEdge:
                 body=body, query=request.query_string, headers=headers, mode="socket_mode"
             )
         except (TypeError, KeyError, IndexError, AttributeError):
-            return kind, web.json_response({"error": "malformed request"}, status=400)
+            return kind, refuse("malformed request")
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return kind, web.json_response({"error": "try again later"}, status=503)
@@ -172,6 +172,12 @@ class SlackEdge:
         self._closing.set()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def refuse(reason: str) -> web.Response:
+    """400 for a signed request that is not one Slack sends us, said in one log line."""
+    log.warning("refused a signed request: %s", reason)
+    return web.json_response({"error": reason}, status=400)
 
 
 def metrics_handler(scrape: Scrape) -> Callable[[web.Request], Awaitable[web.Response]]:

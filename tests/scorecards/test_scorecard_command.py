@@ -19,6 +19,7 @@ from switchboard.bot.config import Config, ScorecardsConfig, load_config
 from switchboard.bot.incidents.service import DeclareRequest
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
+from switchboard.handlers.middleware import listening
 from switchboard.settings import Settings
 from tests.conftest import eventually
 
@@ -185,8 +186,8 @@ async def test_unknown_service_gets_suggestions_that_answer_when_clicked(
     assert team["blocks"][1]["elements"][0]["value"] == "group:default/payments"
 
 
-async def test_share_posts_the_answer_in_the_channel(
-    requester: SlackRequester, slack: FakeSlack
+async def test_share_posts_the_answer_in_the_channel_and_replaces_the_private_copy(
+    requester: SlackRequester, slack: FakeSlack, switchboard: Switchboard
 ) -> None:
     answer = await scorecard(requester, "auth")
     share = answer["blocks"][-1]["elements"][0]
@@ -199,10 +200,12 @@ async def test_share_posts_the_answer_in_the_channel(
         message=message,
         response_url=response_url,
     )
-    (posted,) = await eventually(lambda: slack.response_posts(response_url))
+    await listening(switchboard.bolt).idle()
+    posted, note = slack.response_posts(response_url)
     assert posted["response_type"] == "in_channel"
     assert "shared by <@U0001CAROL>" in shown(posted)
     assert "Share in channel" not in shown(posted)
+    assert (note["replace_original"], note["text"]) == (True, "Shared in the channel.")
 
 
 async def test_usage_and_a_service_no_scorecard_applies_to(requester: SlackRequester) -> None:

@@ -3,6 +3,8 @@ incident world of tests/incidents."""
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import HealthCheck, Phase, settings
 
 # The incident-ready world (catalog, workspace, pagers, the app on a clock) of tests/incidents.
@@ -19,3 +21,10 @@ FAST = settings(
 )
 # For the properties whose inputs are large (catalog entities with every field hostile).
 FEW = settings(FAST, max_examples=25)
+
+# The payload properties (test_payload_properties.py): each example is a signed HTTP request,
+# so CI draws a few per listener; `HYPOTHESIS_PROFILE=nightly` draws many (a local run).
+settings.register_profile("payloads-ci", FAST, max_examples=12)
+settings.register_profile("payloads-nightly", FAST, max_examples=400)
+NIGHTLY = os.environ.get("HYPOTHESIS_PROFILE") == "nightly"
+PAYLOADS = settings.get_profile("payloads-nightly" if NIGHTLY else "payloads-ci")

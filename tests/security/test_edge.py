@@ -81,7 +81,11 @@ async def test_a_request_replayed_after_five_minutes_gets_401(
     edge_url: str, clock: MovableClock, slack: FakeSlack
 ) -> None:
     async with SlackRequester(edge_url, SIGNING_SECRET, fake=slack, clock=lambda: clock.at) as r:
-        body = form({"command": "/owner", "text": "help", "user_id": "U1", "channel_id": "C1"})
+        hook = slack.new_response_url()
+        body = form(
+            {"command": "/owner", "text": "help", "user_id": "U1", "channel_id": "C1"}
+            | {"response_url": hook}
+        )
         headers = r.signer.headers(body)
         first = await r.raw(body, headers, signed=False)
         assert first.status == 200
@@ -189,7 +193,7 @@ async def test_what_slack_does_send_still_gets_through(
     assert ssl_check.status == 200
     owner = await requester.slash_command("/owner", "help", user_id="U1", channel_id="C1")
     assert owner.status == 200
-    home = await requester.event({"type": "app_home_opened", "user": "U1", "tab": "home"})
+    home = await requester.event({"type": "app_home_opened", "user": "U0001ALICE", "tab": "home"})
     assert home.status == 200
 
 

@@ -133,7 +133,33 @@ class SlackRequester:
         timestamp: int | str | None = None,
         signature: str | None = None,
     ) -> AppResponse:
-        fields = {
+        fields = self.command_fields(
+            command,
+            text,
+            user_id=user_id,
+            channel_id=channel_id,
+            response_url=response_url,
+            trigger_id=trigger_id,
+            channel_name=channel_name,
+            user_name=user_name,
+        )
+        return await self.send_command(fields, timestamp=timestamp, signature=signature)
+
+    def command_fields(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user_id: str,
+        channel_id: str,
+        response_url: str | None = None,
+        trigger_id: str | None = None,
+        channel_name: str | None = None,
+        user_name: str | None = None,
+    ) -> dict[str, str]:
+        """The form fields of a slash command, as Slack sends them (a new response_url and
+        trigger_id unless given)."""
+        return {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team.team_id,
             "team_domain": self.team.domain,
@@ -148,6 +174,14 @@ class SlackRequester:
             "response_url": response_url or self._response_url(channel_id, user_id),
             "trigger_id": trigger_id or self._trigger_id(),
         }
+
+    async def send_command(
+        self,
+        fields: Mapping[str, str],
+        *,
+        timestamp: int | str | None = None,
+        signature: str | None = None,
+    ) -> AppResponse:
         body = urlencode(fields).encode()
         return await self.raw(body, timestamp=timestamp, signature=signature)
 
@@ -235,6 +269,33 @@ class SlackRequester:
         timestamp: int | str | None = None,
         signature: str | None = None,
     ) -> AppResponse:
+        """Buttons/selects clicked (see `block_actions_payload`)."""
+        payload = self.block_actions_payload(
+            actions,
+            user_id=user_id,
+            channel_id=channel_id,
+            message=message,
+            view=view,
+            state_values=state_values,
+            trigger_id=trigger_id,
+            response_url=response_url,
+            ephemeral=ephemeral,
+        )
+        return await self.send_payload(payload, timestamp, signature)
+
+    def block_actions_payload(
+        self,
+        actions: Sequence[Mapping[str, Any]],
+        *,
+        user_id: str,
+        channel_id: str | None = None,
+        message: str | Mapping[str, Any] | None = None,
+        view: str | Mapping[str, Any] | None = None,
+        state_values: Mapping[str, Any] | None = None,
+        trigger_id: str | None = None,
+        response_url: str | None = None,
+        ephemeral: bool = False,
+    ) -> JSON:
         """Buttons/selects clicked in a message (`channel_id` + `message`, a ts or the
         message JSON; `ephemeral` for one only its user sees) or in a view (`view`, an id or
         the view JSON). CONTRACT 2.6."""
@@ -265,7 +326,7 @@ class SlackRequester:
             }
         else:
             raise ValueError("block_actions needs a view, or a channel_id and a message")
-        return await self._send_payload(payload, timestamp, signature)
+        return payload
 
     async def view_submission(
         self,
@@ -278,11 +339,26 @@ class SlackRequester:
         timestamp: int | str | None = None,
         signature: str | None = None,
     ) -> AppResponse:
-        """Submit a modal (`view`: an id known to the fake, or the view JSON) with `values`
+        """Submit a modal (see `view_submission_payload`)."""
+        payload = self.view_submission_payload(
+            view, user_id=user_id, values=values, trigger_id=trigger_id, response_urls=response_urls
+        )
+        return await self.send_payload(payload, timestamp, signature)
+
+    def view_submission_payload(
+        self,
+        view: str | Mapping[str, Any],
+        *,
+        user_id: str,
+        values: Mapping[str, Any] | None = None,
+        trigger_id: str | None = None,
+        response_urls: Sequence[Mapping[str, Any]] = (),
+    ) -> JSON:
+        """A modal submitted (`view`: an id known to the fake, or the view JSON) with `values`
         as `view.state.values` (block_id -> action_id -> value object). CONTRACT 2.7."""
         payload = self._interaction("view_submission", user_id, trigger_id)
         payload |= {"view": self._view(view, values), "response_urls": list(response_urls)}
-        return await self._send_payload(payload, timestamp, signature)
+        return payload
 
     async def view_closed(
         self, view: str | Mapping[str, Any], *, user_id: str, is_cleared: bool = False
@@ -290,7 +366,7 @@ class SlackRequester:
         """The user closed a modal that asked for `notify_on_close`."""
         payload = self._interaction("view_closed", user_id, None)
         payload |= {"view": self._view(view, None), "is_cleared": is_cleared}
-        return await self._send_payload(payload, None, None)
+        return await self.send_payload(payload, None, None)
 
     async def block_suggestion(
         self,
@@ -302,6 +378,27 @@ class SlackRequester:
         value: str,
         values: Mapping[str, Any] | None = None,
     ) -> AppResponse:
+        """An external select's options load request (see `block_suggestion_payload`)."""
+        payload = self.block_suggestion_payload(
+            view,
+            user_id=user_id,
+            action_id=action_id,
+            block_id=block_id,
+            value=value,
+            values=values,
+        )
+        return await self.send_payload(payload, None, None)
+
+    def block_suggestion_payload(
+        self,
+        view: str | Mapping[str, Any],
+        *,
+        user_id: str,
+        action_id: str,
+        block_id: str,
+        value: str,
+        values: Mapping[str, Any] | None = None,
+    ) -> JSON:
         """An external select's options load request, as typing in it sends one."""
         view_json = self._view(view, values)
         payload = self._interaction("block_suggestion", user_id, None)
@@ -313,7 +410,7 @@ class SlackRequester:
             "container": {"type": "view", "view_id": view_json["id"]},
             "view": view_json,
         }
-        return await self._send_payload(payload, None, None)
+        return payload
 
     def _interaction(self, kind: str, user_id: str, trigger_id: str | None) -> JSON:
         team, name = self.team, self._user_name(user_id)
@@ -328,9 +425,10 @@ class SlackRequester:
             "enterprise": None,
         }
 
-    async def _send_payload(
-        self, payload: JSON, timestamp: int | str | None, signature: str | None
+    async def send_payload(
+        self, payload: JSON, timestamp: int | str | None = None, signature: str | None = None
     ) -> AppResponse:
+        """An interaction payload, as the `payload` form field Slack sends it in, signed."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.raw(body, timestamp=timestamp, signature=signature)
 
