@@ -83,8 +83,14 @@ def render(week: TeamWeek, note: str) -> tuple[str, list[Block]]:
     ):
         blocks.append(kit.section(f"*{title}*"))
         blocks += [kit.section(chunk) for chunk in kit.chunks(lines)]
-    blocks.append(kit.context("`/scorecard team:<name>` shows every service and rule."))
+    blocks.append(kit.context(f"{_scorecard_command(week.team)} shows every service and rule."))
     return text, blocks[: kit.MAX_BLOCKS]
+
+
+def _scorecard_command(team: Entity) -> str:
+    """The command that answers for this team, as typed: its name (never a placeholder,
+    whose `<...>` Slack would read as a link), which cannot break out of the code span."""
+    return f"`/scorecard team:{safe(team.name.replace('`', ''), 100)}`"
 
 
 def _services(week: TeamWeek) -> list[str]:

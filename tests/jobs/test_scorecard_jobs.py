@@ -189,6 +189,9 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
     assert "0 of 1 of your services (0%) · missing: Checkout" in text
     assert "Leaked" not in str(digest.blocks)
     assert len(digest.blocks) <= 50
+    # the footer names the team, as it is typed: no `<name>`, which Slack renders as a link
+    footer = digest.blocks[-1]["elements"][0]["text"]
+    assert footer == "`/scorecard team:shop` shows every service and rule."
 
     again = await world.sb.digest.run(Run())
     assert again.splitlines()[0] == "weekly digest of 2026-03-02: nothing to send, 1 sent earlier"
