@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from switchboard.bot.catalog.common import MAX_TIER
 from switchboard.bot.catalog.model import DEPENDS_ON, Entity
 from switchboard.bot.incidents.stats import duration
+from switchboard.bot.oncall import on_call
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
@@ -42,17 +43,41 @@ from switchboard.bot.scorecards.model import (
 )
 from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
 
-# (entity, its facts, overdue follow-ups per team) -> the rule's outcome
-Checker = Callable[[Entity, ServiceFacts, Mapping[str, int]], RuleOutcome]
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may read besides the service and its own facts."""
+
+    team_overdue: Mapping[str, int]  # open follow-ups past due, by owning team ref
+    teams: Mapping[str, Entity]  # the owning teams, by ref (for their on-call)
+
+
+# (entity, its facts, the context) -> the rule's outcome
+Checker = Callable[[Entity, ServiceFacts, Context], RuleOutcome]
 _NO_FACTS = ServiceFacts()  # read only
 
 
 def evaluate(
-    scorecard: Scorecard, entities: Iterable[Entity], facts: Facts, today: date
+    scorecard: Scorecard,
+    entities: Iterable[Entity],
+    facts: Facts,
+    today: date,
+    teams: Mapping[str, Entity] | None = None,
 ) -> list[ServiceResult]:
-    """The result of every entity the scorecard's filter selects, in the given order."""
+    """The result of every entity the scorecard's filter selects, in the given order;
+    `teams` holds the owning teams (by ref) that rules about on-call read."""
     plan = _Plan(scorecard, today)
-    return [plan.result(e, facts) for e in entities if applies(scorecard.filter, e)]
+    context = Context(facts.team_overdue_followups, teams or {})
+    return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
+
+
+def reads_teams(scorecards: Iterable[Scorecard]) -> bool:
+    """Whether any rule reads the owning teams (so they must be given to `evaluate`)."""
+    return any(
+        isinstance(rule.check, FieldPresent) and rule.check.field == "oncall"
+        for scorecard in scorecards
+        for rule in scorecard.rules
+    )
 
 
 def applies(which: Filter, entity: Entity) -> bool:
@@ -108,10 +133,9 @@ class _Plan:
                     rules[rule_id], EXEMPT, reason
                 )
 
-    def result(self, entity: Entity, facts: Facts) -> ServiceResult:
+    def result(self, entity: Entity, facts: Facts, context: Context) -> ServiceResult:
         ref = entity.ref
         service = facts.services.get(ref, _NO_FACTS)
-        teams = facts.team_overdue_followups
         waived = self.waived.get(ref)
         outcomes: list[RuleOutcome] = []
         blocked = len(self.levels)  # the lowest level with a rule not passing
@@ -120,7 +144,7 @@ class _Plan:
             if waived and (exempt := waived.get(step.rule.id)):
                 outcomes.append(exempt)
                 continue
-            outcome = step.check(entity, service, teams)
+            outcome = step.check(entity, service, context)
             outcomes.append(outcome)
             if outcome.status == PASS:
                 passed += step.rule.weight
@@ -151,6 +175,8 @@ class _Plan:
 def _checker(rule: Rule, today: date) -> Checker:
     check = rule.check
     match check:
+        case FieldPresent(field="oncall"):
+            return _oncall(rule)
         case FieldPresent():
             return _field_present(rule, check.field)
         case LinkExists():
@@ -180,7 +206,7 @@ def _checker(rule: Rule, today: date) -> Checker:
 
 
 def _constant(outcome: RuleOutcome) -> Checker:
-    return lambda entity, service, teams: outcome
+    return lambda entity, service, context: outcome
 
 
 def _outcome(rule: Rule, ok: bool, reason: str) -> RuleOutcome:
@@ -190,7 +216,6 @@ def _outcome(rule: Rule, ok: bool, reason: str) -> RuleOutcome:
 # field -> (what it is called, does the entity have it)
 _FIELD_TESTS: dict[str, tuple[str, Callable[[Entity], bool]]] = {
     "owner": ("an owner", lambda e: bool(e.owners)),
-    "oncall": ("an on-call", lambda e: bool(e.oncall)),
     "slack_channel": ("a Slack channel", lambda e: bool(e.slack_channels)),
     "runbook": ("a runbook link", lambda e: any(k.type == "runbook" for k in e.links)),
     "repo": ("a repository link", lambda e: any(k.type == "repo" for k in e.links)),
@@ -204,8 +229,26 @@ def _field_present(rule: Rule, name: str) -> Checker:
     yes = RuleOutcome(rule, PASS, f"has {noun}")
     no = RuleOutcome(rule, FAIL, "no " + noun.split(" ", 1)[1])
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return yes if test(entity) else no
+
+    return check
+
+
+def _oncall(rule: Rule) -> Checker:
+    """On-call as `/owner` tells it (`oncall.on_call`): the service's own, else its owning
+    teams'; the reason says which."""
+    none = RuleOutcome(rule, FAIL, "no on-call, of its own or through its owning team")
+    own = RuleOutcome(rule, PASS, "has an on-call of its own")
+
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        if entity.oncall:
+            return own
+        teams = [team for ref in entity.owners if (team := context.teams.get(ref))]
+        found = on_call(entity, teams)
+        if not found.entries:
+            return none
+        return RuleOutcome(rule, PASS, f"has an on-call {found.whose}")
 
     return check
 
@@ -214,7 +257,7 @@ def _link_exists(rule: Rule, link_type: str) -> Checker:
     yes = RuleOutcome(rule, PASS, f"has a {link_type} link")
     no = RuleOutcome(rule, FAIL, f"no {link_type} link")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return yes if any(link.type == link_type for link in entity.links) else no
 
     return check
@@ -224,7 +267,7 @@ def _tag(rule: Rule, tag: str, *, wanted: bool) -> Checker:
     tagged = _outcome(rule, wanted, f"tagged {tag}")
     untagged = _outcome(rule, not wanted, f"not tagged {tag}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return tagged if any(t.lower() == tag for t in entity.tags) else untagged
 
     return check
@@ -240,7 +283,7 @@ def _tier(rule: Rule, allowed: Sequence[int], wanted: str) -> Checker:
     }
     untiered = RuleOutcome(rule, FAIL, f"no tier (must be {wanted})")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return untiered if entity.tier is None else outcomes[entity.tier]
 
     return check
@@ -251,7 +294,7 @@ def _lifecycle_in(rule: Rule, lifecycles: Sequence[str]) -> Checker:
     missing = RuleOutcome(rule, FAIL, f"no lifecycle (must be {wanted})")
     seen: dict[str, RuleOutcome] = {}  # lifecycles are few: one outcome for each
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         lifecycle = entity.lifecycle
         if not lifecycle:
             return missing
@@ -267,7 +310,7 @@ def _lifecycle_in(rule: Rule, lifecycles: Sequence[str]) -> Checker:
 def _dependencies(rule: Rule, minimum: int) -> Checker:
     none = RuleOutcome(rule, FAIL, "no dependencies declared")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         declared = sum(1 for r in entity.relations if r.type == DEPENDS_ON)
         if not declared:
             return none
@@ -282,11 +325,11 @@ def _overdue(rule: Rule, scope: str) -> Checker:
     whose = "of its incidents" if scope == "service" else "owned by its team"
     fine = RuleOutcome(rule, PASS, f"no overdue follow-ups {whose}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         if scope == "service":
             overdue = service.overdue_followups
         else:
-            overdue = sum(teams.get(owner, 0) for owner in entity.owners)
+            overdue = sum(context.team_overdue.get(owner, 0) for owner in entity.owners)
         if not overdue:
             return fine
         return RuleOutcome(rule, FAIL, f"{_count(overdue, 'overdue follow-up')} {whose}")
@@ -300,7 +343,7 @@ def _unresolved(rule: Rule, params: NoOldUnresolvedIncidents, today: date) -> Ch
     days = params.older_than_days
     fine = _outcome(rule, True, f"no unresolved {names} incident older than {_count(days, 'day')}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         old = [
             i
             for i in service.incidents
@@ -326,7 +369,7 @@ def _mean_time_to_resolve(rule: Rule, params: MeanTimeToResolve, today: date) ->
     window = f"in the last {_count(params.days, 'day')}"
     quiet = RuleOutcome(rule, PASS, f"no incident resolved {window}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         times = [
             i.resolved_at - i.declared_at
             for i in service.incidents
@@ -360,7 +403,7 @@ def _incident_count(rule: Rule, params: IncidentCount, today: date) -> Checker:
             not severities or incident.severity.upper() in severities
         )
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         found = sum(1 for i in service.incidents if counted(i)) if service.incidents else 0
         if found < len(by_count):
             return by_count[found]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days
+from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days, reads_teams
 from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
@@ -182,10 +182,11 @@ class ScorecardService:
     async def _service(self, service: Entity) -> ServiceScores:
         scorecards = [s for s in self._loaded.scorecards if applies(s.filter, service)]
         facts = await self._facts(scorecards, [service])
+        teams = await self._teams(scorecards, [service])
         today = self._today()
         results: list[ScorecardResult] = []
         for scorecard in scorecards:
-            for result in evaluate(scorecard, [service], facts, today):
+            for result in evaluate(scorecard, [service], facts, today, teams):
                 standing = [(service, Standing.of(result))]
                 initiatives = [
                     progress(initiative, scorecard, standing, today)
@@ -201,10 +202,11 @@ class ScorecardService:
         loaded = self._loaded.scorecards
         scorecards = [s for s in loaded if any(applies(s.filter, e) for e in owned)]
         facts = await self._facts(scorecards, owned)
+        teams = await self._teams(scorecards, owned)
         today = self._today()
         rows = {e.ref: TeamRow(e, {}) for e in owned}
         for scorecard in scorecards:
-            for result in evaluate(scorecard, owned, facts, today):
+            for result in evaluate(scorecard, owned, facts, today, teams):
                 rows[result.service].results[scorecard.id] = result
         covered = [row for row in rows.values() if row.results]
         uncovered = [row.service for row in rows.values() if not row.results]
@@ -226,6 +228,21 @@ class ScorecardService:
         async with self._sessions() as session:
             return await scorecard_facts.load(session, since, today, refs, teams)
 
+    async def _teams(
+        self, scorecards: Sequence[Scorecard], services: Sequence[Entity] | None
+    ) -> dict[str, Entity]:
+        """The owning teams of these services (every team when None), by ref, and only when
+        some rule reads them."""
+        if not reads_teams(scorecards):
+            return {}
+        async with self._sessions() as session:
+            if services is None:
+                rows = await catalog_store.of_kinds(session, ["group"])
+            else:
+                owners = sorted({o for s in services for o in s.owners})
+                rows = await catalog_store.entities_by_ref(session, owners)
+        return {team.ref: team for team in map(from_row, rows) if team.kind == "group"}
+
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()
 
@@ -238,6 +255,7 @@ class ScorecardService:
         every_kind = any(not s.filter.kinds for s in scorecards)
         kinds = () if every_kind else {k for s in scorecards for k in s.filter.kinds}
         facts = await self._facts(scorecards, None)
+        teams = await self._teams(scorecards, None)
         today = self._today()
         found: dict[str, list[ServiceResult]] = {s.id: [] for s in scorecards}
         # A batch at a time: the whole catalog at once held the event loop for seconds.
@@ -245,7 +263,7 @@ class ScorecardService:
             async for rows in catalog_store.of_kinds_in_batches(session, kinds):
                 entities = [from_row(row) for row in rows]
                 for scorecard in scorecards:
-                    found[scorecard.id] += evaluate(scorecard, entities, facts, today)
+                    found[scorecard.id] += evaluate(scorecard, entities, facts, today, teams)
         return [ScorecardResult(s, result) for s in scorecards for result in found[s.id]]
 
 
