@@ -337,6 +337,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
         return f"{await sb.reminders.run()} status reminder(s) sent"
 
     async def evaluate(run: Run) -> str:
+        await sb.scorecards.ensure_loaded(config.scorecards.paths)  # a run on its own
         if not sb.scorecards.scorecards:
             return "no scorecards loaded (scorecards.paths): nothing to evaluate"
         return (await sb.results.evaluate()).summary()

@@ -60,6 +60,7 @@ class TeamWeek:
     followups: list[tuple[FollowUp, Incident]] = field(default_factory=list)  # open ones
     incidents: list[Incident] = field(default_factory=list)  # declared in the week
     initiatives: list[tuple[Scorecard, Progress]] = field(default_factory=list)
+    unevaluated: str = ""  # why no scorecard was evaluated; "" when they were
 
     def add_result(
         self, scorecard: Scorecard, service: Entity, now: Standing, before: Standing | None
@@ -73,14 +74,21 @@ def render(week: TeamWeek, note: str) -> tuple[str, list[Block]]:
     days = f"{week.start:%-d %b} to {week.end - timedelta(days=1):%-d %b %Y}"
     text = f"Weekly digest for {safe(name, 200)}: {days}"
     blocks: list[Block] = [kit.header(f"Weekly digest · {name}"), kit.context(days + note)]
-    for title, lines in (
-        ("Services", _services(week)),
-        ("At risk", _at_risk(week)),
-        ("Most-failed rules", _most_failed(week)),
-        ("Follow-ups", _followups(week)),
-        ("Incidents this week", _incidents(week)),
-        ("Initiatives", _initiatives(week)),
-    ):
+    scored = (
+        [
+            ("Services", _services(week)),
+            ("At risk", _at_risk(week)),
+            ("Most-failed rules", _most_failed(week)),
+        ]
+        if not week.unevaluated
+        # Nothing evaluated: say so once, rather than "nothing at risk" and "no scorecard
+        # applies", which would be false.
+        else [("Services", [week.unevaluated[:1].upper() + week.unevaluated[1:] + "."])]
+    )
+    followed = [("Follow-ups", _followups(week)), ("Incidents this week", _incidents(week))]
+    if not week.unevaluated:
+        followed.append(("Initiatives", _initiatives(week)))
+    for title, lines in scored + followed:
         blocks.append(kit.section(f"*{title}*"))
         blocks += [kit.section(chunk) for chunk in kit.chunks(lines)]
     blocks.append(kit.context(f"{_scorecard_command(week.team)} shows every service and rule."))

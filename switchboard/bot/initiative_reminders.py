@@ -35,6 +35,8 @@ class InitiativeReminders(TeamJob):
         if not run.manual and now.time() < self._from:
             return f"not due: initiative reminders go out from {self._config.nags.scorecards_at}"
         today = now.date()
+        if unevaluated := await self._evaluated():
+            return f"initiative reminders for {today}: {unevaluated}"
         due = [s for s in self._scorecards.scorecards if _reminding(s, today)]
         if not due:
             return "no initiative is at a reminder today"

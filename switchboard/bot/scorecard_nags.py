@@ -56,6 +56,8 @@ class ScorecardNags(TeamJob):
         if not run.manual and now.time() < self._from:
             return f"not due: scorecard nags go out from {self._config.nags.scorecards_at}"
         today = now.date()
+        if unevaluated := await self._evaluated():
+            return f"scorecard nags for {today}: {unevaluated}"
         # Each day's nag covers the day up to today's nag time: fixed windows, so a change
         # is told once even when the nag goes out later than that time.
         end = datetime.combine(today, self._from, self._config.tz)

@@ -111,14 +111,27 @@ class ScorecardService:
         self._owner = owner
         self._clock = clock
         self._loaded = _Loaded()
+        self._read = False  # whether the files were read at all by this process
 
     @property
     def scorecards(self) -> list[Scorecard]:
         return list(self._loaded.scorecards)
 
+    @property
+    def problems(self) -> int:
+        """The errors of the last reload (0 when it loaded cleanly)."""
+        return self._loaded.errors
+
+    async def ensure_loaded(self, paths: Sequence[str]) -> None:
+        """Read the scorecard files unless this process did already: a job run on its own
+        (`switchboard jobs run`) never synced the catalog, which reads them."""
+        if not self._read:
+            await self.reload(paths)
+
     async def reload(self, paths: Sequence[str]) -> LoadResult:
         """Read the scorecard files again. With any error the previous scorecards stay, and
         each problem is logged as `file:line: message`."""
+        self._read = True
         if not paths:
             self._loaded = _Loaded()
             return LoadResult()
