@@ -12,7 +12,7 @@ from switchboard.bot import blocks as kit
 from switchboard.bot.blocks import Block
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.scorecards.initiatives import Progress
-from switchboard.bot.scorecards.messages import initiative_progress_line
+from switchboard.bot.scorecards.messages import initiative_progress_line, unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.text import safe
@@ -166,18 +166,25 @@ def _most_failed(week: TeamWeek) -> list[str]:
     failed: Counter[tuple[str, str]] = Counter()
     scored: Counter[str] = Counter()
     titles: dict[tuple[str, str], str] = {}
+    unnamed = 0  # failures of rules that private incidents fail: counted, never named
     for result in week.results:
         scored[result.scorecard.id] += 1
         rules = {rule.id: rule.title for rule in result.scorecard.rules}
+        unnamed += len(result.now.withheld)
         for rule in result.now.failing:
+            if rule in result.now.withheld:
+                continue
             failed[(result.scorecard.id, rule)] += 1
             titles[(result.scorecard.id, rule)] = rules.get(rule, rule)
-    if not failed:
+    if not failed and not unnamed:
         return ["Every rule passes. :tada:" if week.results else "No rules to report."]
-    return [
+    lines = [
         f"• {safe(titles[key], 200)}: {count} of {scored[key[0]]} service(s)"
         for key, count in failed.most_common(MAX_RULES)
     ]
+    if unnamed:
+        lines.append(f"• {unnamed_rules(unnamed)} (failing, counted in the levels)")
+    return lines
 
 
 def _followups(week: TeamWeek) -> list[str]:

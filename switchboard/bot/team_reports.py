@@ -124,7 +124,15 @@ def team_progress(
     found = []
     for scorecard in scorecards:
         scored = [
-            (s, initiatives.Standing(s.ref, stored.level or None, frozenset(stored.failing)))
+            (
+                s,
+                initiatives.Standing(
+                    s.ref,
+                    stored.level or None,
+                    frozenset(stored.failing),
+                    frozenset(stored.withheld),
+                ),
+            )
             for s in services
             if (stored := standings.get((scorecard.id, s.ref)))
         ]

@@ -27,8 +27,10 @@ def register_lookup(
     app: AsyncApp,
     *,
     name: str,
-    answer: Callable[[str], Awaitable[A]],
-    answer_ref: Callable[[str], Awaitable[A]],
+    # (text or ref, the viewer's user id) -> the answer; the viewer is "" for a shared copy,
+    # which anyone in the channel reads
+    answer: Callable[[str, str], Awaitable[A]],
+    answer_ref: Callable[[str, str], Awaitable[A]],
     render: Callable[..., dict[str, Any]],
     pick_action: str,
     share_action: str,
@@ -38,20 +40,24 @@ def register_lookup(
     async def on_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         text = command.get("text") or ""
+        viewer = str(command.get("user_id") or "")
         await answer_after_ack(
-            respond, lambda: _rendered(answer(text), render), name, unavailable, lane
+            respond, lambda: _rendered(answer(text, viewer), render), name, unavailable, lane
         )
 
-    async def pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
+    async def pick(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
-        result = await answer_ref(str(action.get("value", "")))
+        viewer = str(body.get("user", {}).get("id", ""))
+        result = await answer_ref(str(action.get("value", "")), viewer)
         await respond(replace_original=True, **render(result))
 
     async def share(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        result = await answer_ref(str(action.get("value", "")))
+        result = await answer_ref(str(action.get("value", "")), "")  # for the channel
         user = str(body.get("user", {}).get("id", ""))
         await respond(
             response_type="in_channel", replace_original=False, **render(result, shared_by=user)

@@ -9,7 +9,7 @@ answers with one of two outcomes built in advance instead of a new one per servi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from switchboard.bot.catalog.common import MAX_TIER
@@ -50,6 +50,22 @@ class Context:
 
     team_overdue: Mapping[str, int]  # open follow-ups past due, by owning team ref
     teams: Mapping[str, Entity]  # the owning teams, by ref (for their on-call)
+    # of team_overdue, those of private incidents: by owning team ref, then incident id
+    team_private_overdue: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+
+    def private_overdue(self, entity: Entity) -> frozenset[int]:
+        """The private incidents with overdue follow-ups owned by the entity's teams."""
+        return frozenset(
+            i for owner in entity.owners for i in self.team_private_overdue.get(owner, {})
+        )
+
+    def public(self) -> Context:
+        """The same context without anything from a private incident."""
+        overdue = {
+            team: count - sum(self.team_private_overdue.get(team, {}).values())
+            for team, count in self.team_overdue.items()
+        }
+        return Context(overdue, self.teams)
 
 
 # (entity, its facts, the context) -> the rule's outcome
@@ -67,7 +83,7 @@ def evaluate(
     """The result of every entity the scorecard's filter selects, in the given order;
     `teams` holds the owning teams (by ref) that rules about on-call read."""
     plan = _Plan(scorecard, today)
-    context = Context(facts.team_overdue_followups, teams or {})
+    context = Context(facts.team_overdue_followups, teams or {}, facts.team_private_overdue)
     return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
 
 
@@ -106,11 +122,51 @@ def active_exemptions(scorecard: Scorecard, today: date) -> dict[tuple[str, str]
     return {(e.rule, e.service): e for e in scorecard.exemptions if e.until >= today}
 
 
+# (entity, its facts, the context) -> the private incidents the rule would read there
+PrivateReads = Callable[[Entity, ServiceFacts, Context], frozenset[int]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     rule: Rule
     level: int  # index in the scorecard's levels; len(levels) for a rule without a level
     check: Checker
+    private: PrivateReads | None  # None for a rule that reads no incident record
+
+    def outcome(self, entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        """The outcome over every record, told from public records only: the one place
+        where what a private incident changes is kept off public surfaces."""
+        outcome = self.check(entity, service, context)
+        if self.private is None or not (ids := self.private(entity, service, context)):
+            return outcome
+        public = self.check(entity, service.public(), context.public())
+        if (public.status, public.reason) == (outcome.status, outcome.reason):
+            return outcome  # the private incidents changed nothing that is shown
+        withheld = public.status != outcome.status
+        return RuleOutcome(
+            outcome.rule,
+            outcome.status,
+            "" if withheld else public.reason,
+            withheld=withheld,
+            private_reason=f"{outcome.reason} ({_private(len(ids))})",
+            private_incidents=ids,
+        )
+
+
+def _private(count: int) -> str:
+    return "including a private incident" if count == 1 else f"including {count} private incidents"
+
+
+def _private_reads(rule: Rule) -> PrivateReads | None:
+    match rule.check:
+        case NoOldUnresolvedIncidents() | MeanTimeToResolve() | IncidentCount():
+            return lambda entity, service, context: service.private_incidents
+        case NoOverdueFollowUps(scope="service"):
+            return lambda entity, service, context: frozenset(service.private_overdue)
+        case NoOverdueFollowUps():
+            return lambda entity, service, context: context.private_overdue(entity)
+        case _:
+            return None
 
 
 class _Plan:
@@ -121,7 +177,12 @@ class _Plan:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
         self.steps = [
-            _Step(rule, index.get(rule.level, len(self.levels)), _checker(rule, today))
+            _Step(
+                rule,
+                index.get(rule.level, len(self.levels)),
+                _checker(rule, today),
+                _private_reads(rule),
+            )
             for rule in scorecard.rules
         ]
         rules = {rule.id: rule for rule in scorecard.rules}
@@ -144,7 +205,7 @@ class _Plan:
             if waived and (exempt := waived.get(step.rule.id)):
                 outcomes.append(exempt)
                 continue
-            outcome = step.check(entity, service, context)
+            outcome = step.outcome(entity, service, context)
             outcomes.append(outcome)
             if outcome.status == PASS:
                 passed += step.rule.weight

@@ -32,7 +32,7 @@ from switchboard.bot.scorecards.model import (
     Scorecard,
     ServiceResult,
 )
-from switchboard.storage import catalog_store, scorecard_facts
+from switchboard.storage import catalog_store, incident_store, scorecard_facts
 from switchboard.storage.scorecard_facts import Facts
 
 log = logging.getLogger(__name__)
@@ -152,9 +152,14 @@ class ScorecardService:
             )
         return result
 
-    async def answer(self, text: str) -> Answer:
+    async def answer(self, text: str, viewer: str = "") -> Answer:
         """`/scorecard` grammar: nothing or `help` for usage, `team:<name>`, or a service (a
-        team's name typed without `team:` answers for the team)."""
+        team's name typed without `team:` answers for the team). As `viewer` (a user id) may
+        read it, who sees the detail of rules resting on private incidents they take part
+        in; "" for an answer anyone may read."""
+        return await self._seen_by(await self._answer(text), viewer)
+
+    async def _answer(self, text: str) -> Answer:
         text = " ".join(text.split())
         if not text or text.casefold() in ("help", "?", "usage"):
             return Usage()
@@ -181,8 +186,26 @@ class ScorecardService:
             return Suggestions(name, "team", close)
         return await self._team(found)
 
-    async def for_ref(self, ref: str) -> Answer:
-        """The answer for one entity, as chosen from a button."""
+    async def for_ref(self, ref: str, viewer: str = "") -> Answer:
+        """The answer for one entity, as chosen from a button (as `answer` for `viewer`)."""
+        return await self._seen_by(await self._for_ref(ref), viewer)
+
+    async def _seen_by(self, answer: Answer, viewer: str) -> Answer:
+        """A service's answer with the detail of the rules that rest on private incidents
+        the viewer takes part in (in all of them); anyone else's keeps them withheld. Only
+        a service's answer names rules: a team's counts them."""
+        if not viewer or not isinstance(answer, ServiceScores):
+            return answer
+        private = frozenset(i for item in answer.results for i in item.result.private_incidents)
+        if not private:
+            return answer
+        async with self._sessions() as session:
+            insider_of = frozenset(await incident_store.taking_part(session, viewer, list(private)))
+        for item in answer.results:
+            item.result = item.result.seen_by(insider_of)
+        return answer
+
+    async def _for_ref(self, ref: str) -> Answer:
         if not self._loaded.scorecards:
             return NoScorecards(self._loaded.errors)
         async with self._sessions() as session:
