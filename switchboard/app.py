@@ -245,6 +245,7 @@ def build(
     results = ScorecardResults(sessions, scorecards, clock)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
     postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
+    followups = FollowUpService(sessions, config, incidents, owner, gateway, clock)
     sync = IncidentSync(
         sessions,
         config.incidents,
@@ -268,9 +269,9 @@ def build(
         incidents,
         sync,
         Reminders(sessions, config.incidents, delivery, clock),
-        HomeService(catalog, incidents, config.incidents, gateway),
+        HomeService(catalog, incidents, config.incidents, gateway, followups),
         timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
-        followups=FollowUpService(sessions, config, incidents, owner, gateway, clock),
+        followups=followups,
         postmortems=postmortems,
         stats=StatsService(sessions, config.incidents, clock),
         delivery=delivery,
@@ -337,6 +338,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
         return f"{await sb.reminders.run()} status reminder(s) sent"
 
     async def evaluate(run: Run) -> str:
+        await sb.scorecards.ensure_loaded(config.scorecards.paths)  # a run on its own
         if not sb.scorecards.scorecards:
             return "no scorecards loaded (scorecards.paths): nothing to evaluate"
         return (await sb.results.evaluate()).summary()

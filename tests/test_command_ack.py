@@ -35,7 +35,9 @@ async def requester(slack: FakeSlack) -> AsyncIterator[SlackRequester]:
 async def test_a_command_not_acknowledged_in_time_is_answered_busy(
     requester: SlackRequester,
 ) -> None:
-    response = await requester.slash_command("/owner", "payments", user_id="U1", channel_id="C1")
+    response = await requester.slash_command(
+        "/owner", "payments", user_id="U0001ALICE", channel_id="C0001GENRL"
+    )
     assert response.status == 200, response
     answer = response.json()
     assert answer["response_type"] == "ephemeral"

@@ -37,7 +37,7 @@ def working() -> list[str]:
 async def requester(
     slack: FakeSlack, gate: asyncio.Event, working: list[str]
 ) -> AsyncIterator[SlackRequester]:
-    async def gated_answer(text: str) -> str:
+    async def gated_answer(text: str, viewer: str) -> str:
         working.append(text)
         await gate.wait()
         working.remove(text)

@@ -120,7 +120,11 @@ async def test_serve_answers_owner_over_http(served: str, slack: FakeSlack) -> N
         assert response.status == 200
         assert response.json()["text"] == "API gateway: owned by Platform"
         forged = await requester.slash_command(
-            "/owner", "gateway", user_id="U1", channel_id="C1", signature="v0=forged"
+            "/owner",
+            "gateway",
+            user_id="U0001ALICE",
+            channel_id="C0001GENRL",
+            signature="v0=forged",
         )
         assert forged.status == 401
 

@@ -76,10 +76,10 @@ class WeeklyDigest(TeamJob):
         head = f"weekly digest of {period}"
         if not targets:
             return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
-        await self._results.ensure_fresh(
-            timedelta(minutes=self._config.scorecards.evaluate_minutes)
-        )
+        unevaluated = await self._evaluated()
         weeks = await self._weeks([t.team for t in targets], entities, moment)
+        for week in weeks.values():
+            week.unevaluated = unevaluated
         report = await self._send(targets, weeks, period)
         log.info("%s: %s", head, report.summary())
         earlier = f", {len(done)} sent earlier" if done else ""

@@ -12,7 +12,7 @@ from switchboard.bot import blocks as kit
 from switchboard.bot.blocks import Block
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.scorecards.initiatives import Progress
-from switchboard.bot.scorecards.messages import initiative_progress_line
+from switchboard.bot.scorecards.messages import initiative_progress_line, unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.text import safe
@@ -60,6 +60,7 @@ class TeamWeek:
     followups: list[tuple[FollowUp, Incident]] = field(default_factory=list)  # open ones
     incidents: list[Incident] = field(default_factory=list)  # declared in the week
     initiatives: list[tuple[Scorecard, Progress]] = field(default_factory=list)
+    unevaluated: str = ""  # why no scorecard was evaluated; "" when they were
 
     def add_result(
         self, scorecard: Scorecard, service: Entity, now: Standing, before: Standing | None
@@ -73,18 +74,31 @@ def render(week: TeamWeek, note: str) -> tuple[str, list[Block]]:
     days = f"{week.start:%-d %b} to {week.end - timedelta(days=1):%-d %b %Y}"
     text = f"Weekly digest for {safe(name, 200)}: {days}"
     blocks: list[Block] = [kit.header(f"Weekly digest · {name}"), kit.context(days + note)]
-    for title, lines in (
-        ("Services", _services(week)),
-        ("At risk", _at_risk(week)),
-        ("Most-failed rules", _most_failed(week)),
-        ("Follow-ups", _followups(week)),
-        ("Incidents this week", _incidents(week)),
-        ("Initiatives", _initiatives(week)),
-    ):
+    scored = (
+        [
+            ("Services", _services(week)),
+            ("At risk", _at_risk(week)),
+            ("Most-failed rules", _most_failed(week)),
+        ]
+        if not week.unevaluated
+        # Nothing evaluated: say so once, rather than "nothing at risk" and "no scorecard
+        # applies", which would be false.
+        else [("Services", [week.unevaluated[:1].upper() + week.unevaluated[1:] + "."])]
+    )
+    followed = [("Follow-ups", _followups(week)), ("Incidents this week", _incidents(week))]
+    if not week.unevaluated:
+        followed.append(("Initiatives", _initiatives(week)))
+    for title, lines in scored + followed:
         blocks.append(kit.section(f"*{title}*"))
         blocks += [kit.section(chunk) for chunk in kit.chunks(lines)]
-    blocks.append(kit.context("`/scorecard team:<name>` shows every service and rule."))
+    blocks.append(kit.context(f"{_scorecard_command(week.team)} shows every service and rule."))
     return text, blocks[: kit.MAX_BLOCKS]
+
+
+def _scorecard_command(team: Entity) -> str:
+    """The command that answers for this team, as typed: its name (never a placeholder,
+    whose `<...>` Slack would read as a link), which cannot break out of the code span."""
+    return f"`/scorecard team:{safe(team.name.replace('`', ''), 100)}`"
 
 
 def _services(week: TeamWeek) -> list[str]:
@@ -152,18 +166,25 @@ def _most_failed(week: TeamWeek) -> list[str]:
     failed: Counter[tuple[str, str]] = Counter()
     scored: Counter[str] = Counter()
     titles: dict[tuple[str, str], str] = {}
+    unnamed = 0  # failures of rules that private incidents fail: counted, never named
     for result in week.results:
         scored[result.scorecard.id] += 1
         rules = {rule.id: rule.title for rule in result.scorecard.rules}
+        unnamed += len(result.now.withheld)
         for rule in result.now.failing:
+            if rule in result.now.withheld:
+                continue
             failed[(result.scorecard.id, rule)] += 1
             titles[(result.scorecard.id, rule)] = rules.get(rule, rule)
-    if not failed:
+    if not failed and not unnamed:
         return ["Every rule passes. :tada:" if week.results else "No rules to report."]
-    return [
+    lines = [
         f"• {safe(titles[key], 200)}: {count} of {scored[key[0]]} service(s)"
         for key, count in failed.most_common(MAX_RULES)
     ]
+    if unnamed:
+        lines.append(f"• {unnamed_rules(unnamed)} (failing, counted in the levels)")
+    return lines
 
 
 def _followups(week: TeamWeek) -> list[str]:

@@ -13,6 +13,7 @@ from switchboard.bot.catalog.model import Entity
 from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.jobs import Run
 from switchboard.bot.scorecards.initiatives import Progress, due_reminder
+from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
 from switchboard.bot.team_reports import (
@@ -35,6 +36,8 @@ class InitiativeReminders(TeamJob):
         if not run.manual and now.time() < self._from:
             return f"not due: initiative reminders go out from {self._config.nags.scorecards_at}"
         today = now.date()
+        if unevaluated := await self._evaluated():
+            return f"initiative reminders for {today}: {unevaluated}"
         due = [s for s in self._scorecards.scorecards if _reminding(s, today)]
         if not due:
             return "no initiative is at a reminder today"
@@ -99,7 +102,14 @@ def _reminder(
     target = initiative.level or titles.get(initiative.rule, initiative.rule)
     lines = [
         f"• *{safe(names.get(s.service, s.service), 200)}* needs "
-        + safe(", ".join(titles.get(r, r) for r in s.needs) or target, 500)
+        + safe(
+            ", ".join(
+                [titles.get(r, r) for r in s.needs]
+                + ([unnamed_rules(s.unnamed)] if s.unnamed else [])
+            )
+            or target,
+            500,
+        )
         for s in progress.missing[:MAX_LISTED]
     ]
     if behind > MAX_LISTED:

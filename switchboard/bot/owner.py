@@ -16,6 +16,7 @@ from switchboard.bot import memory
 from switchboard.bot.catalog.lookup import NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.records import from_row
+from switchboard.bot.oncall import on_call
 from switchboard.bot.slack_gateway import SlackGateway
 from switchboard.storage import catalog_store
 from switchboard.storage.tables import CatalogEntity
@@ -200,9 +201,13 @@ class OwnerService:
             )
         users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
         usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
-        oncall = list(entity.oncall) or [o for g in groups for o in g.oncall]
-        if not oncall:
-            oncall = [OnCall("slack", "usergroup", group) for group in usergroups]
+        # Paged through the same notion `/owner` shows; a user group known only by its
+        # handle cannot be paged, so it is left out here.
+        oncall = [
+            o
+            for o in on_call(entity, groups).entries
+            if o.provider != "slack" or o.target_type != "usergroup" or o.target_id in usergroups
+        ]
         return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
 
     def recheck(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity, OnCall
+from switchboard.bot.oncall import on_call
 from switchboard.bot.owner import (
     Answer,
     ChoiceAnswer,
@@ -108,15 +109,13 @@ def _channel(channel: str) -> str:
 
 
 def _oncall(answer: ServiceAnswer) -> str:
-    """The service's own on-call, else its owning teams': how to page whoever it is."""
-    entries = list(answer.service.oncall)
-    groups = [t.entity for t in answer.teams]
-    if not entries:
-        entries = [o for team in groups for o in team.oncall]
-    lines = [_oncall_line(o) for o in entries]
-    if not entries:
-        lines = [_usergroup(t.slack_usergroup) for t in groups if t.slack_usergroup]
-    return "\n".join(lines[:5]) or "not set"
+    """How to page whoever is on call, and whose on-call it is when not the service's own:
+    the notion the scorecard rule "has an on-call" reads too."""
+    found = on_call(answer.service, [t.entity for t in answer.teams])
+    lines = [_oncall_line(o) for o in found.entries][:5]
+    if lines and found.teams:
+        lines.append(f"_{safe(found.whose, 200)}_")
+    return "\n".join(lines) or "not set"
 
 
 def _oncall_line(oncall: OnCall) -> str:

@@ -19,6 +19,7 @@ from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.jobs import Run
+from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
@@ -56,6 +57,8 @@ class ScorecardNags(TeamJob):
         if not run.manual and now.time() < self._from:
             return f"not due: scorecard nags go out from {self._config.nags.scorecards_at}"
         today = now.date()
+        if unevaluated := await self._evaluated():
+            return f"scorecard nags for {today}: {unevaluated}"
         # Each day's nag covers the day up to today's nag time: fixed windows, so a change
         # is told once even when the nag goes out later than that time.
         end = datetime.combine(today, self._from, self._config.tz)
@@ -140,10 +143,14 @@ def _describe(item: Worse) -> str:
     wanted = [r for r in now.failing if r in new] + [
         r for r in now.failing if r not in new and item.dropped and levels.get(r) in lost
     ]
+    # Rules that private incidents fail count, but are never named here.
+    named = [r for r in wanted if r not in now.withheld]
     lines = [
         f"• {safe(titles.get(rule, rule), 200)}" + (" (newly failing)" if rule in new else "")
-        for rule in wanted[:MAX_RULES]
+        for rule in named[:MAX_RULES]
     ]
-    if len(wanted) > MAX_RULES:
-        lines.append(f"• …and {len(wanted) - MAX_RULES} more")
+    if len(named) > MAX_RULES:
+        lines.append(f"• …and {len(named) - MAX_RULES} more")
+    if unnamed := len(wanted) - len(named):
+        lines.append(f"• {unnamed_rules(unnamed)}")
     return "\n".join([head, "To fix:", *lines] if lines else [head])

@@ -5,7 +5,7 @@ from stored results."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +48,18 @@ class TeamJob:
         self._clock = clock
         self._skips = SkipLog(self.what)
 
+    async def _evaluated(self) -> str:
+        """Make sure the stored results are this moment's: the scorecards read and evaluated
+        (a database never evaluated, or a run on its own, would otherwise read no results and
+        tell teams that no scorecard applies). "" when evaluated; else why nothing could be."""
+        await self._scorecards.ensure_loaded(self._config.scorecards.paths)
+        if not self._scorecards.scorecards:
+            return not_evaluated(self._scorecards.problems)
+        await self._results.ensure_fresh(
+            timedelta(minutes=self._config.scorecards.evaluate_minutes)
+        )
+        return ""
+
     def _local_now(self) -> datetime:
         return self._clock().astimezone(self._config.tz)
 
@@ -55,6 +67,16 @@ class TeamJob:
     def _from(self) -> time:
         """When the daily scorecard messages start (`nags.scorecards_at`)."""
         return time.fromisoformat(self._config.nags.scorecards_at)
+
+
+def not_evaluated(problems: int) -> str:
+    """Why no scorecard was evaluated, said plainly (never "no scorecard applies")."""
+    if problems:
+        return (
+            f"no scorecard was evaluated: the scorecard files have {problems} error(s), "
+            "which `switchboard scorecards check` shows"
+        )
+    return "no scorecard was evaluated: none is configured (`scorecards.paths`)"
 
 
 async def load_catalog(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Entity]:
@@ -102,7 +124,15 @@ def team_progress(
     found = []
     for scorecard in scorecards:
         scored = [
-            (s, initiatives.Standing(s.ref, stored.level or None, frozenset(stored.failing)))
+            (
+                s,
+                initiatives.Standing(
+                    s.ref,
+                    stored.level or None,
+                    frozenset(stored.failing),
+                    frozenset(stored.withheld),
+                ),
+            )
             for s in services
             if (stored := standings.get((scorecard.id, s.ref)))
         ]

@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.handlers.payloads import ButtonClick, Payload, ResponseUrl, Text, parse
+from switchboard.handlers.payloads import (
+    ButtonClick,
+    Payload,
+    ResponseUrl,
+    Text,
+    UserId,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 A = TypeVar("A")
@@ -26,6 +33,7 @@ class LookupCommand(Payload):
     """What `/owner` and `/scorecard` read of their command: the text, and where to answer."""
 
     text: Text = ""
+    user_id: UserId
     response_url: ResponseUrl
 
 
@@ -37,8 +45,10 @@ def register_lookup(
     app: AsyncApp,
     *,
     name: str,
-    answer: Callable[[str], Awaitable[A]],
-    answer_ref: Callable[[str], Awaitable[A]],
+    # (text or ref, the viewer's user id) -> the answer; the viewer is "" for a shared copy,
+    # which anyone in the channel reads
+    answer: Callable[[str, str], Awaitable[A]],
+    answer_ref: Callable[[str, str], Awaitable[A]],
     render: Callable[..., dict[str, Any]],
     pick_action: str,
     share_action: str,
@@ -46,16 +56,17 @@ def register_lookup(
     lane: asyncio.Semaphore,
 ) -> None:
     async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        text = parse(LookupCommand, body).text
+        command = parse(LookupCommand, body)
+        text, viewer = command.text, command.user_id
         await ack()
         await answer_after_ack(
-            respond, lambda: _rendered(answer(text), render), name, unavailable, lane
+            respond, lambda: _rendered(answer(text, viewer), render), name, unavailable, lane
         )
 
     async def pick(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         click = parse(ButtonClick, body)
         await ack()
-        result = await answer_ref(click.action.value)
+        result = await answer_ref(click.action.value, click.user.id)
         await respond(replace_original=True, **render(result))
 
     async def share(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -63,7 +74,7 @@ def register_lookup(
         short note (as Slack's own "shared" messages do), so nobody shares it twice."""
         click = parse(ButtonClick, body)
         await ack()
-        result = await answer_ref(click.action.value)
+        result = await answer_ref(click.action.value, "")  # for the channel: no viewer
         await respond(
             response_type="in_channel",
             replace_original=False,

@@ -18,8 +18,9 @@ def register(app: AsyncApp, owner: OwnerService, lane: asyncio.Semaphore) -> Non
     register_lookup(
         app,
         name=COMMAND,
-        answer=owner.answer,
-        answer_ref=owner.answer_ref,
+        # the catalog is the same for everyone: the viewer changes nothing
+        answer=lambda text, viewer: owner.answer(text),
+        answer_ref=lambda ref, viewer: owner.answer_ref(ref),
         render=render,
         pick_action=PICK_ACTION,
         share_action=SHARE_ACTION,

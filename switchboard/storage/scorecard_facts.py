@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CompoundSelect, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, case, func, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -24,15 +24,30 @@ class IncidentFact:
     declared_at: datetime
     resolved_at: datetime | None  # None while unresolved
     severity: str
+    incident_id: int = 0
+    private: bool = False  # counted everywhere, described only to its participants
 
 
 @dataclass(slots=True)
 class ServiceFacts:
     """One service's incidents (unresolved ones, and those declared since the window start)
-    and how many open follow-ups of its incidents are past due."""
+    and how many open follow-ups of its incidents are past due (of which, how many per
+    private incident)."""
 
     incidents: list[IncidentFact] = field(default_factory=list)
     overdue_followups: int = 0
+    private_overdue: dict[int, int] = field(default_factory=dict)  # by private incident id
+
+    @property
+    def private_incidents(self) -> frozenset[int]:
+        return frozenset(i.incident_id for i in self.incidents if i.private)
+
+    def public(self) -> ServiceFacts:
+        """The same facts without anything from a private incident."""
+        return ServiceFacts(
+            [i for i in self.incidents if not i.private],
+            self.overdue_followups - sum(self.private_overdue.values()),
+        )
 
 
 @dataclass(slots=True)
@@ -41,6 +56,8 @@ class Facts:
 
     services: dict[str, ServiceFacts] = field(default_factory=dict)  # by entity ref
     team_overdue_followups: dict[str, int] = field(default_factory=dict)  # by owner team ref
+    # by owner team ref, then private incident id: how many of those are a private one's
+    team_private_overdue: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 async def load(
@@ -56,40 +73,58 @@ async def load(
     facts = Facts()
     incidents = (
         select(
-            LINK.c.entity_ref, INCIDENT.c.declared_at, INCIDENT.c.resolved_at, INCIDENT.c.severity
+            LINK.c.entity_ref,
+            INCIDENT.c.declared_at,
+            INCIDENT.c.resolved_at,
+            INCIDENT.c.severity,
+            INCIDENT.c.id,
+            INCIDENT.c.private,
         )
         .join(INCIDENT, INCIDENT.c.id == LINK.c.incident_id)
         .where((INCIDENT.c.declared_at >= since) | INCIDENT.c.resolved_at.is_(None))
     )
     if services is not None:
         incidents = incidents.where(LINK.c.entity_ref.in_(services))
-    for ref, declared, resolved, severity in await session.execute(incidents):
+    for ref, declared, resolved, severity, number, private in await session.execute(incidents):
         service = facts.services.setdefault(ref, ServiceFacts())
-        service.incidents.append(IncidentFact(declared, resolved, severity))
-    for scope, ref, overdue in await session.execute(_overdue(today, services, teams)):
+        service.incidents.append(IncidentFact(declared, resolved, severity, number, private))
+    for scope, ref, private, overdue in await session.execute(_overdue(today, services, teams)):
+        count = int(overdue)
         if scope == _SERVICE:
-            facts.services.setdefault(ref, ServiceFacts()).overdue_followups = int(overdue)
+            service = facts.services.setdefault(ref, ServiceFacts())
+            service.overdue_followups += count
+            if private is not None:
+                service.private_overdue[int(private)] = count
         else:
-            facts.team_overdue_followups[ref] = int(overdue)
+            facts.team_overdue_followups[ref] = facts.team_overdue_followups.get(ref, 0) + count
+            if private is not None:
+                facts.team_private_overdue.setdefault(ref, {})[int(private)] = count
     return facts
 
 
 def _overdue(
     today: date, services: Collection[str] | None, teams: Collection[str] | None
 ) -> CompoundSelect[Any]:
-    """(scope, ref, count) of open follow-ups past due: per affected service of their
-    incident, and per owning team, in one statement."""
+    """(scope, ref, private incident id or None, count) of open follow-ups past due: per
+    affected service of their incident, and per owning team, in one statement; those of a
+    private incident are counted apart, per incident, so that they count without being told."""
     overdue = (FOLLOWUP.c.state == _OPEN) & (FOLLOWUP.c.due < today)
+    private = case((INCIDENT.c.private, INCIDENT.c.id), else_=null()).label("private")
     per_service = (
-        select(literal(_SERVICE), LINK.c.entity_ref, func.count())
-        .select_from(FOLLOWUP.join(LINK, LINK.c.incident_id == FOLLOWUP.c.incident_id))
+        select(literal(_SERVICE), LINK.c.entity_ref, private, func.count())
+        .select_from(
+            FOLLOWUP.join(LINK, LINK.c.incident_id == FOLLOWUP.c.incident_id).join(
+                INCIDENT, INCIDENT.c.id == FOLLOWUP.c.incident_id
+            )
+        )
         .where(overdue)
-        .group_by(LINK.c.entity_ref)
+        .group_by(LINK.c.entity_ref, private)
     )
     per_team = (
-        select(literal(_TEAM), FOLLOWUP.c.owner_team, func.count())
+        select(literal(_TEAM), FOLLOWUP.c.owner_team, private, func.count())
+        .select_from(FOLLOWUP.join(INCIDENT, INCIDENT.c.id == FOLLOWUP.c.incident_id))
         .where(overdue, FOLLOWUP.c.owner_team != "")
-        .group_by(FOLLOWUP.c.owner_team)
+        .group_by(FOLLOWUP.c.owner_team, private)
     )
     if services is not None:
         per_service = per_service.where(LINK.c.entity_ref.in_(services))

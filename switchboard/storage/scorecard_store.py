@@ -29,6 +29,9 @@ class Standing:
     level: str  # "" below the first level
     score: float | None
     failing: tuple[str, ...]  # rule ids, sorted
+    # of `failing`, those failing only because of private incidents: counted, never named
+    # on a public surface
+    withheld: tuple[str, ...] = ()
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -78,6 +81,7 @@ async def save(
             "level": s.level,
             "score": s.score,
             "failing": list(s.failing),
+            "withheld": list(s.withheld),
         }
         for s in changed
     ]
@@ -112,14 +116,17 @@ def _upsert(session: AsyncSession) -> Executable:
     upsert: Executable = statement.on_conflict_do_update(
         index_elements=[SCORE.c.scorecard, SCORE.c.service],
         set_={
-            name: statement.excluded[name] for name in ("level", "score", "failing", "changed_at")
+            name: statement.excluded[name]
+            for name in ("level", "score", "failing", "withheld", "changed_at")
         },
     )
     return upsert
 
 
 def _standing(row: Row[Any]) -> Standing:
-    return Standing(row.scorecard, row.service, row.level, row.score, tuple(row.failing))
+    return Standing(
+        row.scorecard, row.service, row.level, row.score, tuple(row.failing), tuple(row.withheld)
+    )
 
 
 def _chunks(rows: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:

@@ -38,6 +38,12 @@ def json_column() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
+def withheld_column() -> Any:
+    """Of a scorecard result's failing rules, those that fail only because of private
+    incidents (sorted ids): public surfaces count them but never name them."""
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+
+
 class CatalogEntity(SQLModel, table=True):
     """One catalog entity, whole in one row so `/owner` reads it with one query. Owners and
     relations are also kept in tables of their own for the reverse questions ("what does
@@ -317,6 +323,7 @@ class ScorecardScore(SQLModel, table=True):
     level: str = Field(default="", max_length=100)  # "" below the first level
     score: float | None = None  # None when no rule applies
     failing: list[str] = json_column()  # ids of failing and unsupported rules, sorted
+    withheld: list[str] = withheld_column()
     changed_at: datetime = utc_column()
 
 
@@ -334,3 +341,4 @@ class ScorecardChange(SQLModel, table=True):
     level: str = Field(default="", max_length=100)
     score: float | None = None
     failing: list[str] = json_column()
+    withheld: list[str] = withheld_column()

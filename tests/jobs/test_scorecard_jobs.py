@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.app import build
 from switchboard.bot.config import Config
 from switchboard.bot.incidents.modals import SERVICES_SEARCH
 from switchboard.bot.jobs import Run
@@ -113,7 +114,7 @@ async def test_evaluation_stores_each_change_once_with_its_history(world: World)
     assert await history(world) == [
         (CHECKOUT, "Silver"),
         (SEARCH, "Silver"),
-        ("component:default/storefront", "Bronze"),
+        ("component:default/storefront", "Silver"),  # on call through Web's user group
         (CHECKOUT, "Bronze"),
     ]
     then = await world.sb.results.as_of(MONDAY + timedelta(days=1))
@@ -189,6 +190,9 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
     assert "0 of 1 of your services (0%) · missing: Checkout" in text
     assert "Leaked" not in str(digest.blocks)
     assert len(digest.blocks) <= 50
+    # the footer names the team, as it is typed: no `<name>`, which Slack renders as a link
+    footer = digest.blocks[-1]["elements"][0]["text"]
+    assert footer == "`/scorecard team:shop` shows every service and rule."
 
     again = await world.sb.digest.run(Run())
     assert again.splitlines()[0] == "weekly digest of 2026-03-02: nothing to send, 1 sent earlier"
@@ -219,10 +223,8 @@ async def test_teams_behind_an_initiative_are_reminded_as_its_deadline_nears(
     await world.sb.results.evaluate()
 
     said = await world.sb.initiative_reminders.run(Run())
-    assert said.splitlines() == [
-        "initiative reminders for 2026-03-02: 1 sent",
-        "skipped group:default/web: the team has no Slack channel in the catalog",
-    ]
+    # Web's Storefront is on call through Web's user group: Silver, so Web is not behind
+    assert said.splitlines() == ["initiative reminders for 2026-03-02: 1 sent"]
     (reminder,) = posts(world, "shop", ":hourglass_flowing_sand:")
     assert reminder.text == (
         ":hourglass_flowing_sand: Initiative *Checkout and Storefront reach Silver* is due in 7"
@@ -237,3 +239,52 @@ async def test_teams_behind_an_initiative_are_reminded_as_its_deadline_nears(
     world.clock.advance(days=5)  # the day before the deadline: the 1-day reminder
     assert "1 sent" in await world.sb.initiative_reminders.run(Run())
     assert len(posts(world, "shop", ":hourglass_flowing_sand:")) == 2
+
+
+async def test_a_digest_run_on_its_own_evaluates_the_scorecards_first(
+    world: World, config: Config
+) -> None:
+    """`switchboard jobs run weekly-digest` on a database never evaluated: a process that
+    neither synced the catalog nor read the scorecard files, as the command line builds it."""
+    world.slack.add_channel("shop")
+    world.clock.now = MONDAY
+    alone = build(world.sb.settings, config, world.clock)
+    try:
+        job = alone.jobs.get("weekly-digest")
+        assert job is not None
+        assert (
+            await job.run(Run(team="shop", manual=True))
+        ) == "weekly digest of 2026-03-02: 1 sent"
+    finally:
+        await alone.close()
+    (digest,) = posts(world, "shop", "Weekly digest")
+    text = "\n".join(b["text"]["text"] for b in digest.blocks if b["type"] == "section")
+    assert "No scorecard applies" not in text
+    assert "• Checkout: *Silver* (new this week) · 100%" in text
+
+
+async def test_a_digest_says_plainly_when_no_scorecard_could_be_evaluated(
+    world: World, config: Config, tmp_path: Path
+) -> None:
+    world.slack.add_channel("shop")
+    world.clock.now = MONDAY
+    (tmp_path / "basics.yaml").write_text("scorecard: basics\nrules:\n  - id: x\n    check: nope\n")
+    alone = build(world.sb.settings, config, world.clock)
+    try:
+        for name, said in (
+            ("weekly-digest", "weekly digest of 2026-03-02: 1 sent"),
+            ("scorecard-nags", "scorecard nags for 2026-03-02: no scorecard was evaluated"),
+            ("initiative-reminders", "initiative reminders for 2026-03-02: no scorecard was"),
+        ):
+            job = alone.jobs.get(name)
+            assert job is not None
+            assert (await job.run(Run(team="shop", manual=True))).startswith(said)
+    finally:
+        await alone.close()
+    (digest,) = posts(world, "shop", "Weekly digest")
+    text = "\n".join(b["text"]["text"] for b in digest.blocks if b["type"] == "section")
+    assert (
+        "No scorecard was evaluated: the scorecard files have 1 error(s), which "
+        "`switchboard scorecards check` shows."
+    ) in text
+    assert "No scorecard applies" not in text and "Nothing at risk" not in text

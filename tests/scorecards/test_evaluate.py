@@ -81,7 +81,11 @@ BARE = service()
     ("check", "passing", "failing"),
     [
         (FieldPresent("owner"), "has an owner", "no owner"),
-        (FieldPresent("oncall"), "has an on-call", "no on-call"),
+        (
+            FieldPresent("oncall"),
+            "has an on-call of its own",
+            "no on-call, of its own or through its owning team",
+        ),
         (FieldPresent("slack_channel"), "has a Slack channel", "no Slack channel"),
         (FieldPresent("runbook"), "has a runbook link", "no runbook link"),
         (FieldPresent("repo"), "has a repository link", "no repository link"),

@@ -27,10 +27,13 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
     await engine.dispose()
 
 
-def incident(number: int, days_ago: int, resolved_after: int | None, severity: str) -> Incident:
+def incident(
+    number: int, days_ago: int, resolved_after: int | None, severity: str, private: bool = False
+) -> Incident:
     declared = NOW - timedelta(days=days_ago)
     return Incident(
         id=number,
+        private=private,
         number=number,
         request_key=f"k{number}",
         title=f"incident {number}",
@@ -58,7 +61,7 @@ def followup(incident_id: int, due: date | None, state: str = "open", team: str 
 async def test_incidents_and_overdue_followups_per_service_and_team(session: AsyncSession) -> None:
     session.add_all(
         [
-            incident(1, 2, 3, "SEV2"),  # recent, resolved
+            incident(1, 2, 3, "SEV2", private=True),  # recent, resolved
             incident(2, 200, None, "SEV1"),  # old but unresolved: kept
             incident(3, 200, 5, "SEV3"),  # old and resolved: outside the window
         ]
@@ -85,10 +88,15 @@ async def test_incidents_and_overdue_followups_per_service_and_team(session: Asy
     assert set(facts.services) == {PAY, LEDGER, AUTH}
     pay = facts.services[PAY]
     assert sorted(pay.incidents, key=lambda i: i.declared_at) == [
-        IncidentFact(NOW - timedelta(days=200), None, "SEV1"),
-        IncidentFact(NOW - timedelta(days=2), NOW - timedelta(days=2, hours=-3), "SEV2"),
+        IncidentFact(NOW - timedelta(days=200), None, "SEV1", 2),
+        IncidentFact(NOW - timedelta(days=2), NOW - timedelta(days=2, hours=-3), "SEV2", 1, True),
     ]
     assert pay.overdue_followups == 2
+    # what is private is counted, and known apart: per private incident
+    assert pay.private_incidents == {1} and pay.private_overdue == {1: 2}
+    public = pay.public()
+    assert ([i.incident_id for i in public.incidents], public.overdue_followups) == ([2], 0)
+    assert facts.team_private_overdue == {TEAM: {1: 1}}
     assert facts.services[LEDGER].overdue_followups == 2
     assert facts.services[AUTH].incidents == []  # its only incident is resolved and old
     assert facts.services[AUTH].overdue_followups == 1

@@ -302,15 +302,21 @@ def test_the_examples_load_cleanly_and_evaluate_against_the_example_catalog() ->
     by_id = {card.id: card for card in loaded.scorecards}
     assert set(by_id) == {"production-readiness", "incident-hygiene"}
     entities = parse_paths([ROOT / "examples/catalog"]).entities
-    results = {
-        r.service: r
-        for r in evaluate(by_id["production-readiness"], entities, Facts(), date(2026, 1, 5))
-    }
+    teams = {e.ref: e for e in entities if e.kind == "group"}
+    card, today = by_id["production-readiness"], date(2026, 1, 5)
+    results = {r.service: r for r in evaluate(card, entities, Facts(), today, teams)}
     assert "component:default/search" not in results  # beta: filtered out
     assert results["component:default/payments-api"].level == "Gold"
+    # Storefront is on call through its owning team, as `/owner` says
     storefront = results["component:default/storefront"]
-    assert (storefront.level, storefront.next_level) == ("Bronze", "Silver")
-    assert [b.reason for b in storefront.blockers] == ["no on-call"]
+    (oncall,) = [o for o in storefront.outcomes if o.rule.id == "oncall"]
+    assert oncall.reason == "has an on-call through its owning team Storefront"
+    assert (storefront.level, storefront.next_level) == ("Silver", "Gold")
+    # without its team, nobody is on call
+    (alone,) = evaluate(card, [e for e in entities if e.name == "storefront"], Facts(), today)
+    assert [b.reason for b in alone.blockers] == [
+        "no on-call, of its own or through its owning team"
+    ]
     auth = results["component:default/auth"]
     assert next(o.status for o in auth.outcomes if o.rule.id == "dependencies") == "exempt"
 

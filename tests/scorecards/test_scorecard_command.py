@@ -104,7 +104,8 @@ async def test_service_answer_has_every_rule_outcome_level_score_and_blockers(
         ":white_check_mark: *Says what it does* (Bronze): has a description",
         ":white_check_mark: *Links its repository* (Bronze): has a repository link",
         ":white_check_mark: *Has a tier* (Bronze): tier 1",
-        ":white_check_mark: *Has an on-call rotation* (Silver, weight 3): has an on-call",
+        ":white_check_mark: *Has an on-call rotation* (Silver, weight 3): "
+        "has an on-call of its own",
         ":white_check_mark: *Has a runbook* (Silver, weight 2): has a runbook link",
         ":white_check_mark: *Has a dashboard* (Silver): has a dashboard link",
         ":white_check_mark: *Declares its dependencies* (Silver): 1 dependency declared",
@@ -336,3 +337,28 @@ def test_scorecard_paths_are_relative_to_the_config_file(tmp_path: Path) -> None
     config = write(tmp_path / "switchboard.yaml", "scorecards:\n  paths: [cards, /abs/cards]\n")
     assert load_config(str(config)).scorecards.paths == (str(tmp_path / "cards"), "/abs/cards")
     assert Config().scorecards.paths == ()
+
+
+async def test_a_service_on_call_through_its_team_passes_as_owner_says(
+    requester: SlackRequester,
+) -> None:
+    # Storefront has no on-call of its own; its owning team Storefront has a rotation.
+    lines = rule_lines(await scorecard(requester, "storefront"))
+    assert (
+        ":white_check_mark: *Has an on-call rotation* (Silver, weight 3): "
+        "has an on-call through its owning team Storefront"
+    ) in lines
+    owner = await requester.answer("/owner", "storefront", user_id=ALICE, channel_id=CHANNEL)
+    (on_call,) = [
+        field["text"]
+        for block in owner.json()["blocks"]
+        for field in block.get("fields", [])
+        if field["text"].startswith("*On call*")
+    ]
+    assert on_call == "*On call*\n<!subteam^S0001SHOPOC>\n_through its owning team Storefront_"
+    # and a service's own on-call is said to be its own
+    own = rule_lines(await scorecard(requester, "ledger"))
+    assert any(
+        line.endswith("*Has an on-call rotation* (Silver, weight 3): has an on-call of its own")
+        for line in own
+    )

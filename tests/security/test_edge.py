@@ -83,7 +83,12 @@ async def test_a_request_replayed_after_five_minutes_gets_401(
     async with SlackRequester(edge_url, SIGNING_SECRET, fake=slack, clock=lambda: clock.at) as r:
         hook = slack.new_response_url()
         body = form(
-            {"command": "/owner", "text": "help", "user_id": "U1", "channel_id": "C1"}
+            {
+                "command": "/owner",
+                "text": "help",
+                "user_id": "U0001ALICE",
+                "channel_id": "C0001GENRL",
+            }
             | {"response_url": hook}
         )
         headers = r.signer.headers(body)
@@ -191,7 +196,9 @@ async def test_what_slack_does_send_still_gets_through(
     assert (await requester.url_verification("abc")).json() == {"challenge": "abc"}
     ssl_check = await requester.raw(form({"ssl_check": "1", "token": "t"}))
     assert ssl_check.status == 200
-    owner = await requester.slash_command("/owner", "help", user_id="U1", channel_id="C1")
+    owner = await requester.slash_command(
+        "/owner", "help", user_id="U0001ALICE", channel_id="C0001GENRL"
+    )
     assert owner.status == 200
     home = await requester.event({"type": "app_home_opened", "user": "U0001ALICE", "tab": "home"})
     assert home.status == 200

@@ -27,6 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import func, select
 
+from switchboard.bot import home
 from switchboard.bot import nags as nag_messages
 from switchboard.bot import owner_message
 from switchboard.bot.config import Config, ScorecardsConfig
@@ -52,6 +53,7 @@ ACTIONS = {
     scorecard_messages.PICK_ACTION: "",
     scorecard_messages.SHARE_ACTION: "",
     nag_messages.SNOOZE_ACTION: "",
+    home.DECLARE_ACTION: "",
     messages.STATUS_ACTION: AUTHZ,
     messages.SEVERITY_ACTION: AUTHZ,
     messages.RESOLVE_ACTION: AUTHZ,
@@ -148,6 +150,7 @@ async def scenario(world: World) -> list[Surface]:
     await world.sb.reminders.run()
     await world.sb.nags.run(Run(manual=True))
     await world.incident("declare")
+    await world.requester.event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
     await listening(world.sb.bolt).idle()
     surfaces += [
         Surface(a.get("blocks") or [], channel, f"1700000000.{i:06}", True)
@@ -166,7 +169,7 @@ async def scenario(world: World) -> list[Surface]:
             ):
                 await world.requester.send_payload(click(world, surface, element))
     await listening(world.sb.bolt).idle()
-    for view in world.slack.views.values():
+    for view in [*world.slack.views.values(), *world.slack.homes.values()]:
         data = view.to_json(world.slack.team)
         surfaces.append(Surface(data.get("blocks") or [], view=data))
     return surfaces

@@ -9,12 +9,13 @@ answers with one of two outcomes built in advance instead of a new one per servi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from switchboard.bot.catalog.common import MAX_TIER
 from switchboard.bot.catalog.model import DEPENDS_ON, Entity
 from switchboard.bot.incidents.stats import duration
+from switchboard.bot.oncall import on_call
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
@@ -42,17 +43,57 @@ from switchboard.bot.scorecards.model import (
 )
 from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
 
-# (entity, its facts, overdue follow-ups per team) -> the rule's outcome
-Checker = Callable[[Entity, ServiceFacts, Mapping[str, int]], RuleOutcome]
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a rule may read besides the service and its own facts."""
+
+    team_overdue: Mapping[str, int]  # open follow-ups past due, by owning team ref
+    teams: Mapping[str, Entity]  # the owning teams, by ref (for their on-call)
+    # of team_overdue, those of private incidents: by owning team ref, then incident id
+    team_private_overdue: Mapping[str, Mapping[int, int]] = field(default_factory=dict)
+
+    def private_overdue(self, entity: Entity) -> frozenset[int]:
+        """The private incidents with overdue follow-ups owned by the entity's teams."""
+        return frozenset(
+            i for owner in entity.owners for i in self.team_private_overdue.get(owner, {})
+        )
+
+    def public(self) -> Context:
+        """The same context without anything from a private incident."""
+        overdue = {
+            team: count - sum(self.team_private_overdue.get(team, {}).values())
+            for team, count in self.team_overdue.items()
+        }
+        return Context(overdue, self.teams)
+
+
+# (entity, its facts, the context) -> the rule's outcome
+Checker = Callable[[Entity, ServiceFacts, Context], RuleOutcome]
 _NO_FACTS = ServiceFacts()  # read only
 
 
 def evaluate(
-    scorecard: Scorecard, entities: Iterable[Entity], facts: Facts, today: date
+    scorecard: Scorecard,
+    entities: Iterable[Entity],
+    facts: Facts,
+    today: date,
+    teams: Mapping[str, Entity] | None = None,
 ) -> list[ServiceResult]:
-    """The result of every entity the scorecard's filter selects, in the given order."""
+    """The result of every entity the scorecard's filter selects, in the given order;
+    `teams` holds the owning teams (by ref) that rules about on-call read."""
     plan = _Plan(scorecard, today)
-    return [plan.result(e, facts) for e in entities if applies(scorecard.filter, e)]
+    context = Context(facts.team_overdue_followups, teams or {}, facts.team_private_overdue)
+    return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
+
+
+def reads_teams(scorecards: Iterable[Scorecard]) -> bool:
+    """Whether any rule reads the owning teams (so they must be given to `evaluate`)."""
+    return any(
+        isinstance(rule.check, FieldPresent) and rule.check.field == "oncall"
+        for scorecard in scorecards
+        for rule in scorecard.rules
+    )
 
 
 def applies(which: Filter, entity: Entity) -> bool:
@@ -81,11 +122,51 @@ def active_exemptions(scorecard: Scorecard, today: date) -> dict[tuple[str, str]
     return {(e.rule, e.service): e for e in scorecard.exemptions if e.until >= today}
 
 
+# (entity, its facts, the context) -> the private incidents the rule would read there
+PrivateReads = Callable[[Entity, ServiceFacts, Context], frozenset[int]]
+
+
 @dataclass(frozen=True, slots=True)
 class _Step:
     rule: Rule
     level: int  # index in the scorecard's levels; len(levels) for a rule without a level
     check: Checker
+    private: PrivateReads | None  # None for a rule that reads no incident record
+
+    def outcome(self, entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        """The outcome over every record, told from public records only: the one place
+        where what a private incident changes is kept off public surfaces."""
+        outcome = self.check(entity, service, context)
+        if self.private is None or not (ids := self.private(entity, service, context)):
+            return outcome
+        public = self.check(entity, service.public(), context.public())
+        if (public.status, public.reason) == (outcome.status, outcome.reason):
+            return outcome  # the private incidents changed nothing that is shown
+        withheld = public.status != outcome.status
+        return RuleOutcome(
+            outcome.rule,
+            outcome.status,
+            "" if withheld else public.reason,
+            withheld=withheld,
+            private_reason=f"{outcome.reason} ({_private(len(ids))})",
+            private_incidents=ids,
+        )
+
+
+def _private(count: int) -> str:
+    return "including a private incident" if count == 1 else f"including {count} private incidents"
+
+
+def _private_reads(rule: Rule) -> PrivateReads | None:
+    match rule.check:
+        case NoOldUnresolvedIncidents() | MeanTimeToResolve() | IncidentCount():
+            return lambda entity, service, context: service.private_incidents
+        case NoOverdueFollowUps(scope="service"):
+            return lambda entity, service, context: frozenset(service.private_overdue)
+        case NoOverdueFollowUps():
+            return lambda entity, service, context: context.private_overdue(entity)
+        case _:
+            return None
 
 
 class _Plan:
@@ -96,7 +177,12 @@ class _Plan:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
         self.steps = [
-            _Step(rule, index.get(rule.level, len(self.levels)), _checker(rule, today))
+            _Step(
+                rule,
+                index.get(rule.level, len(self.levels)),
+                _checker(rule, today),
+                _private_reads(rule),
+            )
             for rule in scorecard.rules
         ]
         rules = {rule.id: rule for rule in scorecard.rules}
@@ -108,10 +194,9 @@ class _Plan:
                     rules[rule_id], EXEMPT, reason
                 )
 
-    def result(self, entity: Entity, facts: Facts) -> ServiceResult:
+    def result(self, entity: Entity, facts: Facts, context: Context) -> ServiceResult:
         ref = entity.ref
         service = facts.services.get(ref, _NO_FACTS)
-        teams = facts.team_overdue_followups
         waived = self.waived.get(ref)
         outcomes: list[RuleOutcome] = []
         blocked = len(self.levels)  # the lowest level with a rule not passing
@@ -120,7 +205,7 @@ class _Plan:
             if waived and (exempt := waived.get(step.rule.id)):
                 outcomes.append(exempt)
                 continue
-            outcome = step.check(entity, service, teams)
+            outcome = step.outcome(entity, service, context)
             outcomes.append(outcome)
             if outcome.status == PASS:
                 passed += step.rule.weight
@@ -151,6 +236,8 @@ class _Plan:
 def _checker(rule: Rule, today: date) -> Checker:
     check = rule.check
     match check:
+        case FieldPresent(field="oncall"):
+            return _oncall(rule)
         case FieldPresent():
             return _field_present(rule, check.field)
         case LinkExists():
@@ -180,7 +267,7 @@ def _checker(rule: Rule, today: date) -> Checker:
 
 
 def _constant(outcome: RuleOutcome) -> Checker:
-    return lambda entity, service, teams: outcome
+    return lambda entity, service, context: outcome
 
 
 def _outcome(rule: Rule, ok: bool, reason: str) -> RuleOutcome:
@@ -190,7 +277,6 @@ def _outcome(rule: Rule, ok: bool, reason: str) -> RuleOutcome:
 # field -> (what it is called, does the entity have it)
 _FIELD_TESTS: dict[str, tuple[str, Callable[[Entity], bool]]] = {
     "owner": ("an owner", lambda e: bool(e.owners)),
-    "oncall": ("an on-call", lambda e: bool(e.oncall)),
     "slack_channel": ("a Slack channel", lambda e: bool(e.slack_channels)),
     "runbook": ("a runbook link", lambda e: any(k.type == "runbook" for k in e.links)),
     "repo": ("a repository link", lambda e: any(k.type == "repo" for k in e.links)),
@@ -204,8 +290,26 @@ def _field_present(rule: Rule, name: str) -> Checker:
     yes = RuleOutcome(rule, PASS, f"has {noun}")
     no = RuleOutcome(rule, FAIL, "no " + noun.split(" ", 1)[1])
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return yes if test(entity) else no
+
+    return check
+
+
+def _oncall(rule: Rule) -> Checker:
+    """On-call as `/owner` tells it (`oncall.on_call`): the service's own, else its owning
+    teams'; the reason says which."""
+    none = RuleOutcome(rule, FAIL, "no on-call, of its own or through its owning team")
+    own = RuleOutcome(rule, PASS, "has an on-call of its own")
+
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        if entity.oncall:
+            return own
+        teams = [team for ref in entity.owners if (team := context.teams.get(ref))]
+        found = on_call(entity, teams)
+        if not found.entries:
+            return none
+        return RuleOutcome(rule, PASS, f"has an on-call {found.whose}")
 
     return check
 
@@ -214,7 +318,7 @@ def _link_exists(rule: Rule, link_type: str) -> Checker:
     yes = RuleOutcome(rule, PASS, f"has a {link_type} link")
     no = RuleOutcome(rule, FAIL, f"no {link_type} link")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return yes if any(link.type == link_type for link in entity.links) else no
 
     return check
@@ -224,7 +328,7 @@ def _tag(rule: Rule, tag: str, *, wanted: bool) -> Checker:
     tagged = _outcome(rule, wanted, f"tagged {tag}")
     untagged = _outcome(rule, not wanted, f"not tagged {tag}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return tagged if any(t.lower() == tag for t in entity.tags) else untagged
 
     return check
@@ -240,7 +344,7 @@ def _tier(rule: Rule, allowed: Sequence[int], wanted: str) -> Checker:
     }
     untiered = RuleOutcome(rule, FAIL, f"no tier (must be {wanted})")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         return untiered if entity.tier is None else outcomes[entity.tier]
 
     return check
@@ -251,7 +355,7 @@ def _lifecycle_in(rule: Rule, lifecycles: Sequence[str]) -> Checker:
     missing = RuleOutcome(rule, FAIL, f"no lifecycle (must be {wanted})")
     seen: dict[str, RuleOutcome] = {}  # lifecycles are few: one outcome for each
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         lifecycle = entity.lifecycle
         if not lifecycle:
             return missing
@@ -267,7 +371,7 @@ def _lifecycle_in(rule: Rule, lifecycles: Sequence[str]) -> Checker:
 def _dependencies(rule: Rule, minimum: int) -> Checker:
     none = RuleOutcome(rule, FAIL, "no dependencies declared")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         declared = sum(1 for r in entity.relations if r.type == DEPENDS_ON)
         if not declared:
             return none
@@ -282,11 +386,11 @@ def _overdue(rule: Rule, scope: str) -> Checker:
     whose = "of its incidents" if scope == "service" else "owned by its team"
     fine = RuleOutcome(rule, PASS, f"no overdue follow-ups {whose}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         if scope == "service":
             overdue = service.overdue_followups
         else:
-            overdue = sum(teams.get(owner, 0) for owner in entity.owners)
+            overdue = sum(context.team_overdue.get(owner, 0) for owner in entity.owners)
         if not overdue:
             return fine
         return RuleOutcome(rule, FAIL, f"{_count(overdue, 'overdue follow-up')} {whose}")
@@ -300,7 +404,7 @@ def _unresolved(rule: Rule, params: NoOldUnresolvedIncidents, today: date) -> Ch
     days = params.older_than_days
     fine = _outcome(rule, True, f"no unresolved {names} incident older than {_count(days, 'day')}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         old = [
             i
             for i in service.incidents
@@ -326,7 +430,7 @@ def _mean_time_to_resolve(rule: Rule, params: MeanTimeToResolve, today: date) ->
     window = f"in the last {_count(params.days, 'day')}"
     quiet = RuleOutcome(rule, PASS, f"no incident resolved {window}")
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         times = [
             i.resolved_at - i.declared_at
             for i in service.incidents
@@ -360,7 +464,7 @@ def _incident_count(rule: Rule, params: IncidentCount, today: date) -> Checker:
             not severities or incident.severity.upper() in severities
         )
 
-    def check(entity: Entity, service: ServiceFacts, teams: Mapping[str, int]) -> RuleOutcome:
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         found = sum(1 for i in service.incidents if counted(i)) if service.incidents else 0
         if found < len(by_count):
             return by_count[found]

@@ -28,17 +28,20 @@ class Standing:
     service: str  # entity ref
     level: str | None  # None: below the first level
     failing: frozenset[str]  # ids of the rules that fail or are unsupported (not exempt)
+    withheld: frozenset[str] = frozenset()  # of those, the ones never named in public
 
     @classmethod
     def of(cls, result: ServiceResult) -> Standing:
-        failing = (o.rule.id for o in result.outcomes if o.status in (FAIL, UNSUPPORTED))
-        return cls(result.service, result.level, frozenset(failing))
+        failing = [o for o in result.outcomes if o.status in (FAIL, UNSUPPORTED)]
+        withheld = frozenset(o.rule.id for o in failing if o.withheld)
+        return cls(result.service, result.level, frozenset(o.rule.id for o in failing), withheld)
 
 
 @dataclass(frozen=True, slots=True)
 class Shortfall:
     service: str  # entity ref
     needs: tuple[str, ...]  # the ids of the rules it still has to pass, in scorecard order
+    unnamed: int = 0  # rules it has to pass besides, that private incidents fail: not named
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +99,9 @@ def progress(
         if ok:
             met.append(entity.ref)
         else:
-            needs = tuple(rule for rule in needed if rule in standing.failing)
-            missing.append(Shortfall(entity.ref, needs))
+            needs = [rule for rule in needed if rule in standing.failing]
+            named = tuple(rule for rule in needs if rule not in standing.withheld)
+            missing.append(Shortfall(entity.ref, named, len(needs) - len(named)))
     return Progress(initiative, tuple(met), tuple(missing), (initiative.deadline - today).days)
 
 

@@ -54,6 +54,12 @@ USAGE = (
 )
 
 
+def unnamed_rules(count: int) -> str:
+    """What a public surface says of rules that private incidents fail: that they count, and
+    nothing of why (docs/scorecards.md, "Private incidents")."""
+    return f"{count} rule{'' if count == 1 else 's'} not shown here"
+
+
 def render(answer: Answer, *, shared_by: str = "") -> Message:
     """The Slack message for an answer; `shared_by` (a user id) renders the in-channel copy."""
     if isinstance(answer, ServiceScores):
@@ -109,7 +115,10 @@ def _initiative_line(scorecard: Scorecard, progress: Progress) -> str:
         return f"{_initiative_head(scorecard, progress)}: met ✓"
     titles = {rule.id: rule.title for rule in scorecard.rules}
     (shortfall,) = progress.missing
-    needs = ", ".join(shorten(titles.get(r, r), 100) for r in shortfall.needs)
+    needs = ", ".join(
+        [shorten(titles.get(r, r), 100) for r in shortfall.needs]
+        + ([unnamed_rules(shortfall.unnamed)] if shortfall.unnamed else [])
+    )
     return f"{_initiative_head(scorecard, progress)}: not yet" + (
         f": needs {safe(needs, 1500)}" if needs else ""
     )
@@ -147,13 +156,18 @@ def _rule_line(outcome: RuleOutcome) -> str:
         )
         shown = f"`{safe(expression, 300)}`" if expression else "(no expression)"
         return f"{UNSUPPORTED_ICON} {title}: *unsupported*, never passes: {safe(why, 200)} {shown}"
+    if outcome.withheld:  # counted, but neither the rule nor why is told
+        return f"{ICONS[outcome.status]} _{unnamed_rules(1)}_{suffix}"
     return f"{ICONS[outcome.status]} {title}: {safe(outcome.reason, 400)}"
 
 
 def _blocking(result: ServiceResult) -> str:
     if result.next_level is None:
         return "Top level reached: nothing blocks."
-    names = ", ".join(shorten(o.rule.title, 100) for o in result.blockers) or "nothing"
+    named = [shorten(o.rule.title, 100) for o in result.blockers if not o.withheld]
+    if withheld := sum(1 for o in result.blockers if o.withheld):
+        named.append(unnamed_rules(withheld))
+    names = ", ".join(named) or "nothing"
     return f"*Blocks {safe(result.next_level, 50)}*: {safe(names, 2500)}"
 
 

@@ -201,9 +201,24 @@ class Scorecard:
 
 @dataclass(frozen=True, slots=True)
 class RuleOutcome:
+    """A rule's outcome for one service. Private incidents count in `status` (the score
+    stays honest) but never show on a public surface: `reason` is built from public records
+    only, and when the private ones changed the status the outcome is `withheld` (neither
+    its rule nor its reason is shown there). `private_reason`, over every record, is for
+    the participants of every one of `private_incidents`."""
+
     rule: Rule
     status: str  # PASS, FAIL, EXEMPT or UNSUPPORTED
-    reason: str  # short and human: "no runbook link"
+    reason: str  # short and human: "no runbook link"; "" when withheld
+    withheld: bool = False
+    private_reason: str = ""  # "" when no private incident changed anything
+    private_incidents: frozenset[int] = frozenset()
+
+    def seen_by(self, insider_of: frozenset[int]) -> RuleOutcome:
+        """The outcome as someone taking part in `insider_of` (incident ids) may read it."""
+        if self.private_reason and self.private_incidents <= insider_of:
+            return RuleOutcome(self.rule, self.status, self.private_reason)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +229,20 @@ class ServiceResult:
     outcomes: tuple[RuleOutcome, ...]  # in the scorecard's rule order
     next_level: str | None = None  # None at the top
     blockers: tuple[RuleOutcome, ...] = ()  # failing or unsupported rules up to next_level
+
+    @property
+    def private_incidents(self) -> frozenset[int]:
+        return frozenset(i for o in self.outcomes for i in o.private_incidents)
+
+    def seen_by(self, insider_of: frozenset[int]) -> ServiceResult:
+        """The result as someone taking part in `insider_of` (incident ids) may read it."""
+        if not self.private_incidents:
+            return self
+        return ServiceResult(
+            self.service,
+            self.level,
+            self.score,
+            tuple(o.seen_by(insider_of) for o in self.outcomes),
+            self.next_level,
+            tuple(o.seen_by(insider_of) for o in self.blockers),
+        )

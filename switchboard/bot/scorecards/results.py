@@ -27,9 +27,16 @@ __all__ = ["Evaluation", "ScorecardResults", "Standing", "rank", "standing"]
 
 
 def standing(scorecard: Scorecard, result: ServiceResult) -> Standing:
-    failing = sorted(o.rule.id for o in result.outcomes if o.status not in (PASS, EXEMPT))
+    failing = [o for o in result.outcomes if o.status not in (PASS, EXEMPT)]
     score = None if result.score is None else round(result.score, 4)
-    return Standing(scorecard.id, result.service, result.level or "", score, tuple(failing))
+    return Standing(
+        scorecard.id,
+        result.service,
+        result.level or "",
+        score,
+        tuple(sorted(o.rule.id for o in failing)),
+        tuple(sorted(o.rule.id for o in failing if o.withheld)),
+    )
 
 
 def rank(scorecard: Scorecard, level: str) -> int:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days
+from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days, reads_teams
 from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
@@ -32,7 +32,7 @@ from switchboard.bot.scorecards.model import (
     Scorecard,
     ServiceResult,
 )
-from switchboard.storage import catalog_store, scorecard_facts
+from switchboard.storage import catalog_store, incident_store, scorecard_facts
 from switchboard.storage.scorecard_facts import Facts
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,27 @@ class ScorecardService:
         self._owner = owner
         self._clock = clock
         self._loaded = _Loaded()
+        self._read = False  # whether the files were read at all by this process
 
     @property
     def scorecards(self) -> list[Scorecard]:
         return list(self._loaded.scorecards)
 
+    @property
+    def problems(self) -> int:
+        """The errors of the last reload (0 when it loaded cleanly)."""
+        return self._loaded.errors
+
+    async def ensure_loaded(self, paths: Sequence[str]) -> None:
+        """Read the scorecard files unless this process did already: a job run on its own
+        (`switchboard jobs run`) never synced the catalog, which reads them."""
+        if not self._read:
+            await self.reload(paths)
+
     async def reload(self, paths: Sequence[str]) -> LoadResult:
         """Read the scorecard files again. With any error the previous scorecards stay, and
         each problem is logged as `file:line: message`."""
+        self._read = True
         if not paths:
             self._loaded = _Loaded()
             return LoadResult()
@@ -139,9 +152,14 @@ class ScorecardService:
             )
         return result
 
-    async def answer(self, text: str) -> Answer:
+    async def answer(self, text: str, viewer: str = "") -> Answer:
         """`/scorecard` grammar: nothing or `help` for usage, `team:<name>`, or a service (a
-        team's name typed without `team:` answers for the team)."""
+        team's name typed without `team:` answers for the team). As `viewer` (a user id) may
+        read it, who sees the detail of rules resting on private incidents they take part
+        in; "" for an answer anyone may read."""
+        return await self._seen_by(await self._answer(text), viewer)
+
+    async def _answer(self, text: str) -> Answer:
         text = " ".join(text.split())
         if not text or text.casefold() in ("help", "?", "usage"):
             return Usage()
@@ -168,8 +186,26 @@ class ScorecardService:
             return Suggestions(name, "team", close)
         return await self._team(found)
 
-    async def for_ref(self, ref: str) -> Answer:
-        """The answer for one entity, as chosen from a button."""
+    async def for_ref(self, ref: str, viewer: str = "") -> Answer:
+        """The answer for one entity, as chosen from a button (as `answer` for `viewer`)."""
+        return await self._seen_by(await self._for_ref(ref), viewer)
+
+    async def _seen_by(self, answer: Answer, viewer: str) -> Answer:
+        """A service's answer with the detail of the rules that rest on private incidents
+        the viewer takes part in (in all of them); anyone else's keeps them withheld. Only
+        a service's answer names rules: a team's counts them."""
+        if not viewer or not isinstance(answer, ServiceScores):
+            return answer
+        private = frozenset(i for item in answer.results for i in item.result.private_incidents)
+        if not private:
+            return answer
+        async with self._sessions() as session:
+            insider_of = frozenset(await incident_store.taking_part(session, viewer, list(private)))
+        for item in answer.results:
+            item.result = item.result.seen_by(insider_of)
+        return answer
+
+    async def _for_ref(self, ref: str) -> Answer:
         if not self._loaded.scorecards:
             return NoScorecards(self._loaded.errors)
         async with self._sessions() as session:
@@ -182,10 +218,11 @@ class ScorecardService:
     async def _service(self, service: Entity) -> ServiceScores:
         scorecards = [s for s in self._loaded.scorecards if applies(s.filter, service)]
         facts = await self._facts(scorecards, [service])
+        teams = await self._teams(scorecards, [service])
         today = self._today()
         results: list[ScorecardResult] = []
         for scorecard in scorecards:
-            for result in evaluate(scorecard, [service], facts, today):
+            for result in evaluate(scorecard, [service], facts, today, teams):
                 standing = [(service, Standing.of(result))]
                 initiatives = [
                     progress(initiative, scorecard, standing, today)
@@ -201,10 +238,11 @@ class ScorecardService:
         loaded = self._loaded.scorecards
         scorecards = [s for s in loaded if any(applies(s.filter, e) for e in owned)]
         facts = await self._facts(scorecards, owned)
+        teams = await self._teams(scorecards, owned)
         today = self._today()
         rows = {e.ref: TeamRow(e, {}) for e in owned}
         for scorecard in scorecards:
-            for result in evaluate(scorecard, owned, facts, today):
+            for result in evaluate(scorecard, owned, facts, today, teams):
                 rows[result.service].results[scorecard.id] = result
         covered = [row for row in rows.values() if row.results]
         uncovered = [row.service for row in rows.values() if not row.results]
@@ -226,6 +264,21 @@ class ScorecardService:
         async with self._sessions() as session:
             return await scorecard_facts.load(session, since, today, refs, teams)
 
+    async def _teams(
+        self, scorecards: Sequence[Scorecard], services: Sequence[Entity] | None
+    ) -> dict[str, Entity]:
+        """The owning teams of these services (every team when None), by ref, and only when
+        some rule reads them."""
+        if not reads_teams(scorecards):
+            return {}
+        async with self._sessions() as session:
+            if services is None:
+                rows = await catalog_store.of_kinds(session, ["group"])
+            else:
+                owners = sorted({o for s in services for o in s.owners})
+                rows = await catalog_store.entities_by_ref(session, owners)
+        return {team.ref: team for team in map(from_row, rows) if team.kind == "group"}
+
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()
 
@@ -238,6 +291,7 @@ class ScorecardService:
         every_kind = any(not s.filter.kinds for s in scorecards)
         kinds = () if every_kind else {k for s in scorecards for k in s.filter.kinds}
         facts = await self._facts(scorecards, None)
+        teams = await self._teams(scorecards, None)
         today = self._today()
         found: dict[str, list[ServiceResult]] = {s.id: [] for s in scorecards}
         # A batch at a time: the whole catalog at once held the event loop for seconds.
@@ -245,7 +299,7 @@ class ScorecardService:
             async for rows in catalog_store.of_kinds_in_batches(session, kinds):
                 entities = [from_row(row) for row in rows]
                 for scorecard in scorecards:
-                    found[scorecard.id] += evaluate(scorecard, entities, facts, today)
+                    found[scorecard.id] += evaluate(scorecard, entities, facts, today, teams)
         return [ScorecardResult(s, result) for s in scorecards for result in found[s.id]]
 
 
