@@ -48,7 +48,10 @@ function mrkdwn(text) {
       const at = new Date(parseInt(target.split("^")[1], 10) * 1000);
       return escapeHtml(at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }));
     }
-    if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHtml(label || "@team")}</span>`;
+    if (target.startsWith("!subteam^")) {
+      const handle = (ui.data ? ui.data.usergroups : {})[target.slice(9)];
+      return `<span class="mention">${escapeHtml(label || (handle ? `@${handle}` : "@team"))}</span>`;
+    }
     if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
     const href = /^(https?|mailto):/.test(target) ? target : "#";
     return `<a href="${safe(href)}" target="_blank" rel="noopener">${safe(label || target)}</a>`;
