@@ -402,6 +402,19 @@ class IncidentSync:
         first = page.attempts == 0
         page.attempts += 1
         page.error = error
+        # Operators read the log, not the channel: every failure, with the incident named.
+        log.warning(
+            "paging %s %s %s for %s (incident id %s, page %s, attempt %d) failed: %s%s",
+            page.provider,
+            page.target_type,
+            page.target_id,
+            messages.ref(incident.number),
+            incident.id,
+            page.id,
+            page.attempts,
+            error,
+            "; will retry" if retryable else "; giving up",
+        )
         if retryable:
             page.next_attempt_at = now + self._backoff(page)
         else:
