@@ -72,6 +72,22 @@ async def test_roles_are_history(world: World) -> None:
     )
 
 
+async def test_the_topic_names_the_commander_in_plain_text(world: World) -> None:
+    """Slack shows a topic as typed: the commander's display name, never a raw `<@U…>`."""
+    row = await declared(world)
+    await world.incident(f"assign commander <@{BOB}|bob>", channel=row.channel_id)
+    await world.settled()
+    assert world.slack.channel(row.channel_id).topic == (
+        "INC-1 · SEV2 · investigating · Checkout errors · commander bob"
+    )
+    await world.incident("status identified", channel=row.channel_id)
+    await world.settled()
+    topic = world.slack.channel(row.channel_id).topic
+    assert topic.endswith("identified · Checkout errors · commander bob")
+    asked = [c for c in world.slack.calls("users.info") if c.args.get("user") == BOB]
+    assert len(asked) == 1  # the name is cached
+
+
 async def test_closing_takes_the_commander(world: World) -> None:
     row = await declared(world)
     await world.incident(f"assign commander <@{BOB}>", channel=row.channel_id)

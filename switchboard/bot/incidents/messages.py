@@ -72,11 +72,13 @@ def channel_name(
     return name + suffix
 
 
-def topic(view: IncidentView) -> str:
+def topic(view: IncidentView, commander_name: str = "") -> str:
+    """Plain text: Slack shows a topic as typed, so a `<@U…>` would stay a raw id there. The
+    commander is named by `commander_name`, their display name."""
     incident = view.incident
     text = f"{view.ref} · {incident.severity} · {incident.status} · {incident.title}"
-    commander = view.holder("commander")
-    return shorten(text + (f" · commander <@{commander}>" if commander else ""), TOPIC_LIMIT)
+    commander = commander_name if view.holder("commander") else ""
+    return shorten(text + (f" · commander {commander}" if commander else ""), TOPIC_LIMIT)
 
 
 def purpose(view: IncidentView) -> str:

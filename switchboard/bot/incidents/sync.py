@@ -215,7 +215,9 @@ class IncidentSync:
         if incident.topic_version >= incident.version:
             return
         version = incident.version
-        await self._gateway.set_topic(incident.channel_id, messages.topic(view))
+        commander = view.holder("commander")
+        name = await self._gateway.user_name(commander) if commander else ""  # cached
+        await self._gateway.set_topic(incident.channel_id, messages.topic(view, name))
         incident.topic_version = version
 
     async def _card(self, view: IncidentView, in_doubt: bool) -> None:
