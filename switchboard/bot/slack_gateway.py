@@ -246,6 +246,17 @@ class SlackGateway:
             if failure.error != "already_reacted":
                 raise
 
+    async def unreact(self, channel: str, ts: str, name: str) -> None:
+        """Take the bot's own reaction off a message; one already gone is no failure."""
+        try:
+            await _call(
+                "reactions.remove",
+                lambda: self._client.reactions_remove(channel=channel, timestamp=ts, name=name),
+            )
+        except SlackFailure as failure:
+            if failure.error not in ("no_reaction", "message_not_found"):
+                raise
+
     async def user_name(self, user_id: str) -> str:
         """A person's display name, for turning mentions into text; the id if unknown."""
         if user_id not in self._names:

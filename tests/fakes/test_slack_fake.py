@@ -447,6 +447,25 @@ async def test_pins_bookmarks_and_reactions(slack: FakeSlack, client: AsyncWebCl
     assert [b.title for b in slack.channel(channel).bookmarks] == ["Runbook"]
 
 
+async def test_reactions_remove_takes_off_the_apps_own_reaction(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("inc-1", members=[alice])
+    ts = slack.add_message(channel, "rolled back", user=alice)
+    slack.add_reaction(channel, ts, "pushpin", user=alice)
+    await client.reactions_add(channel=channel, timestamp=ts, name="white_check_mark")
+
+    await client.reactions_remove(channel=channel, timestamp=ts, name="white_check_mark")
+
+    assert slack.channel(channel).message(ts).reactions == {"pushpin": [alice]}
+    again = client.reactions_remove(channel=channel, timestamp=ts, name="white_check_mark")
+    assert await code(again) == "no_reaction"
+    assert await code(client.reactions_remove(channel=channel, timestamp=ts, name="pushpin")) == (
+        "no_reaction"  # someone else's: the app cannot take it off
+    )
+
+
 # files and canvases
 
 

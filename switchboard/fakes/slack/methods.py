@@ -538,6 +538,21 @@ def reactions_add(ws: Workspace, args: Args) -> JSON:
     return {}
 
 
+@method("reactions.remove")
+def reactions_remove(ws: Workspace, args: Args) -> JSON:
+    """Take the app's own reaction off a message; `no_reaction` when it has none there."""
+    channel = _visible(ws, args.text("channel"))
+    message = channel.message(args.text("timestamp"))
+    name = args.text("name").strip(":")
+    users = message.reactions.get(name, [])
+    if ws.team.bot_user_id not in users:
+        raise SlackError("no_reaction")
+    users.remove(ws.team.bot_user_id)
+    if not users:
+        del message.reactions[name]
+    return {}
+
+
 @method("reactions.get")
 def reactions_get(ws: Workspace, args: Args) -> JSON:
     if "channel" not in args or "timestamp" not in args:
