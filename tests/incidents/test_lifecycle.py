@@ -124,6 +124,32 @@ async def test_resolve_resolves_our_pages_and_stamps_milestones(world: World) ->
     assert "incident_resolve" not in str(card.blocks)
 
 
+async def test_the_announcement_says_when_it_is_over(world: World) -> None:
+    row = await declared(world)
+    await world.incident(f"assign commander <@{ALICE}>", channel=row.channel_id)
+    row = await world.settled()
+
+    def last_line() -> str:
+        announcement = world.slack.channel(world.incidents_channel).message(row.announce_ts)
+        return str(announcement.blocks[-1]["elements"][0]["text"])
+
+    assert last_line() == f"Join <#{row.channel_id}> to help."
+    world.clock.advance(hours=1, minutes=25)
+    await world.incident("resolve", channel=row.channel_id)
+    resolved = await world.until(lambda incident: incident.resolved_at is not None)
+    stamp = int(world.clock.now.timestamp())
+    at = f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{world.clock.now:%Y-%m-%d %H:%M} UTC>"
+    over = f"Over: resolved at {at} after 1 h 25 min"
+    assert last_line() == f"{over}. The record stays in <#{row.channel_id}>."
+    assert "to help" not in str(world.slack.channel(world.incidents_channel).messages)
+    world.clock.advance(days=1)
+    closing = await world.incident("close", channel=resolved.channel_id)
+    assert closing.body == ""
+    await world.until(lambda incident: incident.closed_at is not None)
+    closed = int(world.clock.now.timestamp())
+    assert last_line().startswith(f"{over}, closed at <!date^{closed}^")
+
+
 async def test_status_update_and_the_card_buttons(world: World) -> None:
     row = await declared(world)
     await world.incident("update Rolled back <!here>", user=BOB, channel=row.channel_id)
