@@ -131,6 +131,20 @@ def _where_to_go(view: IncidentView) -> list[Block]:
     return [kit.context(over + (f". The record stays in {channel}." if channel else "."))]
 
 
+def severity_bar(view: IncidentView, config: IncidentsConfig) -> list[Block] | None:
+    """The severity's configured colour, as Slack apps show one: the bar of an attachment,
+    here beside one line naming the severity. The card itself stays in the message's own
+    blocks: Slack keeps attachments for secondary content and may fold long ones behind
+    "Show more", which would hide the card's buttons."""
+    severity = config.severity(view.incident.severity)
+    if severity is None:
+        return None
+    words = f"*{severity.name}*" + (
+        f" · {safe(severity.description, 100)}" if severity.description else ""
+    )
+    return [{"color": severity.color, "fallback": severity.name, "blocks": [kit.context(words)]}]
+
+
 def private_card(view: IncidentView) -> tuple[str, list[Block]]:
     """What public places show of a private incident: that it exists, and its state."""
     state = "resolved" if view.resolved else "open"

@@ -316,6 +316,7 @@ function renderMessage(m, replies) {
   const when = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const ctx = { source: { kind: m.ephemeral ? "ephemeral" : "message", channel: ui.channel, ts: m.ts } };
   const body = m.blocks && m.blocks.length ? renderBlocks(m.blocks, ctx) : el("div", { class: "text", html: mrkdwn(m.text || "") });
+  const attachments = (m.attachments || []).map((a) => renderAttachment(a, ctx));
   const files = (m.files || []).map((f) => el("button", { type: "button", class: "file", onclick: () => openFile(f) },
     `📄 ${f.title || f.name}`, el("small", { class: "file-name" }, f.name)));
   const reactions = (m.reactions || []).map((r) => el("button", { type: "button", class: `reaction${r.users.includes(ui.user) ? " mine" : ""}`,
@@ -329,8 +330,19 @@ function renderMessage(m, replies) {
     el("div", { class: "meta" }, el("span", { class: "author" }, author), fromBot ? el("span", { class: "app-tag" }, "APP") : null, el("time", {}, when),
       m.edited ? el("span", { class: "only-you" }, " (edited)") : null),
     m.ephemeral ? el("div", { class: "only-you" }, "👁 Only visible to you") : null,
-    body, files, reactions.length ? el("div", { class: "reactions" }, reactions) : null, tools,
+    body, attachments, files, reactions.length ? el("div", { class: "reactions" }, reactions) : null, tools,
     replies.length ? el("div", { class: "thread" }, replies.map((r) => renderMessage(r, []))) : null);
+}
+
+// An attachment: its colour as the bar on the left (Slack's three named colours too), then
+// its blocks, else its legacy text.
+const NAMED_COLOURS = { good: "#2eb67d", warning: "#ecb22e", danger: "#e01e5a" };
+function renderAttachment(a, ctx) {
+  const box = el("div", { class: "attachment", "data-color": a.color || "" },
+    a.blocks && a.blocks.length ? renderBlocks(a.blocks, ctx)
+      : el("div", { class: "text", html: mrkdwn(a.text || a.fallback || "") }));
+  box.style.borderLeftColor = NAMED_COLOURS[a.color] || a.color || "#dddddd";
+  return box;
 }
 
 function renderModal(modal) {

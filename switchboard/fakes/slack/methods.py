@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from switchboard.fakes.slack.args import Args, SlackError, invalid_arguments
-from switchboard.fakes.slack.blocks import check_message_blocks, check_view
+from switchboard.fakes.slack.blocks import check_attachments, check_message_blocks, check_view
 from switchboard.fakes.slack.state import (
     JSON,
     MODAL_STACK,
@@ -87,6 +87,7 @@ def _content(args: Args, max_text: int) -> tuple[str, list[JSON] | None, JSON]:
     if len(text) > max_text:
         raise SlackError("msg_too_long")
     check_message_blocks(blocks)
+    check_attachments(attachments)
     extra = {"attachments": attachments, "metadata": args.parsed("metadata")}
     return markdown or text, blocks, {k: v for k, v in extra.items() if v}
 
