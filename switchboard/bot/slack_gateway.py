@@ -158,11 +158,16 @@ class SlackGateway:
         text: str,
         blocks: Blocks | None = None,
         metadata: dict[str, Any] | None = None,
+        attachments: Blocks | None = None,
     ) -> str:
         response = await _call(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
-                channel=channel, text=text, blocks=blocks, metadata=metadata
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                metadata=metadata,
+                attachments=attachments,
             ),
         )
         return str(response["ts"])
@@ -189,10 +194,21 @@ class SlackGateway:
             if not cursor:
                 return ""
 
-    async def update(self, channel: str, ts: str, text: str, blocks: Blocks | None = None) -> None:
+    async def update(
+        self,
+        channel: str,
+        ts: str,
+        text: str,
+        blocks: Blocks | None = None,
+        attachments: Blocks | None = None,
+    ) -> None:
+        """Replace a message's text and blocks, and its attachments when given (Slack keeps
+        the ones it has when `attachments` is left out)."""
         await _call(
             "chat.update",
-            lambda: self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks),
+            lambda: self._client.chat_update(
+                channel=channel, ts=ts, text=text, blocks=blocks, attachments=attachments
+            ),
         )
 
     async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
@@ -244,6 +260,17 @@ class SlackGateway:
             )
         except SlackFailure as failure:
             if failure.error != "already_reacted":
+                raise
+
+    async def unreact(self, channel: str, ts: str, name: str) -> None:
+        """Take the bot's own reaction off a message; one already gone is no failure."""
+        try:
+            await _call(
+                "reactions.remove",
+                lambda: self._client.reactions_remove(channel=channel, timestamp=ts, name=name),
+            )
+        except SlackFailure as failure:
+            if failure.error not in ("no_reaction", "message_not_found"):
                 raise
 
     async def user_name(self, user_id: str) -> str:

@@ -9,6 +9,7 @@ the demo); this module only plays Slack's client and its outbound HTTP.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,9 @@ from switchboard.fakes.slack.state import (
 # line with `switchboard.handlers`.
 COMMANDS = ("/owner", "/incident", "/scorecard")
 PUBLIC_CHANNELS = ("general", "incidents")
+# A typed `@name` or `#name` (not inside an e-mail address, a word or a `<...>` token), as
+# Slack's client recognises them; a name may hold dots, dashes and underscores, not end in one.
+_TYPED = re.compile(r"(?<![\w<@#&/])([@#])([a-z0-9](?:[a-z0-9._-]*[a-z0-9])?)", re.IGNORECASE)
 
 
 class Refusal(Exception):
@@ -137,7 +141,9 @@ class Emulator:
         response_url = self.fake.new_response_url(channel_id=channel.id, user_id=user)
         reply = await self.requester.slash_command(
             name,
-            text.strip(),
+            # The manifest's commands have `should_escape: true`: Slack sends references with
+            # their names, as `<@U…|bob>`, `<!subteam^S…|@payments>`, `<#C…|payments>`.
+            mentions(self.fake, user, text.strip(), labels=True),
             user_id=user,
             channel_id=channel.id,
             trigger_id=self._trigger(user),
@@ -167,6 +173,7 @@ class Emulator:
     async def post(self, user: str, channel_id: str, text: str, thread_ts: str = "") -> str:
         channel = self._join(user, channel_id)
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        escaped = mentions(self.fake, user, escaped, labels=False)
         ts = self.fake.add_message(channel.id, escaped, user=user, thread_ts=thread_ts or None)
         self.fake.changed()
         if self.fake.team.bot_user_id in channel.members:
@@ -367,6 +374,34 @@ class Emulator:
         for file in data.get("files", []):
             file["url"] = f"/api/files/{file['id']}"
         return data
+
+
+def mentions(fake: FakeSlack, user: str, text: str, *, labels: bool) -> str:
+    """What Slack's client sends for typed `@person`, `@group` and `#channel`: Slack's
+    references for the ones it knows (people before groups, as its autocomplete lists them;
+    only channels `user` can see), the rest as typed. A message carries no labels for people
+    and groups; a command with `should_escape` carries them all."""
+    people = {u.name.casefold(): (u.id, u.name) for u in fake.users.values() if not u.deleted}
+    groups = {g.handle.casefold(): (g.id, g.handle) for g in fake.usergroups.values()}
+    channels = {
+        c.name.casefold(): (c.id, c.name)
+        for c in fake.channels.values()
+        if not c.is_im and not c.archived and _sees(c, user)
+    }
+
+    def reference(match: re.Match[str]) -> str:
+        sigil, key = match.group(1), match.group(2).casefold()
+        if sigil == "#" and key in channels:
+            return "<#{}|{}>".format(*channels[key])
+        if sigil == "@" and key in people:
+            found, name = people[key]
+            return f"<@{found}|{name}>" if labels else f"<@{found}>"
+        if sigil == "@" and key in groups:
+            found, handle = groups[key]
+            return f"<!subteam^{found}|@{handle}>" if labels else f"<!subteam^{found}>"
+        return match.group(0)
+
+    return _TYPED.sub(reference, text)
 
 
 def _checked(view: Any, kind: str) -> JSON:

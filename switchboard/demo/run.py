@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from switchboard.app import Switchboard, build, serving
 from switchboard.bot.catalog.loader import parse_paths
+from switchboard.bot.catalog.model import Entity
 from switchboard.bot.config import Config, ScorecardsConfig
 from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
@@ -37,6 +38,8 @@ class Demo:
     emulator: Emulator
     switchboard: Switchboard
     people: list[Person]
+    pagerduty: FakePagerDuty
+    opsgenie: FakeOpsgenie
 
 
 def examples(name: str) -> str:
@@ -75,7 +78,10 @@ async def running(
         if not config.scorecards.paths and examples("scorecards"):
             scorecards = ScorecardsConfig(paths=(examples("scorecards"),))
             config = config.model_copy(update={"scorecards": scorecards})
-        people = seed(fake, parse_paths(settings.catalog_paths).entities)
+        entities = parse_paths(settings.catalog_paths).entities
+        people = seed(fake, entities)
+        for key in pagerduty_keys(entities):  # the catalog's PagerDuty services exist here
+            pagerduty.add_service(key)
         switchboard = build(settings, config)
         try:
             async with (
@@ -88,11 +94,23 @@ async def running(
                 await web.TCPSite(runner, host, port).start()
                 url = f"http://{host}:{runner.addresses[0][1]}/"
                 try:
-                    yield Demo(url, served.url, fake, emulator, switchboard, people)
+                    yield Demo(
+                        url, served.url, fake, emulator, switchboard, people, pagerduty, opsgenie
+                    )
                 finally:
                     await runner.cleanup()
         finally:
             await switchboard.close()
+
+
+def pagerduty_keys(entities: Iterable[Entity]) -> set[str]:
+    """The Events API keys the catalog pages PagerDuty services with."""
+    return {
+        target.integration_key
+        for entity in entities
+        for target in entity.oncall
+        if target.provider == "pagerduty" and target.integration_key
+    }
 
 
 async def run_demo(settings: Settings, config: Config, host: str, port: int, database: str) -> None:

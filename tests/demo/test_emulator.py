@@ -71,6 +71,66 @@ async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo
     assert await entries() == 0  # nobody keeps it on the timeline any more
 
 
+async def test_typed_names_reach_the_bot_as_slacks_references(demo: Demo) -> None:
+    """Slack's client turns a typed `@bob`, `@payments` (a user group) and `#payments` into
+    references; names it does not know, and e-mail addresses, stay as typed."""
+    payments = demo.fake.channel("payments").id
+    await demo.emulator.post(
+        ALICE, payments, "@bob see #payments & ask @payments, not @nobody or bob@example.com"
+    )
+    assert demo.fake.messages(payments)[-1].text == (
+        f"<@{BOB}> see <#{payments}|payments> &amp; ask <!subteam^S0001PAY>, "
+        "not @nobody or bob@example.com"
+    )
+    line = emulator.mentions(demo.fake, ALICE, "@Bob #payments @payments", labels=True)
+    assert line == f"<@{BOB}|bob> <#{payments}|payments> <!subteam^S0001PAY|@payments>"
+
+
+async def test_the_readmes_assign_and_followup_with_typed_names(demo: Demo) -> None:
+    general = demo.fake.channel("general").id
+    await demo.emulator.command(ALICE, general, "/incident declare sev2 Checkout is down")
+
+    async def channel() -> str:
+        view = await demo.switchboard.incidents.view(1)
+        return view.incident.channel_id if view else ""
+
+    incident = await eventually_async(channel)
+    await demo.emulator.command(ALICE, incident, "/incident assign commander @bob")
+    await eventually(lambda: f"<@{ALICE}> made <@{BOB}> the commander." in texts(demo, incident))
+    line = "/incident followup Add a circuit breaker @bob due:2026-12-01"
+    await demo.emulator.command(ALICE, incident, line)
+    await eventually(
+        lambda: (
+            f"<@{ALICE}> added a follow-up: Add a circuit breaker · owner <@{BOB}> · "
+            "due 2026-12-01" in texts(demo, incident)
+        )
+    )
+    assert not [e.text for e in demo.fake.ephemerals(incident, ALICE) if "Say who" in e.text]
+
+
+async def test_the_first_incident_pages_through_the_loopback_pagers(demo: Demo) -> None:
+    """The example catalog's on-call targets page the demo's PagerDuty and Opsgenie fakes:
+    nobody is told that paging failed."""
+    general = demo.fake.channel("general").id
+    line = "/incident declare sev2 service:payments-api service:auth Card payments failing"
+    await demo.emulator.command(ALICE, general, line)
+
+    async def paged() -> list[str]:
+        view = await demo.switchboard.incidents.view(1)
+        said = texts(demo, view.incident.channel_id) if view and view.incident.channel_id else []
+        notes = [t for t in said if t.startswith(("Paged", "Paging"))]  # done, or failed
+        return notes if len(notes) >= 2 else []
+
+    assert sorted(await eventually_async(paged)) == [
+        "Paged the on-call of *Auth* through Opsgenie.",
+        "Paged the on-call of *Payments API* through PagerDuty.",
+    ]
+    (page,) = demo.pagerduty.incidents.values()
+    assert (page.status, page.summary) == ("triggered", "INC-1 SEV2: Card payments failing")
+    (alert,) = demo.opsgenie.alerts.values()
+    assert alert.message.startswith("INC-1")
+
+
 async def test_unknown_commands_and_failing_actions_are_told_as_slack_tells_them(
     demo: Demo,
 ) -> None:
@@ -112,3 +172,7 @@ def test_a_catalog_without_people_still_has_someone_at_the_keyboard() -> None:
     (person,) = emulator.seed(fake, [])
     assert person.real_name == "You"
     assert person.id in fake.channel("general").members
+
+
+def texts(demo: Demo, channel: str) -> list[str]:
+    return [m.text for m in demo.fake.messages(channel)]

@@ -239,6 +239,27 @@ async def test_block_kit_limits_on_messages(slack: FakeSlack, client: AsyncWebCl
     assert len(ok["message"]["blocks"]) == 50
 
 
+async def test_attachments_with_blocks_are_kept_and_held_to_the_limits(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    channel = slack.add_channel("incidents")
+    bar = [{"color": "#d1242f", "blocks": [section("SEV1")]}]
+    posted = await client.chat_postMessage(channel=channel, text="INC-1", attachments=bar)
+    assert posted["message"]["attachments"] == bar
+    await client.chat_update(channel=channel, ts=posted["ts"], text="INC-1 (resolved)")
+    assert slack.messages(channel)[0].to_json("T1")["attachments"] == bar  # kept when omitted
+
+    too_long = [{"color": "#d1242f", "blocks": [section("x" * 3001)]}]
+    refused = await error(client.chat_postMessage(channel=channel, text="x", attachments=too_long))
+    assert refused["error"] == "invalid_blocks"
+    assert refused["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 3001 characters [json-pointer:/attachments/0/blocks/0/text/text]"
+    ]
+    many = [{"text": "x"}] * 101
+    too_many = await error(client.chat_postMessage(channel=channel, text="x", attachments=many))
+    assert too_many["error"] == "too_many_attachments"
+
+
 # conversations
 
 
@@ -445,6 +466,25 @@ async def test_pins_bookmarks_and_reactions(slack: FakeSlack, client: AsyncWebCl
     ]
     assert slack.channel(channel).pins == [ts]
     assert [b.title for b in slack.channel(channel).bookmarks] == ["Runbook"]
+
+
+async def test_reactions_remove_takes_off_the_apps_own_reaction(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    alice = slack.add_user("alice")
+    channel = slack.add_channel("inc-1", members=[alice])
+    ts = slack.add_message(channel, "rolled back", user=alice)
+    slack.add_reaction(channel, ts, "pushpin", user=alice)
+    await client.reactions_add(channel=channel, timestamp=ts, name="white_check_mark")
+
+    await client.reactions_remove(channel=channel, timestamp=ts, name="white_check_mark")
+
+    assert slack.channel(channel).message(ts).reactions == {"pushpin": [alice]}
+    again = client.reactions_remove(channel=channel, timestamp=ts, name="white_check_mark")
+    assert await code(again) == "no_reaction"
+    assert await code(client.reactions_remove(channel=channel, timestamp=ts, name="pushpin")) == (
+        "no_reaction"  # someone else's: the app cannot take it off
+    )
 
 
 # files and canvases

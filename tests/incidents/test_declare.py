@@ -192,3 +192,25 @@ def mrkdwn(blocks: list[dict[str, Any]]) -> list[str]:
 
     walk(blocks)
     return found
+
+
+async def test_the_severity_colour_bars_the_card_and_the_announcement(world: World) -> None:
+    """The configured `color` of a severity is the bar of an attachment beside its name, on
+    both cards, and follows a change of severity."""
+    await world.incident("declare sev1 service:checkout Checkout is down")
+    row = await world.settled()
+
+    def bars() -> list[Any]:
+        card = world.slack.channel(row.channel_id).message(row.card_ts)
+        announcement = world.slack.channel(world.incidents_channel).message(row.announce_ts)
+        return [m.extra["attachments"] for m in (card, announcement)]
+
+    sev1 = {"type": "mrkdwn", "text": "*SEV1* · Critical: customers badly affected"}
+    assert bars() == [[{"color": "#d1242f", "fallback": "SEV1", "blocks": [context(sev1)]}]] * 2
+    await world.incident("severity sev3", channel=row.channel_id)
+    await world.until(lambda incident: incident.severity == "SEV3")
+    assert [[a["color"] for a in bar] for bar in bars()] == [["#d4a72c"]] * 2
+
+
+def context(element: dict[str, str]) -> dict[str, Any]:
+    return {"type": "context", "elements": [element]}

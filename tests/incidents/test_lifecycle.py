@@ -72,6 +72,22 @@ async def test_roles_are_history(world: World) -> None:
     )
 
 
+async def test_the_topic_names_the_commander_in_plain_text(world: World) -> None:
+    """Slack shows a topic as typed: the commander's display name, never a raw `<@U…>`."""
+    row = await declared(world)
+    await world.incident(f"assign commander <@{BOB}|bob>", channel=row.channel_id)
+    await world.settled()
+    assert world.slack.channel(row.channel_id).topic == (
+        "INC-1 · SEV2 · investigating · Checkout errors · commander bob"
+    )
+    await world.incident("status identified", channel=row.channel_id)
+    await world.settled()
+    topic = world.slack.channel(row.channel_id).topic
+    assert topic.endswith("identified · Checkout errors · commander bob")
+    asked = [c for c in world.slack.calls("users.info") if c.args.get("user") == BOB]
+    assert len(asked) == 1  # the name is cached
+
+
 async def test_closing_takes_the_commander(world: World) -> None:
     row = await declared(world)
     await world.incident(f"assign commander <@{BOB}>", channel=row.channel_id)
@@ -106,6 +122,32 @@ async def test_resolve_resolves_our_pages_and_stamps_milestones(world: World) ->
     await eventually(lambda: paged.status == "resolved")
     card = world.slack.channel(row.channel_id).message(row.card_ts)
     assert "incident_resolve" not in str(card.blocks)
+
+
+async def test_the_announcement_says_when_it_is_over(world: World) -> None:
+    row = await declared(world)
+    await world.incident(f"assign commander <@{ALICE}>", channel=row.channel_id)
+    row = await world.settled()
+
+    def last_line() -> str:
+        announcement = world.slack.channel(world.incidents_channel).message(row.announce_ts)
+        return str(announcement.blocks[-1]["elements"][0]["text"])
+
+    assert last_line() == f"Join <#{row.channel_id}> to help."
+    world.clock.advance(hours=1, minutes=25)
+    await world.incident("resolve", channel=row.channel_id)
+    resolved = await world.until(lambda incident: incident.resolved_at is not None)
+    stamp = int(world.clock.now.timestamp())
+    at = f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{world.clock.now:%Y-%m-%d %H:%M} UTC>"
+    over = f"Over: resolved at {at} after 1 h 25 min"
+    assert last_line() == f"{over}. The record stays in <#{row.channel_id}>."
+    assert "to help" not in str(world.slack.channel(world.incidents_channel).messages)
+    world.clock.advance(days=1)
+    closing = await world.incident("close", channel=resolved.channel_id)
+    assert closing.body == ""
+    await world.until(lambda incident: incident.closed_at is not None)
+    closed = int(world.clock.now.timestamp())
+    assert last_line().startswith(f"{over}, closed at <!date^{closed}^")
 
 
 async def test_status_update_and_the_card_buttons(world: World) -> None:

@@ -3,6 +3,8 @@ the truth, Slack is brought in line once it answers, and nothing happens twice."
 
 from __future__ import annotations
 
+import pytest
+
 from switchboard.app import build
 from switchboard.bot.config import Config
 from tests.incidents.conftest import ALICE, BOB, World, eventually_async
@@ -118,7 +120,9 @@ async def test_resolved_incidents_are_not_reminded(world: World) -> None:
     assert await world.sb.reminders.run() == 0
 
 
-async def test_a_failing_pager_is_reported_and_retried(world: World) -> None:
+async def test_a_failing_pager_is_reported_and_retried(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     world.pagerduty.fail("trigger", status=500, times=1)
     await world.incident("declare sev1 service:checkout Checkout down")
     row = await world.settled()
@@ -126,6 +130,11 @@ async def test_a_failing_pager_is_reported_and_retried(world: World) -> None:
         "Paging the on-call of *Checkout* through PagerDuty failed" in t
         and "I will keep trying" in t
         for t in world.texts(row.channel_id)
+    )
+    (logged,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("paging ")]
+    assert logged == (
+        f"paging pagerduty service PCHECKOUT for INC-1 (incident id {row.id}, page 1, "
+        "attempt 1) failed: PagerDuty had a server error (500); will retry"
     )
     assert world.pagerduty.incidents == {}
     world.clock.advance(minutes=1)

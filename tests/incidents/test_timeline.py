@@ -9,14 +9,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from switchboard.bot.config import Config
+from switchboard.bot.config import Config, IncidentsConfig
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, CAROL, World, eventually_async
 
 
 @pytest.fixture
 def config() -> Config:
-    return Config(timezone="Europe/Berlin")
+    incidents = IncidentsConfig(timeline_emojis=("pushpin", "memo"))
+    return Config(timezone="Europe/Berlin", incidents=incidents)
 
 
 async def incident_channel(world: World) -> Any:
@@ -38,11 +39,11 @@ def reacted(
     return world.requester.event(event, **extra)
 
 
-def unreacted(world: World, channel: str, ts: str, user: str) -> Any:
+def unreacted(world: World, channel: str, ts: str, user: str, emoji: str = "pushpin") -> Any:
     event = {
         "type": "reaction_removed",
         "user": user,
-        "reaction": "pushpin",
+        "reaction": emoji,
         "item_user": BOB,
         "item": {"type": "message", "channel": channel, "ts": ts},
         "event_ts": ts,
@@ -107,6 +108,37 @@ async def test_unreacting_removes_it_when_nobody_else_has_it(world: World) -> No
     await unreacted(world, row.channel_id, ts, ALICE)
     await eventually_async(lambda: _reactors(world, [CAROL]))
     await unreacted(world, row.channel_id, ts, CAROL)
+    await entries(world, 0)
+
+
+async def test_the_confirmation_goes_with_the_last_timeline_emoji(world: World) -> None:
+    """The bot's ✅ says "on the timeline": it stays while anyone keeps a timeline emoji on
+    the message (Alice's other one, Carol's pin), and goes with the last."""
+    row = await incident_channel(world)
+    ts = world.slack.add_message(row.channel_id, "DB failover started", user=BOB)
+    message = world.slack.channel(row.channel_id).message(ts)
+
+    async def react(user: str, emoji: str = "pushpin") -> None:
+        world.slack.add_reaction(row.channel_id, ts, emoji, user=user)
+        await reacted(world, row.channel_id, ts, user, emoji=emoji)
+
+    async def take_off(user: str, emoji: str = "pushpin") -> None:  # Slack, then its event
+        message.reactions[emoji].remove(user)
+        message.reactions = {name: users for name, users in message.reactions.items() if users}
+        await unreacted(world, row.channel_id, ts, user, emoji=emoji)
+
+    await react(ALICE)
+    await eventually(lambda: message.reactions.get("white_check_mark") == ["U0SWITCHBOT"])
+    await react(ALICE, "memo")
+    await react(CAROL)
+    await eventually_async(lambda: _reactors(world, [ALICE, CAROL]))
+    await take_off(ALICE)  # her :memo: still keeps it
+    await take_off(CAROL)
+    await eventually_async(lambda: _reactors(world, [ALICE]))
+    assert "white_check_mark" in message.reactions
+    await take_off(ALICE, "memo")
+    await eventually(lambda: "white_check_mark" not in message.reactions)
+    assert message.reactions == {}
     await entries(world, 0)
 
 

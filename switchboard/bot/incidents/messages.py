@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from switchboard.bot import blocks as kit
@@ -72,11 +72,26 @@ def channel_name(
     return name + suffix
 
 
-def topic(view: IncidentView) -> str:
+def topic(view: IncidentView, commander_name: str = "") -> str:
+    """Plain text: Slack shows a topic as typed, so a `<@U…>` would stay a raw id there. The
+    commander is named by `commander_name`, their display name."""
     incident = view.incident
     text = f"{view.ref} · {incident.severity} · {incident.status} · {incident.title}"
-    commander = view.holder("commander")
-    return shorten(text + (f" · commander <@{commander}>" if commander else ""), TOPIC_LIMIT)
+    commander = commander_name if view.holder("commander") else ""
+    return shorten(text + (f" · commander {commander}" if commander else ""), TOPIC_LIMIT)
+
+
+def duration(delta: timedelta) -> str:
+    """An exact duration for people: "2 d 3 h 4 min", seconds only when there are some."""
+    total = int(delta.total_seconds())  # never `.seconds`: that drops the days
+    sign, total = ("-" if total < 0 else ""), abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    if seconds or not parts:
+        parts.append(f"{seconds} s")
+    return sign + " ".join(parts)
 
 
 def purpose(view: IncidentView) -> str:
@@ -93,13 +108,41 @@ def card(view: IncidentView, config: IncidentsConfig, *, buttons: bool) -> tuple
     ]
     if incident.description:
         blocks.append(kit.section(safe(incident.description, 2900)))
-    if not buttons and incident.channel_id:
-        blocks.append(kit.context(f"Join <#{incident.channel_id}> to help."))
+    if not buttons:
+        blocks += _where_to_go(view)
     if buttons and incident.closed_at is None:
         blocks.append(_actions(view, config))
     # The fallback text notifies and renders mentions: it gets the escaped title.
     summary = f"{view.ref}: {safe(incident.title, 200)} ({incident.severity}, {incident.status})"
     return summary, blocks
+
+
+def _where_to_go(view: IncidentView) -> list[Block]:
+    """The announcement's last line: an open incident asks for help, one that is over says
+    so, with when and how long it lasted (declared to resolved)."""
+    incident = view.incident
+    channel = f"<#{incident.channel_id}>" if incident.channel_id else ""
+    if incident.resolved_at is None:
+        return [kit.context(f"Join {channel} to help.")] if channel else []
+    lasted = duration(incident.resolved_at - incident.declared_at)
+    over = f"Over: resolved at {_when(incident.resolved_at)} after {lasted}"
+    if incident.closed_at is not None:
+        over += f", closed at {_when(incident.closed_at)}"
+    return [kit.context(over + (f". The record stays in {channel}." if channel else "."))]
+
+
+def severity_bar(view: IncidentView, config: IncidentsConfig) -> list[Block] | None:
+    """The severity's configured colour, as Slack apps show one: the bar of an attachment,
+    here beside one line naming the severity. The card itself stays in the message's own
+    blocks: Slack keeps attachments for secondary content and may fold long ones behind
+    "Show more", which would hide the card's buttons."""
+    severity = config.severity(view.incident.severity)
+    if severity is None:
+        return None
+    words = f"*{severity.name}*" + (
+        f" · {safe(severity.description, 100)}" if severity.description else ""
+    )
+    return [{"color": severity.color, "fallback": severity.name, "blocks": [kit.context(words)]}]
 
 
 def private_card(view: IncidentView) -> tuple[str, list[Block]]:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot import blocks as kit
 from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.incidents.messages import duration as duration  # its old home
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.text import safe
 from switchboard.storage import record_store
@@ -28,19 +29,6 @@ MAX_DAYS = 3660
 PRIVATE = "(private)"  # where private incidents are counted instead of under their services
 NO_SERVICE = "(no service)"
 SHOWN_LINES = 25  # a section's lines in Slack (25 of at most 100 characters); JSON has all
-
-
-def duration(delta: timedelta) -> str:
-    """An exact duration for people: "2 d 3 h 4 min", seconds only when there are some."""
-    total = int(delta.total_seconds())  # never `.seconds`: that drops the days
-    sign, total = ("-" if total < 0 else ""), abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
-    if seconds or not parts:
-        parts.append(f"{seconds} s")
-    return sign + " ".join(parts)
 
 
 def parse_days(text: str) -> int:

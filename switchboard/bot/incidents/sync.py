@@ -215,7 +215,9 @@ class IncidentSync:
         if incident.topic_version >= incident.version:
             return
         version = incident.version
-        await self._gateway.set_topic(incident.channel_id, messages.topic(view))
+        commander = view.holder("commander")
+        name = await self._gateway.user_name(commander) if commander else ""  # cached
+        await self._gateway.set_topic(incident.channel_id, messages.topic(view, name))
         incident.topic_version = version
 
     async def _card(self, view: IncidentView, in_doubt: bool) -> None:
@@ -224,6 +226,7 @@ class IncidentSync:
             return
         version = incident.version
         text, blocks = messages.card(view, self._config, buttons=True)
+        bar = messages.severity_bar(view, self._config)
         if not incident.card_ts:
             incident.card_ts = await self._post_once(
                 incident.channel_id,
@@ -232,9 +235,10 @@ class IncidentSync:
                 in_doubt,
                 text,
                 blocks,
+                bar,
             )
         else:
-            await self._gateway.update(incident.channel_id, incident.card_ts, text, blocks)
+            await self._gateway.update(incident.channel_id, incident.card_ts, text, blocks, bar)
         incident.card_version = version
 
     def _hidden(self, incident: Incident) -> bool:
@@ -265,15 +269,23 @@ class IncidentSync:
         version = incident.version
         channel = incident.announce_channel_id
         if channel and channel != NO_CHANNEL and not self._hidden(incident):
+            bar = None  # a private incident's severity is not for public places
             if incident.private:
                 text, blocks = messages.private_card(view)
             else:
                 text, blocks = messages.card(view, self._config, buttons=False)
+                bar = messages.severity_bar(view, self._config)
             if incident.announce_ts:
-                await self._gateway.update(channel, incident.announce_ts, text, blocks)
+                await self._gateway.update(channel, incident.announce_ts, text, blocks, bar)
             else:
                 incident.announce_ts = await self._post_once(
-                    channel, f"announce:{incident.id}", incident.declared_at, in_doubt, text, blocks
+                    channel,
+                    f"announce:{incident.id}",
+                    incident.declared_at,
+                    in_doubt,
+                    text,
+                    blocks,
+                    bar,
                 )
         incident.announce_version = version
 
@@ -299,6 +311,7 @@ class IncidentSync:
         in_doubt: bool,
         text: str,
         blocks: Blocks | None = None,
+        attachments: Blocks | None = None,
     ) -> str:
         """Post, unless an earlier run's post of `key` (in doubt) is found in the channel."""
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
@@ -308,7 +321,7 @@ class IncidentSync:
             if found:
                 log.info("found %s posted by an interrupted run; not posting it again", key)
                 return found
-        return await self._gateway.post(channel, text, blocks, metadata)
+        return await self._gateway.post(channel, text, blocks, metadata, attachments)
 
     async def _events(
         self, session: AsyncSession, incident: Incident, in_doubt: bool = False
@@ -402,6 +415,19 @@ class IncidentSync:
         first = page.attempts == 0
         page.attempts += 1
         page.error = error
+        # Operators read the log, not the channel: every failure, with the incident named.
+        log.warning(
+            "paging %s %s %s for %s (incident id %s, page %s, attempt %d) failed: %s%s",
+            page.provider,
+            page.target_type,
+            page.target_id,
+            messages.ref(incident.number),
+            incident.id,
+            page.id,
+            page.attempts,
+            error,
+            "; will retry" if retryable else "; giving up",
+        )
         if retryable:
             page.next_attempt_at = now + self._backoff(page)
         else:

@@ -167,13 +167,39 @@ class TimelineService:
         if emoji.split("::")[0] not in self._config.timeline_emojis:
             return
         async with self._sessions() as session:
-            for entry in await timeline_store.for_message(session, channel, ts):
-                entry.reactors = [r for r in entry.reactors if r != user]
+            entries = await timeline_store.for_message(session, channel, ts)
+            if not entries:
+                return
+            # Whoever still has another timeline emoji on it keeps it on the timeline.
+            keeping = await self._still_reacting(channel, ts)
+            for entry in entries:
+                entry.reactors = [r for r in entry.reactors if r != user or r in keeping]
                 if entry.reactors:
                     session.add(entry)
                 else:  # nobody keeps it on the timeline any more
                     await session.delete(entry)
             await session.commit()
+            if any(e.reactors for e in entries):
+                return
+        # The confirmation said "on the timeline": it goes with the last timeline emoji.
+        await self._gateway.unreact(channel, ts, self._config.confirm_emoji)
+
+    async def _still_reacting(self, channel: str, ts: str) -> set[str]:
+        """Who has a timeline emoji on the message now, as Slack says; nobody when Slack
+        cannot say (then the removal is taken at its word)."""
+        try:
+            message = await self._gateway.message(channel, ts)
+        except SlackFailure as failure:
+            log.info("reading %s %s after a reaction was removed: %s", channel, ts, failure)
+            return set()
+        reactions = (message or {}).get("reactions")
+        return {
+            str(person)
+            for reaction in (reactions if isinstance(reactions, list) else [])
+            if isinstance(reaction, dict)
+            and str(reaction.get("name", "")).split("::")[0] in self._config.timeline_emojis
+            for person in reaction.get("users") or []
+        }
 
     async def message_changed(self, channel: str, ts: str, text: str) -> None:
         async with self._sessions() as session:

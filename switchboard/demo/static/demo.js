@@ -48,7 +48,10 @@ function mrkdwn(text) {
       const at = new Date(parseInt(target.split("^")[1], 10) * 1000);
       return escapeHtml(at.toLocaleString([], { dateStyle: "medium", timeStyle: "short" }));
     }
-    if (target.startsWith("!subteam^")) return `<span class="mention">${escapeHtml(label || "@team")}</span>`;
+    if (target.startsWith("!subteam^")) {
+      const handle = (ui.data ? ui.data.usergroups : {})[target.slice(9)];
+      return `<span class="mention">${escapeHtml(label || (handle ? `@${handle}` : "@team"))}</span>`;
+    }
     if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
     const href = /^(https?|mailto):/.test(target) ? target : "#";
     return `<a href="${safe(href)}" target="_blank" rel="noopener">${safe(label || target)}</a>`;
@@ -313,6 +316,7 @@ function renderMessage(m, replies) {
   const when = new Date(parseFloat(m.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const ctx = { source: { kind: m.ephemeral ? "ephemeral" : "message", channel: ui.channel, ts: m.ts } };
   const body = m.blocks && m.blocks.length ? renderBlocks(m.blocks, ctx) : el("div", { class: "text", html: mrkdwn(m.text || "") });
+  const attachments = (m.attachments || []).map((a) => renderAttachment(a, ctx));
   const files = (m.files || []).map((f) => el("button", { type: "button", class: "file", onclick: () => openFile(f) },
     `📄 ${f.title || f.name}`, el("small", { class: "file-name" }, f.name)));
   const reactions = (m.reactions || []).map((r) => el("button", { type: "button", class: `reaction${r.users.includes(ui.user) ? " mine" : ""}`,
@@ -326,8 +330,19 @@ function renderMessage(m, replies) {
     el("div", { class: "meta" }, el("span", { class: "author" }, author), fromBot ? el("span", { class: "app-tag" }, "APP") : null, el("time", {}, when),
       m.edited ? el("span", { class: "only-you" }, " (edited)") : null),
     m.ephemeral ? el("div", { class: "only-you" }, "👁 Only visible to you") : null,
-    body, files, reactions.length ? el("div", { class: "reactions" }, reactions) : null, tools,
+    body, attachments, files, reactions.length ? el("div", { class: "reactions" }, reactions) : null, tools,
     replies.length ? el("div", { class: "thread" }, replies.map((r) => renderMessage(r, []))) : null);
+}
+
+// An attachment: its colour as the bar on the left (Slack's three named colours too), then
+// its blocks, else its legacy text.
+const NAMED_COLOURS = { good: "#2eb67d", warning: "#ecb22e", danger: "#e01e5a" };
+function renderAttachment(a, ctx) {
+  const box = el("div", { class: "attachment", "data-color": a.color || "" },
+    a.blocks && a.blocks.length ? renderBlocks(a.blocks, ctx)
+      : el("div", { class: "text", html: mrkdwn(a.text || a.fallback || "") }));
+  box.style.borderLeftColor = NAMED_COLOURS[a.color] || a.color || "#dddddd";
+  return box;
 }
 
 function renderModal(modal) {

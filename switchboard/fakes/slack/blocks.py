@@ -14,6 +14,7 @@ from typing import Any
 from switchboard.fakes.slack.args import SlackError, invalid_arguments
 
 MESSAGE_BLOCKS = 50
+MESSAGE_ATTACHMENTS = 100
 VIEW_BLOCKS = 100
 VIEW_BYTES = 250_000
 MODAL_TEXT = 24  # title, submit, close
@@ -84,6 +85,27 @@ def check_message_blocks(blocks: Any) -> None:
     if blocks is None:
         return
     if problems := block_problems(blocks, MESSAGE_BLOCKS, "/blocks"):
+        raise SlackError("invalid_blocks", response_metadata={"messages": problems})
+
+
+def check_attachments(attachments: Any) -> None:
+    """Attachments as Slack takes them: at most 100 objects; blocks inside one are held to
+    a message's rules, pointed at as `/attachments/<i>/blocks/...`."""
+    if attachments is None:
+        return
+    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+        raise SlackError("invalid_attachments")
+    if len(attachments) > MESSAGE_ATTACHMENTS:
+        raise SlackError("too_many_attachments")
+    problems = [
+        problem
+        for index, attachment in enumerate(attachments)
+        if "blocks" in attachment
+        for problem in block_problems(
+            attachment["blocks"], MESSAGE_BLOCKS, f"/attachments/{index}/blocks"
+        )
+    ]
+    if problems:
         raise SlackError("invalid_blocks", response_metadata={"messages": problems})
 
 

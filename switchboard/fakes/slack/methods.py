@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from switchboard.fakes.slack.args import Args, SlackError, invalid_arguments
-from switchboard.fakes.slack.blocks import check_message_blocks, check_view
+from switchboard.fakes.slack.blocks import check_attachments, check_message_blocks, check_view
 from switchboard.fakes.slack.state import (
     JSON,
     MODAL_STACK,
@@ -87,6 +87,7 @@ def _content(args: Args, max_text: int) -> tuple[str, list[JSON] | None, JSON]:
     if len(text) > max_text:
         raise SlackError("msg_too_long")
     check_message_blocks(blocks)
+    check_attachments(attachments)
     extra = {"attachments": attachments, "metadata": args.parsed("metadata")}
     return markdown or text, blocks, {k: v for k, v in extra.items() if v}
 
@@ -535,6 +536,21 @@ def reactions_add(ws: Workspace, args: Args) -> JSON:
     if ws.team.bot_user_id in users:
         raise SlackError("already_reacted")
     users.append(ws.team.bot_user_id)
+    return {}
+
+
+@method("reactions.remove")
+def reactions_remove(ws: Workspace, args: Args) -> JSON:
+    """Take the app's own reaction off a message; `no_reaction` when it has none there."""
+    channel = _visible(ws, args.text("channel"))
+    message = channel.message(args.text("timestamp"))
+    name = args.text("name").strip(":")
+    users = message.reactions.get(name, [])
+    if ws.team.bot_user_id not in users:
+        raise SlackError("no_reaction")
+    users.remove(ws.team.bot_user_id)
+    if not users:
+        del message.reactions[name]
     return {}
 
 
