@@ -24,7 +24,7 @@ from switchboard.bot import logs
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
 from switchboard.bot.config import ConfigError, load_config
 from switchboard.bot.incidents import stats
-from switchboard.bot.incidents.postmortem import TemplateFailure
+from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.jobs import JobRefused, Run, next_run
@@ -50,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.log_format, redact)
         database = settings.database_url
         config = load_config(settings.config_file)
+        check_template(config.incidents.postmortem_template)  # now, not at the first resolve
         if args.needs:
             settings.require(*args.needs)
         return _run(_within(build(settings, config, redactor=redact), settings, args))
-    except (SettingsError, ConfigError) as error:
+    except (SettingsError, ConfigError, TemplateFailure) as error:
         print(redact(f"switchboard: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except (SQLAlchemyError, OSError) as error:

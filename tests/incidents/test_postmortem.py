@@ -338,7 +338,7 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     with pytest.raises(TemplateFailure) as undefined:
         await world.sb.postmortems.draft(1)
     problem = (
-        f"{path}:3: 'switchboard.bot.incidents.postmortem.Facts object' has no attribute 'owner'"
+        f"{path}:3: 'switchboard.bot.incidents.postmortem_view.Facts object' has no attribute 'owner'"
     )
     assert str(undefined.value) == problem
     # Said where it was asked for, and in the channel on resolve, which does not retry it.
@@ -363,6 +363,21 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     with pytest.raises(TemplateFailure) as in_part:
         await world.sb.postmortems.draft(1)
     assert str(in_part.value) == f"{part}:2: integer division or modulo by zero"
+
+
+@pytest.mark.parametrize("config", [TEAM_TEMPLATE], indirect=True)
+async def test_a_template_changed_to_reach_for_python_drafts_nothing(
+    world: World, config: Config
+) -> None:
+    """Checked at load, then edited while the bot runs: the sandbox still refuses it."""
+    path = Path(config.incidents.postmortem_template)
+    row = await declare(world, "Checkout errors")
+    body = "# {{ incident.ref }}\n{{ self.__init__.__globals__['os'].popen('id').read() }}\n"
+    await asyncio.to_thread(path.write_text, body)
+    row = await command(world, row, "resolve")
+    problem = f"{path}:2: access to attribute '__init__' of 'TemplateReference' object is unsafe."
+    assert world.texts(row.channel_id)[-1] == f"I could not draft the postmortem: {problem}"
+    assert shared(world) == []
 
 
 @pytest.fixture
