@@ -337,9 +337,8 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     )
     with pytest.raises(TemplateFailure) as undefined:
         await world.sb.postmortems.draft(1)
-    problem = (
-        f"{path}:3: 'switchboard.bot.incidents.postmortem_view.Facts object' has no attribute 'owner'"
-    )
+    facts = "'switchboard.bot.incidents.postmortem_view.Facts object'"
+    problem = f"{path}:3: {facts} has no attribute 'owner'"
     assert str(undefined.value) == problem
     # Said where it was asked for, and in the channel on resolve, which does not retry it.
     url = world.slack.new_response_url(channel_id=row.channel_id, user_id=ALICE)
