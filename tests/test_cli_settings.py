@@ -123,3 +123,67 @@ def test_unreachable_database_is_one_line_without_password(
 def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
     assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
+
+
+BAD_CONFIGS = {
+    "an unknown placeholder": (
+        'incidents:\n  channel_name: "inc-{number}-{team}"\n',
+        "incidents.channel_name: Value error, {team} is not a placeholder here; "
+        "use {date}, {number}, {slug}",
+    ),
+    "attribute access": (
+        'incidents:\n  channel_name: "inc-{number.__class__}"\n',
+        "incidents.channel_name: Value error, {number.__class__}: no attribute or index "
+        "access; use {date}, {number}, {slug}",
+    ),
+    "index access": (
+        'incidents:\n  channel_name: "inc-{number}-{slug[0]}"\n',
+        "incidents.channel_name: Value error, {slug[0]}: no attribute or index access; "
+        "use {date}, {number}, {slug}",
+    ),
+    "a width": (
+        'incidents:\n  channel_name: "inc-{number:>999999999}"\n',
+        "incidents.channel_name: Value error, {number}: no format or conversion; "
+        "use {date}, {number}, {slug}",
+    ),
+    "a lone brace": (
+        'incidents:\n  channel_name: "inc-{number"\n',
+        "incidents.channel_name: Value error, expected '}' before end of string "
+        "(write {{ or }} for a brace); use {date}, {number}, {slug}",
+    ),
+    "no number": (
+        'incidents:\n  channel_name: "inc-{slug}"\n',
+        "incidents.channel_name: Value error, must contain {number}, so every name is unique",
+    ),
+    "nested without end": ("catalog: " + "[" * 5000 + "]" * 5000 + "\n", None),
+}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["serve"], ["socket"], ["demo", "--port", "0"], ["jobs", "run", "incident-sync"]],
+    ids=lambda argv: argv[0],
+)
+@pytest.mark.parametrize(("text", "problem"), BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_a_config_that_would_fail_later_is_refused_at_load(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    text: str,
+    problem: str | None,
+) -> None:
+    """Every command that starts the bot, or runs one of its jobs, says what is wrong with
+    the file and where, before anything starts (no database file is made)."""
+    config = tmp_path / "switchboard.yml"
+    config.write_text(text)
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    code, out, err = run(capsys, *argv)
+    where = (
+        f"{config}:1: nested deeper than 16 levels" if problem is None else f"{config}: {problem}"
+    )
+    assert (code, out, err) == (2, "", f"switchboard: {where}\n")
+    assert not (tmp_path / "cli.db").exists()
