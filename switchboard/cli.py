@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from switchboard.app import Switchboard, build, serve_http, serve_socket
+from switchboard.app import PortBusy, Switchboard, build, serve_http, serve_socket
 from switchboard.bot import logs
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
 from switchboard.bot.config import ConfigError, load_config
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.needs:
             settings.require(*args.needs)
         return _run(_within(build(settings, config, redactor=redact), settings, args))
-    except (SettingsError, ConfigError, TemplateFailure) as error:
+    except (SettingsError, ConfigError, TemplateFailure, PortBusy) as error:
         print(redact(f"switchboard: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except (SQLAlchemyError, OSError) as error:

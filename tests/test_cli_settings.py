@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,26 @@ def test_a_config_that_would_fail_later_is_refused_at_load(
     )
     assert (code, out, err) == (2, "", f"switchboard: {where}\n")
     assert not (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv", [["serve"], ["serve", "--front"], ["demo"]], ids=["serve", "front", "demo"]
+)
+def test_a_busy_port_is_one_line_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # never asked
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, *argv, "--host", "127.0.0.1", "--port", str(port))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"switchboard: port {port} on 127.0.0.1 is in use (another switchboard?): "
+        "choose another with --port or PORT\n"
+    )
+    assert not (tmp_path / "cli.db").exists()  # not migrated: nothing started
