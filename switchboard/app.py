@@ -426,6 +426,8 @@ def build_jobs(sb: Switchboard) -> Jobs:
 
 
 def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
+    # Before the jobs are added: APScheduler logs each ("Adding job tentatively") at INFO.
+    logging.getLogger("apscheduler").setLevel(switchboard.settings.scheduler_log_level)
     scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
     switchboard.jobs.schedule(scheduler, switchboard.metrics)
     scheduler.start()

@@ -36,8 +36,11 @@ class Settings(BaseSettings):
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
+    # APScheduler's own logging (each job added, each run started and finished): quiet
+    # unless asked; our jobs log each run themselves (`switchboard.bot.jobs`).
+    scheduler_log_level: str = Field("WARNING", alias="SCHEDULER_LOG_LEVEL")
 
-    @field_validator("log_level")
+    @field_validator("log_level", "scheduler_log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in LOG_LEVELS:
