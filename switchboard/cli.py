@@ -1,5 +1,5 @@
 """`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
-check, postmortem, stats, db upgrade."""
+check, postmortem, stats, jobs list|run, db upgrade."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -283,12 +283,25 @@ async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) 
 
 async def _jobs_list(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     now = datetime.now(sb.config.tz)
-    print(f"{'JOB':<18} {'NEXT RUN (' + sb.config.timezone + ')':<26} {'TRIGGER':<24} WHAT")
+    rows = [("JOB", f"NEXT RUN ({sb.config.timezone})", "TRIGGER", "WHAT")]
     for job in sb.jobs:
         at = next_run(job, now)
         when = f"{at:%Y-%m-%d %H:%M:%S}" if at else "never"
-        print(f"{job.name:<18} {when:<26} {job.trigger!s:<24} {job.description}")
+        rows.append((job.name, when, str(job.trigger), job.description))
+    print("\n".join(_columns(rows)))
     return 0
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Rows as lines whose columns line up, each as wide as its widest cell (the last one
+    not padded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
+        )
+        for row in rows
+    ]
 
 
 async def _jobs_run(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 from pathlib import Path
 
 import pytest
 
 from switchboard.cli import main
+from tests.conftest import ROOT
 
 VARIABLES = (
     "SLACK_BOT_TOKEN",
@@ -211,3 +213,37 @@ def test_a_busy_port_is_one_line_before_anything_starts(
         "choose another with --port or PORT\n"
     )
     assert not (tmp_path / "cli.db").exists()  # not migrated: nothing started
+
+
+def test_env_example_copied_unchanged_is_refused_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Its placeholders (`xoxb-...`) would otherwise reach Slack as the bot's token."""
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    code, out, err = run(capsys, "serve")
+    assert (code, out) == (2, "")
+    assert err == (
+        "switchboard: SLACK_BOT_TOKEN is malformed: Value error, it is still a placeholder "
+        "(as in .env.example): set the real value, or leave it out (bin/run then starts the "
+        "demo)\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["...", "<your signing secret>", "xxxxxxxx", "changeme"])
+def test_a_placeholder_secret_is_named_not_used(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", value)
+    code, _, err = run(capsys, "serve")
+    assert code == 2
+    assert err.startswith("switchboard: SLACK_SIGNING_SECRET is malformed: Value error, it is ")
+
+
+def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    for command in ("serve", "demo", "socket", "catalog", "scorecards", "postmortem", "stats"):
+        assert command in said
+    assert "jobs list|run" in said
