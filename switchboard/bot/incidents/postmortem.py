@@ -7,11 +7,14 @@ sandbox, in a child process under limits (`switchboard.bot.templating`)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import html
+import json
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
@@ -38,7 +41,14 @@ from switchboard.bot.slack_gateway import SlackGateway
 from switchboard.bot.templating import OPTIONS, configure, render_team_template
 from switchboard.bot.templating import TemplateFailure as TemplateFailure  # for its callers
 from switchboard.bot.text import shorten
-from switchboard.storage import catalog_store, incident_store, record_store, timeline_store
+from switchboard.storage import (
+    catalog_store,
+    delivery_store,
+    incident_store,
+    record_store,
+    timeline_store,
+)
+from switchboard.storage.delivery_store import Claim, Key
 from switchboard.storage.tables import (
     FollowUp,
     Incident,
@@ -62,6 +72,7 @@ _MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)")
 _STATES = {"open": "open", "done": "done", "wont_do": "won't do"}
+SHARED_KIND = "postmortem-draft"  # in the notification ledger: (kind, incident id, content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +80,7 @@ class Draft:
     view: IncidentView
     filename: str
     markdown: str
+    shared: bool = False  # by `publish`: False when this very draft was shared before
 
 
 def check_template(path: str) -> None:
@@ -103,15 +115,50 @@ class PostmortemService:
         return draft
 
     async def publish(self, incident_id: int) -> Draft:
-        """Share the current draft in the incident channel as a Markdown file."""
+        """Share the current draft in the incident channel as a Markdown file, unless this
+        very draft (the same record, the same template; when it was made aside) was shared
+        before: `/incident postmortem` and then resolving post one draft, not two. The
+        notification ledger remembers what was shared, so two processes agree too."""
         draft, record = await self._draft(incident_id)
+        key = Key(SHARED_KIND, str(incident_id), self._fingerprint(record))
+        if not await self._claim(key, draft.view.incident.channel_id):
+            return draft
         comment = self._env.from_string(COMMENT).render(record.variables())
         # Both go in the upload's URL: a long title would make it longer than servers take.
         title = shorten(f"Postmortem draft: {draft.view.ref} {record.incident.title}", 250)
-        await self._gateway.upload_file(
-            draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
-        )
-        return draft
+        try:
+            await self._gateway.upload_file(
+                draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
+            )
+        except BaseException:
+            async with self._sessions() as session:  # not shared: a later try may share it
+                await delivery_store.release(session, key)
+                await session.commit()
+            raise
+        async with self._sessions() as session:
+            await delivery_store.mark_sent(session, key, "", self._clock())
+            await session.commit()
+        return dataclasses.replace(draft, shared=True)
+
+    async def _claim(self, key: Key, channel: str) -> bool:
+        now = self._clock()
+        stale = now - timedelta(seconds=self._config.delivery.lease_seconds)
+        async with self._sessions() as session:
+            claimed = await delivery_store.claim(session, key, channel, now, stale)
+            await session.commit()
+        return claimed.outcome is not Claim.TAKEN
+
+    def _fingerprint(self, record: Record) -> str:
+        """What the draft says, but not when it was made: the record's values and the
+        template's text (a team's own file; what it includes is not counted)."""
+        values = dataclasses.asdict(dataclasses.replace(record, generated_at=""))
+        template = Path(self._custom) if self._custom else TEMPLATES / BUILT_IN
+        try:
+            source = template.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # it rendered a moment ago; say it changed
+            source = str(self._clock())
+        text = json.dumps([values, source], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     async def requested(self, number: int | None, channel_id: str, actor: str) -> Draft:
         """`/incident postmortem`: the named incident's (or this channel's) draft, shared in
