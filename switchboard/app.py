@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 import tempfile
@@ -63,6 +64,25 @@ from switchboard.settings import Settings
 from switchboard.storage import catalog_store, db, record_store
 
 log = logging.getLogger("switchboard")
+
+
+class PortBusy(Exception):
+    """The address to answer on cannot be had; the message is one line naming it."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts: a second bot on a busy port
+    stops here, before it migrates, schedules jobs or sends a digest."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # `--host ::` is IPv6
+    try:
+        return socket.create_server((host, port), family=family)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise PortBusy(
+                f"port {port} on {host} is in use (another switchboard?): "
+                "choose another with --port or PORT"
+            ) from None
+        raise PortBusy(f"cannot listen on {host} port {port}: {error.strerror}") from None
 
 
 def utcnow() -> datetime:
@@ -408,6 +428,8 @@ def build_jobs(sb: Switchboard) -> Jobs:
 
 
 def start_scheduler(switchboard: Switchboard) -> AsyncIOScheduler:
+    # Before the jobs are added: APScheduler logs each ("Adding job tentatively") at INFO.
+    logging.getLogger("apscheduler").setLevel(switchboard.settings.scheduler_log_level)
     scheduler = AsyncIOScheduler(timezone=switchboard.config.tz)
     switchboard.jobs.schedule(scheduler, switchboard.metrics)
     scheduler.start()
@@ -453,47 +475,46 @@ async def serving(
 ) -> AsyncIterator[Served]:
     """Prepared, scheduled and answering HTTP (`port` 0 takes a free one). With `front`,
     requests reach the bot through a front process that acknowledges them at once (see
-    `switchboard.front`). `serve` and `demo` both run the bot this way."""
-    await prepare(switchboard)
-    scheduler = start_scheduler(switchboard)
-    runner = web.AppRunner(switchboard.web, access_log=None)
-    await runner.setup()
-    try:
-        async with contextlib.AsyncExitStack() as stack:
-            if front:
-                served = await stack.enter_async_context(
-                    behind_front(switchboard, runner, host, port)
-                )
-            else:
-                await web.TCPSite(runner, host, port).start()
-                served = Served(f"http://{host}:{runner.addresses[0][1]}{SLACK_PATH}")
-            log.info("listening on %s", served.url)
-            yield served
-    finally:
-        await stop_scheduler(switchboard, scheduler)
-        await runner.cleanup()
+    `switchboard.front`). `serve` and `demo` both run the bot this way. The port is bound
+    first (`PortBusy` when it cannot be)."""
+    with listen(host, port) as listener:
+        await prepare(switchboard)
+        scheduler = start_scheduler(switchboard)
+        runner = web.AppRunner(switchboard.web, access_log=None)
+        await runner.setup()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if front:
+                    served = await stack.enter_async_context(
+                        behind_front(switchboard, runner, listener)
+                    )
+                else:
+                    await web.SockSite(runner, listener).start()
+                    served = Served(f"http://{host}:{listener.getsockname()[1]}{SLACK_PATH}")
+                log.info("listening on %s", served.url)
+                yield served
+        finally:
+            await stop_scheduler(switchboard, scheduler)
+            await runner.cleanup()
 
 
 @asynccontextmanager
 async def behind_front(
-    switchboard: Switchboard, runner: web.AppRunner, host: str, port: int
+    switchboard: Switchboard, runner: web.AppRunner, listener: socket.socket
 ) -> AsyncIterator[Served]:
-    """The bot on a Unix socket of its own, the front answering on `host:port`."""
+    """The bot on a Unix socket of its own, the front answering on `listener`."""
     settings = switchboard.settings
+    host = listener.getsockname()[0]
     with tempfile.TemporaryDirectory(prefix="switchboard-") as folder:
         bot_socket = str(Path(folder) / "bot.sock")
         await web.UnixSite(runner, bot_socket).start()
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # `--host ::` is IPv6
-        with socket.create_server((host, port), family=family) as listener:
-            taken = front.Taken(frozenset(COMMANDS), screening.EVENT_TYPES)
-            env = {"LOG_LEVEL": settings.log_level, "LOG_FORMAT": settings.log_format}
-            process = await front.start_front(
-                listener, bot_socket, settings.signing_secret, taken, env
-            )
-            try:
-                yield Served(f"http://{host}:{listener.getsockname()[1]}{SLACK_PATH}", process)
-            finally:
-                await front.stop_front(process)
+        taken = front.Taken(frozenset(COMMANDS), screening.EVENT_TYPES)
+        env = {"LOG_LEVEL": settings.log_level, "LOG_FORMAT": settings.log_format}
+        process = await front.start_front(listener, bot_socket, settings.signing_secret, taken, env)
+        try:
+            yield Served(f"http://{host}:{listener.getsockname()[1]}{SLACK_PATH}", process)
+        finally:
+            await front.stop_front(process)
 
 
 async def serve_socket(switchboard: Switchboard, app_token: str) -> None:

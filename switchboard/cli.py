@@ -1,5 +1,5 @@
 """`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
-check, postmortem, stats, db upgrade."""
+check, postmortem, stats, jobs list|run, db upgrade."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 import re
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from switchboard.app import Switchboard, build, serve_http, serve_socket
+from switchboard.app import PortBusy, Switchboard, build, serve_http, serve_socket
 from switchboard.bot import logs
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem
 from switchboard.bot.config import ConfigError, load_config
 from switchboard.bot.incidents import stats
-from switchboard.bot.incidents.postmortem import TemplateFailure
+from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.jobs import JobRefused, Run, next_run
@@ -50,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.log_format, redact)
         database = settings.database_url
         config = load_config(settings.config_file)
+        check_template(config.incidents.postmortem_template)  # now, not at the first resolve
         if args.needs:
             settings.require(*args.needs)
         return _run(_within(build(settings, config, redactor=redact), settings, args))
-    except (SettingsError, ConfigError) as error:
+    except (SettingsError, ConfigError, TemplateFailure, PortBusy) as error:
         print(redact(f"switchboard: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except (SQLAlchemyError, OSError) as error:
@@ -282,12 +283,25 @@ async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) 
 
 async def _jobs_list(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     now = datetime.now(sb.config.tz)
-    print(f"{'JOB':<18} {'NEXT RUN (' + sb.config.timezone + ')':<26} {'TRIGGER':<24} WHAT")
+    rows = [("JOB", f"NEXT RUN ({sb.config.timezone})", "TRIGGER", "WHAT")]
     for job in sb.jobs:
         at = next_run(job, now)
         when = f"{at:%Y-%m-%d %H:%M:%S}" if at else "never"
-        print(f"{job.name:<18} {when:<26} {job.trigger!s:<24} {job.description}")
+        rows.append((job.name, when, str(job.trigger), job.description))
+    print("\n".join(_columns(rows)))
     return 0
+
+
+def _columns(rows: Sequence[tuple[str, ...]]) -> list[str]:
+    """Rows as lines whose columns line up, each as wide as its widest cell (the last one
+    not padded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)), row[-1]]
+        )
+        for row in rows
+    ]
 
 
 async def _jobs_run(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:

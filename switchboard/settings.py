@@ -4,6 +4,7 @@ optional YAML file named by SWITCHBOARD_CONFIG (see `switchboard.bot.config`).""
 from __future__ import annotations
 
 import os
+import re
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,11 @@ from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# What stands for a secret in examples (.env.example's `xoxb-...`, `<token>`, `changeme`):
+# copied unchanged, it must stop the bot with a line, not reach Slack as a token.
+_PLACEHOLDER = re.compile(
+    r".*(\.\.\.|…).*|<[^>]*>|x+|changeme|change-me|your[-_ ].*", re.IGNORECASE
+)
 
 
 class SettingsError(Exception):
@@ -36,8 +42,27 @@ class Settings(BaseSettings):
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
+    # APScheduler's own logging (each job added, each run started and finished): quiet
+    # unless asked; our jobs log each run themselves (`switchboard.bot.jobs`).
+    scheduler_log_level: str = Field("WARNING", alias="SCHEDULER_LOG_LEVEL")
 
-    @field_validator("log_level")
+    @field_validator(
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "opsgenie_api_key",
+        "pagerduty_webhook_secret",
+    )
+    @classmethod
+    def _not_a_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and _PLACEHOLDER.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "it is still a placeholder (as in .env.example): set the real value, or "
+                "leave it out (bin/run then starts the demo)"
+            )
+        return value
+
+    @field_validator("log_level", "scheduler_log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in LOG_LEVELS:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
 
 from switchboard.cli import main
+from tests.conftest import ROOT
 
 VARIABLES = (
     "SLACK_BOT_TOKEN",
@@ -123,3 +126,124 @@ def test_unreachable_database_is_one_line_without_password(
 def test_db_upgrade_creates_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
     assert run(capsys, "db", "upgrade") == (0, "database is up to date\n", "")
+
+
+BAD_CONFIGS = {
+    "an unknown placeholder": (
+        'incidents:\n  channel_name: "inc-{number}-{team}"\n',
+        "incidents.channel_name: Value error, {team} is not a placeholder here; "
+        "use {date}, {number}, {slug}",
+    ),
+    "attribute access": (
+        'incidents:\n  channel_name: "inc-{number.__class__}"\n',
+        "incidents.channel_name: Value error, {number.__class__}: no attribute or index "
+        "access; use {date}, {number}, {slug}",
+    ),
+    "index access": (
+        'incidents:\n  channel_name: "inc-{number}-{slug[0]}"\n',
+        "incidents.channel_name: Value error, {slug[0]}: no attribute or index access; "
+        "use {date}, {number}, {slug}",
+    ),
+    "a width": (
+        'incidents:\n  channel_name: "inc-{number:>999999999}"\n',
+        "incidents.channel_name: Value error, {number}: no format or conversion; "
+        "use {date}, {number}, {slug}",
+    ),
+    "a lone brace": (
+        'incidents:\n  channel_name: "inc-{number"\n',
+        "incidents.channel_name: Value error, expected '}' before end of string "
+        "(write {{ or }} for a brace); use {date}, {number}, {slug}",
+    ),
+    "no number": (
+        'incidents:\n  channel_name: "inc-{slug}"\n',
+        "incidents.channel_name: Value error, must contain {number}, so every name is unique",
+    ),
+    "nested without end": ("catalog: " + "[" * 5000 + "]" * 5000 + "\n", None),
+}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["serve"], ["socket"], ["demo", "--port", "0"], ["jobs", "run", "incident-sync"]],
+    ids=lambda argv: argv[0],
+)
+@pytest.mark.parametrize(("text", "problem"), BAD_CONFIGS.values(), ids=BAD_CONFIGS.keys())
+def test_a_config_that_would_fail_later_is_refused_at_load(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    text: str,
+    problem: str | None,
+) -> None:
+    """Every command that starts the bot, or runs one of its jobs, says what is wrong with
+    the file and where, before anything starts (no database file is made)."""
+    config = tmp_path / "switchboard.yml"
+    config.write_text(text)
+    monkeypatch.setenv("SWITCHBOARD_CONFIG", str(config))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1")
+    code, out, err = run(capsys, *argv)
+    where = (
+        f"{config}:1: nested deeper than 16 levels" if problem is None else f"{config}: {problem}"
+    )
+    assert (code, out, err) == (2, "", f"switchboard: {where}\n")
+    assert not (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize(
+    "argv", [["serve"], ["serve", "--front"], ["demo"]], ids=["serve", "front", "demo"]
+)
+def test_a_busy_port_is_one_line_before_anything_starts(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "s" * 32)
+    monkeypatch.setenv("SLACK_API_URL", "http://127.0.0.1:9/api/")  # never asked
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, *argv, "--host", "127.0.0.1", "--port", str(port))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"switchboard: port {port} on 127.0.0.1 is in use (another switchboard?): "
+        "choose another with --port or PORT\n"
+    )
+    assert not (tmp_path / "cli.db").exists()  # not migrated: nothing started
+
+
+def test_env_example_copied_unchanged_is_refused_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Its placeholders (`xoxb-...`) would otherwise reach Slack as the bot's token."""
+    shutil.copy(ROOT / ".env.example", tmp_path / ".env")
+    code, out, err = run(capsys, "serve")
+    assert (code, out) == (2, "")
+    assert err == (
+        "switchboard: SLACK_BOT_TOKEN is malformed: Value error, it is still a placeholder "
+        "(as in .env.example): set the real value, or leave it out (bin/run then starts the "
+        "demo)\n"
+    )
+
+
+@pytest.mark.parametrize("value", ["...", "<your signing secret>", "xxxxxxxx", "changeme"])
+def test_a_placeholder_secret_is_named_not_used(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", value)
+    code, _, err = run(capsys, "serve")
+    assert code == 2
+    assert err.startswith("switchboard: SLACK_SIGNING_SECRET is malformed: Value error, it is ")
+
+
+def test_help_names_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    for command in ("serve", "demo", "socket", "catalog", "scorecards", "postmortem", "stats"):
+        assert command in said
+    assert "jobs list|run" in said

@@ -3,13 +3,15 @@ connection string. Every key has a default, so no file at all is a valid configu
 
 from __future__ import annotations
 
-import re
+import string
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,9 +21,43 @@ from pydantic import (
     model_validator,
 )
 
+MAX_DEPTH = 16  # the deepest real setting is 4 levels down; a deeper file is a mistake or worse
+MAX_BYTES = 1_000_000
+_FORMATTER = string.Formatter()
+
 
 class ConfigError(Exception):
     """The config file is unreadable or invalid; the message is one `file: key: problem` line."""
+
+
+def placeholders(*names: str, required: tuple[str, ...] = ()) -> Callable[[str], str]:
+    """A validator for a setting that is a `str.format` template: only `{name}` for the
+    given names, each at most plainly (no `{number.__class__}`, `{x[0]}`, `{number!r}` or
+    `{number:>99999}`: attribute and index access reach into Python, and a width can make
+    a string of any size), with braces balanced and the `required` ones present. Checked
+    at load, so a template cannot fail later, when it is used."""
+    allowed = ", ".join(f"{{{n}}}" for n in names)
+
+    def check(template: str) -> str:
+        try:
+            parsed = [
+                (f, spec, conv) for _, f, spec, conv in _FORMATTER.parse(template) if f is not None
+            ]
+        except ValueError as error:  # a lone brace
+            raise ValueError(f"{error} (write {{{{ or }}}} for a brace); use {allowed}") from None
+        for field, spec, conversion in parsed:
+            if any(c in field for c in ".["):
+                raise ValueError(f"{{{field}}}: no attribute or index access; use {allowed}")
+            if field not in names:
+                raise ValueError(f"{{{field}}} is not a placeholder here; use {allowed}")
+            if spec or conversion:
+                raise ValueError(f"{{{field}}}: no format or conversion; use {allowed}")
+        for name in required:
+            if name not in {field for field, _, _ in parsed}:
+                raise ValueError(f"must contain {{{name}}}, so every name is unique")
+        return template
+
+    return check
 
 
 class CatalogConfig(BaseModel):
@@ -87,7 +123,9 @@ class IncidentsConfig(BaseModel):
     # Where every incident is announced: a channel name or id.
     announce_channel: str = "incidents"
     # Placeholders: {date} (yyyymmdd), {number}, {slug} (from the title).
-    channel_name: str = "inc-{date}-{number}-{slug}"
+    channel_name: Annotated[
+        str, AfterValidator(placeholders("date", "number", "slug", required=("number",)))
+    ] = "inc-{date}-{number}-{slug}"
     severities: tuple[Severity, ...] = DEFAULT_SEVERITIES  # most severe first
     default_severity: str = ""  # "" = the least severe
     # The first is where every incident starts, the last where it ends.
@@ -126,8 +164,6 @@ class IncidentsConfig(BaseModel):
             raise ValueError("exactly one status must have milestone: resolved")
         if not self.roles or len(set(self.roles)) != len(self.roles):
             raise ValueError("roles must be a non-empty list of distinct names")
-        if not {"{number}"} <= set(_placeholders(self.channel_name)):
-            raise ValueError("channel_name must contain {number}, so every name is unique")
         return self
 
     def severity(self, name: str) -> Severity | None:
@@ -206,10 +242,6 @@ class ScorecardsConfig(BaseModel):
         return tuple(str(Path(folder, p)) if folder else p for p in paths)
 
 
-def _placeholders(template: str) -> list[str]:
-    return re.findall(r"\{[a-z]+\}", template)
-
-
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -239,7 +271,9 @@ def load_config(path: str) -> Config:
     if not path:
         return Config()
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        text = _read(Path(path))
+        _within_depth(text, path)
+        data = yaml.safe_load(text) or {}
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot read: {error}") from None
     except yaml.YAMLError as error:
@@ -254,3 +288,26 @@ def load_config(path: str) -> Config:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]) or "(top level)"
         raise ConfigError(f"{path}: {key}: {first['msg']}") from None
+
+
+def _read(path: Path) -> str:
+    with path.open("rb") as file:
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_BYTES:,} bytes: not a config file")
+    return data.decode("utf-8")
+
+
+def _within_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before building anything: PyYAML builds nested
+    values recursively (a deep enough file is a RecursionError), and its event stream, read
+    here, is not recursive; reading stops at the first level too deep."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else 0
+                raise ConfigError(f"{path}:{line}: nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -63,6 +64,7 @@ class Jobs:
                 raise ValueError(f"two jobs are called {job.name!r}")
             self._jobs[job.name] = job
         self._running: set[asyncio.Task[None]] = set()
+        self._said: dict[str, str] = {}  # each job's last outcome, to log changes at INFO
 
     def __iter__(self) -> Iterator[Job]:
         return iter(self._jobs.values())
@@ -81,7 +83,7 @@ class Jobs:
         for job in self:
             first = {"next_run_time": now} if job.at_start else {}
             scheduler.add_job(
-                _scheduled(job, metrics, self._running),
+                _scheduled(job, metrics, self._running, self._said),
                 trigger=job.trigger,
                 id=job.name,
                 name=job.name,
@@ -110,15 +112,21 @@ def next_run(job: Job, now: datetime) -> datetime | None:
 
 
 def _scheduled(
-    job: Job, metrics: Metrics | None, running: set[asyncio.Task[None]]
+    job: Job, metrics: Metrics | None, running: set[asyncio.Task[None]], said: dict[str, str]
 ) -> Callable[[], Awaitable[None]]:
+    """One run, logged once with its outcome: APScheduler's own lines (two a run) are kept
+    at WARNING (`SCHEDULER_LOG_LEVEL`). An outcome the same as the job's last (the sync
+    every 30 s with nothing to do, a nag not due yet) is logged at DEBUG, so the log at INFO
+    shows what changed: the first run, anything done, any failure."""
+
     async def run() -> None:
         task = asyncio.current_task()
         if task is not None:
             running.add(task)
             task.add_done_callback(running.discard)
+        started = time.monotonic()
         try:
-            log.debug("%s: %s", job.name, await job.run(Run()))
+            outcome = " / ".join((await job.run(Run())).splitlines())
         except asyncio.CancelledError:
             # The bot is stopping: what the run did not finish, the next run does (the
             # ledger knows what was sent).
@@ -127,10 +135,14 @@ def _scheduled(
         except Exception:
             if metrics is not None:
                 metrics.job(job.name, failed=True)
+            said.pop(job.name, None)  # the next outcome is news again
             # APScheduler would log it too, without saying which of our jobs it was.
             log.exception("job %s failed; it runs again at its next time", job.name)
             return
         if metrics is not None:
             metrics.job(job.name, failed=False)
+        level = logging.DEBUG if said.get(job.name) == outcome else logging.INFO
+        said[job.name] = outcome
+        log.log(level, "job %s: %s (%.1f s)", job.name, outcome, time.monotonic() - started)
 
     return run

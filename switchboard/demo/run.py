@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from switchboard.app import Switchboard, build, serving
+from switchboard.app import Switchboard, build, listen, serving
 from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.config import Config, ScorecardsConfig
@@ -55,8 +56,19 @@ async def running(
     settings: Settings, config: Config, host: str = LOOPBACK, port: int = 0
 ) -> AsyncIterator[Demo]:
     """The whole demo, up until the block ends. Slack settings are made up for the fake:
-    a fresh signing secret each run, so only the emulator can talk to this bot."""
+    a fresh signing secret each run, so only the emulator can talk to this bot. The page's
+    port is bound first: a busy one stops the demo before anything starts (`PortBusy`)."""
     team = TeamInfo(team_name="Switchboard demo", domain="switchboard-demo")
+    with listen(host, port) as page:
+        async with _running(settings, config, team, page) as demo:
+            yield demo
+
+
+@asynccontextmanager
+async def _running(
+    settings: Settings, config: Config, team: TeamInfo, page: socket.socket
+) -> AsyncIterator[Demo]:
+    host = page.getsockname()[0]
     async with (
         FakeSlack(team=team) as fake,
         FakePagerDuty() as pagerduty,
@@ -91,8 +103,8 @@ async def running(
                 emulator = Emulator(fake, SlackRequester(served.url, secret, session, fake=fake))
                 runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
-                await web.TCPSite(runner, host, port).start()
-                url = f"http://{host}:{runner.addresses[0][1]}/"
+                await web.SockSite(runner, page).start()
+                url = f"http://{host}:{page.getsockname()[1]}/"
                 try:
                     yield Demo(
                         url, served.url, fake, emulator, switchboard, people, pagerduty, opsgenie

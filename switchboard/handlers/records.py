@@ -60,4 +60,8 @@ class RecordHandlers:
         else:
             channel = draft.view.incident.channel_id
             answer = f"The postmortem draft of *{draft.view.ref}* is in <#{channel}>."
+            if not draft.shared:
+                answer += (
+                    " It has not changed since it was shared there, so it is not posted again."
+                )
         await respond(text=answer, response_type="ephemeral")

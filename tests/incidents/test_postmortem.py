@@ -270,7 +270,8 @@ async def test_the_command_shares_the_current_draft(world: World) -> None:
     assert file.content.decode().startswith("# Postmortem: INC-1 Checkout <!channel> errors\n")
     comment = world.slack.messages(row.channel_id)[-1].text
     assert comment.startswith("Postmortem draft for *INC-1*: Checkout &lt;!channel&gt; errors.")
-    # From anywhere, naming it; again, and it is shared again.
+    # From anywhere, naming it, after the record changed: shared again.
+    row = await command(world, row, "update Card payments are back")
     elsewhere = world.slack.new_response_url(channel_id=world.elsewhere, user_id=BOB)
     await world.requester.slash_command(
         "/incident",
@@ -281,6 +282,34 @@ async def test_the_command_shares_the_current_draft(world: World) -> None:
     )
     await eventually(lambda: world.slack.response_posts(elsewhere))
     assert len(shared(world)) == 2
+
+
+async def test_a_draft_that_did_not_change_is_not_posted_again(world: World) -> None:
+    """`/incident postmortem`, then resolve: one draft, not two identical ones."""
+    row = await declare(world, "Checkout errors")
+    world.slack.fail("files.completeUploadExternal", error="internal_error")
+    row = await command(world, row, "resolve")  # the sync's draft waits for its retry
+    assert shared(world) == []
+    world.clock.advance(minutes=3)  # a draft made later, saying so, is the same draft
+    url = world.slack.new_response_url(channel_id=row.channel_id, user_id=ALICE)
+    await world.requester.slash_command(
+        "/incident", "postmortem", user_id=ALICE, channel_id=row.channel_id, response_url=url
+    )
+    await eventually(lambda: world.slack.response_posts(url))
+    assert len(shared(world)) == 1
+    await world.retry()  # the sync's turn: the same draft is in the channel already
+    assert len(shared(world)) == 1
+    assert "postmortem" in (await world.settled()).steps_done
+    again = world.slack.new_response_url(channel_id=row.channel_id, user_id=ALICE)
+    await world.requester.slash_command(
+        "/incident", "postmortem", user_id=ALICE, channel_id=row.channel_id, response_url=again
+    )
+    (told,) = await eventually(lambda: world.slack.response_posts(again))
+    assert told["text"] == (
+        f"The postmortem draft of *INC-1* is in <#{row.channel_id}>. It has not changed "
+        "since it was shared there, so it is not posted again."
+    )
+    assert len(shared(world)) == 1
 
 
 @pytest.mark.parametrize(
@@ -337,9 +366,8 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     )
     with pytest.raises(TemplateFailure) as undefined:
         await world.sb.postmortems.draft(1)
-    problem = (
-        f"{path}:3: 'switchboard.bot.incidents.postmortem.Facts object' has no attribute 'owner'"
-    )
+    facts = "'switchboard.bot.incidents.postmortem_view.Facts object'"
+    problem = f"{path}:3: {facts} has no attribute 'owner'"
     assert str(undefined.value) == problem
     # Said where it was asked for, and in the channel on resolve, which does not retry it.
     url = world.slack.new_response_url(channel_id=row.channel_id, user_id=ALICE)
@@ -363,6 +391,21 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     with pytest.raises(TemplateFailure) as in_part:
         await world.sb.postmortems.draft(1)
     assert str(in_part.value) == f"{part}:2: integer division or modulo by zero"
+
+
+@pytest.mark.parametrize("config", [TEAM_TEMPLATE], indirect=True)
+async def test_a_template_changed_to_reach_for_python_drafts_nothing(
+    world: World, config: Config
+) -> None:
+    """Checked at load, then edited while the bot runs: the sandbox still refuses it."""
+    path = Path(config.incidents.postmortem_template)
+    row = await declare(world, "Checkout errors")
+    body = "# {{ incident.ref }}\n{{ self.__init__.__globals__['os'].popen('id').read() }}\n"
+    await asyncio.to_thread(path.write_text, body)
+    row = await command(world, row, "resolve")
+    problem = f"{path}:2: access to attribute '__init__' of 'TemplateReference' object is unsafe."
+    assert world.texts(row.channel_id)[-1] == f"I could not draft the postmortem: {problem}"
+    assert shared(world) == []
 
 
 @pytest.fixture

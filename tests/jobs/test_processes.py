@@ -174,6 +174,10 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
         "initiative-reminders",
     ]
     assert all(re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line) for line in lines[1:])
+    # The columns line up under their headings, however long a job's name or trigger.
+    starts = [lines[0].index(heading) for heading in ("NEXT RUN", "TRIGGER", "WHAT")]
+    for line in lines[1:]:
+        assert all(line[at - 1] == " " != line[at] for at in starts), line
 
     code, out, err = await setup.jobs("run", "followup-nags", "--team", "team-3")
     assert (code, out.strip()) == (0, f"follow-up nags for {datetime.now(UTC).date()}: 1 sent")

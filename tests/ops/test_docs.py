@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from switchboard.bot.metrics import Metrics
 from switchboard.settings import Settings
 from tests.conftest import ROOT
@@ -26,3 +28,20 @@ def test_every_metric_is_documented() -> None:
         assert f"| `{exposed}` | {kind} |" in OPERATIONS, exposed
     assert "| `switchboard_incidents_open` | gauge |" in OPERATIONS
     assert "[docs/operations.md](docs/operations.md)" in README
+
+
+def test_the_readme_links_only_to_files_in_the_repository() -> None:
+    """A pointer to a file outside the checkout (`../shared/DESIGN.md`) is one a user's
+    clone does not have."""
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    local = [t for t in targets if "://" not in t and not t.startswith("mailto:")]
+    assert local
+    assert [t for t in local if not (ROOT / t).exists()] == []
+    assert "../" not in README.replace("](../", "")  # no path out of the checkout in text
+
+
+def test_the_readme_lists_every_command_and_the_timeline_settings() -> None:
+    for command in ("scorecards check", "catalog check", "jobs list", "jobs run", "postmortem"):
+        assert f"| `switchboard {command}" in README, command
+    for key in ("timeline_emojis:", "confirm_emoji:", "postmortem_template:"):
+        assert f"\n  {key}" in README, key

@@ -1,37 +1,54 @@
 """Postmortem drafts: an incident's record (facts, services and their owners, people and
 roles, milestones, the whole timeline, follow-ups) rendered as Markdown with Jinja2 and shared
 in the incident channel as a file. Drafts are made from the rows every time, so a later one
-shows the record as it is then."""
+shows the record as it is then. Our own template renders here; a team's renders in the
+sandbox, in a child process under limits (`switchboard.bot.templating`)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import html
+import json
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    Template,
-    TemplateNotFound,
-    TemplateSyntaxError,
-)
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.config import Config
 from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.postmortem_view import (
+    Facts,
+    FileLink,
+    Item,
+    Milestone,
+    Moment,
+    Person,
+    Record,
+    RoleTurn,
+    Service,
+    sample_record,
+)
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.stats import duration
 from switchboard.bot.slack_gateway import SlackGateway
-from switchboard.bot.text import escape, shorten
-from switchboard.storage import catalog_store, incident_store, record_store, timeline_store
+from switchboard.bot.templating import OPTIONS, configure, render_team_template
+from switchboard.bot.templating import TemplateFailure as TemplateFailure  # for its callers
+from switchboard.bot.text import shorten
+from switchboard.storage import (
+    catalog_store,
+    delivery_store,
+    incident_store,
+    record_store,
+    timeline_store,
+)
+from switchboard.storage.delivery_store import Claim, Key
 from switchboard.storage.tables import (
     FollowUp,
     Incident,
@@ -55,105 +72,7 @@ _MARKUP = re.compile(r"<([@#!])?([^>|]+)(?:\|([^>]*))?>")
 _BOLD = re.compile(r"\*([^*\n]+)\*")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)")
 _STATES = {"open": "open", "done": "done", "wont_do": "won't do"}
-
-
-class TemplateFailure(Exception):
-    """The postmortem template could not be read or rendered: `file:line: problem`."""
-
-
-# What templates see. Times are strings in the configured time zone, with the zone's name.
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    id: str  # Slack user id
-    name: str  # the catalog's name for them, else Slack's, else the Slack id
-
-    def __str__(self) -> str:
-        return f"@{self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    ref: str
-    number: int
-    title: str  # on one line
-    severity: str
-    severity_description: str
-    status: str
-    private: bool
-    security: bool
-    channel: str  # the channel's name, "" before it exists
-    description: str  # as typed, lines and all
-    declared_by: Person
-
-
-@dataclass(frozen=True, slots=True)
-class Service:
-    name: str
-    ref: str
-    owners: list[str]  # teams with their channel ("Shop (#shop)"), people, unknown refs
-
-
-@dataclass(frozen=True, slots=True)
-class RoleTurn:
-    role: str
-    person: Person
-    assigned_by: Person
-    start: str
-    end: str  # "" while they hold it
-
-
-@dataclass(frozen=True, slots=True)
-class Milestone:
-    name: str  # declared, acknowledged, mitigated, resolved, closed
-    at: str  # "" when not reached
-    after: str  # exact time since declared ("2 d 3 h 4 min"); "" when not reached
-
-
-@dataclass(frozen=True, slots=True)
-class FileLink:
-    name: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class Moment:
-    at: str
-    source: str  # lifecycle, reaction, note, backfill
-    author: Person | None  # None for lifecycle events: their text says who
-    text: str  # Markdown; whole, however long; may span lines
-    permalink: str
-    files: list[FileLink]
-    deleted: bool  # deleted in Slack after it was captured
-    edited: bool
-    when: datetime  # for ordering
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    text: str
-    owner: str  # a person ("@Bob"), a team's name, or ""
-    due: str  # YYYY-MM-DD or ""
-    state: str  # open, done, won't do
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """The template's variables."""
-
-    incident: Facts
-    services: list[Service]
-    participants: list[Person]
-    roles: list[RoleTurn]
-    milestones: list[Milestone]
-    timeline: list[Moment]
-    followups: list[Item]
-    timezone: str
-    generated_at: str
-
-    def variables(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+SHARED_KIND = "postmortem-draft"  # in the notification ledger: (kind, incident id, content)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +80,15 @@ class Draft:
     view: IncidentView
     filename: str
     markdown: str
+    shared: bool = False  # by `publish`: False when this very draft was shared before
+
+
+def check_template(path: str) -> None:
+    """A team's template checked when the config is loaded, rendered from a sample record
+    with every part present, and searched for attribute access the sandbox refuses in
+    branches the sample does not reach: `TemplateFailure` says `file:line: problem`."""
+    if path:
+        render_team_template(path, sample_record().variables(), check=True)
 
 
 class PostmortemService:
@@ -177,22 +105,9 @@ class PostmortemService:
         self._incidents = incidents
         self._gateway = gateway
         self._clock = clock
-        custom = config.incidents.postmortem_template
-        folder, self._name = (
-            (Path(custom).parent, Path(custom).name) if custom else (TEMPLATES, BUILT_IN)
-        )
-        self._shown = custom or str(TEMPLATES / BUILT_IN)
-        self._env = Environment(
-            loader=FileSystemLoader(folder),
-            undefined=StrictUndefined,
-            autoescape=False,  # Markdown, not HTML
-            keep_trailing_newline=True,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            cache_size=0,  # read on every draft (they are rare): edits need no restart
-        )
-        self._env.filters["slack"] = escape
-        self._env.filters["quote"] = quote
+        self._custom = config.incidents.postmortem_template
+        # Ours, trusted: rendered here. The comment on the upload is ours too.
+        self._env = configure(Environment(loader=FileSystemLoader(TEMPLATES), **OPTIONS))
 
     async def draft(self, incident_id: int) -> Draft:
         """The current draft of one incident, rendered from its rows now."""
@@ -200,15 +115,50 @@ class PostmortemService:
         return draft
 
     async def publish(self, incident_id: int) -> Draft:
-        """Share the current draft in the incident channel as a Markdown file."""
+        """Share the current draft in the incident channel as a Markdown file, unless this
+        very draft (the same record, the same template; when it was made aside) was shared
+        before: `/incident postmortem` and then resolving post one draft, not two. The
+        notification ledger remembers what was shared, so two processes agree too."""
         draft, record = await self._draft(incident_id)
+        key = Key(SHARED_KIND, str(incident_id), self._fingerprint(record))
+        if not await self._claim(key, draft.view.incident.channel_id):
+            return draft
         comment = self._env.from_string(COMMENT).render(record.variables())
         # Both go in the upload's URL: a long title would make it longer than servers take.
         title = shorten(f"Postmortem draft: {draft.view.ref} {record.incident.title}", 250)
-        await self._gateway.upload_file(
-            draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
-        )
-        return draft
+        try:
+            await self._gateway.upload_file(
+                draft.view.incident.channel_id, draft.filename, draft.markdown, title, comment
+            )
+        except BaseException:
+            async with self._sessions() as session:  # not shared: a later try may share it
+                await delivery_store.release(session, key)
+                await session.commit()
+            raise
+        async with self._sessions() as session:
+            await delivery_store.mark_sent(session, key, "", self._clock())
+            await session.commit()
+        return dataclasses.replace(draft, shared=True)
+
+    async def _claim(self, key: Key, channel: str) -> bool:
+        now = self._clock()
+        stale = now - timedelta(seconds=self._config.delivery.lease_seconds)
+        async with self._sessions() as session:
+            claimed = await delivery_store.claim(session, key, channel, now, stale)
+            await session.commit()
+        return claimed.outcome is not Claim.TAKEN
+
+    def _fingerprint(self, record: Record) -> str:
+        """What the draft says, but not when it was made: the record's values and the
+        template's text (a team's own file; what it includes is not counted)."""
+        values = dataclasses.asdict(dataclasses.replace(record, generated_at=""))
+        template = Path(self._custom) if self._custom else TEMPLATES / BUILT_IN
+        try:
+            source = template.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):  # it rendered a moment ago; say it changed
+            source = str(self._clock())
+        text = json.dumps([values, source], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
 
     async def requested(self, number: int | None, channel_id: str, actor: str) -> Draft:
         """`/incident postmortem`: the named incident's (or this channel's) draft, shared in
@@ -224,25 +174,13 @@ class PostmortemService:
 
     async def _draft(self, incident_id: int) -> tuple[Draft, Record]:
         view, record = await self._record(incident_id)
-        markdown = self._render(self._template(), record)
+        markdown = await asyncio.to_thread(self._render, record)
         return Draft(view, f"postmortem-{view.ref}.md", markdown), record
 
-    def _template(self) -> Template:
-        try:
-            return self._env.get_template(self._name)
-        except TemplateNotFound:
-            raise TemplateFailure(f"{self._shown}: no such template file") from None
-        except TemplateSyntaxError as error:  # in this file or one it includes
-            where = f"{error.filename or self._shown}:{error.lineno}"
-            raise TemplateFailure(f"{where}: {error.message}") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise TemplateFailure(f"{self._shown}: cannot read: {error}") from None
-
-    def _render(self, template: Template, record: Record) -> str:
-        try:
-            return template.render(record.variables())
-        except Exception as error:  # a team's template can fail in any way: say where
-            raise TemplateFailure(f"{_where(error) or self._shown}: {error}") from None
+    def _render(self, record: Record) -> str:
+        if self._custom:
+            return render_team_template(self._custom, record.variables())
+        return self._env.get_template(BUILT_IN).render(record.variables())
 
     async def _record(self, incident_id: int) -> tuple[IncidentView, Record]:
         async with self._sessions() as session:
@@ -408,12 +346,6 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def quote(text: str) -> str:
-    """Text as a Markdown block quote: whatever it holds (an open code fence, a heading) stays
-    inside the quote instead of swallowing the rest of the document."""
-    return "\n".join(f"> {line}".rstrip() for line in text.splitlines() or [""])
-
-
 def _markdown(mrkdwn: str, people: _People) -> str:
     """One of our event texts (mrkdwn, user text escaped) as Markdown for people to read."""
 
@@ -462,14 +394,3 @@ def _user_ids(
     ids |= {e.actor for e in events} | {u for e in events for u in _USER_MENTION.findall(e.text)}
     ids |= {e.author for e in entries} | {f.owner_user for f in followups}
     return ids - {""}
-
-
-def _where(error: BaseException) -> str:
-    """`file:line` of the template line an error came from (the innermost, for an included
-    template): Jinja puts template lines into the traceback as frames of their own."""
-    where, trace = "", error.__traceback__
-    while trace is not None:
-        if "__jinja_exception__" in trace.tb_frame.f_globals:
-            where = f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}"
-        trace = trace.tb_next
-    return where
