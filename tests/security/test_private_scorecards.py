@@ -133,8 +133,11 @@ async def test_its_shared_copy_tells_nothing(dropped: World) -> None:
     await dropped.requester.block_actions(
         [share], user_id=ALICE, channel_id=dropped.elsewhere, message=message, response_url=url
     )
-    (copy,) = await eventually(lambda: dropped.slack.response_posts(url))
-    assert copy["response_type"] == "in_channel"
+    # The copy for the channel, then the note that replaces Alice's private one.
+    copy, note = await eventually(
+        lambda: (posts := dropped.slack.response_posts(url))[1:] and posts
+    )
+    assert (copy["response_type"], note["replace_original"]) == ("in_channel", True)
     assert ":x: _1 rule not shown here_ (Bronze)" in lines(copy)
     assert told(copy) == []
 
