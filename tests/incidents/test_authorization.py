@@ -143,6 +143,7 @@ async def test_a_restricted_status_is_for_the_commander_and_the_responders(world
         f"Only the commander or <!subteam^{group}> may set *monitoring* on INC-1."
     )
     await world.incident(f"assign commander <@{ALICE}>", user=BOB, channel=row.channel_id)
+    await world.settled()
     assert (
         await world.incident("status monitoring", user=ALICE, channel=row.channel_id)
     ).body == ""
