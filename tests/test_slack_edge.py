@@ -32,7 +32,7 @@ async def test_forged_stale_and_unsigned_requests_get_401_and_change_nothing(
     body = urlencode({"command": "/owner", "text": "auth"}).encode()
     forged = await requester.raw(body, signature="v0=" + "0" * 64)
     stale = await requester.slash_command(
-        "/owner", "auth", user_id="U1", channel_id="C1", timestamp=int(time.time()) - 301
+        "/owner", "auth", user_id="U0001ALICE", channel_id="C0001", timestamp=int(time.time()) - 301
     )
     unsigned = await requester.raw(body, signed=False)
     stale_event = await requester.event(HOME_OPENED, timestamp=int(time.time()) - 600)
@@ -80,7 +80,7 @@ async def test_incident_with_the_word_payload_reaches_its_listener(
     requester: SlackRequester,
 ) -> None:
     response = await requester.slash_command(
-        "/incident", "declare payload API down", user_id="U1", channel_id="C1"
+        "/incident", "declare payload API down", user_id="U0001ALICE", channel_id="C0001"
     )
     assert response.status == 200
     assert response.json()["text"] == "Declaring your incident…"
@@ -126,6 +126,6 @@ async def test_events_are_refused_for_a_while_after_the_database_failed(
     assert (second.status, second.json()) == (503, {"error": "try again later"})
     assert slack.calls("views.publish") == []
     commands_still_work = await requester.slash_command(
-        "/owner", "auth", user_id="U1", channel_id="C1"
+        "/owner", "auth", user_id="U0001ALICE", channel_id="C0001"
     )
     assert commands_still_work.status == 200
