@@ -43,7 +43,7 @@ async def test_listeners_and_manifest_agree(requester: SlackRequester) -> None:
     # ...and each really reaches a listener: Bolt answers 404 to what nobody listens to.
     for command in declared_commands:
         assert (
-            await requester.slash_command(command, "help", user_id="U1", channel_id="C1")
+            await requester.slash_command(command, "help", user_id="U0001ALICE", channel_id="C0001")
         ).status == 200
     for event in declared_events:
         # Subscriptions such as message.channels deliver events of type "message".

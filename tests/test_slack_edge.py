@@ -85,7 +85,7 @@ async def test_incident_with_the_word_payload_reaches_its_listener(
     requester: SlackRequester,
 ) -> None:
     response = await requester.slash_command(
-        "/incident", "declare payload API down", user_id="U1", channel_id="C1"
+        "/incident", "declare payload API down", user_id="U0001ALICE", channel_id="C0001GENRL"
     )
     assert response.status == 200
     assert response.json()["text"] == "Declaring your incident…"

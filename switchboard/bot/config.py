@@ -83,6 +83,10 @@ class Status(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9_-]{1,30}$")
     # Entering this status stamps the milestone column of that name.
     milestone: Literal["mitigated", "resolved", "closed"] | None = None
+    # Whether only the commander (the first role) and `responders_group` may move an incident
+    # into this status, whatever the way (command, card select, button); unset: only the
+    # last status (where incidents end, and which nobody can reopen) is restricted.
+    restricted: bool | None = None
 
 
 DEFAULT_SEVERITIES = (
@@ -133,8 +137,9 @@ class IncidentsConfig(BaseModel):
     roles: tuple[str, ...] = ("commander", "communications", "scribe")  # the first leads
     # How public places show a private incident: as "a private incident" or not at all.
     private_in_public: Literal["count", "hide"] = "count"
-    # Slack user group ids: who may declare ("" = anyone), and who may close besides the
-    # commander ("" = only the commander).
+    # Slack user group ids: who may declare ("" = anyone), and who may move an incident into
+    # a restricted status (by default the last: close) besides the commander ("" = only the
+    # commander).
     declare_group: str = ""
     responders_group: str = ""
     # Retry unfinished Slack steps and failed pages this often.
@@ -168,6 +173,17 @@ class IncidentsConfig(BaseModel):
 
     def severity(self, name: str) -> Severity | None:
         return next((s for s in self.severities if s.name.upper() == name.upper()), None)
+
+    def status(self, name: str) -> Status | None:
+        return next((s for s in self.statuses if s.name == name), None)
+
+    def restricted(self, status: str) -> bool:
+        """Whether moving an incident into `status` is for the commander and the responders
+        group only (see `Status.restricted`)."""
+        found = self.status(status)
+        if found is None or found.restricted is None:
+            return status == self.final_status
+        return found.restricted
 
     @property
     def initial_status(self) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.storage import events_store
+from switchboard.storage import events_store, request_store
 
 Clock = Callable[[], datetime]
 
@@ -80,3 +80,5 @@ class EventLedger:
             await events_store.forget_events_before(
                 session, self._clock() - events_store.EVENT_MEMORY
             )
+            # Request keys guard against replays within Slack's five minutes; a day is ample.
+            await request_store.forget_before(session, self._clock() - events_store.EVENT_MEMORY)

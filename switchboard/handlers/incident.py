@@ -20,12 +20,25 @@ from switchboard.bot.incidents.commands import (
     OpenDeclareModal,
     Record,
 )
-from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused
+from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused, Replayed
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.handlers.incident_requests import (
+    AssignValues,
+    CardSelect,
+    Clicked,
+    Command,
+    DeclareValues,
+    ForIncident,
+    IncidentButton,
+    PageValues,
+    Submitted,
+    Suggest,
+)
 from switchboard.handlers.lookup import answer_after_ack
 from switchboard.handlers.middleware import FAILED
+from switchboard.handlers.payloads import parse
 
 log = logging.getLogger(__name__)
 COMMAND = "/incident"
@@ -43,7 +56,7 @@ class RecordHandler(Protocol):
     verbs: tuple[str, ...]
 
     async def record(
-        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any], parsed: Record
+        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None: ...
 
     def register(self, app: AsyncApp) -> None: ...
@@ -96,8 +109,9 @@ class IncidentHandlers:
     # the slash command
 
     async def command(self, ack: AsyncAck, command: Body, respond: AsyncRespond) -> None:
-        parsed = commands.parse(command.get("text") or "", self.config)
-        user, channel = command["user_id"], command.get("channel_id", "")
+        request = parse(Command, command)
+        parsed = commands.parse(request.text, self.config)
+        user, channel = request.user_id, request.channel_id
         if isinstance(parsed, Help):
             await _say(ack, commands.HELP)
         elif isinstance(parsed, Invalid):
@@ -107,34 +121,40 @@ class IncidentHandlers:
             await answer_after_ack(respond, lambda: self._listing(user), COMMAND, FAILED, self.lane)
         elif isinstance(parsed, OpenDeclareModal):
             await ack()
-            await self.gateway.open_view(
-                command["trigger_id"], modals.declare(self.config, channel)
-            )
+            await self.gateway.open_view(request.trigger_id, modals.declare(self.config, channel))
         elif isinstance(parsed, Declare):
-            await self._declare_from_text(ack, respond, command, parsed)
+            await self._declare_from_text(ack, respond, request, parsed)
         elif isinstance(parsed, Act):
-            await self._refusing(ack, lambda: self.incidents.act(parsed, user, channel))
+            await self._refusing(
+                ack, lambda: self.incidents.act(parsed, user, channel, key=request.key)
+            )
         elif isinstance(parsed, Record):
             handler = self.records.get(parsed.verb)
             if handler is None:
                 await _say(ack, f"`/incident {parsed.verb}` is not available yet.")
             else:
-                await handler.record(ack, respond, command, parsed)
+                await handler.record(ack, respond, request, parsed)
 
     async def _listing(self, user: str) -> dict[str, Any]:
         views, mine = await self.incidents.open_for(user)
         return {"text": messages.listing(views, self.config, mine)}
 
     async def _declare_from_text(
-        self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Declare
+        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Declare
     ) -> None:
-        # Ack at once: Slack waits for nothing; the rest is told through the response URL.
-        await _say(ack, "Declaring your incident…")
+        # What can be refused at once is refused in the ack (the catalog's index is in
+        # memory: well within Slack's 3 s); only then "Declaring…", and the rest is told
+        # through the response URL.
         try:
             services = await self.incidents.resolve_services(parsed.services)
+        except Refused as refusal:
+            await _say(ack, str(refusal))
+            return
+        await _say(ack, "Declaring your incident…")
+        try:
             request = DeclareRequest(
-                request_key=f"trigger:{command['trigger_id']}",
-                actor=command["user_id"],
+                request_key=command.key,
+                actor=command.user_id,
                 title=parsed.title,
                 severity=parsed.severity,
                 services=tuple(services),
@@ -170,42 +190,47 @@ class IncidentHandlers:
         except Refused as refusal:
             await _say(ack, str(refusal))
             return
+        except Replayed:
+            await ack()  # carried out when it first came
+            return
         await ack()
         await self._synced(view.incident.id)
 
     # modals
 
-    async def declare_submitted(self, ack: AsyncAck, body: Body, view: Body) -> None:
-        values = view["state"]["values"]
-        title = _value(values, "title").strip()
-        if not title:
+    async def declare_submitted(self, ack: AsyncAck, body: Body) -> None:
+        submitted = parse(Submitted[DeclareValues], body)
+        values = submitted.values
+        title = (values.title.value.value if values.title else None) or ""
+        if not title.strip():
             await ack(response_action="errors", errors={"title": "Give the incident a title."})
             return
-        options = {
-            o["value"]
-            for o in values.get("options", {}).get("value", {}).get("selected_options") or []
-        }
-        services = (
-            values.get("services", {}).get(modals.SERVICES_SEARCH, {}).get("selected_options") or []
+        options = (
+            {o.value for o in values.options.value.selected_options} if values.options else set()
         )
+        severity = values.severity.value.selected_option if values.severity else None
+        services = values.services.incident_services.selected_options if values.services else ()
         request = DeclareRequest(
-            request_key=f"view:{view['id']}",
-            actor=body["user"]["id"],
-            title=title,
-            severity=_selected(values, "severity") or self.config.lowest_severity.name,
-            services=tuple(o["value"] for o in services),
-            description=_value(values, "description").strip(),
+            request_key=submitted.key,
+            actor=submitted.user.id,
+            title=title.strip(),
+            severity=severity.value if severity else self.config.lowest_severity.name,
+            services=tuple(o.value for o in services),
+            description=(
+                (values.description.value.value if values.description else None) or ""
+            ).strip(),
             private="private" in options,
             security="security" in options,
         )
         try:
             incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
-            await ack(response_action="errors", errors={"title": str(refusal)})
+            field = refusal.field if refusal.field in ("severity", "services") else "title"
+            await ack(response_action="errors", errors={field: str(refusal)})
             return
         await ack()
         await self._synced(incident.id)
-        await self._tell(view.get("private_metadata", ""), request.actor, incident.id)
+        await self._tell(submitted.view.private_metadata, request.actor, incident.id)
 
     async def _tell(self, channel: str, user: str, incident_id: int | None) -> None:
         """Tell whoever declared from the modal where the incident lives."""
@@ -219,35 +244,52 @@ class IncidentHandlers:
         except SlackFailure as failure:
             log.info("could not tell %s about %s: %s", user, view.ref, failure.error)
 
-    async def assign_submitted(self, ack: AsyncAck, body: Body, view: Body) -> None:
-        values = view["state"]["values"]
-        role, user = _selected(values, "role"), values["user"]["value"].get("selected_user")
-        await self._view_change(
-            ack, body, view, "assign", role or self.config.roles[0], user or "", "user"
-        )
+    async def assign_submitted(self, ack: AsyncAck, body: Body) -> None:
+        submitted = parse(Submitted[AssignValues], body)
+        values = submitted.values
+        role = values.role.value.selected_option if values.role else None
+        user = values.user.value.selected_user or ""
+        change = ("assign", role.value if role else self.config.roles[0], user)
+        await self._view_change(ack, submitted, change, ("role", "user"))
 
-    async def page_submitted(self, ack: AsyncAck, body: Body, view: Body) -> None:
-        target = view["state"]["values"]["target"][modals.PAGE_SEARCH].get("selected_option") or {}
-        await self._view_change(ack, body, view, "page", target.get("value", ""), "", "target")
+    async def page_submitted(self, ack: AsyncAck, body: Body) -> None:
+        submitted = parse(Submitted[PageValues], body)
+        target = submitted.values.target.incident_page_target.selected_option
+        change = ("page", target.value if target else "", "")
+        await self._view_change(ack, submitted, change, ("target",))
 
     async def _view_change(
-        self, ack: AsyncAck, body: Body, view: Body, action: str, value: str, user: str, block: str
+        self,
+        ack: AsyncAck,
+        submitted: Submitted[Any],
+        change: tuple[str, str, str],
+        blocks: tuple[str, ...],
     ) -> None:
-        incident_id = int(view["private_metadata"])
+        """Apply `change` (action, value, user) to the modal's incident; a refusal is shown
+        on the input it is about (else on the first of `blocks`)."""
+        incident_id = parse(ForIncident, {"incident": submitted.view.private_metadata}).incident
+        action, value, user = change
         try:
-            await self.incidents.change(incident_id, body["user"]["id"], action, value, user)
+            await self.incidents.change(
+                incident_id, submitted.user.id, action, value, user, key=submitted.key
+            )
         except Refused as refusal:
+            block = refusal.field if refusal.field in blocks else blocks[0]
             await ack(response_action="errors", errors={block: str(refusal)})
+            return
+        except Replayed:
+            await ack()
             return
         await ack()
         await self._synced(incident_id)
 
-    async def search_services(self, ack: AsyncAck, payload: Body) -> None:
-        found = await self.catalog.suggest(payload.get("value", ""), teams=False)
+    async def search_services(self, ack: AsyncAck, body: Body) -> None:
+        typed = parse(Suggest, body).value
+        found = await self.catalog.suggest(typed, teams=False)
         await ack(options=[_entity_option(e.ref, e.display_name, e.type or e.kind) for e in found])
 
-    async def search_targets(self, ack: AsyncAck, payload: Body) -> None:
-        found = await self.catalog.suggest(payload.get("value", ""), teams=True)
+    async def search_targets(self, ack: AsyncAck, body: Body) -> None:
+        found = await self.catalog.suggest(parse(Suggest, body).value, teams=True)
         options = [
             _entity_option(
                 ("team:" if e.kind == "group" else "") + e.name,
@@ -260,82 +302,102 @@ class IncidentHandlers:
 
     # card buttons
 
-    async def select_changed(
-        self, ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond
-    ) -> None:
-        incident, _, value = action["selected_option"]["value"].partition(":")
-        kind = "status" if action["action_id"] == messages.STATUS_ACTION else "severity"
-        await self._button_change(ack, respond, body, int(incident), kind, value)
+    async def select_changed(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[CardSelect], body)
+        incident_id, value = clicked.action.selected_option.value
+        kind = "status" if clicked.action.action_id == messages.STATUS_ACTION else "severity"
+        await self._button_change(ack, respond, clicked, incident_id, kind, value)
 
-    async def resolve_clicked(
-        self, ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond
-    ) -> None:
-        await self._button_change(ack, respond, body, int(action["value"]), "resolve", "")
+    async def resolve_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
+        await self._button_change(ack, respond, clicked, clicked.action.value, "resolve", "")
 
     async def _button_change(
         self,
         ack: AsyncAck,
         respond: AsyncRespond,
-        body: Body,
+        clicked: Clicked[Any],
         incident_id: int,
         kind: str,
         value: str,
     ) -> None:
         await ack()
         try:
-            await self.incidents.change(incident_id, body["user"]["id"], kind, value)
+            await self.incidents.change(incident_id, clicked.user.id, kind, value, key=clicked.key)
         except Refused as refusal:
-            await respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+            await _tell_only(respond, str(refusal))
+            return
+        except Replayed:
             return
         await self._synced(incident_id)
 
-    async def assign_clicked(self, ack: AsyncAck, body: Body, action: Body) -> None:
+    async def assign_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
         await ack()
-        view = await self.incidents.view(int(action["value"]))
+        view = await self._may_open(respond, clicked)
         if view is not None:
-            await self.gateway.open_view(
-                body["trigger_id"],
-                modals.assign(self.config, int(action["value"]), view.incident.number),
-            )
+            modal = modals.assign(self.config, clicked.action.value, view.incident.number)
+            await self.gateway.open_view(clicked.trigger_id, modal)
 
-    async def page_clicked(self, ack: AsyncAck, body: Body, action: Body) -> None:
+    async def page_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
         await ack()
-        view = await self.incidents.view(int(action["value"]))
+        view = await self._may_open(respond, clicked)
         if view is not None:
-            await self.gateway.open_view(
-                body["trigger_id"], modals.page(int(action["value"]), view.incident.number)
-            )
+            modal = modals.page(clicked.action.value, view.incident.number)
+            await self.gateway.open_view(clicked.trigger_id, modal)
 
-    async def snooze_clicked(
-        self, ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond
-    ) -> None:
+    async def _may_open(
+        self, respond: AsyncRespond, clicked: Clicked[IncidentButton]
+    ) -> messages.IncidentView | None:
+        """The incident, when the clicker may change it (else they are told why): a form is
+        not opened for someone whose submission would be refused."""
+        try:
+            return await self.incidents.may_act(clicked.action.value, clicked.user.id, "change it")
+        except Refused as refusal:
+            await _tell_only(respond, str(refusal))
+            return None
+
+    async def snooze_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
         await ack()
-        await self.incidents.snooze(int(action["value"]), body["user"]["id"], SNOOZE_MINUTES)
+        incident_id = clicked.action.value
+        try:
+            await self.incidents.snooze(
+                incident_id, clicked.user.id, SNOOZE_MINUTES, key=clicked.key
+            )
+        except Refused as refusal:
+            await _tell_only(respond, str(refusal))
+            return
+        except Replayed:
+            return
         await respond(
             text=f"Reminders snoozed for {SNOOZE_MINUTES} minutes.", replace_original=True
         )
-        await self._synced(int(action["value"]))
+        await self._synced(incident_id)
 
-    async def dismiss_clicked(
-        self, ack: AsyncAck, body: Body, action: Body, respond: AsyncRespond
-    ) -> None:
+    async def dismiss_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
         await ack()
-        await self.incidents.stop_reminders(int(action["value"]), body["user"]["id"])
+        incident_id = clicked.action.value
+        try:
+            await self.incidents.stop_reminders(incident_id, clicked.user.id, key=clicked.key)
+        except Refused as refusal:
+            await _tell_only(respond, str(refusal))
+            return
+        except Replayed:
+            return
         await respond(text="Status reminders are off for this incident.", replace_original=True)
-        await self._synced(int(action["value"]))
+        await self._synced(incident_id)
 
 
 async def _say(ack: AsyncAck, text: str) -> None:
     await ack(text=text, response_type="ephemeral")
 
 
-def _value(values: Body, block: str) -> str:
-    return str(values.get(block, {}).get("value", {}).get("value") or "")
-
-
-def _selected(values: Body, block: str) -> str | None:
-    option = values.get(block, {}).get("value", {}).get("selected_option") or {}
-    return str(option["value"]) if option.get("value") else None
+async def _tell_only(respond: AsyncRespond, text: str) -> None:
+    """An ephemeral answer to whoever clicked, leaving the message clicked as it is."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def _entity_option(value: str, name: str, kind: str) -> dict[str, Any]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from switchboard.bot.incidents import stats
@@ -13,6 +11,7 @@ from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.slack_gateway import SlackFailure
 from switchboard.bot.text import safe
+from switchboard.handlers.incident_requests import Command
 
 
 class RecordHandlers:
@@ -26,7 +25,7 @@ class RecordHandlers:
         """Nothing of their own to listen to: both answer through `/incident`."""
 
     async def record(
-        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any], parsed: Record
+        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None:
         if parsed.verb == "stats":
             await self._stats(ack, parsed)
@@ -43,13 +42,13 @@ class RecordHandlers:
         await ack(text=text, blocks=blocks, response_type="ephemeral")
 
     async def _postmortem(
-        self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any], parsed: Record
+        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None:
         # Rendering and uploading can take longer than Slack waits for the ack.
         await ack(text="Drafting the postmortem…", response_type="ephemeral")
         try:
             draft = await self.postmortems.requested(
-                parsed.number, command.get("channel_id", ""), command["user_id"]
+                parsed.number, command.channel_id, command.user_id
             )
         except Refused as refusal:
             answer = str(refusal)

@@ -65,12 +65,23 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
     if needs_view and not (isinstance(view, dict) and isinstance(view.get("type"), str)):
         return "malformed view"
     if body["type"] == "block_actions" and not (
-        isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)
+        isinstance(actions, list)
+        and actions
+        and all(isinstance(a, dict) and _names(a, "action_id", "block_id") for a in actions)
     ):
         return "malformed actions"
+    if body["type"] == "block_suggestion" and not _names(body, "action_id", "block_id"):
+        return "malformed options request"  # Bolt matches on these, and logs them as text
+    if needs_view and not _names(view, "callback_id"):
+        return "malformed view"
     if not isinstance(user, dict):
         return "malformed user"
     return ""
+
+
+def _names(part: dict[str, Any], *keys: str) -> bool:
+    """Whether the ids Bolt matches listeners on are text where `part` has them."""
+    return all(isinstance(part.get(key, ""), str) for key in keys)
 
 
 # UTF-16 surrogates cannot stand alone in UTF-8. JSON's `\ud83d\ude00` escapes decode to

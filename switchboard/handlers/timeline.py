@@ -13,9 +13,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from switchboard.bot.incidents import messages, modals
 from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.followups import followup_button
-from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.handlers.incident_requests import (
+    BackfillValues,
+    Clicked,
+    Command,
+    ForIncident,
+    IncidentButton,
+    PageButton,
+    Submitted,
+)
+from switchboard.handlers.payloads import parse
 
 # What manifest.yml subscribes to for the timeline; message events arrive as "message".
 EVENTS = ("reaction_added", "reaction_removed", "message.channels", "message.groups")
@@ -71,22 +81,26 @@ class TimelineHandlers:
             await self.timeline.message_deleted(channel, event.get("deleted_ts", ""))
 
     async def record(
-        self, ack: AsyncAck, respond: AsyncRespond, command: Body, parsed: Record
+        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None:
-        channel, user = command.get("channel_id", ""), command["user_id"]
+        channel, user = command.channel_id, command.user_id
         try:
             if parsed.verb == "note":
-                number = await self.timeline.note(parsed.number, channel, user, parsed.text)
+                number = await self.timeline.note(
+                    parsed.number, channel, user, parsed.text, key=command.key
+                )
                 await ack(
                     text=f"Added to the timeline of {messages.ref(number)}.",
                     response_type="ephemeral",
                 )
                 return
             view = await self.incidents.find(parsed.number, channel)
-            page = int(parsed.text) if parsed.text.isdigit() else 1
+            page = int(parsed.text) if parsed.text.isdigit() and len(parsed.text) < 6 else 1
             await ack(**await self._page(view, page, user))
         except Refused as refusal:
             await ack(text=str(refusal), response_type="ephemeral")
+        except Replayed:
+            await ack()
 
     async def _page(self, view: messages.IncidentView, page: int, viewer: str) -> Body:
         assert view.incident.id is not None
@@ -101,44 +115,59 @@ class TimelineHandlers:
         )
         return {"text": text, "blocks": blocks, "response_type": "ephemeral"}
 
-    async def page_clicked(
-        self, ack: AsyncAck, action: Body, body: Body, respond: AsyncRespond
-    ) -> None:
+    async def page_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[PageButton], body)
         await ack()
-        incident, _, page = str(action["value"]).partition(":")
-        view = await self.incidents.view(int(incident))
+        incident_id, page = clicked.action.value
+        view = await self.incidents.view(incident_id)
         if view is None:
             return
         try:
-            answer = await self._page(view, int(page), body["user"]["id"])
+            answer = await self._page(view, page, clicked.user.id)
         except Refused as refusal:
             answer = {"text": str(refusal), "response_type": "ephemeral"}
         await respond(replace_original=True, **answer)
 
-    async def add_clicked(self, ack: AsyncAck, body: Body, action: Body) -> None:
+    async def add_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
+        clicked = parse(Clicked[IncidentButton], body)
         await ack()
-        view = await self.incidents.view(int(action["value"]))
-        if view is not None and view.incident.id is not None:
-            modal = modals.backfill(view.incident.id, view.incident.number, self.timezone)
-            await self.gateway.open_view(body["trigger_id"], modal)
+        try:
+            view = await self.incidents.view(clicked.action.value)
+            if view is None:
+                raise Refused("That incident no longer exists.")
+            await self.incidents.may_take_part(
+                view.incident, clicked.user.id, "add to its timeline"
+            )
+        except Refused as refusal:
+            await respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+            return
+        modal = modals.backfill(clicked.action.value, view.incident.number, self.timezone)
+        await self.gateway.open_view(clicked.trigger_id, modal)
 
-    async def backfill_submitted(self, ack: AsyncAck, body: Body, view: Body) -> None:
-        values = view["state"]["values"]
-        date = values["date"]["value"].get("selected_date") or ""
-        time = values["time"]["value"].get("selected_time") or ""
-        text = (values["text"]["value"].get("value") or "").strip()
+    async def backfill_submitted(self, ack: AsyncAck, body: Body) -> None:
+        submitted = parse(Submitted[BackfillValues], body)
+        incident_id = parse(ForIncident, {"incident": submitted.view.private_metadata}).incident
+        values = submitted.values
+        date = values.date.value.selected_date or ""
+        time = values.time.value.selected_time or ""
+        text = (values.text.value.value or "").strip()
         try:
             at = datetime.fromisoformat(f"{date}T{time}").replace(tzinfo=ZoneInfo(self.timezone))
         except ValueError:
             await ack(response_action="errors", errors={"date": "Pick a date and a time."})
             return
-        incident = await self.incidents.view(int(view["private_metadata"]))
+        incident = await self.incidents.view(incident_id)
         if incident is None:
             await ack()
             return
         try:
-            await self.timeline.note(incident.incident.number, "", body["user"]["id"], text, at)
+            await self.timeline.note(
+                incident.incident.number, "", submitted.user.id, text, at, key=submitted.key
+            )
         except Refused as refusal:
-            await ack(response_action="errors", errors={"time": str(refusal)})
+            field = refusal.field if refusal.field in ("date", "text") else "time"
+            await ack(response_action="errors", errors={field: str(refusal)})
             return
+        except Replayed:
+            pass
         await ack()

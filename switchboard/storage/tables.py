@@ -123,6 +123,18 @@ class SlackEvent(SQLModel, table=True):
     received_at: datetime = utc_column()
 
 
+class SlackRequest(SQLModel, table=True):
+    """Slack's own identity of a state-changing request already carried out (a command's
+    trigger id, an action's `action_ts`, a view's id): a signed request replayed within
+    Slack's five minutes finds its key here and changes nothing. Claimed in the same
+    transaction as the change, so the change and its claim are stored together or not at all."""
+
+    __tablename__ = "slack_request"
+
+    key: str = Field(sa_column=Column(String(255), primary_key=True))
+    received_at: datetime = utc_column()
+
+
 class Incident(SQLModel, table=True):
     """An incident, the truth about it. The Slack side (channel, cards, messages) is brought in
     line with this row by the incident sync, as often as it takes: `version` moves on every

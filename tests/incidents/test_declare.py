@@ -66,15 +66,19 @@ async def test_unknown_severity_or_service_changes_nothing(world: World) -> None
         "Unknown severity `sev9`. Choose one of `SEV1`, `SEV2`, `SEV3`, `SEV4`."
     )
     url = world.slack.new_response_url(channel_id=world.elsewhere, user_id=ALICE)
-    await world.requester.slash_command(
+    unknown = await world.requester.slash_command(
         "/incident",
         "declare service:chekout Something",
         user_id=ALICE,
         channel_id=world.elsewhere,
         response_url=url,
     )
-    (told,) = await eventually(lambda: world.slack.response_posts(url))
-    assert told["text"] == "No service called `chekout` in the catalog. Did you mean `checkout`?"
+    # Refused in the ack itself: never "Declaring your incident…" first.
+    assert unknown.json() == {
+        "response_type": "ephemeral",
+        "text": "No service called `chekout` in the catalog. Did you mean `checkout`?",
+    }
+    assert world.slack.response_posts(url) == []
     no_title = await world.incident("declare sev2 service:checkout")
     assert "An incident needs a title" in no_title.json()["text"]
     assert await world.sb.incidents.view(1) is None

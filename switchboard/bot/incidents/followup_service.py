@@ -22,12 +22,18 @@ from switchboard.bot.incidents.followups import (
     origin,
     parse,
 )
-from switchboard.bot.incidents.messages import IncidentView, ref
-from switchboard.bot.incidents.service import Clock, IncidentService, Refused
+from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.service import (
+    USER_ID,
+    Clock,
+    IncidentService,
+    Refused,
+    Replayed,
+)
 from switchboard.bot.owner import OwnerService, parse_owner_text
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
-from switchboard.storage import followup_store, incident_store
+from switchboard.storage import followup_store, incident_store, request_store
 from switchboard.storage.followup_store import Filter
 from switchboard.storage.tables import FollowUp, Incident
 
@@ -54,15 +60,19 @@ class FollowUpService:
 
     # adding
 
-    async def add_typed(self, number: int | None, channel_id: str, actor: str, text: str) -> Item:
+    async def add_typed(
+        self, number: int | None, channel_id: str, actor: str, text: str, *, key: str = ""
+    ) -> Item:
         """`/incident followup <text> [<@owner>] [team:<name>] [due:YYYY-MM-DD]`, on the
-        incident named, or whose channel this is."""
+        incident named, or whose channel this is. `key`: Slack's identity of the request (a
+        request carried out before raises `Replayed`)."""
         draft = parse(text)
-        return await self._add(await self._incidents.find(number, channel_id), actor, draft)
+        view = await self._incidents.find(number, channel_id)
+        return await self._add(view, actor, draft, key)
 
-    async def add(self, incident_id: int, actor: str, draft: Draft) -> Item:
+    async def add(self, incident_id: int, actor: str, draft: Draft, *, key: str = "") -> Item:
         """A follow-up from the "Add follow-up" modal."""
-        return await self._add(await self._view(incident_id), actor, draft)
+        return await self._add(await self._view(incident_id), actor, draft, key)
 
     async def form(self, value: str, actor: str) -> dict[str, Any]:
         """The "Add follow-up" modal for a "Follow up" button's value; refused before it is
@@ -71,10 +81,12 @@ class FollowUpService:
         await self._may_touch(view.incident, actor, "add follow-ups to it")
         return modal(value, view.incident.number)
 
-    async def _add(self, view: IncidentView, actor: str, draft: Draft) -> Item:
+    async def _add(self, view: IncidentView, actor: str, draft: Draft, key: str) -> Item:
         incident = view.incident
         assert incident.id is not None
         await self._may_touch(incident, actor, "add follow-ups to it")
+        if draft.owner_user and not USER_ID.match(draft.owner_user):
+            raise BadField("owner", "Choose the owner from your workspace.")
         owner_user, owner_team = draft.owner_user, await self._team(draft.team)
         if not (owner_user or owner_team):
             owner_team = await self._owning_team(view)
@@ -90,6 +102,8 @@ class FollowUpService:
             timeline_entry_id=draft.timeline_entry_id,
         )
         async with self._sessions() as session:
+            if key and not await request_store.claim(session, key, self._clock()):
+                raise Replayed(key)
             session.add(followup)
             await session.commit()
         return Item(followup, incident)
@@ -164,7 +178,7 @@ class FollowUpService:
     # closing
 
     async def close(
-        self, followup_id: int, actor: str, state: str, scope: Scope
+        self, followup_id: int, actor: str, state: str, scope: Scope, *, key: str = ""
     ) -> tuple[Item, Listing]:
         """Mark an open follow-up done or won't do; returns it and its listing, again."""
         async with self._sessions() as session:
@@ -174,6 +188,8 @@ class FollowUpService:
             incident = await incident_store.by_id(session, followup.incident_id)
             assert incident is not None  # its follow-ups go with it
             await self._may_touch(incident, actor, "close its follow-ups")
+            if key and not await request_store.claim(session, key, self._clock()):
+                raise Replayed(key)
             if not await followup_store.close(session, followup_id, state, actor, self._clock()):
                 raise Refused("That follow-up was closed already.")
             await session.commit()
@@ -202,12 +218,15 @@ class FollowUpService:
         return view
 
     async def _may(self, incident: Incident, user: str) -> bool:
-        assert incident.id is not None
-        return not incident.private or user in await self._incidents.participants(incident.id)
+        try:
+            await self._may_touch(incident, user, "add follow-ups to it")
+        except Refused:
+            return False
+        return True
 
     async def _may_touch(self, incident: Incident, user: str, what: str) -> None:
-        if not await self._may(incident, user):
-            raise Refused(f"{ref(incident.number)} is private: only its participants may {what}.")
+        """The incidents' own rule for record keeping (one rule, every surface)."""
+        await self._incidents.may_take_part(incident, user, what)
 
 
 def _filter(scope: Scope) -> Filter:

@@ -174,10 +174,11 @@ def _facts(view: IncidentView, config: IncidentsConfig) -> list[str]:
 
 def _actions(view: IncidentView, config: IncidentsConfig) -> Block:
     value = str(view.incident.id)
+    # The card is one message everyone sees: a status only some may set (`restricted`) is
+    # left out of its select and set with a command; the service checks on submit anyway.
+    statuses = [s.name for s in config.statuses if not config.restricted(s.name)]
     elements: list[Block] = [
-        _select(
-            STATUS_ACTION, "Status", value, [s.name for s in config.statuses], view.incident.status
-        ),
+        _select(STATUS_ACTION, "Status", value, statuses, view.incident.status),
         _select(
             SEVERITY_ACTION,
             "Severity",
@@ -292,6 +293,8 @@ def _moment_text(moment: Any, tz: tzinfo) -> str:
     who = f"<@{moment.author}>" if moment.author.startswith(("U", "W")) else ""
     if moment.source == "lifecycle":
         body = moment.text  # written by us, already escaped
+        if who in body:  # it names who did it already ("<@U1> changed the status...")
+            who = ""
     else:
         body = safe(moment.text, TIMELINE_TEXT) or "(no text)"
         if moment.deleted:
@@ -299,7 +302,7 @@ def _moment_text(moment: Any, tz: tzinfo) -> str:
     extra = [f"<{moment.permalink}|message>"] if moment.permalink.startswith("https://") else []
     extra += [f"📎 {safe(name, 100)}" for name, _ in moment.files[:5]]
     tail = " · ".join(extra)
-    return f"*{when}* {who} {body}" + (f"\n{tail}" if tail else "")
+    return f"*{when}* " + " ".join(filter(None, (who, body))) + (f"\n{tail}" if tail else "")
 
 
 def _timeline_actions(view: IncidentView, page: int, pages: int) -> Block:

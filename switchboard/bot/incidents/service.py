@@ -5,8 +5,10 @@ which retries until it is, so a Slack outage never loses or doubles a change."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,13 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.incidents.commands import Act
+from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import IncidentView, ref
 from switchboard.bot.logs import about_incident
 from switchboard.bot.owner import Contacts, OwnerService
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
-from switchboard.storage import incident_store
+from switchboard.storage import incident_store, request_store
 from switchboard.storage.tables import (
     Incident,
     IncidentEvent,
@@ -34,13 +36,25 @@ Clock = Callable[[], datetime]
 
 # Tries at storing a declare when concurrent ones take its number first.
 DECLARE_ATTEMPTS = 10
+# A Slack user id as the bot offers and stores it (a crafted value is refused, not echoed).
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 log = logging.getLogger(__name__)
 
 
 class Refused(Exception):
-    """The user may not do this, or it makes no sense now; the message says why (mrkdwn)."""
+    """The user may not do this, or it makes no sense now; the message says why (mrkdwn).
+    `field` names the modal input it is about, when it is about one."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Replayed(Exception):
+    """This very Slack request (its trigger id, action or view) was carried out before: a
+    replay, or Slack sending it again. It is acknowledged and changes nothing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +146,16 @@ class IncidentService:
         """Store the incident (the truth from then on). Returns it, and whether it is new:
         a repeated request returns the incident the first one made."""
         await self._may_declare(request.actor)
-        contacts = [c for r in request.services if (c := await self._catalog.contacts(r))]
+        severity = self._config.severity(request.severity)
+        if severity is None:
+            raise Refused(f"{_shown(request.severity)} is not a severity.", "severity")
+        contacts = []
+        for service in request.services:
+            contact = await self._catalog.contacts(service)
+            if contact is None:  # not something the services search offered
+                raise Refused(f"{_shown(service)} is not in the catalog.", "services")
+            contacts.append(contact)
+        request = dataclasses.replace(request, severity=severity.name)
         for attempt in range(DECLARE_ATTEMPTS):
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
@@ -218,50 +241,136 @@ class IncidentService:
 
     # changing
 
-    async def act(self, act: Act, actor: str, channel_id: str) -> IncidentView:
+    async def act(self, act: Act, actor: str, channel_id: str, *, key: str = "") -> IncidentView:
         """A typed `/incident` action, on the incident it names or whose channel this is."""
         view = await self.find(act.number, channel_id)
         assert view.incident.id is not None
-        return await self.change(view.incident.id, actor, act.action, act.value, act.user)
+        return await self.change(view.incident.id, actor, act.action, act.value, act.user, key=key)
 
     async def change(
-        self, incident_id: int, actor: str, action: str, value: str = "", user: str = ""
+        self,
+        incident_id: int,
+        actor: str,
+        action: str,
+        value: str = "",
+        user: str = "",
+        *,
+        key: str = "",
     ) -> IncidentView:
-        """Apply one action (status, severity, assign, update, resolve, close, page)."""
+        """Apply one action (status, severity, assign, update, resolve, close, page), from
+        whatever surface. `key` is Slack's identity of the request ("" for none: the command
+        line, tests): a request carried out before raises `Replayed` and changes nothing."""
         now = self._clock()
         async with self._sessions() as session:
+            # Checked first: a replay of "status identified" must not be told "identified
+            # already"; claimed last, with the change, so a refused request claims nothing.
+            if key and await request_store.seen(session, key):
+                raise Replayed(key)
             incident = await incident_store.by_id(session, incident_id)
             if incident is None:
                 raise Refused("That incident no longer exists.")
             about_incident(ref(incident.number))
-            await self._may_change(session, incident, actor, action)
+            value = self._checked(action, value, user)
+            await self._may_change(session, incident, actor, action, value)
             text = await self._apply(session, incident, actor, action, value, user, now)
             incident.version += 1
             if incident.acknowledged_at is None:
                 incident.acknowledged_at = now  # the first responder action
             session.add(incident)
             session.add(self._event(incident_id, actor, action, text, now, value=value, user=user))
+            if key and not await request_store.claim(session, key, now):
+                raise Replayed(key)  # a concurrent delivery of the same request won
             await session.commit()
             return await _view(session, incident)
 
+    def _checked(self, action: str, value: str, user: str) -> str:
+        """`value` as the bot offered it (a status, a severity, a role; for assign, `user`
+        a Slack user id), else refused: a crafted value is never stored or echoed."""
+        config = self._config
+        if action == "status" and config.status(value) is None:
+            names = ", ".join(f"`{s.name}`" for s in config.statuses)
+            raise Refused(f"{_shown(value)} is not a status. Choose one of {names}.", "status")
+        if action == "severity":
+            severity = config.severity(value)
+            if severity is None:
+                names = ", ".join(f"`{s.name}`" for s in config.severities)
+                raise Refused(
+                    f"{_shown(value)} is not a severity. Choose one of {names}.", "severity"
+                )
+            return severity.name
+        if action == "assign":
+            if value not in config.roles:
+                names = ", ".join(f"`{r}`" for r in config.roles)
+                raise Refused(f"{_shown(value)} is not a role. Choose one of {names}.", "role")
+            if not USER_ID.match(user):
+                raise Refused("Choose a person from your workspace.", "user")
+        if action in ("page", "update") and not value.strip():
+            raise Refused(f"What should I {action}?", "target" if action == "page" else "")
+        if action not in ACTIONS:
+            raise Refused(f"Unknown action {_shown(action)}.")
+        return value
+
+    def _target_status(self, incident: Incident, action: str, value: str) -> str:
+        """The status `action` moves the incident into; "" for an action that moves none."""
+        if action == "resolve":
+            return self._config.resolved_status
+        if action == "close":
+            return self._config.final_status
+        return value if action == "status" else ""
+
     async def _may_change(
-        self, session: AsyncSession, incident: Incident, actor: str, action: str
+        self, session: AsyncSession, incident: Incident, actor: str, action: str, value: str
+    ) -> None:
+        """The one check of who may change an incident, whatever the surface: nothing on a
+        closed one; a private one, its participants only; a restricted target status (by
+        default the last), its commander and the responders group only."""
+        assert incident.id is not None
+        await self._may_act(session, incident, actor, "change it")
+        target = self._target_status(incident, action, value)
+        if target and self._config.restricted(target):
+            await self._may_lead(session, incident, actor, target)
+
+    async def _may_act(
+        self, session: AsyncSession, incident: Incident, actor: str, what: str
     ) -> None:
         assert incident.id is not None
         if incident.closed_at is not None:
             raise Refused(f"{ref(incident.number)} is closed.")
-        members = {p.user_id for p in await incident_store.participants(session, incident.id)}
+        if incident.private and actor not in await _members_of(session, incident.id):
+            raise Refused(f"{ref(incident.number)} is private: only its participants may {what}.")
+
+    async def _may_lead(
+        self, session: AsyncSession, incident: Incident, actor: str, target: str
+    ) -> None:
+        assert incident.id is not None
+        roles = await incident_store.current_roles(session, incident.id)
+        lead = self._config.roles[0]
+        commander = next((r.user_id for r in roles if r.role == lead), "")
+        group = self._config.responders_group
+        if actor == commander or (group and actor in await self._members(group)):
+            return
+        who = f"the {lead}" + (f" or <!subteam^{group}>" if group else "")
+        what = "close" if target == self._config.final_status else f"set *{target}* on"
+        raise Refused(f"Only {who} may {what} {ref(incident.number)}.")
+
+    async def may_act(self, incident_id: int, actor: str, what: str) -> IncidentView:
+        """The incident, when `actor` may act on it (open a form to change it); else Refused
+        saying why. The same rule as `change`, for the buttons that open a modal first."""
+        async with self._sessions() as session:
+            incident = await incident_store.by_id(session, incident_id)
+            if incident is None:
+                raise Refused("That incident no longer exists.")
+            await self._may_act(session, incident, actor, what)
+            return await _view(session, incident)
+
+    async def may_take_part(self, incident: Incident, actor: str, what: str) -> None:
+        """Record keeping (notes, backfills, follow-ups) on a private incident is for its
+        participants only; on a closed one it goes on (a postmortem adds to the record)."""
+        assert incident.id is not None
+        async with self._sessions() as session:
+            members = await _members_of(session, incident.id)
         if incident.private and actor not in members:
-            raise Refused(
-                f"{ref(incident.number)} is private: only its participants may change it."
-            )
-        if action == "close":
-            roles = await incident_store.current_roles(session, incident.id)
-            commander = next((r.user_id for r in roles if r.role == self._config.roles[0]), "")
-            group = self._config.responders_group
-            if actor != commander and not (group and actor in await self._members(group)):
-                who = f"the {self._config.roles[0]}" + (f" or <!subteam^{group}>" if group else "")
-                raise Refused(f"Only {who} may close {ref(incident.number)}.")
+            raise Refused(f"{ref(incident.number)} is private: only its participants may {what}.")
 
     async def _apply(
         self,
@@ -361,11 +470,9 @@ class IncidentService:
             await session.commit()
             return page.incident_id
 
-    async def snooze(self, incident_id: int, actor: str, minutes: int) -> None:
+    async def snooze(self, incident_id: int, actor: str, minutes: int, *, key: str = "") -> None:
         async with self._sessions() as session:
-            incident = await incident_store.by_id(session, incident_id)
-            if incident is None:
-                return
+            incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_snoozed_until = self._clock() + timedelta(minutes=minutes)
             session.add(incident)
             session.add(
@@ -379,11 +486,9 @@ class IncidentService:
             )
             await session.commit()
 
-    async def stop_reminders(self, incident_id: int, actor: str) -> None:
+    async def stop_reminders(self, incident_id: int, actor: str, *, key: str = "") -> None:
         async with self._sessions() as session:
-            incident = await incident_store.by_id(session, incident_id)
-            if incident is None:
-                return
+            incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_off = True
             session.add(incident)
             session.add(
@@ -397,6 +502,18 @@ class IncidentService:
             )
             await session.commit()
 
+    async def _reminded(
+        self, session: AsyncSession, incident_id: int, actor: str, key: str
+    ) -> Incident:
+        """The incident whose reminders `actor` snoozes or stops, claimed for `key`."""
+        if key and not await request_store.claim(session, key, self._clock()):
+            raise Replayed(key)
+        incident = await incident_store.by_id(session, incident_id)
+        if incident is None:
+            raise Refused("That incident no longer exists.")
+        await self._may_act(session, incident, actor, "change its reminders")
+        return incident
+
     @staticmethod
     def _event(
         incident_id: int, actor: str, kind: str, text: str, at: datetime, **data: str
@@ -409,6 +526,16 @@ class IncidentService:
             text=text,
             data={k: v for k, v in data.items() if v},
         )
+
+
+def _shown(value: str) -> str:
+    """A value from a payload, for a refusal: escaped, in backticks it cannot break out of."""
+    quoted = safe(value.replace("`", "'"), 100)
+    return f"`{quoted}`"
+
+
+async def _members_of(session: AsyncSession, incident_id: int) -> set[str]:
+    return {p.user_id for p in await incident_store.participants(session, incident_id)}
 
 
 async def _view(session: AsyncSession, incident: Incident) -> IncidentView:

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import IncidentView
-from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.text import safe
-from switchboard.storage import incident_store, timeline_store
+from switchboard.storage import incident_store, request_store, timeline_store
 from switchboard.storage.tables import Incident, IncidentEvent, TimelineEntry
 
 log = logging.getLogger(__name__)
@@ -222,19 +222,29 @@ class TimelineService:
     # notes and backfills
 
     async def note(
-        self, number: int | None, channel: str, actor: str, text: str, at: datetime | None = None
+        self,
+        number: int | None,
+        channel: str,
+        actor: str,
+        text: str,
+        at: datetime | None = None,
+        *,
+        key: str = "",
     ) -> int:
-        """Add a note (now) or a backfilled event (at `at`); returns the incident's number."""
+        """Add a note (now) or a backfilled event (at `at`); returns the incident's number.
+        `key` is Slack's identity of the request: one carried out before raises `Replayed`."""
         view = await self._incidents.find(number, channel)
         incident = view.incident
         assert incident.id is not None
-        participants = await self._incidents.participants(incident.id)
-        if incident.private and actor not in participants:
-            raise Refused(f"{view.ref} is private: only its participants may add to its timeline.")
+        await self._incidents.may_take_part(incident, actor, "add to its timeline")
         now = self._clock()
         if at is not None and at > now:
-            raise Refused("That time is in the future: backfill what already happened.")
+            raise Refused("That time is in the future: backfill what already happened.", "time")
+        if not text.strip():
+            raise Refused("Say what happened.", "text")
         async with self._sessions() as session:
+            if key and not await request_store.claim(session, key, now):
+                raise Replayed(key)
             session.add(
                 TimelineEntry(
                     incident_id=incident.id,

@@ -1,15 +1,14 @@
 """scorecard results remember which failing rules rest on private incidents
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# 0007 is another branch's, made at the same time: the lead orders them when merging.
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
