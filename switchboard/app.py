@@ -225,7 +225,7 @@ def build(
     http = HttpSession(limits.timeout)  # Slack's client uses it too, from `prepare` on
     owner = OwnerService(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
-    delivery = Delivery(sessions, gateway, config.delivery, clock, limits)
+    delivery = Delivery(sessions, gateway, config.delivery, clock)
     scorecards = ScorecardService(sessions, owner, clock)
     results = ScorecardResults(sessions, scorecards, clock)
     incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
@@ -238,7 +238,6 @@ def build(
         _pagers(settings, gateway, http, limits),
         clock,
         postmortems,
-        limits,
     )
     return Switchboard(
         settings,

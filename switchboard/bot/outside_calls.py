@@ -5,8 +5,8 @@ Why it matters: a lease guards each side effect that must happen once (an incide
 a nag's delivery). A call that outlives the lease it was made under lets a second process
 take over and do the same thing again: a card or a page posted twice. So every call has a
 total timeout, every client gets it from the shared session (aiohttp applies a session's
-timeout to each request that does not bring its own), and the leases are derived from
-`CallLimits.deadline`, the longest one call may take with its retries."""
+timeout to each request that does not bring its own), and a call made under a lease is cut
+short well before the lease ends (`under_lease`), whatever the two are configured to."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ DEFAULT_TIMEOUT = 10.0  # seconds for one attempt of one call, connecting to the
 # Attempts of one Slack call: the first, and up to 3 more from slack_sdk's retry handlers
 # (they share one count; the rate-limit handler allows the most, 3).
 ATTEMPTS = 4
-# A lease is at least this many times the longest call: one for the call, the rest for the
-# service to finish a call we gave up on, before another run looks for what it did.
-LEASE_FACTOR = 2
+# A call made under a lease has at most this share of it: the rest is for the service to
+# finish a call we gave up on, before another run (after the lease) looks for what it did.
+LEASE_SHARE = 0.5
 
 # Returns the app's shared session (never closed by a client). A factory, not a session,
 # because the composition root is synchronous and aiohttp only builds sessions in a loop.
@@ -38,9 +38,10 @@ class CallLimits:
         """The longest one call may take, its retries and their waits included."""
         return self.timeout * self.attempts
 
-    def lease(self, configured: float) -> float:
-        """A lease long enough for any call made under it: `configured`, or more."""
-        return max(configured, LEASE_FACTOR * self.deadline)
+
+def under_lease(lease_seconds: float) -> float:
+    """The most a call made with a whole lease of `lease_seconds` ahead may take."""
+    return lease_seconds * LEASE_SHARE
 
 
 class HttpSession:

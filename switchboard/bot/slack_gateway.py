@@ -88,8 +88,10 @@ class SlackGateway:
         self._bot_user: str | None = None
         self._names: dict[str, str] = {}  # user and channel ids -> names; they rarely change
 
-    async def _call(self, method: str, call: Callable[[], Awaitable[T]]) -> T:
-        return await _call(method, call, self._deadline)
+    async def _call(
+        self, method: str, call: Callable[[], Awaitable[T]], within: float | None = None
+    ) -> T:
+        return await _call(method, call, min(self._deadline, within or self._deadline))
 
     async def identity(self) -> dict[str, Any]:
         """`auth.test`: who the token is (team_id, user_id, bot_id, enterprise_id) and, as
@@ -178,12 +180,16 @@ class SlackGateway:
         text: str,
         blocks: Blocks | None = None,
         metadata: dict[str, Any] | None = None,
+        within: float | None = None,
     ) -> str:
+        """`within`: seconds the post may take at most, when less than any call's deadline
+        (a post made under a lease must end before it)."""
         response = await self._call(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
                 channel=channel, text=text, blocks=blocks, metadata=metadata
             ),
+            within,
         )
         return str(response["ts"])
 

@@ -20,7 +20,7 @@ from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.logs import about_incident, incident_scope
-from switchboard.bot.outside_calls import CallLimits
+from switchboard.bot.outside_calls import under_lease
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
@@ -46,7 +46,7 @@ class LeaseLost(Exception):
 class _Lease:
     """A run's hold on one incident row, identified by when it ends (no two takes end at the
     same moment). It is renewed before every post and page, so each is sent with a whole
-    lease ahead of it, longer than any outside call may take (`CallLimits.lease`): no other
+    lease ahead of it, and each is cut short at half of it (`under_lease`): no other
     process can take over while one is under way. A post that got no answer may still
     appear in Slack; the run then keeps the lease to its end rather than letting go, so the
     next run looks for that post only after Slack has had a lease's time to make it."""
@@ -63,6 +63,7 @@ class _Lease:
         self._until: datetime | None = None
         self._renewing = asyncio.Lock()  # concurrent steps renew one after the other
         self.in_doubt = False
+        self.call_within = under_lease(length.total_seconds())
 
     async def take(self, now: datetime) -> bool:
         async with self._sessions() as session:
@@ -105,7 +106,6 @@ class IncidentSync:
         pagers: Pagers,
         clock: Clock,
         postmortems: PostmortemService,
-        limits: CallLimits | None = None,
     ) -> None:
         self._sessions = sessions
         self._config = config
@@ -114,7 +114,7 @@ class IncidentSync:
         self._pagers = pagers
         self._clock = clock
         self._postmortems = postmortems
-        self._lease = timedelta(seconds=(limits or CallLimits()).lease(config.lease_seconds))
+        self._lease = timedelta(seconds=config.lease_seconds)
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -374,7 +374,7 @@ class IncidentSync:
         lease = _LEASE.get()
         await lease.renew()
         try:
-            return await self._gateway.post(channel, text, blocks, metadata)
+            return await self._gateway.post(channel, text, blocks, metadata, lease.call_within)
         except SlackFailure as failure:
             lease.in_doubt = lease.in_doubt or failure.in_doubt
             raise
@@ -430,12 +430,17 @@ class IncidentSync:
         self, view: IncidentView, page: IncidentPage, out: _Outcome, now: datetime
     ) -> None:
         out.rows.append(page)
-        await _LEASE.get().renew()
+        lease = _LEASE.get()
+        await lease.renew()
         try:
             target = await self._target(page)
-            receipt = await self._pagers.for_target(target).trigger(
-                self._page_of(view, page, target)
-            )
+            async with asyncio.timeout(lease.call_within):  # pagers have their own timeout too
+                receipt = await self._pagers.for_target(target).trigger(
+                    self._page_of(view, page, target)
+                )
+        except TimeoutError:
+            self._failed(view.incident, page, "no answer in time", True, out, now)
+            return
         except PagingError as error:
             self._failed(view.incident, page, str(error), error.retryable, out, now)
             return
