@@ -157,12 +157,6 @@ def config() -> Config:
 
 
 @pytest.fixture
-def outside_call_timeout() -> float:
-    """OUTSIDE_CALL_TIMEOUT of the world's app; a test module may define its own."""
-    return 10.0
-
-
-@pytest.fixture
 async def world(
     tmp_path: Path,
     database_url: str,
