@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.config import Config
+from switchboard.bot.config import Config, IncidentsConfig
 from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.incidents.sync import METADATA_TYPE
 from switchboard.bot.outside_calls import CallLimits
@@ -85,6 +85,31 @@ async def test_a_hung_card_post_is_given_up_in_time_and_the_card_and_page_come_o
     assert len(paged) == 1, paged
     assert triggers(world) == 1
     assert doubled(slack, row.channel_id) == []
+
+
+@pytest.mark.parametrize("outside_call_timeout", [60.0])
+@pytest.mark.parametrize("config", [Config(incidents=IncidentsConfig(lease_seconds=4))])
+async def test_a_post_made_under_a_short_lease_ends_before_the_lease_does(world: World) -> None:
+    """Whatever the timeout and the lease are set to: here a post may take half the lease."""
+    slack = world.slack
+    assert (await world.listing()).status == 200
+    hold = slack.hold("chat.postMessage", times=2)
+    await world.incident("declare sev1 service:checkout Checkout is down")
+    told = await eventually(
+        lambda: [e.text for e in slack.ephemerals(world.elsewhere, ALICE) if "INC-1" in e.text],
+        within=2 + 5,  # half the lease, not the minute of the timeout
+    )
+    assert "keep retrying" in told[0], told
+    assert not await world.sb.incident_sync.run(1)  # in doubt until the lease ends
+    hold.release()
+    await eventually(lambda: hold.through == 2)
+    world.clock.advance(seconds=5)  # past the lease
+    for _ in range(5):
+        if await world.sb.incident_sync.run(1):
+            break
+    row = await world.settled()
+    assert posted_as(world, row.channel_id, "card:1") == [row.card_ts]
+    assert len(slack.messages(world.incidents_channel)) == 1
 
 
 async def test_a_page_that_hangs_is_given_up_in_time_and_paged_once(world: World) -> None:
