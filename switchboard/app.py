@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
@@ -45,6 +44,7 @@ from switchboard.bot.jobs import Job, Jobs, Run, cron, every
 from switchboard.bot.logs import Redactor
 from switchboard.bot.metrics import Metrics, SlackCallMeter
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
+from switchboard.bot.outside_calls import CallLimits, HttpSession
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.scorecard_nags import ScorecardNags
@@ -87,22 +87,6 @@ def listen(host: str, port: int) -> socket.socket:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class HttpSession:
-    """One aiohttp session for the pagers, made on first use inside the event loop."""
-
-    def __init__(self) -> None:
-        self._session: aiohttp.ClientSession | None = None
-
-    def __call__(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession()
-        return self._session
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
 
 
 @dataclass
@@ -254,10 +238,11 @@ def build(
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
     metrics = Metrics()
-    client = make_client(settings.bot_token, settings.slack_api_url)
+    limits = CallLimits(settings.outside_call_timeout)
+    client = make_client(settings.bot_token, settings.slack_api_url, limits)
     client.retry_handlers.insert(0, SlackCallMeter(metrics))  # first: it sees every attempt
-    gateway = SlackGateway(client)
-    http = HttpSession()
+    gateway = SlackGateway(client, limits)
+    http = HttpSession(limits.timeout)  # Slack's client uses it too, from `prepare` on
     owner = OwnerService(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
@@ -271,7 +256,7 @@ def build(
         config.incidents,
         gateway,
         owner,
-        _pagers(settings, gateway, http),
+        _pagers(settings, gateway, http, limits),
         clock,
         postmortems,
     )
@@ -308,11 +293,15 @@ def build(
     )
 
 
-def _pagers(settings: Settings, gateway: SlackGateway, http: HttpSession) -> Pagers:
+def _pagers(
+    settings: Settings, gateway: SlackGateway, http: HttpSession, limits: CallLimits
+) -> Pagers:
     opsgenie_key = settings.opsgenie_api_key.get_secret_value() if settings.opsgenie_api_key else ""
     return Pagers(
-        pagerduty=PagerDutyPager(http, settings.pagerduty_events_url),
-        opsgenie=OpsgeniePager(http, opsgenie_key, settings.opsgenie_api_url)
+        pagerduty=PagerDutyPager(http, settings.pagerduty_events_url, timeout=limits.timeout),
+        opsgenie=OpsgeniePager(
+            http, opsgenie_key, settings.opsgenie_api_url, timeout=limits.timeout
+        )
         if opsgenie_key
         else None,
         slack=SlackPager(gateway.post),

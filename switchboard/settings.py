@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     opsgenie_api_url: str = Field("https://api.opsgenie.com", alias="OPSGENIE_API_URL")
     opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
+    # Seconds one attempt of any call to Slack, PagerDuty or Opsgenie may take in all; the
+    # sync and delivery leases are derived from it (see `switchboard.bot.outside_calls`).
+    outside_call_timeout: float = Field(10.0, alias="OUTSIDE_CALL_TIMEOUT", gt=0, le=120)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
     # APScheduler's own logging (each job added, each run started and finished): quiet

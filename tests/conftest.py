@@ -55,6 +55,13 @@ async def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def outside_call_timeout() -> float:
+    """OUTSIDE_CALL_TIMEOUT of the apps fixtures build (the incidents' world); a test module
+    may define its own."""
+    return 10.0
+
+
+@pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     async with FakeSlack() as fake:
         yield fake

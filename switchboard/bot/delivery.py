@@ -2,11 +2,13 @@
 notification ledger.
 
 Each message has a ledger key (kind, subject, period). Sending one is three steps: claim the
-row (`claimed_at`), post, mark it sent (`sent_at`, the message ts). A failed post gives the
-claim back. A process killed between claim and mark leaves a claim that is never marked:
-once it is older than the lease, the next run takes it over, looks in the channel for the
+row (`claimed_at`), post, mark it sent (`sent_at`, the message ts). A post Slack refused
+gives the claim back. A process killed between claim and mark leaves a claim that is never
+marked, and so does a post that got no answer (it may have been posted all the same): once
+the claim is older than the lease, the next run takes it over, looks in the channel for the
 message (every post carries its key as Slack message metadata) and posts only when it is not
-there. Two processes never both hold a claim, so they never both send.
+there. A post ends well before the lease does (`under_lease`): two processes never both hold
+a claim, so they never both send.
 
 Posts are paced under Slack's limits: one per `channel_interval_seconds` per channel, in
 order, and `posts_per_minute` for the workspace; the client itself waits out any 429 for as
@@ -29,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.config import DeliveryConfig
+from switchboard.bot.outside_calls import under_lease
 from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
 from switchboard.storage import delivery_store
 from switchboard.storage.delivery_store import Claim, Key
@@ -147,6 +150,7 @@ class Delivery:
         self._sessions = sessions
         self._gateway = gateway
         self._lease = timedelta(seconds=config.lease_seconds)
+        self._post_within = under_lease(config.lease_seconds)
         self._clock = clock
         # One pacer per process: every fan-out in it shares Slack's limits.
         self._pacer = Pacer(config.posts_per_minute, config.channel_interval_seconds)
@@ -216,9 +220,15 @@ class Delivery:
                 return Outcome.RECOVERED
         try:
             ts = await self._gateway.post(
-                message.channel, message.text, message.blocks, _metadata(message.key)
+                message.channel,
+                message.text,
+                message.blocks,
+                _metadata(message.key),
+                within=self._post_within,
             )
-        except SlackFailure:
+        except SlackFailure as failure:
+            if failure.in_doubt:  # the claim stays: after the lease, a run looks first
+                raise SlackFailure(failure.method, f"in doubt: {failure.error}", False) from None
             async with self._sessions() as session:
                 await delivery_store.release(session, message.key)
                 await session.commit()

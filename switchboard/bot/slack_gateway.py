@@ -3,7 +3,9 @@ directly, so tests drive it through the loopback fake."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -14,6 +16,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+
+from switchboard.bot.outside_calls import ATTEMPTS, CallLimits
 
 log = logging.getLogger(__name__)
 
@@ -31,26 +35,34 @@ _TRANSIENT = {
 
 
 class SlackFailure(Exception):
-    """A Slack call that failed; `error` is Slack's code (or "timeout"/"connection")."""
+    """A Slack call that failed; `error` is Slack's code (or "timeout"/"connection").
+    `in_doubt`: the request may have reached Slack and taken effect all the same (no answer
+    came), so a post must not simply be sent again."""
 
-    def __init__(self, method: str, error: str, retryable: bool) -> None:
+    def __init__(self, method: str, error: str, retryable: bool, in_doubt: bool = False) -> None:
         super().__init__(f"{method}: {error}")
         self.method = method
         self.error = error
         self.retryable = retryable
+        self.in_doubt = in_doubt
 
 
-def make_client(token: str, base_url: str, timeout: int = 10) -> AsyncWebClient:
-    """The app's client: retries 429s (honouring Retry-After), 5xx and dropped connections."""
+def make_client(token: str, base_url: str, limits: CallLimits | None = None) -> AsyncWebClient:
+    """The app's client: retries 429s (honouring Retry-After), 5xx and dropped connections.
+    With the app's shared session (`HttpSession`), the session's timeout is the one that
+    applies to each attempt; `limits.timeout` (whole seconds: slack_sdk's type) is for a
+    client without it."""
+    timeout = math.ceil((limits or CallLimits()).timeout)
     client = AsyncWebClient(token=token, base_url=base_url, timeout=timeout)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=ATTEMPTS - 1))
     client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=2))
     return client
 
 
-async def _call(method: str, call: Callable[[], Awaitable[T]]) -> T:
+async def _call(method: str, call: Callable[[], Awaitable[T]], deadline: float) -> T:
     try:
-        return await call()
+        async with asyncio.timeout(deadline):  # the attempts and the waits between them
+            return await call()
     except SlackApiError as error:
         data = error.response.data  # not JSON (a proxy's or a server's own page): a str
         code = str(
@@ -62,21 +74,29 @@ async def _call(method: str, call: Callable[[], Awaitable[T]]) -> T:
             method, code, status == 429 or status >= 500 or code in _TRANSIENT
         ) from None
     except TimeoutError:
-        raise SlackFailure(method, "timeout", True) from None
-    except aiohttp.ClientError:
+        raise SlackFailure(method, "timeout", True, in_doubt=True) from None
+    except aiohttp.ClientConnectorError:  # never connected: Slack did not see the request
         raise SlackFailure(method, "connection", True) from None
+    except aiohttp.ClientError:
+        raise SlackFailure(method, "connection", True, in_doubt=True) from None
 
 
 class SlackGateway:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, limits: CallLimits | None = None) -> None:
         self._client = client
+        self._deadline = (limits or CallLimits()).deadline
         self._bot_user: str | None = None
         self._names: dict[str, str] = {}  # user and channel ids -> names; they rarely change
+
+    async def _call(
+        self, method: str, call: Callable[[], Awaitable[T]], within: float | None = None
+    ) -> T:
+        return await _call(method, call, min(self._deadline, within or self._deadline))
 
     async def identity(self) -> dict[str, Any]:
         """`auth.test`: who the token is (team_id, user_id, bot_id, enterprise_id) and, as
         `scopes`, the scopes Slack says it has."""
-        response = await _call("auth.test", self._client.auth_test)
+        response = await self._call("auth.test", self._client.auth_test)
         found = dict(response.data) if isinstance(response.data, dict) else {}
         found["scopes"] = response.headers.get("x-oauth-scopes")
         self._bot_user = str(found.get("user_id") or "") or self._bot_user
@@ -90,7 +110,7 @@ class SlackGateway:
     async def user_email(self, user_id: str) -> str:
         """The e-mail address on a user's Slack profile, or "" when Slack will not say."""
         try:
-            response = await _call("users.info", lambda: self._client.users_info(user=user_id))
+            response = await self._call("users.info", lambda: self._client.users_info(user=user_id))
         except SlackFailure as failure:
             log.info("users.info %s failed: %s", user_id, failure.error)
             return ""
@@ -98,14 +118,14 @@ class SlackGateway:
         return str(profile.get("email") or "")
 
     async def usergroup_members(self, usergroup: str) -> list[str]:
-        response = await _call(
+        response = await self._call(
             "usergroups.users.list",
             lambda: self._client.usergroups_users_list(usergroup=usergroup),
         )
         return [str(u) for u in response.get("users") or []]
 
     async def create_channel(self, name: str, private: bool) -> str:
-        response = await _call(
+        response = await self._call(
             "conversations.create",
             lambda: self._client.conversations_create(name=name, is_private=private),
         )
@@ -115,7 +135,7 @@ class SlackGateway:
         """A channel the bot can see, by name (public, and private ones it is in)."""
         cursor = ""
         while True:
-            response = await _call(
+            response = await self._call(
                 "conversations.list",
                 lambda after=cursor: self._client.conversations_list(  # type: ignore[misc]
                     types="public_channel,private_channel", limit=1000, cursor=after or None
@@ -129,23 +149,25 @@ class SlackGateway:
                 return None
 
     async def join(self, channel: str) -> None:
-        await _call("conversations.join", lambda: self._client.conversations_join(channel=channel))
+        await self._call(
+            "conversations.join", lambda: self._client.conversations_join(channel=channel)
+        )
 
     async def set_topic(self, channel: str, topic: str) -> None:
-        await _call(
+        await self._call(
             "conversations.setTopic",
             lambda: self._client.conversations_setTopic(channel=channel, topic=topic),
         )
 
     async def set_purpose(self, channel: str, purpose: str) -> None:
-        await _call(
+        await self._call(
             "conversations.setPurpose",
             lambda: self._client.conversations_setPurpose(channel=channel, purpose=purpose),
         )
 
     async def invite(self, channel: str, users: Sequence[str]) -> None:
         """Invite whoever can be invited; people already there or unknown are skipped."""
-        await _call(
+        await self._call(
             "conversations.invite",
             lambda: self._client.conversations_invite(
                 channel=channel, users=list(users), force=True
@@ -159,8 +181,12 @@ class SlackGateway:
         blocks: Blocks | None = None,
         metadata: dict[str, Any] | None = None,
         attachments: Blocks | None = None,
+        *,
+        within: float | None = None,
     ) -> str:
-        response = await _call(
+        """`within`: seconds the post may take at most, when less than any call's deadline
+        (a post made under a lease must end before it)."""
+        response = await self._call(
             "chat.postMessage",
             lambda: self._client.chat_postMessage(
                 channel=channel,
@@ -169,6 +195,7 @@ class SlackGateway:
                 metadata=metadata,
                 attachments=attachments,
             ),
+            within,
         )
         return str(response["ts"])
 
@@ -177,7 +204,7 @@ class SlackGateway:
         carrying exactly this `metadata`; "" when there is none."""
         cursor = ""
         while True:
-            history = await _call(
+            history = await self._call(
                 "conversations.history",
                 lambda after=cursor: self._client.conversations_history(  # type: ignore[misc]
                     channel=channel,
@@ -204,7 +231,7 @@ class SlackGateway:
     ) -> None:
         """Replace a message's text and blocks, and its attachments when given (Slack keeps
         the ones it has when `attachments` is left out)."""
-        await _call(
+        await self._call(
             "chat.update",
             lambda: self._client.chat_update(
                 channel=channel, ts=ts, text=text, blocks=blocks, attachments=attachments
@@ -212,20 +239,24 @@ class SlackGateway:
         )
 
     async def post_ephemeral(self, channel: str, user: str, text: str) -> None:
-        await _call(
+        await self._call(
             "chat.postEphemeral",
             lambda: self._client.chat_postEphemeral(channel=channel, user=user, text=text),
         )
 
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
-        await _call("views.open", lambda: self._client.views_open(trigger_id=trigger_id, view=view))
+        await self._call(
+            "views.open", lambda: self._client.views_open(trigger_id=trigger_id, view=view)
+        )
 
     async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
-        await _call("views.publish", lambda: self._client.views_publish(user_id=user_id, view=view))
+        await self._call(
+            "views.publish", lambda: self._client.views_publish(user_id=user_id, view=view)
+        )
 
     async def message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """One message by its ts, a thread reply included (history holds no replies)."""
-        history = await _call(
+        history = await self._call(
             "conversations.history",
             lambda: self._client.conversations_history(
                 channel=channel, latest=ts, oldest=ts, inclusive=True, limit=1
@@ -235,7 +266,7 @@ class SlackGateway:
             if message.get("ts") == ts:
                 return dict(message)
         try:
-            replies = await _call(
+            replies = await self._call(
                 "conversations.replies",
                 lambda: self._client.conversations_replies(channel=channel, ts=ts),
             )
@@ -246,7 +277,7 @@ class SlackGateway:
         return next((dict(m) for m in replies.get("messages") or [] if m.get("ts") == ts), None)
 
     async def permalink(self, channel: str, ts: str) -> str:
-        response = await _call(
+        response = await self._call(
             "chat.getPermalink",
             lambda: self._client.chat_getPermalink(channel=channel, message_ts=ts),
         )
@@ -254,7 +285,7 @@ class SlackGateway:
 
     async def react(self, channel: str, ts: str, name: str) -> None:
         try:
-            await _call(
+            await self._call(
                 "reactions.add",
                 lambda: self._client.reactions_add(channel=channel, timestamp=ts, name=name),
             )
@@ -265,7 +296,7 @@ class SlackGateway:
     async def unreact(self, channel: str, ts: str, name: str) -> None:
         """Take the bot's own reaction off a message; one already gone is no failure."""
         try:
-            await _call(
+            await self._call(
                 "reactions.remove",
                 lambda: self._client.reactions_remove(channel=channel, timestamp=ts, name=name),
             )
@@ -277,7 +308,9 @@ class SlackGateway:
         """A person's display name, for turning mentions into text; the id if unknown."""
         if user_id not in self._names:
             try:
-                response = await _call("users.info", lambda: self._client.users_info(user=user_id))
+                response = await self._call(
+                    "users.info", lambda: self._client.users_info(user=user_id)
+                )
             except SlackFailure:
                 return user_id
             user = response.get("user") or {}
@@ -289,7 +322,7 @@ class SlackGateway:
     async def channel_name(self, channel_id: str) -> str:
         if channel_id not in self._names:
             try:
-                response = await _call(
+                response = await self._call(
                     "conversations.info",
                     lambda: self._client.conversations_info(channel=channel_id),
                 )
@@ -317,5 +350,5 @@ class SlackGateway:
             except SlackRequestError:  # the upload URL did not take the bytes
                 raise SlackFailure("files_upload_v2", "upload_failed", True) from None
 
-        response = await _call("files_upload_v2", upload)
+        response = await self._call("files_upload_v2", upload)
         return str(response["file"]["id"])

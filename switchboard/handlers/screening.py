@@ -62,7 +62,9 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
     traceback and a 500, when it is missing or of the wrong type)."""
     view, actions, user = body.get("view"), body.get("actions"), body.get("user")
     needs_view = "view" in body or body["type"].startswith("view_")
-    if needs_view and not (isinstance(view, dict) and isinstance(view.get("type"), str)):
+    if needs_view and not (
+        isinstance(view, dict) and isinstance(view.get("type"), str) and _names(view, "callback_id")
+    ):
         return "malformed view"
     if body["type"] == "block_actions" and not (
         isinstance(actions, list)
@@ -72,8 +74,6 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
         return "malformed actions"
     if body["type"] == "block_suggestion" and not _names(body, "action_id", "block_id"):
         return "malformed options request"  # Bolt matches on these, and logs them as text
-    if needs_view and not _names(view, "callback_id"):
-        return "malformed view"
     if not isinstance(user, dict):
         return "malformed user"
     return ""

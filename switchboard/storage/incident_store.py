@@ -162,11 +162,23 @@ async def take_lease(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def release_lease(session: AsyncSession, incident_id: int) -> None:
-    await session.execute(
-        update(INCIDENT).where(INCIDENT.c.id == incident_id).values(lease_until=None)
+async def renew_lease(
+    session: AsyncSession, incident_id: int, held: datetime, until: datetime | None
+) -> bool:
+    """Move the lease this process holds (it runs to `held`) to `until` (None: let go);
+    False when it is no longer ours: it ran out and another process took it."""
+    result = await session.execute(
+        update(INCIDENT)
+        .where(INCIDENT.c.id == incident_id, INCIDENT.c.lease_until == held)
+        .values(lease_until=until)
     )
     await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_lease(session: AsyncSession, incident_id: int, held: datetime) -> None:
+    """Let go of the lease this process holds (it runs to `held`); never another's."""
+    await renew_lease(session, incident_id, held, None)
 
 
 async def out_of_sync(session: AsyncSession, now: datetime) -> list[int]:

@@ -16,6 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from switchboard.fakes.clock import ManualClock
 from switchboard.fakes.slack import FakeSlack
+from tests.conftest import eventually
 
 
 async def error(call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
@@ -565,6 +566,21 @@ async def test_injected_delay(slack: FakeSlack, client: AsyncWebClient) -> None:
     started = time.monotonic()
     await client.auth_test()
     assert time.monotonic() - started >= 0.1
+
+
+async def test_a_held_call_waits_for_its_release_and_takes_effect_though_its_caller_left(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    ops = slack.add_channel("ops")
+    hold = slack.hold("chat.postMessage")
+    gave_up = AsyncWebClient(token=client.token, base_url=slack.base_url, timeout=1)
+    with pytest.raises(TimeoutError):
+        await gave_up.chat_postMessage(channel=ops, text="late")
+    assert (hold.waiting, slack.messages(ops)) == (1, [])
+    await client.chat_postMessage(channel=ops, text="not held")  # only the next call was
+    hold.release()
+    await eventually(lambda: hold.through == 1)
+    assert [m.text for m in slack.messages(ops)] == ["not held", "late"]
 
 
 async def test_channel_post_limit(

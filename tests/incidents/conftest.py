@@ -158,7 +158,11 @@ def config() -> Config:
 
 @pytest.fixture
 async def world(
-    tmp_path: Path, database_url: str, slack: FakeSlack, config: Config
+    tmp_path: Path,
+    database_url: str,
+    slack: FakeSlack,
+    config: Config,
+    outside_call_timeout: float,
 ) -> AsyncIterator[World]:
     for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
         slack.add_user(name, user_id=uid, email=f"{name}@example.com")
@@ -183,6 +187,7 @@ async def world(
             OPSGENIE_API_URL=opsgenie.base_url,
             OPSGENIE_API_KEY=opsgenie.api_key,
             PAGERDUTY_WEBHOOK_SECRET=PAGERDUTY_SECRET,
+            OUTSIDE_CALL_TIMEOUT=outside_call_timeout,
         )
         sb = build(settings, config, clock)
         await prepare(sb)

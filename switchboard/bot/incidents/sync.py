@@ -1,13 +1,14 @@
 """Bringing Slack in line with an incident's rows: its channel, topic, members, cards,
 messages and pages. Each step looks at stored state, does what is missing and stores that
 it did, so running the sync again (after a Slack failure, a crash, on another replica) only
-does what is left. A lease on the incident row keeps it to one process at a time."""
+does what is left. A lease on the incident row keeps it to one process at a time (`_Lease`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.logs import about_incident, incident_scope
+from switchboard.bot.outside_calls import under_lease
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
@@ -35,6 +37,63 @@ MAX_NAME_ATTEMPTS = 5
 # next run looks for the post (each carries its key as message metadata) before posting.
 POSTING = "posting:"
 METADATA_TYPE = "switchboard_incident"
+
+
+class LeaseLost(Exception):
+    """The incident's lease ran out and another process took it: this run posts no more."""
+
+
+class _Lease:
+    """A run's hold on one incident row, identified by when it ends (no two takes end at the
+    same moment). It is renewed before every post and page, so each is sent with a whole
+    lease ahead of it, and each is cut short at half of it (`under_lease`): no other
+    process can take over while one is under way. A post that got no answer may still
+    appear in Slack; the run then keeps the lease to its end rather than letting go, so the
+    next run looks for that post only after Slack has had a lease's time to make it."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        incident_id: int,
+        clock: Clock,
+        length: timedelta,
+    ) -> None:
+        self._sessions, self._incident_id = sessions, incident_id
+        self._clock, self._length = clock, length
+        self._until: datetime | None = None
+        self._renewing = asyncio.Lock()  # concurrent steps renew one after the other
+        self.in_doubt = False
+        self.call_within = under_lease(length.total_seconds())
+
+    async def take(self, now: datetime) -> bool:
+        async with self._sessions() as session:
+            until = now + self._length
+            if await incident_store.take_lease(session, self._incident_id, now, until):
+                self._until = until
+        return self._until is not None
+
+    async def renew(self) -> None:
+        async with self._renewing, self._sessions() as session:
+            assert self._until is not None
+            until = self._clock() + self._length
+            if until <= self._until:
+                return  # still a whole lease ahead (the clock did not move)
+            if not await incident_store.renew_lease(session, self._incident_id, self._until, until):
+                raise LeaseLost(f"incident {self._incident_id}")
+            self._until = until
+
+    async def end(self) -> None:
+        assert self._until is not None
+        if self.in_doubt:
+            log.info("a post got no answer: keeping the lease until %s before looking", self._until)
+            return
+        async with self._renewing, self._sessions() as session:
+            await incident_store.release_lease(session, self._incident_id, self._until)
+
+
+# The lease of the run in progress, for the steps that post (they run concurrently, each in a
+# copy of the run's context).
+_LEASE: ContextVar[_Lease] = ContextVar("incident_sync_lease")
 
 
 class IncidentSync:
@@ -55,6 +114,7 @@ class IncidentSync:
         self._pagers = pagers
         self._clock = clock
         self._postmortems = postmortems
+        self._lease = timedelta(seconds=config.lease_seconds)
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -71,19 +131,22 @@ class IncidentSync:
             return await self._run(incident_id, now)
 
     async def _run(self, incident_id: int, now: datetime) -> bool:
+        lease = _Lease(self._sessions, incident_id, self._clock, self._lease)
+        if not await lease.take(now):
+            return False  # another process is on it
+        _LEASE.set(lease)
         async with self._sessions() as session:
-            if not await incident_store.take_lease(
-                session, incident_id, now, now + timedelta(seconds=self._config.lease_seconds)
-            ):
-                return False  # another process is on it
             try:
                 return await self._steps(session, incident_id)
             except SlackFailure as failure:
                 log.warning("incident sync stopped at %s; will retry", failure)
                 return False
+            except LeaseLost:
+                log.warning("incident sync stopped: another process took the incident over")
+                return False
             finally:
                 await session.rollback()
-                await incident_store.release_lease(session, incident_id)
+                await lease.end()
 
     async def _steps(self, session: AsyncSession, incident_id: int) -> bool:
         incident = await incident_store.by_id(session, incident_id)
@@ -321,7 +384,15 @@ class IncidentSync:
             if found:
                 log.info("found %s posted by an interrupted run; not posting it again", key)
                 return found
-        return await self._gateway.post(channel, text, blocks, metadata, attachments)
+        lease = _LEASE.get()
+        await lease.renew()
+        try:
+            return await self._gateway.post(
+                channel, text, blocks, metadata, attachments, within=lease.call_within
+            )
+        except SlackFailure as failure:
+            lease.in_doubt = lease.in_doubt or failure.in_doubt
+            raise
 
     async def _events(
         self, session: AsyncSession, incident: Incident, in_doubt: bool = False
@@ -350,6 +421,7 @@ class IncidentSync:
         if incident.resolved_at is None or record_store.POSTMORTEM_STEP in incident.steps_done:
             return
         assert incident.id is not None
+        await _LEASE.get().renew()
         try:
             await self._postmortems.publish(incident.id)
         except TemplateFailure as failure:
@@ -373,11 +445,17 @@ class IncidentSync:
         self, view: IncidentView, page: IncidentPage, out: _Outcome, now: datetime
     ) -> None:
         out.rows.append(page)
+        lease = _LEASE.get()
+        await lease.renew()
         try:
             target = await self._target(page)
-            receipt = await self._pagers.for_target(target).trigger(
-                self._page_of(view, page, target)
-            )
+            async with asyncio.timeout(lease.call_within):  # pagers have their own timeout too
+                receipt = await self._pagers.for_target(target).trigger(
+                    self._page_of(view, page, target)
+                )
+        except TimeoutError:
+            self._failed(view.incident, page, "no answer in time", True, out, now)
+            return
         except PagingError as error:
             self._failed(view.incident, page, str(error), error.retryable, out, now)
             return

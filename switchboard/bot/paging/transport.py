@@ -1,5 +1,6 @@
-"""The HTTP door shared by the PagerDuty and Opsgenie pagers: one JSON POST with a timeout,
-and one mapping of every way it can fail to a PagingError."""
+"""The HTTP door shared by the PagerDuty and Opsgenie pagers: one JSON POST with a timeout
+(the app's `CallLimits.timeout`, see `switchboard.bot.outside_calls`), and one mapping of
+every way it can fail to a PagingError."""
 
 from __future__ import annotations
 
@@ -9,16 +10,14 @@ from typing import Any
 
 import aiohttp
 
+from switchboard.bot.outside_calls import DEFAULT_TIMEOUT, SessionFactory
 from switchboard.bot.paging.base import PagingError
 from switchboard.bot.text import shorten
 
 log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
-# Returns the app's shared session (never closed by a pager). A factory, not a session,
-# because the composition root is synchronous and aiohttp only builds sessions in a loop.
-SessionFactory = Callable[[], aiohttp.ClientSession]
-DEFAULT_TIMEOUT = 10.0  # seconds for the whole request: a page must not hang an incident
+__all__ = ["DEFAULT_TIMEOUT", "JSON", "JsonApi", "SessionFactory"]
 DETAIL_LIMIT = 300  # characters of the provider's own explanation kept in a PagingError
 
 

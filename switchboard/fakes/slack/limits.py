@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Requests per minute per tier as Slack documents them (CONTRACT 4). "t5" is "special":
 # chat.postMessage's workspace-wide cap is unpublished, so Tier 4 stands in for it.
@@ -67,14 +68,36 @@ class RateLimiter:
 
 
 @dataclass
+class Hold:
+    """Calls kept waiting, unanswered, until `release()`; they then go on as usual and take
+    effect, even when their caller gave up on them meanwhile (as at Slack)."""
+
+    waiting: int = 0  # calls held now
+    through: int = 0  # calls that went on after the release
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def keep(self) -> None:
+        self.waiting += 1
+        try:
+            await self._released.wait()
+        finally:
+            self.waiting -= 1
+
+
+@dataclass
 class Fault:
-    """What the next call of a method suffers. With only `delay`, the call then succeeds."""
+    """What the next call of a method suffers. With only `delay` (or `hold`), the call then
+    succeeds."""
 
     status: int | None = None
     error: str | None = None
     retry_after: int | None = None
     delay: float = 0.0
     times: int = 1
+    hold: Hold | None = None
 
 
 class Faults:

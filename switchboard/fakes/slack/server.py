@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from switchboard.fakes.slack.args import Args, SlackError
-from switchboard.fakes.slack.limits import GENEROUS_TIERS, Fault, Faults, RateLimiter
+from switchboard.fakes.slack.limits import GENEROUS_TIERS, Fault, Faults, Hold, RateLimiter
 from switchboard.fakes.slack.methods import METHODS
 from switchboard.fakes.slack.spec import method_specs
 from switchboard.fakes.slack.state import JSON, TeamInfo, Workspace
@@ -128,6 +128,13 @@ class FakeSlack(Workspace):
             raise ValueError("give status, error, ratelimit_retry_after or delay")
         self._faults.add(method, Fault(status, error, ratelimit_retry_after, delay, times))
 
+    def hold(self, method: str, *, times: int = 1) -> Hold:
+        """Keep the next `times` calls of `method` (`"*"` for any) unanswered until the
+        returned hold is released: a Slack that hangs, for as long as a test wants."""
+        hold = Hold()
+        self._faults.add(method, Fault(times=times, hold=hold))
+        return hold
+
     def heal(self, method: str | None = None) -> None:
         """Slack is back: the faults still queued for `method` (None: all) are dropped."""
         self._faults.clear(method)
@@ -164,6 +171,9 @@ class FakeSlack(Workspace):
             args = error
         if fault and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault and fault.hold:
+            await fault.hold.keep()
+            fault.hold.through += 1  # counted before it takes effect, nothing runs between
         if fault and fault.retry_after is not None:
             return _Reply(429, RATELIMITED, {"Retry-After": str(fault.retry_after)})
         if fault and (fault.status or fault.error):
