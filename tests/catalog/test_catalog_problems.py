@@ -118,7 +118,7 @@ def test_non_mapping_document_is_an_error(write, parse) -> None:
     path = write("list.yaml", "- a\n- b\n---\njust text\n---\n")
     assert parse(path).errors == [
         f"{path}:1: a catalog document must be a mapping, got a list",
-        f"{path}:4: a catalog document must be a mapping, got 'just text'",
+        f"{path}:4: a catalog document must be a mapping, got text",
     ]
 
 

@@ -25,7 +25,7 @@ from switchboard.bot.catalog.model import (
     Relation,
     parse_ref,
 )
-from switchboard.bot.catalog.yamlsource import Node, describe
+from switchboard.bot.catalog.yamlsource import Node, describe, excerpt
 
 FORMAT_VERSION = 1
 
@@ -182,7 +182,7 @@ def _member(node: Node, people: dict[str, Entity]) -> Entity | None:
     else:
         node.src.error(
             node.line,
-            f"{node.path}: {value!r} is not a person in people:, a Slack "
+            f"{node.path}: {excerpt(value)} is not a person in people:, a Slack "
             "user id (U…) or an e-mail address",
         )
         return None

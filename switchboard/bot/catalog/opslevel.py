@@ -24,7 +24,7 @@ from switchboard.bot.catalog.model import (
     make_ref,
     parse_ref,
 )
-from switchboard.bot.catalog.yamlsource import Node
+from switchboard.bot.catalog.yamlsource import Node, excerpt
 
 # OpsLevel alert source types that are on-call targets (both are "services" in OpsLevel).
 _ALERT_SOURCES = {"pagerduty", "opsgenie"}
@@ -38,7 +38,9 @@ def read(doc: Node) -> None:
     name = slugify(title)
     if not name:
         if title:
-            doc.src.error(name_node.line, f"{name_node.path}: {title!r} has no letters or digits")
+            doc.src.error(
+                name_node.line, f"{name_node.path}: {excerpt(title)} has no letters or digits"
+            )
         return
     entity = Entity(
         kind="component",

@@ -105,8 +105,10 @@ class _LineConstructor(SafeConstructor):
             if index >= first_own:
                 if key in own_keys:
                     # Backstage's parser rejects these too; keeping the last one hides typos
+                    quoted = repr(key)  # a key of any length: a message quotes a short piece
+                    quoted = quoted if len(quoted) <= 42 else quoted[:39] + "..."
                     raise ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                        None, None, f"duplicate key {quoted}", key_node.start_mark
                     )
                 own_keys.add(key)
             data[key] = self.construct_object(value_node)

@@ -18,7 +18,20 @@ from switchboard.bot.catalog.common import tier_number
 from switchboard.bot.catalog.model import Entity, Problem, Relation
 from switchboard.bot.catalog.yamlload import YList, YMap, read_exactly, read_quickly
 
-__all__ = ["Node", "SourceFile", "YList", "YMap", "describe", "load_documents", "read_text"]
+__all__ = [
+    "Node",
+    "SourceFile",
+    "YList",
+    "YMap",
+    "bounded",
+    "describe",
+    "excerpt",
+    "load_documents",
+    "read_text",
+]
+
+EXCERPT_CHARS = 40  # the most of a value any message quotes
+MESSAGE_CHARS = 300  # the most of any message: values in it come from files we were given
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +57,8 @@ class SourceFile:
     """Everything reading one file produced, before the loader puts all files together."""
 
     path: Path  # resolved
+    # The folder the import began from (resolved): what this file's Locations may point into.
+    root: Path | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
@@ -54,11 +69,15 @@ class SourceFile:
     owner_checks: list[OwnerCheck] = field(default_factory=list)
     targets: list[Path] = field(default_factory=list)  # files a Backstage Location points at
 
+    @property
+    def folder(self) -> Path:
+        return self.root or self.path.parent
+
     def error(self, line: int, message: str) -> None:
-        self.errors.append(Problem(str(self.path), line, message))
+        self.errors.append(Problem(str(self.path), line, bounded(message)))
 
     def warning(self, line: int, message: str) -> None:
-        self.warnings.append(Problem(str(self.path), line, message))
+        self.warnings.append(Problem(str(self.path), line, bounded(message)))
 
     def add(self, entity: Entity, line: int, *, implicit: bool = False) -> None:
         entity.source_file = str(self.path)
@@ -117,6 +136,21 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     return (mark.line + 1 if mark else 1), f"invalid YAML: {message}"
 
 
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A value as a message quotes it: cut to `limit` characters, escaped and quoted (repr),
+    so that no message carries more than a short piece of a file, nor a control character."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def bounded(message: str) -> str:
+    """A message as it is reported: any character that is not printable escaped, and at most
+    MESSAGE_CHARS long. The last guard for what a message quotes from a file unescaped
+    (a key, a Location target)."""
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 3] + "..."
+
+
 def describe(value: object) -> str:
     """A short, human description of a YAML value for error messages."""
     if isinstance(value, bool):
@@ -128,7 +162,7 @@ def describe(value: object) -> str:
     if isinstance(value, list):  # !!omap and !!pairs build plain lists of pairs
         return "a list of pairs"
     if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
+        return excerpt(value)
     if isinstance(value, int | float):
         return str(value)
     return f"a {type(value).__name__} value"
@@ -211,7 +245,8 @@ class Node:
         value = self.text(required=True)
         if value and any(char in value for char in ":/ \t"):
             self.src.error(
-                self.line, f"{self.path}: {value!r} is not a valid name (no ':', '/' or spaces)"
+                self.line,
+                f"{self.path}: {excerpt(value)} is not a valid name (no ':', '/' or spaces)",
             )
             return ""
         return value
