@@ -127,7 +127,7 @@ def test_messages_quote_a_short_escaped_piece_of_a_value(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     long_key = "k" * 1000 + "\x1b[2J"  # YAML keys stop at 1024 characters
-    member = "\x1b]0;owned\x07" + "m" * 5000
+    member = "\x1b]0;owned\x07" + "m" * 1900
     (tmp_path / "c.yaml").write_text(
         "switchboard: 1\n"
         f'teams:\n  - id: t\n    "{long_key}": 1\n'
@@ -143,3 +143,90 @@ def test_messages_quote_a_short_escaped_piece_of_a_value(
         "is not a person in people:, a Slack user id (U…) or an e-mail address"
     )
     assert "\x1b" not in err and "\x07" not in err
+
+
+# Alias amplification: a file may repeat with aliases at most ten times its own length in
+# characters (at least a million), and a field holds at most 2,000 (a description 5,000).
+
+
+def repeated_string(size: int, repeats: int) -> str:
+    """One long string, repeated by aliases as a service's tags (one per line)."""
+    return (
+        "switchboard: 1\n"
+        f"x-big: &big {'x' * size}\n"
+        "services:\n  - id: a\n    tags:\n" + "      - *big\n" * repeats
+    )
+
+
+def limit_message(line: int, limit: int) -> str:
+    return (
+        f"c.yaml:{line}: aliases here repeat more than {limit:,} characters, this file's limit "
+        "(10 times its length, at least 1,000,000)\n"
+    )
+
+
+def test_aliases_repeating_one_long_string_stop_at_the_alias_past_the_limit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    text = repeated_string(100_000, 20_000)  # 2 GB once expanded: 32 s and 4 GB, then failed
+    (tmp_path / "c.yaml").write_text(text)
+    # Stopped at the 37th alias, past 10 x 380,058 characters: what follows is not counted.
+    message = limit_message(42, 10 * len(text))
+    assert run(capsys, "catalog", "check", "c.yaml") == (1, "", message + "1 error(s)\n")
+    code, out, err = run(capsys, "catalog", "import", "c.yaml")
+    assert (code, out, err) == (1, "", message + "catalog unchanged: 1 error(s)\n")
+
+
+def test_a_row_of_repeated_tags_is_refused_and_the_previous_catalog_stays(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "c.yaml").write_text("switchboard: 1\nservices:\n  - id: a\n    tags: [kept]\n")
+    assert run(capsys, "catalog", "import", "c.yaml")[0] == 0
+    (tmp_path / "c.yaml").write_text(repeated_string(50_000, 4_000))  # a 200 MB row, once
+    code, _, err = run(capsys, "catalog", "import", "c.yaml")
+    assert (code, err) == (1, limit_message(26, 1_020_580) + "catalog unchanged: 1 error(s)\n")
+    code, out, _ = run(capsys, "catalog", "show", "a")
+    assert code == 0 and "tags: ['kept']" in out
+
+
+def test_nested_aliases_are_refused_even_where_nothing_is_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines = ["switchboard: 1", f"x-l0: &l0 {'y' * 80_000}"]  # then lists of ten of the last
+    lines += [f"x-l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]" for n in range(1, 7)]
+    (tmp_path / "c.yaml").write_text("\n".join(lines) + "\n")  # 80 GB once expanded
+    assert run(capsys, "catalog", "check", "c.yaml") == (
+        1,
+        "",
+        limit_message(4, 1_000_000) + "1 error(s)\n",
+    )
+
+
+def test_anchors_used_as_defaults_in_a_big_catalog_still_read(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    defaults = "{tier: 2, lifecycle: production, oncall: {pagerduty_schedule: PSCHEDULE1}}"
+    entries = "".join(f"  - {{<<: *defaults, id: service-{n}}}\n" for n in range(5_000))
+    (tmp_path / "c.yaml").write_text(
+        f"switchboard: 1\nx-defaults: &defaults {defaults}\nservices:\n{entries}"
+    )
+    assert run(capsys, "catalog", "check", "c.yaml") == (0, "ok: 5000 entities in 1 files\n", "")
+
+
+def test_a_field_holds_at_most_its_documented_length(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "switchboard: 1\n"
+        f"x-long: &long {'d' * 5_001}\n"
+        "services:\n"
+        f"  - id: a\n    description: {'d' * 5_000}\n    tags: [{'t' * 2_000}]\n"
+        f"  - id: b\n    description: *long\n    tags: [ok, {'t' * 2_001}]\n"
+    )
+    code, _, err = run(capsys, "catalog", "check", "c.yaml")
+    assert (code, err) == (
+        1,
+        "c.yaml:8: services[1].description: 5,001 characters, more than the 5,000 allowed\n"
+        "c.yaml:9: services[1].tags[1]: 2,001 characters, more than the 2,000 allowed\n"
+        "2 error(s)\n",
+    )

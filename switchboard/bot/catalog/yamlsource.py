@@ -16,7 +16,13 @@ import yaml
 
 from switchboard.bot.catalog.common import tier_number
 from switchboard.bot.catalog.model import Entity, Problem, Relation
-from switchboard.bot.catalog.yamlload import YList, YMap, read_exactly, read_quickly
+from switchboard.bot.catalog.yamlload import (
+    ExpansionError,
+    YList,
+    YMap,
+    read_exactly,
+    read_quickly,
+)
 
 __all__ = [
     "Node",
@@ -30,6 +36,10 @@ __all__ = [
     "read_text",
 ]
 
+# The longest text a field may hold (after aliases are expanded), in characters: a tag, a
+# title, a URL, an owner... Past it, an error at the field's line. See docs/catalog-formats.md.
+MAX_TEXT_CHARS = 2_000
+FIELD_MAX_CHARS = {"description": 5_000}
 EXCERPT_CHARS = 40  # the most of a value any message quotes
 MESSAGE_CHARS = 300  # the most of any message: values in it come from files we were given
 
@@ -117,6 +127,8 @@ def load_documents(text: str, src: SourceFile, *, quick: bool = True) -> list[No
     try:
         for data, line in read_exactly(text):
             documents.append(Node(src, data, "", line))
+    except ExpansionError as exc:  # valid YAML, too big to use
+        src.error((exc.problem_mark.line + 1) if exc.problem_mark else 1, str(exc.problem))
     except yaml.MarkedYAMLError as exc:
         src.error(*_yaml_problem(exc))
     except yaml.reader.ReaderError as exc:
@@ -232,7 +244,17 @@ class Node:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self._wrong("a string")
             return ""
-        return str(value).strip()
+        text = str(value).strip()
+        if len(text) > MAX_TEXT_CHARS and len(text) > (limit := self._max_chars()):
+            self.src.error(
+                self.line, f"{self.path}: {len(text):,} characters, more than the {limit:,} allowed"
+            )
+            return ""
+        return text
+
+    def _max_chars(self) -> int:
+        field = self.path.rpartition(".")[2].partition("[")[0]  # `tags[3]` -> `tags`
+        return FIELD_MAX_CHARS.get(field, MAX_TEXT_CHARS)
 
     def need(self, key: str) -> str:
         """The text of a field this mapping must have; quiet when the mapping itself is absent
