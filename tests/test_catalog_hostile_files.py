@@ -230,3 +230,18 @@ def test_a_field_holds_at_most_its_documented_length(
         "c.yaml:9: services[1].tags[1]: 2,001 characters, more than the 2,000 allowed\n"
         "2 error(s)\n",
     )
+
+
+def test_a_field_longer_than_its_column_is_an_error_not_a_failed_write(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\n"
+        f"spec:\n  type: {'t' * 65}\n"
+    )
+    code, _, err = run(capsys, "catalog", "import", "c.yaml")
+    assert (code, err) == (
+        1,
+        f"c.yaml:1: component:default/a: its type '{'t' * 37}...' "
+        "has 65 characters, more than the 64 allowed\ncatalog unchanged: 1 error(s)\n",
+    )

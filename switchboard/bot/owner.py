@@ -39,7 +39,8 @@ class OwnerQuery:
 
 def parse_owner_text(text: str) -> OwnerQuery:
     """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
-    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage."""
+    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage. A
+    handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
     text = " ".join(text.split())
     if not text or text.casefold() in ("help", "?", "usage"):
         return OwnerQuery("usage")
@@ -50,7 +51,7 @@ def parse_owner_text(text: str) -> OwnerQuery:
         return OwnerQuery("usergroup", match.group(1))
     if match := _USER.match(text):
         return OwnerQuery("person", match.group(1))
-    if text.startswith("@") and len(text) > 1:
+    if text.startswith("@") and len(text) > 1 and "/" not in text:  # `@acme/x`: an npm tag
         return OwnerQuery("handle", text[1:])
     return OwnerQuery("service", text)
 

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from switchboard.bot.catalog import backstage, cortex, native, opslevel
 from switchboard.bot.catalog.common import add_unique
-from switchboard.bot.catalog.model import Entity, ParseResult, Problem
+from switchboard.bot.catalog.model import Entity, ParseResult, Problem, original_name
 from switchboard.bot.catalog.yamlsource import (
     Node,
     SourceFile,
     YMap,
+    bounded,
     describe,
+    excerpt,
     load_documents,
     read_text,
 )
@@ -195,12 +197,7 @@ def _combine(sources: list[SourceFile], result: ParseResult) -> None:
                 catalog.add(entity)
                 continue
             result.warnings.append(
-                Problem(
-                    entity.source_file,
-                    entity.source_line,
-                    f"duplicate entity {entity.ref}, first defined at "
-                    f"{first.source_file}:{first.source_line}; skipped",
-                )
+                Problem(entity.source_file, entity.source_line, _duplicate(entity, first))
             )
     for source in sources:
         for person in source.implicit:
@@ -222,6 +219,18 @@ def _combine(sources: list[SourceFile], result: ParseResult) -> None:
                     )
                 )
     result.entities = list(catalog.by_ref.values())
+
+
+def _duplicate(entity: Entity, first: Entity) -> str:
+    """Why `entity` is skipped: the same entity twice, or two names that make the same id."""
+    where = f"{first.source_file}:{first.source_line}"
+    given, other = original_name(entity) or entity.name, original_name(first) or first.name
+    if given.lower() == other.lower():
+        return f"duplicate entity {entity.ref}, first defined at {where}; skipped"
+    return bounded(
+        f"{excerpt(given)} makes the id {entity.ref}, which {excerpt(other)} at {where} "
+        "has already; skipped (rename one of them)"
+    )
 
 
 def _merge(person: Entity, extra: Entity) -> None:

@@ -107,8 +107,8 @@ def _read_person(node: Node, people: dict[str, Entity]) -> None:
         email=node.child("email").text(),
         slack_user_id=node.child("slack_id").text(),
     )
-    node.src.add(person, node.line)
-    for key in (person.name, person.email, person.slack_user_id):
+    node.src.add(person, node.line)  # its id may differ from `name`: members use either
+    for key in (name, person.name, person.email, person.slack_user_id):
         if key:
             people.setdefault(key.lower(), person)
 

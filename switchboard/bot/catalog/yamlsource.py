@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from switchboard.bot.catalog.common import tier_number
-from switchboard.bot.catalog.model import Entity, Problem, Relation
+from switchboard.bot.catalog.model import Entity, Problem, Relation, other_names, safe_name
 from switchboard.bot.catalog.yamlload import (
     ExpansionError,
     YList,
@@ -40,6 +40,16 @@ __all__ = [
 # title, a URL, an owner... Past it, an error at the field's line. See docs/catalog-formats.md.
 MAX_TEXT_CHARS = 2_000
 FIELD_MAX_CHARS = {"description": 5_000}
+# What some entity fields hold at most, whichever file field they came from: the sizes of
+# their columns (storage/tables.py), which PostgreSQL enforces.
+ENTITY_MAX_CHARS = {
+    "title": 512,
+    "type": 64,
+    "lifecycle": 64,
+    "email": 320,
+    "slack_user_id": 64,
+    "slack_usergroup": 128,
+}
 EXCERPT_CHARS = 40  # the most of a value any message quotes
 MESSAGE_CHARS = 300  # the most of any message: values in it come from files we were given
 
@@ -90,9 +100,27 @@ class SourceFile:
         self.warnings.append(Problem(str(self.path), line, bounded(message)))
 
     def add(self, entity: Entity, line: int, *, implicit: bool = False) -> None:
+        """Keep an entity, under its id (`safe_name`): a name that is not its own id is kept
+        among its aliases, where `/owner` finds it."""
+        if (name := safe_name(entity.name)) != entity.name:
+            entity.aliases = list(dict.fromkeys([*other_names(entity.name), *entity.aliases]))
+            entity.name = name
+        entity.namespace = safe_name(entity.namespace)
         entity.source_file = str(self.path)
         entity.source_line = line
-        (self.implicit if implicit else self.entities).append(entity)
+        if self._fits(entity, line):
+            (self.implicit if implicit else self.entities).append(entity)
+
+    def _fits(self, entity: Entity, line: int) -> bool:
+        for field_name, limit in ENTITY_MAX_CHARS.items():
+            if len(value := getattr(entity, field_name)) > limit:
+                self.error(
+                    line,
+                    f"{entity.ref}: its {field_name} {excerpt(value)} has {len(value):,} "
+                    f"characters, more than the {limit:,} allowed",
+                )
+                return False
+        return True
 
     def add_owner(self, entity: Entity, owner: str, line: int) -> None:
         if owner not in entity.owners:
@@ -262,13 +290,14 @@ class Node:
         return self.child(key).text(required=self.present)
 
     def name(self) -> str:
-        """A required entity name: it becomes part of a ref, so it cannot hold ':', '/' or
-        spaces."""
+        """A required entity name, as written: the entity's id is made of it (`safe_name`),
+        so only a name with nothing to make an id of is an error."""
         value = self.text(required=True)
-        if value and any(char in value for char in ":/ \t"):
+        if value and not safe_name(value):
             self.src.error(
                 self.line,
-                f"{self.path}: {excerpt(value)} is not a valid name (no ':', '/' or spaces)",
+                f"{self.path}: {excerpt(value)} has nothing to make an id of "
+                "(only ':', '/' or spaces)",
             )
             return ""
         return value
