@@ -39,7 +39,13 @@ def safe_name(name: str) -> str:
     becomes one '-', trimmed at both ends (`@acme/payments-api` -> `acme-payments-api`); an id
     still over 63 characters keeps its first 54 and ends with '-' and 8 hex digits of the
     SHA-256 of the lower-cased name. The same name always gives the same id."""
-    if len(name) <= MAX_NAME and not _UNSAFE_NAME.search(name):
+    # Every ref is made through here: plain string tests, several times faster than the
+    # regular expression (a space is the only printable whitespace).
+    if (
+        len(name) <= MAX_NAME
+        and name.isprintable()
+        and not (" " in name or ":" in name or "/" in name)
+    ):
         return name
     safe = _UNSAFE_NAME.sub("-", name.removeprefix("@")).strip("-")
     if len(safe) > MAX_NAME:
