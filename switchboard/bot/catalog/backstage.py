@@ -67,7 +67,7 @@ def read(doc: Node) -> None:
     metadata = doc.child("metadata").mapping(required=True)
     if not metadata.present:
         return
-    name = metadata.child("name").name()
+    name = metadata.child("name").entity_name()
     if not name:
         return
     entity = Entity(kind=kind, name=name, namespace=metadata.child("namespace").text() or "default")

@@ -42,7 +42,7 @@ _ONCALL_TYPES = {
 def read(doc: Node) -> None:
     """Import one Cortex descriptor: an entity, plus the people of a team's member list."""
     info = doc.child("info")
-    tag = info.child("x-cortex-tag").name()
+    tag = info.child("x-cortex-tag").entity_name()
     if not tag:
         return
     cortex_type = info.child("x-cortex-type").text().lower() or "service"

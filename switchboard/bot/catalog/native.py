@@ -92,7 +92,7 @@ def read(doc: Node) -> None:
 
 def _id(node: Node) -> str:
     """The required id of an entry (quiet for an entry that is not a mapping: reported)."""
-    return node.child("id").name() if node.present else ""
+    return node.child("id").entity_name() if node.present else ""
 
 
 def _read_person(node: Node, people: dict[str, Entity]) -> None:

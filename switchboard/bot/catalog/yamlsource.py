@@ -290,6 +290,18 @@ class Node:
         return self.child(key).text(required=self.present)
 
     def name(self) -> str:
+        """A required name that is used as written, as part of a key (a scorecard's, a rule's
+        id), so it cannot hold ':', '/' or spaces. Entity names are `entity_name`'s."""
+        value = self.text(required=True)
+        if value and any(char in value for char in ":/ \t"):
+            self.src.error(
+                self.line,
+                f"{self.path}: {excerpt(value)} is not a valid name (no ':', '/' or spaces)",
+            )
+            return ""
+        return value
+
+    def entity_name(self) -> str:
         """A required entity name, as written: the entity's id is made of it (`safe_name`),
         so only a name with nothing to make an id of is an error."""
         value = self.text(required=True)
