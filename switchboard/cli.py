@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.app import PortBusy, Switchboard, build, serve_http, serve_socket
 from switchboard.bot import logs
-from switchboard.bot.catalog.model import Entity, ParseResult, Problem
+from switchboard.bot.catalog.model import Entity, ParseResult, Problem, original_name
 from switchboard.bot.config import ConfigError, load_config
 from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
@@ -340,6 +340,7 @@ def _as_json(answer: ServiceAnswer | OwnedAnswer) -> dict[str, Any]:
 def _entity_json(entity: Entity) -> dict[str, Any]:
     data = asdict(entity)
     data["ref"] = entity.ref
+    data["given_name"] = original_name(entity)  # what the file called it, when not its id
     for oncall in data["oncall"]:  # integration keys are secrets: show only that one is set
         oncall["integration_key"] = "set" if oncall["integration_key"] else ""
     return data

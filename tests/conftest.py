@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -25,12 +25,54 @@ from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_CATALOGS = ROOT.parent / "shared" / "catalogs"
 EXAMPLES = ROOT / "examples" / "catalog"
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 POSTGRES_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL", "")
 T = TypeVar("T")
+
+# The real, public catalog files (see SOURCES.md beside them) stay out of the repository:
+# SWITCHBOARD_TEST_CATALOGS names their folder, else the shared folder of this machine, else
+# shared/catalogs beside the checkout. Every test that reads them asks `real_catalogs`.
+CATALOGS_VARIABLE = "SWITCHBOARD_TEST_CATALOGS"
+CATALOG_FOLDERS = (Path("/work/shared/catalogs"), ROOT.parent / "shared" / "catalogs")
+
+
+def find_real_catalogs(
+    env: Mapping[str, str], folders: Sequence[Path] = CATALOG_FOLDERS
+) -> tuple[Path | None, str]:
+    """The folder of real catalog files, or None and why none was found."""
+    if named := env.get(CATALOGS_VARIABLE, ""):
+        folder = Path(named).resolve()
+        if folder.is_dir():
+            return folder, ""
+        return None, f"{CATALOGS_VARIABLE}={named} is not a folder"
+    for folder in folders:
+        if folder.is_dir():
+            return folder.resolve(), ""
+    looked = " or ".join(str(f) for f in folders)
+    return None, (
+        f"real catalog files not found: set {CATALOGS_VARIABLE} to their folder (none at {looked})"
+    )
+
+
+def on_ci(env: Mapping[str, str]) -> bool:
+    """Under CI (.ci/run sets CI=true) what a test needs must be there: missing is a failure."""
+    return env.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+REAL_CATALOGS, NO_REAL_CATALOGS = find_real_catalogs(os.environ)
+REAL_CATALOG_FILES = sorted(REAL_CATALOGS.rglob("*.y*ml")) if REAL_CATALOGS else []
+
+
+@pytest.fixture
+def real_catalogs() -> Path:
+    """The real catalog files' folder; skips the test when there is none (fails it on CI)."""
+    if REAL_CATALOGS is None:
+        if on_ci(os.environ):
+            pytest.fail(f"{NO_REAL_CATALOGS} (required on CI)")
+        pytest.skip(NO_REAL_CATALOGS)
+    return REAL_CATALOGS
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.cli import main
-from tests.conftest import EXAMPLES, SHARED_CATALOGS
+from tests.conftest import EXAMPLES
 
 SERVICE = """\
 switchboard: 1
@@ -134,11 +134,10 @@ def test_show_json_hides_integration_keys(capsys: pytest.CaptureFixture[str]) ->
     assert "Ledger" in data["dependencies"]  # type: ignore[operator]
 
 
-@pytest.mark.skipif(
-    not SHARED_CATALOGS.exists(), reason="shared/catalogs is not beside this checkout"
-)
-def test_every_shared_catalog_file_imports(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "catalog", "import", str(SHARED_CATALOGS))
+def test_every_shared_catalog_file_imports(
+    capsys: pytest.CaptureFixture[str], real_catalogs: Path
+) -> None:
+    code, out, err = run(capsys, "catalog", "import", str(real_catalogs))
     assert code == 0, err
     assert out.startswith("imported 31 entities from 28 files")
     assert "Traceback" not in err

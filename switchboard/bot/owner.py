@@ -13,7 +13,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot import memory
-from switchboard.bot.catalog.lookup import NameIndex
+from switchboard.bot.catalog.lookup import WORDS, NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.records import from_row
 from switchboard.bot.oncall import on_call
@@ -30,6 +30,8 @@ _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
 REVISION_CHECK_SECONDS = 1.0
 MAX_CACHED_CARDS = 500  # service answers kept per catalog revision
+MAX_OPTIONS = 100  # Slack's most options in an external select
+TYPOS = WORDS + 1  # after every tier of `NameIndex.complete`
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,8 @@ class OwnerQuery:
 
 def parse_owner_text(text: str) -> OwnerQuery:
     """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
-    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage."""
+    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage. A
+    handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
     text = " ".join(text.split())
     if not text or text.casefold() in ("help", "?", "usage"):
         return OwnerQuery("usage")
@@ -51,7 +54,7 @@ def parse_owner_text(text: str) -> OwnerQuery:
         return OwnerQuery("usergroup", match.group(1))
     if match := _USER.match(text):
         return OwnerQuery("person", match.group(1))
-    if text.startswith("@") and len(text) > 1:
+    if text.startswith("@") and len(text) > 1 and "/" not in text:  # `@acme/x`: an npm tag
         return OwnerQuery("handle", text[1:])
     return OwnerQuery("service", text)
 
@@ -175,14 +178,24 @@ class OwnerService:
             close = exact or await _close_to(index, name)
             return None, await self._load(session, close)
 
-    async def suggest(self, text: str, *, teams: bool, limit: int = 20) -> list[Entity]:
-        """Services (and teams, if asked) matching `text`, best first, for a search box."""
+    async def suggest(self, text: str, *, teams: bool, limit: int = MAX_OPTIONS) -> list[Entity]:
+        """Services (and teams, if asked) for a search box while `text` is typed, best first:
+        names typed whole, names starting with it, names with words starting with the words
+        typed (`NameIndex.complete`), and only then typos; at most `limit` (Slack shows 100
+        options)."""
         async with self._sessions() as session:
             indexes = await self._current_indexes(session)
-            ids = indexes.services.exact(text) + await _close_to(indexes.services, text, limit)
-            if teams:
-                ids += indexes.teams.exact(text) + await _close_to(indexes.teams, text, limit)
-            return await self._load(session, list(dict.fromkeys(ids))[:limit])
+            chosen = [indexes.services, *([indexes.teams] if teams else [])]
+            ranked: list[tuple[int, int, int]] = []  # (tier, position in its index, id)
+            for index in chosen:
+                hits = index.complete(text, limit)
+                ranked += [(tier, at, entity_id) for at, (tier, entity_id) in enumerate(hits)]
+            if len(ranked) < limit:
+                for index in chosen:
+                    close = await _close_to(index, text, limit)
+                    ranked += [(TYPOS, at, entity_id) for at, entity_id in enumerate(close)]
+            ids = list(dict.fromkeys(entity_id for _, _, entity_id in sorted(ranked)))
+            return await self._load(session, ids[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
         async with self._sessions() as session:

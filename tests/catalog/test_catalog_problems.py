@@ -118,7 +118,7 @@ def test_non_mapping_document_is_an_error(write, parse) -> None:
     path = write("list.yaml", "- a\n- b\n---\njust text\n---\n")
     assert parse(path).errors == [
         f"{path}:1: a catalog document must be a mapping, got a list",
-        f"{path}:4: a catalog document must be a mapping, got 'just text'",
+        f"{path}:4: a catalog document must be a mapping, got text",
     ]
 
 
@@ -238,10 +238,14 @@ def test_substitutions_are_not_followed(write, parse) -> None:
     assert parsed["api:default/a"].description == ""
 
 
-def test_invalid_names_are_errors(write, parse) -> None:
-    path = write("names.yaml", COMPONENT.format(name="'team x/svc'"))
-    assert parse(path).errors == [
-        f"{path}:4: metadata.name: 'team x/svc' is not a valid name (no ':', '/' or spaces)"
+def test_names_that_are_not_ids_import_and_only_an_empty_id_is_an_error(write, parse) -> None:
+    odd = write("odd.yaml", COMPONENT.format(name="'team x/svc'"))
+    parsed = parse(odd)
+    assert (parsed.errors, parsed.refs) == ([], ["component:default/team-x-svc"])
+    assert parsed["component:default/team-x-svc"].aliases == ["team x/svc"]
+    empty = write("empty.yaml", COMPONENT.format(name="' / : '"))
+    assert parse(empty).errors == [
+        f"{empty}:4: metadata.name: '/ :' has nothing to make an id of (only ':', '/' or spaces)"
     ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,45 @@ from switchboard.bot.catalog.model import (
     OnCall,
     Relation,
 )
+from tests.conftest import REAL_CATALOG_FILES, REAL_CATALOGS, find_real_catalogs, on_ci
 
-# Real-world files; they live outside the repository, so these tests are skipped where absent.
-SHARED_CATALOGS = Path(
-    os.environ.get("SWITCHBOARD_TEST_CATALOGS", "/work/shared/catalogs")
-).resolve()
-REAL_FILES = sorted(SHARED_CATALOGS.rglob("*.y*ml")) if SHARED_CATALOGS.is_dir() else []
+# Real-world files live outside the repository: `real_catalogs` (tests/conftest.py) finds
+# them, and skips these tests where there are none (fails them on CI).
 
 
 @pytest.fixture
-def shared_catalogs() -> Path:
-    if not SHARED_CATALOGS.is_dir():
-        pytest.skip(f"real catalog files not found at {SHARED_CATALOGS}")
-    return SHARED_CATALOGS
+def shared_catalogs(real_catalogs: Path) -> Path:
+    return real_catalogs
+
+
+def test_one_lookup_finds_the_real_files_or_says_why(tmp_path: Path) -> None:
+    """The variable first, then the folders in order; nothing found is a reason to give."""
+    first, second = tmp_path / "shared", tmp_path / "beside"
+    second.mkdir()
+    assert find_real_catalogs({}, [first, second]) == (second, "")
+    first.mkdir()
+    assert find_real_catalogs({}, [first, second]) == (first, "")
+    env = {"SWITCHBOARD_TEST_CATALOGS": str(second)}
+    assert find_real_catalogs(env, [first]) == (second, "")
+    missing = str(tmp_path / "nowhere")
+    assert find_real_catalogs({"SWITCHBOARD_TEST_CATALOGS": missing}, [first]) == (
+        None,
+        f"SWITCHBOARD_TEST_CATALOGS={missing} is not a folder",  # no falling back: it was asked
+    )
+    assert find_real_catalogs({}, [tmp_path / "a", tmp_path / "b"]) == (
+        None,
+        "real catalog files not found: set SWITCHBOARD_TEST_CATALOGS to their folder "
+        f"(none at {tmp_path / 'a'} or {tmp_path / 'b'})",
+    )
+    assert on_ci({"CI": "true"}) and not on_ci({}) and not on_ci({"CI": "false"})
 
 
 @pytest.mark.parametrize(
-    "path", REAL_FILES, ids=lambda path: str(path.relative_to(SHARED_CATALOGS))
+    "path",
+    REAL_CATALOG_FILES or [None],  # None: no files here, and `real_catalogs` says why
+    ids=lambda path: str(path.relative_to(REAL_CATALOGS)) if path and REAL_CATALOGS else "none",
 )
-def test_every_real_file_parses_without_errors(path: Path) -> None:
+def test_every_real_file_parses_without_errors(real_catalogs: Path, path: Path) -> None:
     result = parse_paths([path])
     assert result.errors == []
     assert str(path.resolve()) in result.files
@@ -85,7 +104,7 @@ def test_the_whole_folder_only_warns(shared_catalogs, parse) -> None:
         "incident-preparedness.yaml:1: not a catalog file (Backstage, Cortex, OpsLevel or "
         "Switchboard), skipped",
     ]
-    assert len(parsed.result.files) == len(REAL_FILES)  # Location targets already read: once
+    assert len(parsed.result.files) == len(REAL_CATALOG_FILES)  # Location targets read once
 
 
 def test_cortex_moneymouth(shared_catalogs, parse) -> None:

@@ -18,8 +18,6 @@ from switchboard.bot.catalog.yamlload import YList, YMap, read_quickly
 from switchboard.bot.catalog.yamlsource import SourceFile, load_documents
 from tests.catalog.conftest import EXAMPLES, Parsed
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "catalogs"
-
 
 def _shape(value: Any, seen: set[int] | None = None) -> Any:
     """A value with the line of every key and item, comparable with ==."""
@@ -48,13 +46,21 @@ def _same_both_ways(text: str) -> tuple[list[Any], list[str]]:
     return quick
 
 
-def _yaml_files() -> list[Path]:
-    files = sorted(EXAMPLES.rglob("*.y*ml")) + sorted(SHARED.rglob("*.y*ml"))
-    return [path for path in files if path.is_file()]
+def _yaml_files(folder: Path) -> list[Path]:
+    return [path for path in sorted(folder.rglob("*.y*ml")) if path.is_file()]
 
 
-def test_real_files_read_the_same_both_ways() -> None:
-    files = _yaml_files()
+def test_example_files_read_the_same_both_ways() -> None:
+    files = _yaml_files(EXAMPLES)
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        _same_both_ways(text)
+        assert read_quickly(text) is not None
+
+
+def test_real_files_read_the_same_both_ways(real_catalogs: Path) -> None:
+    files = _yaml_files(real_catalogs)
     assert len(files) > 20
     quick_read = 0
     for path in files:

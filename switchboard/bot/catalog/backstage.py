@@ -67,7 +67,7 @@ def read(doc: Node) -> None:
     metadata = doc.child("metadata").mapping(required=True)
     if not metadata.present:
         return
-    name = metadata.child("name").name()
+    name = metadata.child("name").entity_name()
     if not name:
         return
     entity = Entity(kind=kind, name=name, namespace=metadata.child("namespace").text() or "default")
@@ -156,10 +156,12 @@ def _url_location(value: str) -> str:
 
 
 def _follow_location(doc: Node) -> None:
-    """Queue the files a Location points at; they are relative to the Location's file."""
+    """Queue the files a Location points at; they are relative to the Location's file, and
+    must lie in the folder the import began from (symbolic links resolved): anything else is
+    never read, and only named in a warning."""
     spec = doc.child("spec").mapping()
     targets = [spec.child("target"), *spec.child("targets").items()]
-    base = doc.src.path.parent
+    base, root = doc.src.path.parent, doc.src.folder
     for node in targets:
         target = node.text()
         if not target:
@@ -170,12 +172,35 @@ def _follow_location(doc: Node) -> None:
                 f"Location target {target} is not a path relative to this file, not followed",
             )
             continue
-        # glob: Backstage file locations may be patterns such as ./services/*/catalog-info.yaml
-        try:
-            matches = sorted(glob.glob(os.path.join(base, target), recursive=True))
-        except ValueError:  # a NUL character, which YAML's "\0" escape allows
-            matches = []
-        files = [Path(match).resolve() for match in matches if os.path.isfile(match)]
-        if not files:
+        pattern = os.path.normpath(os.path.join(base, target))
+        if not Path(pattern).is_relative_to(root):  # before globbing: `../../**` walks a disk
+            doc.src.warning(node.line, f"Location target {target} {_OUTSIDE}")
+            continue
+        matches = _matches(pattern)
+        files = [match for match in matches if match.is_relative_to(root)]
+        if matches and not files:  # a symbolic link out of the folder
+            doc.src.warning(node.line, f"Location target {target} {_OUTSIDE}")
+        elif not files:
             doc.src.warning(node.line, f"Location target {target} not found")
         doc.src.targets.extend(files)
+
+
+_OUTSIDE = "is outside the imported folder, not read"
+
+
+def _matches(pattern: str) -> list[Path]:
+    """The files a target names, resolved. Glob: Backstage file locations may be patterns
+    such as ./services/*/catalog-info.yaml."""
+    try:
+        found = sorted(glob.glob(pattern, recursive=True))
+    except ValueError:  # a NUL character, which YAML's "\0" escape allows
+        return []
+    resolved = []
+    for match in found:
+        try:
+            path = Path(match).resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            continue
+        if path.is_file():
+            resolved.append(path)
+    return resolved

@@ -20,7 +20,7 @@ from switchboard.bot.catalog.model import (
     Relation,
     make_ref,
 )
-from switchboard.bot.catalog.yamlsource import Node
+from switchboard.bot.catalog.yamlsource import Node, excerpt
 
 # x-cortex-type -> (kind, type). Any other type is a custom Cortex entity type: a resource.
 _KINDS = {"service": ("component", "service"), "team": ("group", "team"), "domain": ("domain", "")}
@@ -42,7 +42,7 @@ _ONCALL_TYPES = {
 def read(doc: Node) -> None:
     """Import one Cortex descriptor: an entity, plus the people of a team's member list."""
     info = doc.child("info")
-    tag = info.child("x-cortex-tag").name()
+    tag = info.child("x-cortex-tag").entity_name()
     if not tag:
         return
     cortex_type = info.child("x-cortex-type").text().lower() or "service"
@@ -127,7 +127,7 @@ def _read_oncall(oncall: Node, entity: Entity) -> None:
         if cortex_type and target_type is None:
             target.src.error(
                 type_node.line,
-                f"{type_node.path}: expected one of {', '.join(types)}, got {cortex_type!r}",
+                f"{type_node.path}: expected one of {', '.join(types)}, got {excerpt(cortex_type)}",
             )
         elif target_id and target_type:
             add_unique(entity.oncall, OnCall(provider.lower(), target_type, target_id))

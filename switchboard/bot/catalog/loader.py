@@ -14,12 +14,14 @@ from pathlib import Path
 
 from switchboard.bot.catalog import backstage, cortex, native, opslevel
 from switchboard.bot.catalog.common import add_unique
-from switchboard.bot.catalog.model import Entity, ParseResult, Problem
+from switchboard.bot.catalog.model import Entity, ParseResult, Problem, original_name
 from switchboard.bot.catalog.yamlsource import (
     Node,
     SourceFile,
     YMap,
+    bounded,
     describe,
+    excerpt,
     load_documents,
     read_text,
 )
@@ -33,36 +35,53 @@ _EXTENSIONS = (".yaml", ".yml")
 
 def parse_paths(paths: Sequence[str | Path]) -> ParseResult:
     """Read catalog files, and folders recursively (*.yaml, *.yml; hidden entries and
-    node_modules skipped), plus the files their Backstage Locations point at, each once."""
+    node_modules skipped), plus the files their Backstage Locations point at, each once.
+
+    Nothing outside what was given is read: a folder's symbolic links that lead out of it are
+    skipped, and a Location's targets must lie in the folder its import began from (the folder
+    given, or the folder of the file given), both with a warning."""
     result = ParseResult()
-    queue: list[Path] = []
+    queue: list[tuple[Path, Path]] = []  # (file, the folder its import began from)
     queued: set[Path] = set()
     for path in paths:
-        _enqueue(expand_path(Path(path), result.errors), queue, queued)
+        found = expand_path(Path(path), result.errors, result.warnings)
+        _enqueue(found, _root_of(Path(path)), queue, queued)
     sources = []
-    for path in queue:  # grows while we go: Location targets are appended
-        source = _read_file(path)
+    for path, root in queue:  # grows while we go: Location targets are appended
+        source = _read_file(path, root)
         result.files.append(str(path))
         sources.append(source)
-        for target in source.targets:
-            _enqueue(expand_path(target, result.errors), queue, queued)
+        _enqueue(source.targets, root, queue, queued)
     _combine(sources, result)
     result.errors.sort()
     result.warnings.sort()
     return result
 
 
-def _enqueue(paths: list[Path], queue: list[Path], queued: set[Path]) -> None:
+def _root_of(path: Path) -> Path:
+    try:
+        resolved = path.resolve()
+        return resolved if resolved.is_dir() else resolved.parent
+    except (OSError, RuntimeError, ValueError):  # reported by expand_path
+        return path
+
+
+def _enqueue(
+    paths: list[Path], root: Path, queue: list[tuple[Path, Path]], queued: set[Path]
+) -> None:
     for path in paths:
         if path not in queued:
             queued.add(path)
-            queue.append(path)
+            queue.append((path, root))
 
 
-def expand_path(path: Path, errors: list[Problem]) -> list[Path]:
+def expand_path(
+    path: Path, errors: list[Problem], warnings: list[Problem] | None = None
+) -> list[Path]:
     """The YAML files a path stands for, resolved: the file itself, or a folder's *.yaml and
-    *.yml recursively (hidden entries and node_modules skipped). Scorecards are found the
-    same way."""
+    *.yml recursively (hidden entries and node_modules skipped). In a folder, a symbolic link
+    (to a file or a folder) that leads out of it is not followed, with a warning. Scorecards
+    are found the same way."""
     try:
         resolved = path.resolve()
         is_dir, is_file = resolved.is_dir(), resolved.is_file()
@@ -75,18 +94,34 @@ def expand_path(path: Path, errors: list[Problem]) -> list[Path]:
         errors.append(Problem(str(resolved), 1, "no such file or directory"))
         return []
     found: list[Path] = []
-    for folder, dirs, files in os.walk(resolved):
+    warned = warnings if warnings is not None else []
+    for folder, dirs, files in os.walk(resolved):  # never into linked folders (followlinks)
         dirs[:] = [name for name in dirs if not name.startswith(".") and name not in _SKIPPED_DIRS]
-        found.extend(
-            Path(folder, name).resolve()
-            for name in files
-            if name.lower().endswith(_EXTENSIONS) and not name.startswith(".")
-        )
+        for name in dirs:
+            _inside(Path(folder, name), resolved, warned)  # a link is not walked: say so
+        for name in files:
+            wanted = name.lower().endswith(_EXTENSIONS) and not name.startswith(".")
+            if wanted and (file := _inside(Path(folder, name), resolved, warned)) is not None:
+                found.append(file)
     return sorted(found)
 
 
-def _read_file(path: Path) -> SourceFile:
-    source = SourceFile(path)
+def _inside(path: Path, root: Path, warnings: list[Problem]) -> Path | None:
+    """`path` resolved, if it lies in `root`; a symbolic link leading out of it is reported."""
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop: nothing to read there
+        resolved = root.parent
+    if resolved.is_relative_to(root):
+        return resolved
+    warnings.append(
+        Problem(str(path), 1, "a symbolic link leading out of the imported folder, not read")
+    )
+    return None
+
+
+def _read_file(path: Path, root: Path) -> SourceFile:
+    source = SourceFile(path, root)
     text = read_text(source)
     if text is None:
         return source
@@ -95,7 +130,9 @@ def _read_file(path: Path) -> SourceFile:
         if doc.raw is None:  # an empty document, such as after a trailing `---`
             continue
         if not isinstance(doc.raw, YMap):
-            source.error(doc.line, f"a catalog document must be a mapping, got {describe(doc.raw)}")
+            # never quoted: a file that is no YAML at all (a .env) is one string
+            got = "text" if isinstance(doc.raw, str) else describe(doc.raw)
+            source.error(doc.line, f"a catalog document must be a mapping, got {got}")
             continue
         importer = _detect(doc.raw)
         if importer:
@@ -160,12 +197,7 @@ def _combine(sources: list[SourceFile], result: ParseResult) -> None:
                 catalog.add(entity)
                 continue
             result.warnings.append(
-                Problem(
-                    entity.source_file,
-                    entity.source_line,
-                    f"duplicate entity {entity.ref}, first defined at "
-                    f"{first.source_file}:{first.source_line}; skipped",
-                )
+                Problem(entity.source_file, entity.source_line, _duplicate(entity, first))
             )
     for source in sources:
         for person in source.implicit:
@@ -187,6 +219,18 @@ def _combine(sources: list[SourceFile], result: ParseResult) -> None:
                     )
                 )
     result.entities = list(catalog.by_ref.values())
+
+
+def _duplicate(entity: Entity, first: Entity) -> str:
+    """Why `entity` is skipped: the same entity twice, or two names that make the same id."""
+    where = f"{first.source_file}:{first.source_line}"
+    given, other = original_name(entity) or entity.name, original_name(first) or first.name
+    if given.lower() == other.lower():
+        return f"duplicate entity {entity.ref}, first defined at {where}; skipped"
+    return bounded(
+        f"{excerpt(given)} makes the id {entity.ref}, which {excerpt(other)} at {where} "
+        "has already; skipped (rename one of them)"
+    )
 
 
 def _merge(person: Entity, extra: Entity) -> None:

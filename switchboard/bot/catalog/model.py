@@ -6,6 +6,8 @@ rest of the bot never needs to know where an entity came from (beyond `source_fi
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 
 # Kinds we know. Backstage's are the reference; "service" is not a kind but a component type.
@@ -22,9 +24,58 @@ PARENT = "childOf"  # group -> parent group, component -> parent entity (Cortex 
 LINK_TYPES = ("runbook", "repo", "docs", "dashboard", "incidents", "logs", "chat", "other")
 
 
+# Names and namespaces longer than this get a shortened id: Backstage's own limit, which also
+# keeps every ref (`component:<63>/<63>`) within Slack's 150 characters for an option value.
+MAX_NAME = 63
+# What a name in a ref cannot hold: the ref's own separators, spaces, control characters.
+_UNSAFE_NAME = re.compile(r"[:/\s\x00-\x1f\x7f]+")
+
+
+def safe_name(name: str) -> str:
+    """The id of a name that cannot be used as it is (docs/catalog-formats.md, "Ids").
+
+    A name with no ':', '/', space or control character, of at most 63 characters, is its own
+    id. Otherwise: a leading '@' (npm scopes) is dropped and each run of those characters
+    becomes one '-', trimmed at both ends (`@acme/payments-api` -> `acme-payments-api`); an id
+    still over 63 characters keeps its first 54 and ends with '-' and 8 hex digits of the
+    SHA-256 of the lower-cased name. The same name always gives the same id."""
+    # Every ref is made through here: plain string tests, several times faster than the
+    # regular expression (a space is the only printable whitespace).
+    if (
+        len(name) <= MAX_NAME
+        and name.isprintable()
+        and not (" " in name or ":" in name or "/" in name)
+    ):
+        return name
+    safe = _UNSAFE_NAME.sub("-", name.removeprefix("@")).strip("-")
+    if len(safe) > MAX_NAME:
+        digest = hashlib.sha256(name.lower().encode("utf-8", "surrogatepass")).hexdigest()
+        safe = f"{safe[: MAX_NAME - 9].rstrip('-')}-{digest[:8]}"
+    return safe
+
+
 def make_ref(kind: str, name: str, namespace: str = "default") -> str:
-    """The canonical key of an entity: `kind:namespace/name`, lower-cased (Backstage's rule)."""
-    return f"{kind}:{namespace}/{name}".lower()
+    """The canonical key of an entity: `kind:namespace/name`, lower-cased (Backstage's rule),
+    the name and namespace as their ids (`safe_name`), so that a reference finds the entity
+    whatever characters the name it gives holds."""
+    return f"{kind}:{safe_name(namespace)}/{safe_name(name)}".lower()
+
+
+def other_names(name: str) -> list[str]:
+    """What people may call an entity whose name is not its id: the name as written, and an
+    npm-style tag without its scope (`@acme/payments-api`, `payments-api`)."""
+    if safe_name(name) == name:
+        return []
+    names = [name]
+    scope, slash, bare = name.partition("/")
+    if scope.startswith("@") and slash and bare.strip():
+        names.append(bare.strip())
+    return names
+
+
+def original_name(entity: Entity) -> str:
+    """The name an entity was given when its id had to be derived from it, else ""."""
+    return next((a for a in entity.aliases if a != entity.name and safe_name(a) == entity.name), "")
 
 
 def parse_ref(ref: str, default_kind: str, default_namespace: str = "default") -> str:

@@ -25,7 +25,7 @@ from switchboard.bot.catalog.model import (
     Relation,
     parse_ref,
 )
-from switchboard.bot.catalog.yamlsource import Node, describe
+from switchboard.bot.catalog.yamlsource import Node, describe, excerpt
 
 FORMAT_VERSION = 1
 
@@ -92,7 +92,7 @@ def read(doc: Node) -> None:
 
 def _id(node: Node) -> str:
     """The required id of an entry (quiet for an entry that is not a mapping: reported)."""
-    return node.child("id").name() if node.present else ""
+    return node.child("id").entity_name() if node.present else ""
 
 
 def _read_person(node: Node, people: dict[str, Entity]) -> None:
@@ -107,8 +107,8 @@ def _read_person(node: Node, people: dict[str, Entity]) -> None:
         email=node.child("email").text(),
         slack_user_id=node.child("slack_id").text(),
     )
-    node.src.add(person, node.line)
-    for key in (person.name, person.email, person.slack_user_id):
+    node.src.add(person, node.line)  # its id may differ from `name`: members use either
+    for key in (name, person.name, person.email, person.slack_user_id):
         if key:
             people.setdefault(key.lower(), person)
 
@@ -182,7 +182,7 @@ def _member(node: Node, people: dict[str, Entity]) -> Entity | None:
     else:
         node.src.error(
             node.line,
-            f"{node.path}: {value!r} is not a person in people:, a Slack "
+            f"{node.path}: {excerpt(value)} is not a person in people:, a Slack "
             "user id (U…) or an e-mail address",
         )
         return None

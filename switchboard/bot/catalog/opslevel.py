@@ -23,8 +23,9 @@ from switchboard.bot.catalog.model import (
     Relation,
     make_ref,
     parse_ref,
+    safe_name,
 )
-from switchboard.bot.catalog.yamlsource import Node
+from switchboard.bot.catalog.yamlsource import Node, excerpt
 
 # OpsLevel alert source types that are on-call targets (both are "services" in OpsLevel).
 _ALERT_SOURCES = {"pagerduty", "opsgenie"}
@@ -35,10 +36,12 @@ def read(doc: Node) -> None:
     service = doc.child("service")
     name_node = service.child("name")
     title = name_node.text(required=True)
-    name = slugify(title)
+    name = _name(title)
     if not name:
         if title:
-            doc.src.error(name_node.line, f"{name_node.path}: {title!r} has no letters or digits")
+            doc.src.error(
+                name_node.line, f"{name_node.path}: {excerpt(title)} has nothing to make an id of"
+            )
         return
     entity = Entity(
         kind="component",
@@ -69,7 +72,7 @@ def read(doc: Node) -> None:
     for item in service.child("dependencies").items():
         # either a bare alias or {alias: x, notes: ...}
         alias = item.mapping().need("alias") if isinstance(item.raw, dict) else item.text()
-        if dependency := slugify(alias):
+        if dependency := _name(alias):
             add_unique(entity.relations, Relation(DEPENDS_ON, make_ref("component", dependency)))
     for item in service.child("alert_sources").items():
         source = item.mapping()
@@ -78,6 +81,12 @@ def read(doc: Node) -> None:
         if source_type in _ALERT_SOURCES and external_id:
             add_unique(entity.oncall, OnCall(source_type, "service", external_id))
     doc.src.add(entity, doc.line)
+
+
+def _name(text: str) -> str:
+    """The entity name of an OpsLevel name or alias: slugified, or, when that leaves nothing
+    (a name in another script: "支付服务"), the name itself, made an id by `SourceFile.add`."""
+    return slugify(text) or safe_name(text)
 
 
 def _read_tags(service: Node, entity: Entity) -> None:

@@ -20,9 +20,15 @@ from collections.abc import Hashable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import yaml
-from yaml.composer import Composer
+from yaml.composer import Composer, ComposerError
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.events import MappingEndEvent, MappingStartEvent, SequenceEndEvent, SequenceStartEvent
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.parser import Parser
 from yaml.reader import Reader
@@ -46,6 +52,22 @@ _LIBYAML_DIFFERS = re.compile(
     "\t|[|>][-+0-9]*#|(?:^|[\\s\\[\\]{},:?-])!|\ufeff|\r(?!\n)|[\x85\u2028\u2029]"
     f"|{Reader.NON_PRINTABLE.pattern}"
 )
+
+
+# What aliases may repeat in one file, in characters of scalars (keys and values, counted each
+# time an alias or a merge `<<: *x` repeats them): ten times the file's own length, and at
+# least a million. A 180 KB file repeating one 100 KB string 20,000 times (2 GB) is stopped
+# after a few KB of work; a big catalog merging its defaults into every entry is not.
+ALIAS_CHARS_PER_CHAR = 10
+MIN_ALIAS_CHARS = 1_000_000
+
+
+def alias_budget(text_length: int) -> int:
+    return max(MIN_ALIAS_CHARS, ALIAS_CHARS_PER_CHAR * text_length)
+
+
+class ExpansionError(ComposerError):
+    """Aliases repeat more than the file's budget: reported at the alias that went past it."""
 
 
 class YMap(dict[Any, Any]):
@@ -105,8 +127,10 @@ class _LineConstructor(SafeConstructor):
             if index >= first_own:
                 if key in own_keys:
                     # Backstage's parser rejects these too; keeping the last one hides typos
+                    quoted = repr(key)  # a key of any length: a message quotes a short piece
+                    quoted = quoted if len(quoted) <= 42 else quoted[:39] + "..."
                     raise ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                        None, None, f"duplicate key {quoted}", key_node.start_mark
                     )
                 own_keys.add(key)
             data[key] = self.construct_object(value_node)
@@ -148,7 +172,75 @@ def _add_constructors(constructor: Any) -> None:  # Any: PyYAML's stubs want a L
 _add_constructors(_LineConstructor)
 
 
-class _LineLoader(Reader, Scanner, Parser, Composer, _LineConstructor, Resolver):
+class _BoundedComposer(Composer):
+    """PyYAML's composer, counting what aliases repeat against the file's budget.
+
+    An alias composes to the node it names, shared, so reading it is cheap; but whatever is
+    made of the values afterwards (a row, its JSON) is as big as their expansion. The size of
+    an anchored node is counted once (memoized per document: a "billion laughs" nesting is a
+    few additions), and charged each time an alias repeats it. An alias to a node still being
+    composed, or to one that holds itself (recursive aliases), is charged the rest only."""
+
+    if TYPE_CHECKING:  # the parser it is mixed with reads the events
+
+        def peek_event(self) -> Any: ...
+
+    def _start_budget(self, text_length: int) -> None:
+        self._alias_room = alias_budget(text_length)
+        self._budget = self._alias_room
+        self._sizes: dict[Node, int] = {}
+        self._anchored: set[Node] = set()
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        event = self.peek_event()
+        node = cast(Node, super().compose_node(parent, index))  # not None: an event is there
+        if event.anchor is not None:  # an alias's anchor names an old node
+            if isinstance(event, AliasEvent):
+                self._charge(node, event.start_mark)
+            else:
+                self._anchored.add(node)
+        return node
+
+    def compose_document(self) -> Node:
+        node = cast(Node, super().compose_document())
+        self._forget_document()
+        return node
+
+    def _forget_document(self) -> None:
+        self._sizes = {}
+        self._anchored = set()
+
+    def _charge(self, node: Node, mark: Any) -> None:  # libyaml's Mark, or PyYAML's
+        self._alias_room -= self._expanded(node)
+        if self._alias_room < 0:
+            raise ExpansionError(
+                None,
+                None,
+                f"aliases here repeat more than {self._budget:,} characters, this file's "
+                f"limit ({ALIAS_CHARS_PER_CHAR} times its length, at least "
+                f"{MIN_ALIAS_CHARS:,})",
+                mark,
+            )
+
+    def _expanded(self, node: Node) -> int:
+        """The characters of the scalars (keys too) of `node`, aliases within expanded."""
+        if isinstance(node, ScalarNode):
+            return len(node.value)
+        known = self._sizes.get(node)
+        if known is not None:
+            return known
+        if node.end_mark is None:  # still being composed: aliased from within itself
+            return 0
+        self._sizes[node] = 0  # a node holding an alias of itself repeats nothing more
+        if isinstance(node, MappingNode):
+            size = sum(self._expanded(key) + self._expanded(value) for key, value in node.value)
+        else:
+            size = sum(self._expanded(item) for item in node.value)
+        self._sizes[node] = size
+        return size
+
+
+class _LineLoader(Reader, Scanner, Parser, _BoundedComposer, _LineConstructor, Resolver):
     """PyYAML's SafeLoader with our constructor: whole documents, pure Python."""
 
     def __init__(self, text: str) -> None:
@@ -158,9 +250,10 @@ class _LineLoader(Reader, Scanner, Parser, Composer, _LineConstructor, Resolver)
         Composer.__init__(self)
         _LineConstructor.__init__(self)
         Resolver.__init__(self)
+        self._start_budget(len(text))
 
 
-class _StreamingComposer(Composer, _LineConstructor, Resolver):
+class _StreamingComposer(_BoundedComposer, _LineConstructor, Resolver):
     """Composes a document as PyYAML does, except the lists that are values of its top-level
     mapping (a catalog's `services:`, `teams:`, `people:`): each of their items is constructed
     as soon as it is composed, and its nodes are dropped.
@@ -176,11 +269,11 @@ class _StreamingComposer(Composer, _LineConstructor, Resolver):
         def peek_event(self) -> Any: ...
         def get_event(self) -> Any: ...
 
-    def __init__(self) -> None:
+    def __init__(self, text_length: int) -> None:
         Composer.__init__(self)
         _LineConstructor.__init__(self)
         Resolver.__init__(self)
-        self._anchored: set[Node] = set()
+        self._start_budget(text_length)
 
     def compose_document(self) -> Node:
         self.get_event()  # DocumentStartEvent
@@ -191,14 +284,7 @@ class _StreamingComposer(Composer, _LineConstructor, Resolver):
             node = self.compose_node(None, None)
         self.get_event()  # DocumentEndEvent
         self.anchors = {}
-        self._anchored = set()
-        return node
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        anchored = self.peek_event().anchor is not None  # an alias's anchor names an old node
-        node = cast(Node, super().compose_node(parent, index))  # not None: an event is there
-        if anchored:
-            self._anchored.add(node)
+        self._forget_document()
         return node
 
     def compose_scalar_node(self, anchor: Any) -> ScalarNode:
@@ -283,7 +369,7 @@ if _FastParser is not None:
     class _StreamLoader(_StreamingComposer, _FastParser):
         def __init__(self, text: str) -> None:
             _FastParser.__init__(self, text)
-            _StreamingComposer.__init__(self)
+            _StreamingComposer.__init__(self, len(text))
 
 else:  # pragma: no cover - without libyaml, stream with the pure-Python parser
 
@@ -292,7 +378,7 @@ else:  # pragma: no cover - without libyaml, stream with the pure-Python parser
             Reader.__init__(self, text)
             Scanner.__init__(self)
             Parser.__init__(self)
-            _StreamingComposer.__init__(self)
+            _StreamingComposer.__init__(self, len(text))
 
 
 def _documents(loader: Composer | _LineConstructor) -> Iterator[tuple[Any, int]]:

@@ -15,10 +15,43 @@ from typing import Any
 import yaml
 
 from switchboard.bot.catalog.common import tier_number
-from switchboard.bot.catalog.model import Entity, Problem, Relation
-from switchboard.bot.catalog.yamlload import YList, YMap, read_exactly, read_quickly
+from switchboard.bot.catalog.model import Entity, Problem, Relation, other_names, safe_name
+from switchboard.bot.catalog.yamlload import (
+    ExpansionError,
+    YList,
+    YMap,
+    read_exactly,
+    read_quickly,
+)
 
-__all__ = ["Node", "SourceFile", "YList", "YMap", "describe", "load_documents", "read_text"]
+__all__ = [
+    "Node",
+    "SourceFile",
+    "YList",
+    "YMap",
+    "bounded",
+    "describe",
+    "excerpt",
+    "load_documents",
+    "read_text",
+]
+
+# The longest text a field may hold (after aliases are expanded), in characters: a tag, a
+# title, a URL, an owner... Past it, an error at the field's line. See docs/catalog-formats.md.
+MAX_TEXT_CHARS = 2_000
+FIELD_MAX_CHARS = {"description": 5_000}
+# What some entity fields hold at most, whichever file field they came from: the sizes of
+# their columns (storage/tables.py), which PostgreSQL enforces.
+ENTITY_MAX_CHARS = {
+    "title": 512,
+    "type": 64,
+    "lifecycle": 64,
+    "email": 320,
+    "slack_user_id": 64,
+    "slack_usergroup": 128,
+}
+EXCERPT_CHARS = 40  # the most of a value any message quotes
+MESSAGE_CHARS = 300  # the most of any message: values in it come from files we were given
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +77,8 @@ class SourceFile:
     """Everything reading one file produced, before the loader puts all files together."""
 
     path: Path  # resolved
+    # The folder the import began from (resolved): what this file's Locations may point into.
+    root: Path | None = None
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
@@ -54,16 +89,38 @@ class SourceFile:
     owner_checks: list[OwnerCheck] = field(default_factory=list)
     targets: list[Path] = field(default_factory=list)  # files a Backstage Location points at
 
+    @property
+    def folder(self) -> Path:
+        return self.root or self.path.parent
+
     def error(self, line: int, message: str) -> None:
-        self.errors.append(Problem(str(self.path), line, message))
+        self.errors.append(Problem(str(self.path), line, bounded(message)))
 
     def warning(self, line: int, message: str) -> None:
-        self.warnings.append(Problem(str(self.path), line, message))
+        self.warnings.append(Problem(str(self.path), line, bounded(message)))
 
     def add(self, entity: Entity, line: int, *, implicit: bool = False) -> None:
+        """Keep an entity, under its id (`safe_name`): a name that is not its own id is kept
+        among its aliases, where `/owner` finds it."""
+        if (name := safe_name(entity.name)) != entity.name:
+            entity.aliases = list(dict.fromkeys([*other_names(entity.name), *entity.aliases]))
+            entity.name = name
+        entity.namespace = safe_name(entity.namespace)
         entity.source_file = str(self.path)
         entity.source_line = line
-        (self.implicit if implicit else self.entities).append(entity)
+        if self._fits(entity, line):
+            (self.implicit if implicit else self.entities).append(entity)
+
+    def _fits(self, entity: Entity, line: int) -> bool:
+        for field_name, limit in ENTITY_MAX_CHARS.items():
+            if len(value := getattr(entity, field_name)) > limit:
+                self.error(
+                    line,
+                    f"{entity.ref}: its {field_name} {excerpt(value)} has {len(value):,} "
+                    f"characters, more than the {limit:,} allowed",
+                )
+                return False
+        return True
 
     def add_owner(self, entity: Entity, owner: str, line: int) -> None:
         if owner not in entity.owners:
@@ -98,6 +155,8 @@ def load_documents(text: str, src: SourceFile, *, quick: bool = True) -> list[No
     try:
         for data, line in read_exactly(text):
             documents.append(Node(src, data, "", line))
+    except ExpansionError as exc:  # valid YAML, too big to use
+        src.error((exc.problem_mark.line + 1) if exc.problem_mark else 1, str(exc.problem))
     except yaml.MarkedYAMLError as exc:
         src.error(*_yaml_problem(exc))
     except yaml.reader.ReaderError as exc:
@@ -117,6 +176,21 @@ def _yaml_problem(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     return (mark.line + 1 if mark else 1), f"invalid YAML: {message}"
 
 
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A value as a message quotes it: cut to `limit` characters, escaped and quoted (repr),
+    so that no message carries more than a short piece of a file, nor a control character."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
+def bounded(message: str) -> str:
+    """A message as it is reported: any character that is not printable escaped, and at most
+    MESSAGE_CHARS long. The last guard for what a message quotes from a file unescaped
+    (a key, a Location target)."""
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    return message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 3] + "..."
+
+
 def describe(value: object) -> str:
     """A short, human description of a YAML value for error messages."""
     if isinstance(value, bool):
@@ -128,7 +202,7 @@ def describe(value: object) -> str:
     if isinstance(value, list):  # !!omap and !!pairs build plain lists of pairs
         return "a list of pairs"
     if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
+        return excerpt(value)
     if isinstance(value, int | float):
         return str(value)
     return f"a {type(value).__name__} value"
@@ -198,7 +272,17 @@ class Node:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self._wrong("a string")
             return ""
-        return str(value).strip()
+        text = str(value).strip()
+        if len(text) > MAX_TEXT_CHARS and len(text) > (limit := self._max_chars()):
+            self.src.error(
+                self.line, f"{self.path}: {len(text):,} characters, more than the {limit:,} allowed"
+            )
+            return ""
+        return text
+
+    def _max_chars(self) -> int:
+        field = self.path.rpartition(".")[2].partition("[")[0]  # `tags[3]` -> `tags`
+        return FIELD_MAX_CHARS.get(field, MAX_TEXT_CHARS)
 
     def need(self, key: str) -> str:
         """The text of a field this mapping must have; quiet when the mapping itself is absent
@@ -206,12 +290,26 @@ class Node:
         return self.child(key).text(required=self.present)
 
     def name(self) -> str:
-        """A required entity name: it becomes part of a ref, so it cannot hold ':', '/' or
-        spaces."""
+        """A required name that is used as written, as part of a key (a scorecard's, a rule's
+        id), so it cannot hold ':', '/' or spaces. Entity names are `entity_name`'s."""
         value = self.text(required=True)
         if value and any(char in value for char in ":/ \t"):
             self.src.error(
-                self.line, f"{self.path}: {value!r} is not a valid name (no ':', '/' or spaces)"
+                self.line,
+                f"{self.path}: {excerpt(value)} is not a valid name (no ':', '/' or spaces)",
+            )
+            return ""
+        return value
+
+    def entity_name(self) -> str:
+        """A required entity name, as written: the entity's id is made of it (`safe_name`),
+        so only a name with nothing to make an id of is an error."""
+        value = self.text(required=True)
+        if value and not safe_name(value):
+            self.src.error(
+                self.line,
+                f"{self.path}: {excerpt(value)} has nothing to make an id of "
+                "(only ':', '/' or spaces)",
             )
             return ""
         return value
