@@ -24,7 +24,7 @@ from switchboard.bot.jobs import Run
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.slack_gateway import Blocks
 from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
-from switchboard.storage import delivery_store, incident_store
+from switchboard.storage import delivery_store, followup_store, incident_store
 
 log = logging.getLogger(__name__)
 
@@ -81,9 +81,15 @@ class FollowUpNags:
         today = self._clock().astimezone(self._config.tz).date()
         until = today + timedelta(days=self._config.nags.snooze_days)
         async with self._sessions() as session:
-            count = await delivery_store.snooze_followups(session, ids, until)
+            count, withheld = await followup_store.snooze(session, ids, until, actor)
             await session.commit()
-        return f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
+        said = f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
+        if withheld:
+            said += (
+                f" {withheld} follow-up(s) of private incidents are for their participants"
+                " to snooze."
+            )
+        return said
 
     async def _owed(self, today: date, team_ref: str) -> dict[Scope, list[tuple[Item, bool]]]:
         """Overdue follow-ups by owner (a person before their team), each with whether the

@@ -119,16 +119,6 @@ async def overdue_followups(
     return [(followup, incident) for followup, incident in (await session.execute(query)).all()]
 
 
-async def snooze_followups(session: AsyncSession, ids: Sequence[int], until: date) -> int:
-    """Snooze the nags about the open ones among `ids`; returns how many."""
-    result = await session.execute(
-        update(FOLLOWUP)
-        .where(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.state == OPEN)
-        .values(nag_snoozed_until=until)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def _not_snoozed(today: date) -> ColumnElement[bool]:
     column = FOLLOWUP.c.nag_snoozed_until
     return or_(column.is_(None), column <= today)

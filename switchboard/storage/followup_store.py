@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, case, func, not_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -69,6 +70,24 @@ async def close(session: AsyncSession, followup_id: int, state: str, by: str, at
         .values(state=state, closed_by=by, closed_at=at)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def snooze(
+    session: AsyncSession, ids: Sequence[int], until: date, actor: str
+) -> tuple[int, int]:
+    """Snooze the nags about the open ones among `ids` that `actor` may act on; returns how
+    many were snoozed, and how many were not because they belong to private incidents
+    `actor` takes no part in (whoever sends a Snooze payload chooses its ids)."""
+    open_ones = and_(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.state == OPEN)
+    hidden = select(FOLLOWUP.c.id).join(INCIDENT, FOLLOWUP.c.incident_id == INCIDENT.c.id)
+    hidden = hidden.where(open_ones, _hidden_from(actor))
+    withheld = list(await session.scalars(hidden))
+    result = await session.execute(
+        update(FOLLOWUP)
+        .where(open_ones, FOLLOWUP.c.id.not_in(withheld))
+        .values(nag_snoozed_until=until)
+    )
+    return int(result.rowcount), len(withheld)  # type: ignore[attr-defined]
 
 
 def _matching(which: Filter) -> list[ColumnElement[bool]]:

@@ -12,7 +12,7 @@ from switchboard.bot.config import Config, DeliveryConfig, NagsConfig
 from switchboard.bot.jobs import JobRefused, Run
 from switchboard.bot.nags import SNOOZE_ACTION
 from tests.conftest import eventually
-from tests.incidents.conftest import ALICE, BOB, World
+from tests.incidents.conftest import ALICE, BOB, DAVE, World
 
 MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -129,7 +129,9 @@ async def test_nags_wait_for_their_time_of_day(world: World) -> None:
     assert "2 sent" in await world.sb.nags.run(Run())
 
 
-async def test_private_incidents_are_counted_not_named_in_team_channels(world: World) -> None:
+async def private_followup_nagged_in_shop(world: World) -> Any:
+    """A private incident of Alice's with an overdue follow-up of team Shop's, nagged in
+    #shop; the nag."""
     world.clock.now = MONDAY
     world.slack.add_channel("shop")
     await world.incident("declare")
@@ -147,9 +149,44 @@ async def test_private_incidents_are_counted_not_named_in_team_channels(world: W
     )
     assert "1 sent" in await world.sb.nags.run(Run(manual=True))
     (nag,) = nags(world, "shop")
+    return nag
+
+
+async def test_private_incidents_are_counted_not_named_in_team_channels(world: World) -> None:
+    nag = await private_followup_nagged_in_shop(world)
     assert "Rotate" not in texts(nag.blocks)
     assert "1 follow-up of private incidents." in texts(nag.blocks)
     assert nag.blocks[-1]["elements"][0]["value"]  # the snooze covers it all the same
+
+
+async def test_a_private_incident_s_followups_are_snoozed_by_its_participants_only(
+    world: World,
+) -> None:
+    """The Snooze button's value names follow-ups; whoever sends it may name any. Those of a
+    private incident are snoozed by its participants only, as they are closed."""
+    nag = await private_followup_nagged_in_shop(world)
+    shop = world.slack.channel("shop").id
+
+    async def snooze(user: str) -> str:
+        url = world.slack.new_response_url(channel_id=shop, user_id=user, kind="actions")
+        button = nag.blocks[-1]["elements"][0]
+        await world.requester.block_actions(
+            [button], user_id=user, channel_id="shop", message=nag.ts, response_url=url
+        )
+        (answer,) = await eventually(lambda: world.slack.response_posts(url))
+        return str(answer["text"])
+
+    assert await snooze(DAVE) == (
+        f"<@{DAVE}> snoozed the nags about 0 follow-up(s) until 2026-03-09."
+        " 1 follow-up(s) of private incidents are for their participants to snooze."
+    )
+    world.clock.advance(days=1)
+    assert "1 sent" in await world.sb.nags.run(Run())  # still nagged
+    assert await snooze(ALICE) == (
+        f"<@{ALICE}> snoozed the nags about 1 follow-up(s) until 2026-03-10."
+    )
+    world.clock.advance(days=1)
+    assert "0 sent" in await world.sb.nags.run(Run())
 
 
 async def test_an_unknown_team_is_refused(world: World) -> None:
