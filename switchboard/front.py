@@ -76,6 +76,13 @@ UNAVAILABLE = {
     "Try again in a minute.",
 }
 
+# What the bot's 4xx to a command means to the person (Slack itself would say the command
+# failed): not an outage, and nothing was done.
+REFUSED = {
+    "response_type": "ephemeral",
+    "text": "Switchboard could not read that command, so nothing was done.",
+}
+
 
 @dataclass(frozen=True)
 class Taken:
@@ -179,7 +186,7 @@ class Front:
                 return  # acknowledged empty: the bot answers through the response URL itself
             if status != 200:
                 log.warning("the bot answered a command with HTTP %d", status)
-                message = UNAVAILABLE
+                message = REFUSED if 400 <= status < 500 else UNAVAILABLE
             else:
                 message = {"response_type": "ephemeral"} | (
                     json.loads(said) if is_json else {"text": said.decode()}

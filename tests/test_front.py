@@ -97,7 +97,7 @@ async def test_health_and_metrics_are_the_bots_and_the_fronts(fronted: SlackRequ
     # answered it, and so counted it. (An answer sent by a listener after its ack, as /owner's
     # is, may reach the person before the bot counts the request: Bolt notices the ack by
     # polling every 10 ms, while the listener goes on.)
-    help = await fronted.answer("/incident", "help", user_id=ALICE, channel_id="C1")
+    help = await fronted.answer("/incident", "help", user_id=ALICE, channel_id="C0001GENRL")
     assert "/incident declare" in help.json()["text"]
     status, metrics = await get(fronted, "/metrics")
     assert status == 200
@@ -108,6 +108,17 @@ async def test_health_and_metrics_are_the_bots_and_the_fronts(fronted: SlackRequ
     assert seen['switchboard_front_slack_requests_total{kind="command",outcome="ok"}'] == "1.0"
     assert seen['switchboard_slack_requests_total{kind="command",outcome="ok"}'] == "1.0"
     assert 'switchboard_slack_requests_total{kind="unknown",outcome="unsigned"}' not in seen
+
+
+async def test_a_command_the_bot_refuses_as_malformed_is_said_so_not_an_outage(
+    fronted: SlackRequester,
+) -> None:
+    """The front acks at once; the bot's 400 (here: a channel id of no shape Slack sends)
+    reaches the person as what it is, not as "restarting or overloaded"."""
+    refused = await fronted.answer("/incident", "help", user_id=ALICE, channel_id="C1")
+    assert refused.json()["text"] == (
+        "Switchboard could not read that command, so nothing was done."
+    )
 
 
 async def get(requester: SlackRequester, path: str) -> tuple[int, str]:
