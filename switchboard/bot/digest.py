@@ -11,7 +11,6 @@ gets one; one per team per week through the ledger."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -28,8 +27,6 @@ from switchboard.bot.team_reports import (
     teams_owning_something,
 )
 from switchboard.storage import digest_store
-
-log = logging.getLogger(__name__)
 
 KIND = "digest"
 RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
@@ -80,8 +77,7 @@ class WeeklyDigest(TeamJob):
         weeks = await self._weeks([t.team for t in targets], entities, moment)
         for week in weeks.values():
             week.unevaluated = unevaluated
-        report = await self._send(targets, weeks, period)
-        log.info("%s: %s", head, report.summary())
+        report = await self._send(targets, weeks, period)  # the job's runner logs the outcome
         earlier = f", {len(done)} sent earlier" if done else ""
         return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
 
