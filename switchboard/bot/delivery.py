@@ -127,6 +127,14 @@ class Pacer:
             self._tokens -= 1
             self._channels[channel] = self._clock() + self._channel_interval
 
+    def posted(self, channel: str) -> None:
+        """A post to `channel` is over: the next one waits a whole interval from now. Slack
+        spaces posts as they arrive; counted from the release alone, a post that was slow to
+        get there (a busy ledger, a loaded loop) arrived close behind the one before, and
+        got a 429."""
+        done = self._clock() + self._channel_interval
+        self._channels[channel] = max(self._channels.get(channel, 0.0), done)
+
     def _refill(self) -> None:
         now = self._clock()
         gained = (now - self._filled_at) * self._rate
@@ -233,6 +241,8 @@ class Delivery:
                 await delivery_store.release(session, message.key)
                 await session.commit()
             raise
+        finally:
+            self._pacer.posted(message.channel)
         await self._mark_sent(message.key, ts)
         return Outcome.SENT
 

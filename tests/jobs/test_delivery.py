@@ -146,6 +146,22 @@ async def test_the_pacer_spaces_posts_per_channel_and_overall() -> None:
     assert sorted(times["C2"] + times["C3"]) == pytest.approx([0.1, 0.2], abs=0.05)
 
 
+async def test_a_channel_s_next_post_waits_an_interval_from_the_end_of_the_last() -> None:
+    """Slack spaces a channel's posts as they arrive. A post released at 0 that took 0.5 s to
+    get there (a slow ledger claim, a loaded loop) must not be followed by one released at
+    the interval after its release, which arrived 0.6 s behind it and got a 429 under load."""
+    now = [0.0]
+    pacer = Pacer(per_minute=600, channel_interval=1.1, clock=lambda: now[0])
+    await pacer.wait("C1")
+    now[0] = 0.5  # the post is over
+    pacer.posted("C1")
+    now[0] = 1.1  # an interval after the release, 0.6 s after the post
+    next_post = asyncio.create_task(pacer.wait("C1"))
+    await asyncio.sleep(0)
+    assert not next_post.done()  # it waits until 1.6
+    next_post.cancel()
+
+
 async def test_after_a_stall_the_pacer_catches_up_without_bunching() -> None:
     """A loop busy for half a second owes five posts; they are made up for at most
     CATCH_UP at once, never all together (which would empty Slack's bucket)."""
