@@ -92,6 +92,10 @@ class LoopbackServer:
             raise ValueError("give status, body, delay or a mix")
         self._faults.append(Fault(prefix, status, body, dict(headers or {}), delay, times))
 
+    def heal(self) -> None:
+        """Forget every fault not yet served."""
+        self._faults.clear()
+
     def _take(self, path: str) -> Fault | None:
         for fault in self._faults:
             if path.startswith(fault.prefix):
