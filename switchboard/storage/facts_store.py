@@ -297,33 +297,32 @@ async def _record_chunk(
 ) -> int:
     pairs = [(o.entity, o.key) for o in chunk]
     known = {
-        (row.entity, row.key): row
+        (row.entity, row.key): row.value
         for row in await session.execute(
             select(FACT.c.entity, FACT.c.key, FACT.c.value).where(
                 tuple_(FACT.c.entity, FACT.c.key).in_(pairs)
             )
         )
     }
-    changed = 0
+    new: list[dict[str, Any]] = []
     unchanged: list[tuple[str, str]] = []
+    changes: list[dict[str, Any]] = []
     for obs in chunk:
-        row = known.get((obs.entity, obs.key))
-        if row is None:
-            await session.execute(
-                FACT.insert().values(
-                    entity=obs.entity,
-                    source=source,
-                    key=obs.key,
-                    value=obs.value,
-                    observed_at=obs.observed_at,
-                    fetched_at=fetched_at,
-                    error="",
-                )
-            )
-        elif row.value == obs.value:
-            unchanged.append((obs.entity, obs.key))
+        pair = (obs.entity, obs.key)
+        if pair in known and known[pair] == obs.value:
+            unchanged.append(pair)
             continue
-        else:
+        row = {
+            "entity": obs.entity,
+            "source": source,
+            "key": obs.key,
+            "value": obs.value,
+            "observed_at": obs.observed_at,
+        }
+        changes.append(row)
+        if pair not in known:
+            new.append({**row, "fetched_at": fetched_at, "error": ""})
+        else:  # a changed value: rare, one statement each
             await session.execute(
                 update(FACT)
                 .where(FACT.c.entity == obs.entity, FACT.c.key == obs.key)
@@ -336,23 +335,17 @@ async def _record_chunk(
                     error_at=None,
                 )
             )
-        changed += 1
-        await session.execute(
-            CHANGE.insert().values(
-                entity=obs.entity,
-                source=source,
-                key=obs.key,
-                value=obs.value,
-                observed_at=obs.observed_at,
-            )
-        )
+    if new:
+        await session.execute(FACT.insert(), new)
+    if changes:
+        await session.execute(CHANGE.insert(), changes)
     if unchanged:  # one statement for what did not change: the common case by far
         await session.execute(
             update(FACT)
             .where(tuple_(FACT.c.entity, FACT.c.key).in_(unchanged))
             .values(source=source, fetched_at=fetched_at, error="", error_at=None)
         )
-    return changed
+    return len(changes)
 
 
 def _fact(row: Any) -> StoredFact:

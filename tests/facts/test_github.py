@@ -288,3 +288,18 @@ async def test_many_pull_requests_are_counted_from_the_last_page(
     fake.repos["acme/payments"].open_pulls = 234
     await RefreshEngine(store, clock, "one").refresh(github(http, fake, clock), [TARGET])
     assert (await facts(store, clock))["git.pull_requests.open"] == 234
+
+
+async def test_a_budget_spent_elsewhere_that_resets_soon_is_waited_for(
+    store: FactsStore, fake: FakeGitHub, http: HttpSession, clock: Clock
+) -> None:
+    reset = int(clock.epoch()) + 30
+    fake.fail(
+        "/repos/acme/payments",
+        status=403,
+        body='{"message": "API rate limit exceeded for user ID 1.", "documentation_url": "x"}',
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)},
+    )
+    report = await RefreshEngine(store, clock, "one").refresh(github(http, fake, clock), [TARGET])
+    assert report.fetched == 1 and not report.stopped
+    assert clock.slept and clock.epoch() >= reset

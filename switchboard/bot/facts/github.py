@@ -31,9 +31,12 @@ class GitHub:
     ttl = timedelta(hours=6)
     concurrency = 8  # well under the secondary limit's 100 concurrent requests
 
-    def __init__(self, client: JsonClient, clock: Clock) -> None:
+    def __init__(self, client: JsonClient, clock: Clock, *, wait_for_reset: float = 60.0) -> None:
         self._client = client
         self._clock = clock
+        # A spent primary budget that resets within this many seconds is waited for (the
+        # pacer sleeps, then the request is sent again once); a longer wait stops the run.
+        self._wait_for_reset = wait_for_reset
 
     @staticmethod
     def headers(token: str) -> dict[str, str]:
@@ -71,6 +74,12 @@ class GitHub:
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Answer:
         answer = await self._client.get(path, params)
         self._observe(answer)
+        if answer.status in (403, 429) and answer.headers.get("x-ratelimit-remaining") == "0":
+            reset = _float(answer.headers.get("x-ratelimit-reset"), 0.0)
+            if 0 < reset - self._clock() <= self._wait_for_reset:
+                self._client.pacer.block(reset - self._clock() + 1.0)
+                answer = await self._client.get(path, params)
+                self._observe(answer)
         return answer
 
     def _observe(self, answer: Answer) -> None:

@@ -35,8 +35,19 @@ class Pacer:
     steady limit), none while the source has said to wait (`Retry-After`) or while the
     budget of its window is spent (until the window resets)."""
 
-    def __init__(self, clock: Clock, sleep: Sleep, per_second: float | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        sleep: Sleep,
+        per_second: float | None = None,
+        *,
+        margin: float = 1.0,
+    ) -> None:
         self._clock = clock
+        # Seconds past a window's reset before spending the new budget: our clock and the
+        # source's differ, and a request early by a hair is refused.
+        self._margin = margin
+        self._rolled = 0.0  # the reset of the last window we moved past
         self._sleep = sleep
         self._interval = 1.0 / per_second if per_second else 0.0
         self._next = 0.0  # when the next request may leave
@@ -44,23 +55,28 @@ class Pacer:
         self.remaining: int | None = None  # budget left in this window, as we count it
         self.limit: int | None = None
         self.reset_at: float | None = None
-        self.spent = 0  # requests that counted against the budget, since this pacer began
+        self.in_flight = 0  # sent, not answered yet
 
     async def wait(self) -> None:
         while True:
             now = self._clock()
             if self.remaining is not None and self.remaining <= 0 and self.reset_at:
-                if now < self.reset_at:
-                    await self._sleep(self.reset_at - now)
+                if now < self.reset_at + self._margin:
+                    await self._sleep(self.reset_at + self._margin - now)
                     continue
+                self._rolled = self.reset_at
                 self.remaining = self.limit  # a new window
             until = max(self._next, self._blocked_until)
             if now >= until:
                 break
             await self._sleep(until - now)
         self._next = max(now, self._next) + self._interval
+        self.in_flight += 1
         if self.remaining is not None:
             self.remaining -= 1  # reserved; `refund` gives it back for a free answer
+
+    def done(self) -> None:
+        self.in_flight -= 1
 
     def refund(self) -> None:
         if self.remaining is not None:
@@ -68,12 +84,19 @@ class Pacer:
 
     def observe(self, limit: int, remaining: int, reset_at: float) -> None:
         """What the source said of its budget (GitHub's X-RateLimit-* headers)."""
+        if reset_at <= self._rolled:
+            return  # a late answer from a window already past
         self.limit = limit
-        if self.reset_at is None or reset_at != self.reset_at:
-            self.remaining = remaining
-        elif self.remaining is None or remaining < self.remaining:
-            self.remaining = remaining  # answers of one window only ever lower it
-        self.reset_at = reset_at
+        moved_on = self.reset_at is not None and reset_at > self.reset_at > self._rolled
+        if self.remaining is None or moved_on:
+            # First word, or the source reset before we expected: its count, less what is
+            # on its way to it.
+            self.remaining = remaining - self.in_flight
+        else:
+            # Our own count includes requests still in flight, which the source's count
+            # does not: the lower of the two is the one that never overruns.
+            self.remaining = min(self.remaining, remaining)
+        self.reset_at = reset_at if self.reset_at is None else max(self.reset_at, reset_at)
 
     def block(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, self._clock() + seconds)
@@ -116,6 +139,20 @@ class JsonClient:
             headers["If-None-Match"] = remembered[0]
         await self.pacer.wait()
         self.requests += 1
+        try:
+            return await self._send(url, query, headers, remembered, cache_key, path)
+        finally:
+            self.pacer.done()
+
+    async def _send(
+        self,
+        url: str,
+        query: list[tuple[str, str]],
+        headers: dict[str, str],
+        remembered: tuple[str, Any, str] | None,
+        cache_key: str,
+        path: str,
+    ) -> Answer:
         try:
             async with self._session().get(
                 url, params=query, headers=headers, timeout=self._timeout
