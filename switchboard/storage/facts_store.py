@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, tuple_, update
@@ -21,6 +21,7 @@ DEPLOY = SQLModel.metadata.tables["deploy"]
 STATE = SQLModel.metadata.tables["fact_source_state"]
 _CHUNK = 300  # rows per statement, well within SQLite's bound-parameter limit
 MAX_ERROR = 500  # characters of an error message kept
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,15 +140,19 @@ class FactsStore:
             return _fact(row) if row is not None else None
 
     async def fetched(self, source: str) -> dict[str, datetime]:
-        """For each entity with facts from `source`: when the oldest of them was fetched."""
+        """For each entity with facts from `source`: when the oldest of them was fetched;
+        the epoch for an entity whose facts carry an error, so it is tried again first."""
         async with self._sessions() as session:
             rows = await session.execute(
-                select(FACT.c.entity, FACT.c.fetched_at).where(FACT.c.source == source)
+                select(FACT.c.entity, FACT.c.fetched_at, FACT.c.error).where(
+                    FACT.c.source == source
+                )
             )
             oldest: dict[str, datetime] = {}
-            for entity, fetched_at in rows:
-                if entity not in oldest or fetched_at < oldest[entity]:
-                    oldest[entity] = fetched_at
+            for entity, fetched_at, error in rows:
+                at = _EPOCH if error else fetched_at
+                if entity not in oldest or at < oldest[entity]:
+                    oldest[entity] = at
             return oldest
 
     async def history(self, entity: str, key: str) -> list[tuple[Any, datetime]]:

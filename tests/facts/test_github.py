@@ -162,6 +162,12 @@ async def test_a_wrong_token_says_so_and_clears_nothing(
     assert seen.stale and seen.age_text == "7 h ago" and "Bad credentials" in seen.error
     state = await store.state("github")
     assert state is not None and "401" in state.last_error and state.facts == 9
+    # the token fixed: once the backoff is over, the failed facts are fetched again at once
+    clock.advance(minutes=1)
+    report = await engine.refresh(github(http, fake, clock), [TARGET])
+    assert report.fetched == 1
+    fact = await store.fact(SERVICE, "git.pull_requests.open")
+    assert fact is not None and not view(fact, clock.now).stale
 
 
 async def test_forbidden_is_a_clear_error(
@@ -303,3 +309,17 @@ async def test_a_budget_spent_elsewhere_that_resets_soon_is_waited_for(
     report = await RefreshEngine(store, clock, "one").refresh(github(http, fake, clock), [TARGET])
     assert report.fetched == 1 and not report.stopped
     assert clock.slept and clock.epoch() >= reset
+
+
+async def test_facts_marked_by_a_failure_are_fetched_again_within_their_ttl(
+    store: FactsStore, fake: FakeGitHub, http: HttpSession, clock: Clock
+) -> None:
+    engine = RefreshEngine(store, clock, "one")
+    await engine.refresh(github(http, fake, clock), [TARGET])
+    clock.advance(hours=1)  # fresh still
+    fake.fail("/repos/acme/payments", status=401)
+    await engine.refresh(github(http, fake, clock), [TARGET], force=True)
+    clock.advance(minutes=1)  # past the backoff, not past the TTL
+    assert (await engine.refresh(github(http, fake, clock), [TARGET])).fetched == 1
+    fact = await store.fact(SERVICE, "git.repository")
+    assert fact is not None and not fact.error
