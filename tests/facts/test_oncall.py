@@ -278,3 +278,14 @@ async def test_slack_user_group_members_are_on_call(
         source, [Target("slack", "component:default/x", "usergroup", "@nobody")]
     )
     assert report.errors == ["component:default/x: Slack knows no user group @nobody"]
+
+
+async def test_a_cold_miss_is_one_fetch_stored_at_once(
+    store: FactsStore, pagerduty: FakePagerDutyRest, http: HttpSession, clock: Clock
+) -> None:
+    engine = RefreshEngine(store, clock, "one")
+    target = Target("pagerduty", SERVICE, "schedule", "PSCHED")
+    got = await engine.fetch_one(pd(http, pagerduty, clock), target)
+    assert [o.key for o in got] == ["oncall.now", "oncall.next"]
+    now = await oncall(store)
+    assert isinstance(now, list) and now[0]["name"] == "Alice"

@@ -81,6 +81,19 @@ class RefreshEngine:
             await self._store.release_lease(source.name, self._owner)
         return report
 
+    async def fetch_one(self, source: Source, target: Target) -> list[Observation]:
+        """A cold miss (`/owner` for an entity with no on-call fact yet): one fetch, no
+        lease (one target, one round trip), stored as a refresh would. A failure is
+        recorded on the entity's facts and raised."""
+        try:
+            values = await source.fetch(target)
+        except SourceError as error:
+            await self._store.fail(source.name, [target.entity], str(error), self._now())
+            raise
+        observations = [Observation(target.entity, v.key, v.value, v.observed_at) for v in values]
+        await self._store.record(source.name, observations, self._now())
+        return observations
+
     async def _due(
         self, source: Source, targets: Sequence[Target], now: datetime, force: bool
     ) -> list[Target]:
