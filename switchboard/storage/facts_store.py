@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
@@ -277,7 +277,9 @@ class FactsStore:
             ).one_or_none()
             if row is None:
                 return None
-            count = (await session.execute(select(FACT.c.id).where(FACT.c.source == source))).all()
+            count = await session.scalar(
+                select(func.count()).select_from(FACT).where(FACT.c.source == source)
+            )
             return SourceState(
                 row.source,
                 row.lease_owner,
@@ -289,7 +291,7 @@ class FactsStore:
                 row.last_error_at,
                 row.budget_remaining,
                 row.budget_reset,
-                len(count),
+                int(count or 0),
             )
 
     async def _set_state(self, source: str, values: dict[str, Any]) -> None:
