@@ -4,7 +4,6 @@ source's rate limit. Every way a call can go wrong becomes one `SourceError`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -246,7 +245,3 @@ def http_error(name: str, answer: Answer, what: str) -> SourceError:
 
 def shape_error(name: str, what: str) -> SourceError:
     return SourceError(Failure.MALFORMED, f"{name} answered {what} in an unexpected shape")
-
-
-def sleep_for(seconds: float) -> Awaitable[None]:
-    return asyncio.sleep(seconds)
