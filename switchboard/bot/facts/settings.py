@@ -1,0 +1,49 @@
+"""The settings of the facts sources, from the environment or `.env`, in the style of
+`switchboard.settings` (for the lead to fold into it). A source without its token is
+simply not configured; `integrations status` says so."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchboard.bot.facts import github, opsgenie, pagerduty
+from switchboard.bot.facts.pushed import parse_tokens
+
+
+class FactsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    pagerduty_api_token: SecretStr | None = Field(None, alias="PAGERDUTY_API_TOKEN")
+    pagerduty_api_url: str = Field(pagerduty.DEFAULT_URL, alias="PAGERDUTY_API_URL")
+    opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
+    # US by default; EU accounts use https://api.eu.opsgenie.com
+    opsgenie_api_url: str = Field(opsgenie.DEFAULT_URL, alias="OPSGENIE_API_URL")
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    # GitHub Enterprise Server: https://HOST/api/v3
+    github_api_url: str = Field(github.DEFAULT_URL, alias="GITHUB_API_URL")
+    sonarqube_url: str = Field("", alias="SONARQUBE_URL")
+    sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
+    # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
+    facts_tokens: SecretStr | None = Field(None, alias="SWITCHBOARD_FACTS_TOKENS")
+
+    @field_validator("pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s):// URL")
+        return value
+
+    @field_validator("facts_tokens")
+    @classmethod
+    def _tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_tokens(value.get_secret_value())  # raises ValueError naming the bad pair
+        return value
+
+    def tokens(self) -> dict[str, str]:
+        """Token name -> token; {} when none are configured (the endpoints answer 401)."""
+        if self.facts_tokens is None:
+            return {}
+        return parse_tokens(self.facts_tokens.get_secret_value())
