@@ -23,13 +23,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard import front
 from switchboard.bot import memory
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.config import Config
 from switchboard.bot.delivery import Delivery
 from switchboard.bot.digest import WeeklyDigest
-from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
 from switchboard.bot.identity import BotIdentity
 from switchboard.bot.incidents.followup_service import FollowUpService
@@ -51,15 +49,17 @@ from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.slack_gateway import SlackGateway, make_client
-from switchboard.bot.slack_requests import SLACK_PATH
-from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all, screening
+from switchboard.edge import front, middleware, screening, socket_mode
+from switchboard.edge.event_ledger import EventLedger
+from switchboard.edge.slack_requests import SLACK_PATH
+from switchboard.edge.web import SlackEdge, build_web_app
+from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all
 from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
 from switchboard.handlers.records import RecordHandlers
 from switchboard.handlers.timeline import TimelineHandlers
-from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
 from switchboard.storage import catalog_store, db, record_store
 
@@ -151,14 +151,13 @@ class Switchboard:
         )
         for handler in self.record_handlers():
             incidents.add(handler)
+        middleware.install(bolt, self.ledger, self.http)
         register_all(
             bolt,
-            ledger=self.ledger,
             owner_service=self.owner,
             home_service=self.home,
             incidents=incidents,
             scorecard_service=self.scorecards,
-            http=self.http,
             lane=lane,
         )
         nag_handlers.register(bolt, self.nags)
@@ -464,7 +463,7 @@ async def serving(
 ) -> AsyncIterator[Served]:
     """Prepared, scheduled and answering HTTP (`port` 0 takes a free one). With `front`,
     requests reach the bot through a front process that acknowledges them at once (see
-    `switchboard.front`). `serve` and `demo` both run the bot this way. The port is bound
+    `switchboard.edge.front`). `serve` and `demo` both run the bot this way. The port is bound
     first (`PortBusy` when it cannot be)."""
     with listen(host, port) as listener:
         await prepare(switchboard)
@@ -507,11 +506,9 @@ async def behind_front(
 
 
 async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     await prepare(switchboard)
     scheduler = start_scheduler(switchboard)
     try:
-        await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+        await socket_mode.serve(switchboard.bolt, app_token)
     finally:
         await stop_scheduler(switchboard, scheduler)

@@ -12,9 +12,9 @@ import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from switchboard.bot.slack_gateway import make_client
+from switchboard.edge.middleware import watch_listeners
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.handlers.middleware import watch_listeners
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, behind_the_edge
 
 

@@ -17,9 +17,9 @@ from aiohttp import web
 
 from switchboard.app import build, serving
 from switchboard.bot.config import Config
+from switchboard.edge.front import UNAVAILABLE, Taken, run_front
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.front import UNAVAILABLE, Taken, run_front
 from switchboard.settings import Settings
 from tests.conftest import SIGNING_SECRET, eventually
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import event
 
 from switchboard.app import Switchboard
+from switchboard.edge.middleware import listening
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.handlers.middleware import listening
 from tests.conftest import eventually
 
 CHANNEL = "C0GENERAL"

@@ -164,5 +164,5 @@ async def test_a_body_nested_deeper_than_slack_nests_gets_400_and_one_log_line(
         assert response.json() == {"error": "malformed body: nested deeper than 64 levels"}
         payload = await requester.raw(b"payload=" + nested.encode())  # brackets need no %
         assert payload.status == 400, depth
-    refusals = [r for r in caplog.records if r.name == "switchboard.handlers.web"]
+    refusals = [r for r in caplog.records if r.name == "switchboard.edge.web"]
     assert len(refusals) == 6 and not any(r.exc_info for r in caplog.records)

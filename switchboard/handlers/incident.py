@@ -37,8 +37,7 @@ from switchboard.handlers.incident_requests import (
     Suggest,
 )
 from switchboard.handlers.lookup import answer_after_ack
-from switchboard.handlers.middleware import FAILED
-from switchboard.handlers.payloads import parse
+from switchboard.handlers.payloads import FAILED, parse
 
 log = logging.getLogger(__name__)
 COMMAND = "/incident"

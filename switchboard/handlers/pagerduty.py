@@ -14,9 +14,8 @@ from pydantic import StringConstraints
 
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.sync import IncidentSync
-from switchboard.bot.slack_requests import load_json
+from switchboard.bot.platform.bodies import cleaned, load_json
 from switchboard.handlers.payloads import Malformed, Payload, parse
-from switchboard.handlers.screening import cleaned
 
 log = logging.getLogger(__name__)
 PATH = "/webhooks/pagerduty"

@@ -33,8 +33,8 @@ from switchboard.bot.config import Config, ScorecardsConfig
 from switchboard.bot.incidents import followups, messages, modals
 from switchboard.bot.jobs import Run
 from switchboard.bot.scorecards import messages as scorecard_messages
+from switchboard.edge.middleware import listening
 from switchboard.handlers import COMMANDS, EVENTS
-from switchboard.handlers.middleware import listening
 from switchboard.storage.tables import FollowUp, Incident, TimelineEntry
 from tests.incidents.conftest import ALICE, BOB, World
 from tests.security.conftest import PAYLOADS

@@ -48,7 +48,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from switchboard.bot import logs
 from switchboard.bot.metrics import RequestMetrics, outcome
-from switchboard.bot.slack_requests import (
+from switchboard.edge.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
     BadRequest,
@@ -58,7 +58,7 @@ from switchboard.bot.slack_requests import (
     signed_body,
 )
 
-log = logging.getLogger("switchboard.front")
+log = logging.getLogger("switchboard.edge.front")
 
 # Deliveries to the bot at once; the rest wait here, as a few hundred bytes each.
 DELIVERIES_AT_ONCE = 32
@@ -232,13 +232,13 @@ def relayed_headers(request: web.Request) -> dict[str, str]:
 async def start_front(
     listener: socket.socket, bot_socket: str, secret: str, taken: Taken, env: dict[str, str]
 ) -> asyncio.subprocess.Process:
-    """`python -m switchboard.front`, answering on `listener` (bound by the bot, so that the
+    """`python -m switchboard.edge.front`, answering on `listener` (bound by the bot, so that the
     port is known, and open, before the front runs). The secret goes by the environment,
     where `ps` does not show it."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "switchboard.front",
+        "switchboard.edge.front",
         f"--fd={listener.fileno()}",
         f"--bot={bot_socket}",
         f"--parent={os.getpid()}",
@@ -296,7 +296,7 @@ def die_with_parent(parent: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m switchboard.front", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m switchboard.edge.front", description=__doc__)
     parser.add_argument("--fd", type=int, required=True, help="the listening socket")
     parser.add_argument("--bot", required=True, help="the bot's Unix socket")
     parser.add_argument("--parent", type=int, required=True, help="the bot's process id")

@@ -1,4 +1,7 @@
-"""Bolt middleware that applies to every request, over HTTP and Socket Mode alike."""
+"""Bolt middleware that applies to every request, over HTTP and Socket Mode alike: the
+request named in the logs, `respond` over kept-alive connections, the event de-duplication
+gate, the answer to a failed listener, and the watch on listeners (`install` puts them all
+in place, before any listener is registered)."""
 
 from __future__ import annotations
 
@@ -21,13 +24,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from switchboard.bot.events import EventLedger, worth_retrying
 from switchboard.bot.logs import SLACK_REQUEST, request_id
-from switchboard.handlers.payloads import Malformed
+from switchboard.edge.event_ledger import EventLedger, worth_retrying
+from switchboard.handlers.payloads import FAILED, Malformed
 
 log = logging.getLogger(__name__)
 Middleware = Callable[..., Awaitable[BoltResponse]]
-FAILED = "Sorry, I could not do that just now: something on my side failed. Try again in a minute."
 
 
 class EventRun:
@@ -244,3 +246,14 @@ async def answer_errors(
     return BoltResponse(
         status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
     )
+
+
+def install(
+    app: AsyncApp, ledger: EventLedger, http: Callable[[], aiohttp.ClientSession]
+) -> Listening:
+    """Every middleware of this module on `app`, in the order they run."""
+    app.middleware(name_the_request)
+    app.middleware(keep_alive_respond(http))
+    app.middleware(deduplicate_events(ledger))
+    app.error(answer_errors)
+    return watch_listeners(app)

@@ -4,7 +4,6 @@ subscribe to must be turned away here, or it would be stored as delivered and an
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from switchboard.handlers import EVENT_PAYLOADS, EVENTS
@@ -82,42 +81,3 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
 def _names(part: dict[str, Any], *keys: str) -> bool:
     """Whether the ids Bolt matches listeners on are text where `part` has them."""
     return all(isinstance(part.get(key, ""), str) for key in keys)
-
-
-# UTF-16 surrogates cannot stand alone in UTF-8. JSON's `\ud83d\ude00` escapes decode to
-# one character; a lone `\ud800` stays a surrogate, which neither database stores nor any
-# Slack call encodes (a UnicodeEncodeError, and a traceback, in each).
-_UNENCODABLE = re.compile("[\ud800-\udfff]")
-
-
-def cleaned(body: dict[str, Any]) -> dict[str, Any]:
-    """`body` with every string (keys too) storable and sendable: NUL characters taken out
-    (PostgreSQL stores no NUL in text, and refused a title or a note carrying one), lone
-    surrogates replaced by U+FFFD, as a UTF-8 decoder replaces bytes it cannot read. The
-    edge bounds the nesting first (`MAX_DEPTH`), so the recursion here stays shallow."""
-    return {_text(key): _cleaned(value) for key, value in body.items()}
-
-
-def clean_text(text: str) -> str:
-    """One string as `cleaned` leaves it, for bodies that do not come from Slack."""
-    return _text(text)
-
-
-def _text(text: str) -> str:
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    return _UNENCODABLE.sub("\ufffd", text) if not text.isascii() else text
-
-
-def _cleaned(value: Any) -> Any:
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, list):
-        return [_cleaned(item) for item in value]
-    if isinstance(value, dict):
-        return {_text(str(key)): _cleaned(item) for key, item in value.items()}
-    return value
-
-
-# The name the edge used before lone surrogates were cleaned too.
-without_nul = cleaned

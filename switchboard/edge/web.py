@@ -25,7 +25,10 @@ from slack_sdk.signature import Clock, SignatureVerifier
 
 from switchboard.bot.logs import SLACK_REQUEST, request_id
 from switchboard.bot.metrics import CONTENT_TYPE, Metrics, outcome
-from switchboard.bot.slack_requests import (
+from switchboard.bot.platform.bodies import cleaned
+from switchboard.edge.middleware import LISTENER_STARTED, EventRun
+from switchboard.edge.screening import refusal
+from switchboard.edge.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
     BadRequest,
@@ -34,8 +37,6 @@ from switchboard.bot.slack_requests import (
     request_kind,
     signed_body,
 )
-from switchboard.handlers.middleware import LISTENER_STARTED, EventRun
-from switchboard.handlers.screening import cleaned, refusal
 
 log = logging.getLogger(__name__)
 

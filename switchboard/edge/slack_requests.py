@@ -1,5 +1,5 @@
 """A request Slack posts to `/slack/events`: its signature checked, its body parsed, and
-what kind it is. Read the same way by the bot's edge and by its front (`switchboard.front`)."""
+what kind it is. Read the same way by the bot's edge and by its front (`switchboard.edge.front`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -16,12 +14,10 @@ from urllib.parse import parse_qsl
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
+from switchboard.bot.platform.bodies import load_json
+
 SLACK_PATH = "/slack/events"
 MAX_BODY = 256 * 1024  # Slack's largest payloads (view submissions) are far smaller
-# Slack's deepest payloads (rich text in a message inside a block action) nest about 15
-# levels; a body nested far deeper is refused before anything walks it recursively (Python's
-# own JSON decoder raised RecursionError, a 500, on a body nested 100,000 levels deep).
-MAX_DEPTH = 64
 SIGNATURE_WINDOW = 5 * 60  # seconds either side of now (CONTRACT 1.1)
 # An acknowledged event whose handling failed for a passing reason (the database away, the
 # bot restarting) is tried this many times in all, waiting twice as long each time: two
@@ -64,7 +60,7 @@ def signed(verifier: SignatureVerifier, raw: bytes, timestamp: str, signature: s
 def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     """A Slack request body as a dict: JSON events, form-encoded slash commands, and
     interactions whose only form field is `payload` (JSON). `BadRequest` for a body that
-    is not UTF-8, not well-formed, or nested deeper than MAX_DEPTH."""
+    is not UTF-8, not well-formed, or nested deeper than `bodies.MAX_DEPTH`."""
     try:
         text = raw.decode("utf-8")
         if content_type == "application/json":
@@ -79,44 +75,6 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body is not an object")
     return body
-
-
-def load_json(text: str | bytes) -> Any:
-    """`json.loads`, refusing (ValueError) a document nested deeper than MAX_DEPTH, so that
-    nothing recursive (our cleaning, pydantic, Bolt) walks it afterwards."""
-    try:
-        document = json.loads(text)
-    except RecursionError:  # the decoder's own limit, near 1,000 levels
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
-    if _brackets(text) > MAX_DEPTH and nesting(text) > MAX_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
-    return document
-
-
-def _brackets(text: str | bytes) -> int:
-    if isinstance(text, str):
-        return text.count("[") + text.count("{")
-    return text.count(b"[") + text.count(b"{")
-
-
-# A bracket, or a whole string (whose brackets do not count). Linear on well-formed JSON,
-# which is all `nesting` is given: `load_json` decodes the text first.
-_TOKENS = re.compile(r'[\[{\]}]|"(?:[^"\\]|\\.)*"')
-
-
-def nesting(text: str | bytes) -> int:
-    """How deep the arrays and objects of a well-formed JSON text nest; a loop, not a
-    recursion, so that any depth is measured."""
-    data = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    depth = deepest = 0
-    for found in _TOKENS.finditer(data):
-        token = found.group()
-        if token in ("[", "{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif token in ("]", "}"):
-            depth -= 1
-    return deepest
 
 
 async def event_attempts(closing: asyncio.Event) -> AsyncIterator[int]:
