@@ -26,9 +26,9 @@ from pathlib import Path
 from harness import settings
 
 from switchboard.app import build, prepare
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import EVENT_TYPE
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import EVENT_TYPE
+from switchboard.bot.platform.jobs import Run
 from switchboard.fakes.slack.server import FakeSlack
 
 CHANNEL_INTERVAL = 1.1  # our pace per channel; the fake allows 1 a second

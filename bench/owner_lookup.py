@@ -40,7 +40,7 @@ from switchboard.bot.catalog.lookup import FUZZY_CUTOFF, TOKEN_SCORE, Match, Nam
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import to_record
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
 from switchboard.storage import catalog_store, db
 
 WORDS = (

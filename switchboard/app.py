@@ -23,13 +23,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard.bot import memory
 from switchboard.bot.catalog.service import CatalogService, ImportReport
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery
 from switchboard.bot.digest import WeeklyDigest
 from switchboard.bot.home import HomeService
-from switchboard.bot.identity import BotIdentity
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
@@ -38,17 +34,21 @@ from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.initiative_reminders import InitiativeReminders
-from switchboard.bot.jobs import Job, Jobs, Run, cron, every
-from switchboard.bot.logs import Redactor
-from switchboard.bot.metrics import Metrics, SlackCallMeter
 from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
-from switchboard.bot.outside_calls import CallLimits, HttpSession
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
+from switchboard.bot.platform import memory
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import Delivery
+from switchboard.bot.platform.identity import BotIdentity
+from switchboard.bot.platform.jobs import Job, Jobs, Run, cron, every
+from switchboard.bot.platform.logs import Redactor
+from switchboard.bot.platform.metrics import Metrics, SlackCallMeter
+from switchboard.bot.platform.outside_calls import CallLimits, HttpSession
+from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
 from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.bot.slack_gateway import SlackGateway, make_client
 from switchboard.edge import front, middleware, screening, socket_mode
 from switchboard.edge.event_ledger import EventLedger
 from switchboard.edge.slack_requests import SLACK_PATH
@@ -232,7 +232,7 @@ def build(
     clock: Callable[[], datetime] = utcnow,
     redactor: Redactor | None = None,
 ) -> Switchboard:
-    """`redactor` is the one the process's logging uses (see `switchboard.bot.logs`); the
+    """`redactor` is the one the process's logging uses (see `switchboard.bot.platform.logs`); the
     catalog's pager keys are added to it as they are read."""
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)

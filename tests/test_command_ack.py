@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from switchboard.bot.slack_gateway import make_client
+from switchboard.bot.platform.slack_gateway import make_client
 from switchboard.edge.middleware import watch_listeners
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester

@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from switchboard.app import build, serving
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.edge.front import UNAVAILABLE, Taken, run_front
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester

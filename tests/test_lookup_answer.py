@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from slack_bolt.async_app import AsyncApp
 
-from switchboard.bot.slack_gateway import make_client
+from switchboard.bot.platform.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.handlers.lookup import register_lookup

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 
 from switchboard.app import Switchboard, build
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import Settings

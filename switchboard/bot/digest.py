@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.delivery import Key, Outgoing, Report
 from switchboard.bot.digest_message import TeamWeek, render
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform.delivery import Key, Outgoing, Report
+from switchboard.bot.platform.jobs import Run
 from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
 from switchboard.bot.team_reports import (
     TeamJob,

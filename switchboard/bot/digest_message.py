@@ -8,14 +8,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.blocks import Block
 from switchboard.bot.catalog.model import Entity
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.blocks import Block
+from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.messages import initiative_progress_line, unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
-from switchboard.bot.text import safe
 from switchboard.storage.tables import FollowUp, Incident
 
 MAX_LINES = 15  # per list; the rest are counted

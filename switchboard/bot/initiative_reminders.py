@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.delivery import Key, Outgoing
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.delivery import Key, Outgoing
+from switchboard.bot.platform.jobs import Run
+from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.initiatives import Progress, due_reminder
 from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
@@ -22,7 +23,6 @@ from switchboard.bot.team_reports import (
     team_progress,
     teams_owning_something,
 )
-from switchboard.bot.text import safe
 
 KIND = "initiative-reminder"
 MAX_LISTED = 20  # services listed per reminder; the rest are counted

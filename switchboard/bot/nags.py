@@ -15,14 +15,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery, Key, Outgoing
 from switchboard.bot.incidents.followup_service import PAGE
 from switchboard.bot.incidents.followups import Item, Listing, Scope, listing
-from switchboard.bot.jobs import Run
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.slack_gateway import Blocks
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import Delivery, Key, Outgoing
+from switchboard.bot.platform.jobs import Run
+from switchboard.bot.platform.slack_gateway import Blocks
 from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
 from switchboard.storage import delivery_store, followup_store, incident_store
 

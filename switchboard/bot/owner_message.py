@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity, OnCall
 from switchboard.bot.oncall import on_call
 from switchboard.bot.owner import (
@@ -18,7 +17,8 @@ from switchboard.bot.owner import (
     Team,
     Usage,
 )
-from switchboard.bot.text import link, safe, shorten
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.text import link, safe, shorten
 
 Block = dict[str, Any]
 Message = dict[str, Any]

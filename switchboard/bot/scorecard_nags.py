@@ -14,17 +14,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from switchboard.bot import blocks as kit
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.records import from_row
-from switchboard.bot.delivery import Key, Outgoing
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.delivery import Key, Outgoing
+from switchboard.bot.platform.jobs import Run
+from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
 from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
 from switchboard.bot.team_reports import TeamJob
-from switchboard.bot.text import safe
 from switchboard.storage import catalog_store
 
 KIND = "scorecard-nag"

@@ -8,9 +8,9 @@ import logging
 from datetime import date
 
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.jobs import JobRefused
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.text import safe
+from switchboard.bot.platform.jobs import JobRefused
+from switchboard.bot.platform.text import safe
 
 log = logging.getLogger(__name__)
 

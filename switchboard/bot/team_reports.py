@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery
 from switchboard.bot.owner import OwnerService
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import Delivery
 from switchboard.bot.scorecards import initiatives
 from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import Scorecard

@@ -46,8 +46,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
 from slack_sdk.signature import SignatureVerifier
 
-from switchboard.bot import logs
-from switchboard.bot.metrics import RequestMetrics, outcome
+from switchboard.bot.platform import logs
+from switchboard.bot.platform.metrics import RequestMetrics, outcome
 from switchboard.edge.slack_requests import (
     MAX_BODY,
     SLACK_PATH,

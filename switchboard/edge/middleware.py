@@ -24,7 +24,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from switchboard.bot.logs import SLACK_REQUEST, request_id
+from switchboard.bot.platform.logs import SLACK_REQUEST, request_id
 from switchboard.edge.event_ledger import EventLedger, worth_retrying
 from switchboard.handlers.payloads import FAILED, Malformed
 

@@ -1,6 +1,6 @@
 """The HTTP edge: `POST /slack/events` (every Slack request), `GET /healthz` and
 `GET /metrics`. Each Slack request is counted and timed by kind and outcome, and logged
-under its request id (see `switchboard.bot.logs`).
+under its request id (see `switchboard.bot.platform.logs`).
 
 We verify signatures and parse bodies ourselves instead of using Bolt's aiohttp adapter,
 because Bolt 1.30 drops any form body that merely contains the text "payload" (a slash
@@ -23,9 +23,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from switchboard.bot.logs import SLACK_REQUEST, request_id
-from switchboard.bot.metrics import CONTENT_TYPE, Metrics, outcome
 from switchboard.bot.platform.bodies import cleaned
+from switchboard.bot.platform.logs import SLACK_REQUEST, request_id
+from switchboard.bot.platform.metrics import CONTENT_TYPE, Metrics, outcome
 from switchboard.edge.middleware import LISTENER_STARTED, EventRun
 from switchboard.edge.screening import refusal
 from switchboard.edge.slack_requests import (

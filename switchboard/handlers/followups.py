@@ -13,7 +13,7 @@ from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.followups import BadField
 from switchboard.bot.incidents.service import Refused, Replayed
-from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     Clicked,
     Command,

@@ -9,7 +9,6 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents import commands, messages, modals
 from switchboard.bot.incidents.commands import (
     Act,
@@ -23,7 +22,8 @@ from switchboard.bot.incidents.commands import (
 from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused, Replayed
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.owner import OwnerService
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.handlers.incident_requests import (
     AssignValues,
     CardSelect,

@@ -9,8 +9,8 @@ from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import StatsService
-from switchboard.bot.slack_gateway import SlackFailure
-from switchboard.bot.text import safe
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
 from switchboard.handlers.incident_requests import Command
 
 

@@ -15,7 +15,7 @@ from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.followups import followup_button
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.incidents.timeline import TimelineService
-from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     BackfillValues,
     Clicked,

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from switchboard.app import build
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import load_settings

@@ -13,8 +13,8 @@ from decimal import Decimal
 import pytest
 
 from switchboard.app import Switchboard
-from switchboard.bot.config import DeliveryConfig
-from switchboard.bot.delivery import EVENT_TYPE, Delivery, Key, Outgoing, Pacer
+from switchboard.bot.platform.config import DeliveryConfig
+from switchboard.bot.platform.delivery import EVENT_TYPE, Delivery, Key, Outgoing, Pacer
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.storage import db, delivery_store
 from switchboard.storage.delivery_store import Claim

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.bot.delivery import EVENT_TYPE
+from switchboard.bot.platform.delivery import EVENT_TYPE
 from switchboard.fakes.slack.server import FakeSlack
 from tests.conftest import BOT_TOKEN, POSTGRES_URL, SIGNING_SECRET, eventually
 from tests.test_serve_process import start_serve, wait_healthy

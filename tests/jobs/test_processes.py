@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from switchboard.app import build, prepare
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import EVENT_TYPE
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import EVENT_TYPE
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.settings import load_settings
 from switchboard.storage import db

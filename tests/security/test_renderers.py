@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchboard.bot.catalog.model import Entity, Link, OnCall
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents import followups, messages, stats
 from switchboard.bot.incidents.followups import Item, Listing, Scope
@@ -20,6 +19,7 @@ from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.timeline import Moment
 from switchboard.bot.owner import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.owner_message import render
+from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.messages import render as scorecard_render
 from switchboard.bot.scorecards.model import (

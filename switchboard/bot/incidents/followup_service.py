@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.config import Config
 from switchboard.bot.incidents.followups import (
     USAGE,
     BadField,
@@ -31,8 +30,9 @@ from switchboard.bot.incidents.service import (
     Replayed,
 )
 from switchboard.bot.owner import OwnerService, parse_owner_text
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.text import safe
 from switchboard.storage import followup_store, incident_store, request_store
 from switchboard.storage.followup_store import Filter
 from switchboard.storage.tables import FollowUp, Incident

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from switchboard.bot import blocks as kit
 from switchboard.bot.incidents.messages import Block, ref
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.owner import parse_owner_text
-from switchboard.bot.text import safe
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.text import safe
 from switchboard.storage.followup_store import DONE, OPEN, WONT_DO
 from switchboard.storage.tables import FollowUp, Incident
 

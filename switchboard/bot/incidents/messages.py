@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.text import safe, shorten
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.text import safe, shorten
 from switchboard.storage.tables import Incident, IncidentRole, IncidentServiceLink
 
 Block = dict[str, Any]

@@ -2,7 +2,7 @@
 roles, milestones, the whole timeline, follow-ups) rendered as Markdown with Jinja2 and shared
 in the incident channel as a file. Drafts are made from the rows every time, so a later one
 shows the record as it is then. Our own template renders here; a team's renders in the
-sandbox, in a child process under limits (`switchboard.bot.templating`)."""
+sandbox, in a child process under limits (`switchboard.bot.platform.templating`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.records import from_row
-from switchboard.bot.config import Config
 from switchboard.bot.incidents.messages import IncidentView, ref
 from switchboard.bot.incidents.postmortem_view import (
     Facts,
@@ -37,10 +36,13 @@ from switchboard.bot.incidents.postmortem_view import (
 )
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.stats import duration
-from switchboard.bot.slack_gateway import SlackGateway
-from switchboard.bot.templating import OPTIONS, configure, render_team_template
-from switchboard.bot.templating import TemplateFailure as TemplateFailure  # for its callers
-from switchboard.bot.text import shorten
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.slack_gateway import SlackGateway
+from switchboard.bot.platform.templating import OPTIONS, configure, render_team_template
+from switchboard.bot.platform.templating import (
+    TemplateFailure as TemplateFailure,  # for its callers
+)
+from switchboard.bot.platform.text import shorten
 from switchboard.storage import (
     catalog_store,
     delivery_store,

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.delivery import Delivery, Key, Outgoing
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.delivery import Delivery, Key, Outgoing
 from switchboard.storage import incident_store
 from switchboard.storage.tables import Incident
 

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import IncidentView, ref
-from switchboard.bot.logs import about_incident
 from switchboard.bot.owner import Contacts, OwnerService
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.logs import about_incident
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, request_store
 from switchboard.storage.tables import (
     Incident,

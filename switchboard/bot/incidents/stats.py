@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import duration as duration  # its old home
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.text import safe
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.text import safe
 from switchboard.storage import record_store
 from switchboard.storage.tables import Incident, IncidentServiceLink
 

@@ -15,16 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.model import OnCall
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
-from switchboard.bot.logs import about_incident, incident_scope
-from switchboard.bot.outside_calls import under_lease
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
-from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.logs import about_incident, incident_scope
+from switchboard.bot.platform.outside_calls import under_lease
+from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure, SlackGateway
+from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, record_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
 

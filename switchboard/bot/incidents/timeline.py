@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, request_store, timeline_store
 from switchboard.storage.tables import Incident, IncidentEvent, TimelineEntry
 

@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 
 log = logging.getLogger(__name__)
 

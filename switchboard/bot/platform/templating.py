@@ -14,7 +14,7 @@ Such a template is code from outside, so it is rendered:
   a partial render.
 
 Every failure is one `file:line: problem` line (`TemplateFailure`). Run as
-`python -m switchboard.bot.templating`, this module is that child.
+`python -m switchboard.bot.platform.templating`, this module is that child.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from jinja2 import (
 from jinja2 import sandbox as jinja_sandbox
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from switchboard.bot.text import escape
+from switchboard.bot.platform.text import escape
 
 # What the child may see of the environment: enough to start Python, no secret.
 _CHILD_ENVIRONMENT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE")

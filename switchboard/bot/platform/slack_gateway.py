@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from switchboard.bot.outside_calls import ATTEMPTS, CallLimits
+from switchboard.bot.platform.outside_calls import ATTEMPTS, CallLimits
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from switchboard.bot.metrics import Metrics
+from switchboard.bot.platform.metrics import Metrics
 
 log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 2.0  # what a run in progress gets to finish when the bot stops

@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.config import DeliveryConfig
-from switchboard.bot.outside_calls import under_lease
-from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
+from switchboard.bot.platform.config import DeliveryConfig
+from switchboard.bot.platform.outside_calls import under_lease
+from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure, SlackGateway
 from switchboard.storage import delivery_store
 from switchboard.storage.delivery_store import Claim, Key
 

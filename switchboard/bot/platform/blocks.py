@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bot.text import HEADER_LIMIT, shorten
+from switchboard.bot.platform.text import HEADER_LIMIT, shorten
 
 Block = dict[str, Any]
 LABEL_LIMIT = 2000  # input labels and hints
