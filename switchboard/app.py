@@ -24,7 +24,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.bot.catalog.service import CatalogService, ImportReport
-from switchboard.bot.digest import WeeklyDigest
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
@@ -33,8 +32,6 @@ from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
-from switchboard.bot.initiative_reminders import InitiativeReminders
-from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.platform import memory
@@ -46,9 +43,12 @@ from switchboard.bot.platform.logs import Redactor
 from switchboard.bot.platform.metrics import Metrics, SlackCallMeter
 from switchboard.bot.platform.outside_calls import CallLimits, HttpSession
 from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
-from switchboard.bot.scorecard_nags import ScorecardNags
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.bot.teams.digest import WeeklyDigest
+from switchboard.bot.teams.followup_nags import CHECK_MINUTES, FollowUpNags
+from switchboard.bot.teams.initiative_reminders import InitiativeReminders
+from switchboard.bot.teams.scorecard_nags import ScorecardNags
 from switchboard.edge import front, middleware, screening, socket_mode
 from switchboard.edge.event_ledger import EventLedger
 from switchboard.edge.slack_requests import SLACK_PATH

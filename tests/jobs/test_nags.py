@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.bot.nags import SNOOZE_ACTION
 from switchboard.bot.platform.config import Config, DeliveryConfig, NagsConfig
 from switchboard.bot.platform.jobs import JobRefused, Run
+from switchboard.bot.teams.followup_nags import SNOOZE_ACTION
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, DAVE, World
 

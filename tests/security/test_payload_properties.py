@@ -28,11 +28,11 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy import func, select
 
 from switchboard.bot import home, owner_message
-from switchboard.bot import nags as nag_messages
 from switchboard.bot.incidents import followups, messages, modals
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.scorecards import messages as scorecard_messages
+from switchboard.bot.teams import followup_nags as nag_messages
 from switchboard.edge.middleware import listening
 from switchboard.handlers import COMMANDS, EVENTS
 from switchboard.storage.tables import FollowUp, Incident, TimelineEntry

@@ -23,7 +23,7 @@ from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.delivery import Delivery, Key, Outgoing
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.platform.slack_gateway import Blocks
-from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
+from switchboard.bot.teams.channels import SkipLog, team_channel, team_ref
 from switchboard.storage import delivery_store, followup_store, incident_store
 
 log = logging.getLogger(__name__)

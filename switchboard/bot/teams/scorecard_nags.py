@@ -23,8 +23,8 @@ from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import Standing, rank
-from switchboard.bot.team_channels import SkipLog, team_channel, team_ref
-from switchboard.bot.team_reports import TeamJob
+from switchboard.bot.teams.channels import SkipLog, team_channel, team_ref
+from switchboard.bot.teams.reports import TeamJob
 from switchboard.storage import catalog_store
 
 KIND = "scorecard-nag"

@@ -18,7 +18,7 @@ from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import Scorecard
 from switchboard.bot.scorecards.results import ScorecardResults, Standing
 from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.bot.team_channels import SkipLog
+from switchboard.bot.teams.channels import SkipLog
 from switchboard.storage import catalog_store
 
 Standings = Mapping[tuple[str, str], Standing]  # by (scorecard id, service ref)

@@ -16,8 +16,8 @@ from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.initiatives import Progress, due_reminder
 from switchboard.bot.scorecards.messages import unnamed_rules
 from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
-from switchboard.bot.team_reports import (
+from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
+from switchboard.bot.teams.reports import (
     TeamJob,
     load_catalog,
     team_progress,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.digest_message import TeamWeek, render
 from switchboard.bot.platform.delivery import Key, Outgoing, Report
 from switchboard.bot.platform.jobs import Run
-from switchboard.bot.team_channels import SkipLog, channel_of, team_ref
-from switchboard.bot.team_reports import (
+from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
+from switchboard.bot.teams.digest_message import TeamWeek, render
+from switchboard.bot.teams.reports import (
     TeamJob,
     load_catalog,
     team_progress,
