@@ -23,6 +23,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
@@ -32,7 +33,6 @@ from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.config import Config
@@ -99,7 +99,7 @@ class Switchboard:
     identity: BotIdentity
     http: HttpSession
     catalog: CatalogService
-    owner: OwnerService
+    owner: CatalogReader
     ledger: EventLedger
     incidents: IncidentService
     incident_sync: IncidentSync
@@ -242,7 +242,7 @@ def build(
     client.retry_handlers.insert(0, SlackCallMeter(metrics))  # first: it sees every attempt
     gateway = SlackGateway(client, limits)
     http = HttpSession(limits.timeout)  # Slack's client uses it too, from `prepare` on
-    owner = OwnerService(sessions, gateway)
+    owner = CatalogReader(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
     scorecards = ScorecardService(sessions, owner, clock)

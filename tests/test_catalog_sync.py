@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.owner import REVISION_CHECK_SECONDS, ServiceAnswer
+from switchboard.bot.catalog.reader import REVISION_CHECK_SECONDS, ServiceAnswer
 from switchboard.bot.platform.config import Config
 from switchboard.settings import Settings
 from tests.conftest import EXAMPLES

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from switchboard.bot.catalog.lookup import NameIndex
 from switchboard.bot.catalog.model import Entity, Link, OnCall
-from switchboard.bot.owner import (
+from switchboard.bot.catalog.owner_message import render
+from switchboard.bot.catalog.reader import (
     ChoiceAnswer,
     NoMatch,
     OwnedAnswer,
@@ -18,7 +19,6 @@ from switchboard.bot.owner import (
     Team,
     parse_owner_text,
 )
-from switchboard.bot.owner_message import render
 
 
 def test_grammar() -> None:

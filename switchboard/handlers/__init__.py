@@ -7,8 +7,8 @@ import asyncio
 
 from slack_bolt.async_app import AsyncApp
 
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.home import HomeService
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.handlers import home, incident, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
@@ -25,7 +25,7 @@ EVENT_PAYLOADS: dict[str, type[Payload]] = {home.EVENT: home.HomeOpened}
 def register_all(
     app: AsyncApp,
     *,
-    owner_service: OwnerService,
+    owner_service: CatalogReader,
     home_service: HomeService,
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,

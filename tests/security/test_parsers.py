@@ -9,9 +9,9 @@ from typing import get_args
 from hypothesis import given
 from hypothesis import strategies as st
 
+from switchboard.bot.catalog.reader import QueryKind, parse_owner_text
 from switchboard.bot.incidents import commands, followups, stats
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.owner import QueryKind, parse_owner_text
 from switchboard.bot.platform.config import IncidentsConfig
 from tests.security.conftest import FAST
 from tests.security.slack_checks import hostile_piece, smuggled

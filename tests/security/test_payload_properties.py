@@ -27,7 +27,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import func, select
 
-from switchboard.bot import home, owner_message
+from switchboard.bot import home
+from switchboard.bot.catalog import owner_message
 from switchboard.bot.incidents import followups, messages, modals
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run

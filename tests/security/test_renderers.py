@@ -12,13 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchboard.bot.catalog.model import Entity, Link, OnCall
+from switchboard.bot.catalog.owner_message import render
+from switchboard.bot.catalog.reader import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents import followups, messages, stats
 from switchboard.bot.incidents.followups import Item, Listing, Scope
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.timeline import Moment
-from switchboard.bot.owner import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
-from switchboard.bot.owner_message import render
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.messages import render as scorecard_render

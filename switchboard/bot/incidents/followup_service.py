@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot.catalog.api import CatalogReader, parse_owner_text
 from switchboard.bot.incidents.followups import (
     USAGE,
     BadField,
@@ -29,7 +30,6 @@ from switchboard.bot.incidents.service import (
     Refused,
     Replayed,
 )
-from switchboard.bot.owner import OwnerService, parse_owner_text
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.platform.text import safe
@@ -47,7 +47,7 @@ class FollowUpService:
         sessions: async_sessionmaker[AsyncSession],
         config: Config,
         incidents: IncidentService,
-        catalog: OwnerService,
+        catalog: CatalogReader,
         gateway: SlackGateway,
         clock: Clock,
     ) -> None:

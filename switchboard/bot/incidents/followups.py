@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from switchboard.bot.catalog.api import parse_owner_text
 from switchboard.bot.incidents.messages import Block, ref
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.owner import parse_owner_text
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.text import safe
 from switchboard.storage.followup_store import DONE, OPEN, WONT_DO

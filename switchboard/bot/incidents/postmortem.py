@@ -20,7 +20,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.records import from_row
+from switchboard.bot.catalog.api import from_row
 from switchboard.bot.incidents.messages import IncidentView, ref
 from switchboard.bot.incidents.postmortem_view import (
     Facts,
@@ -35,14 +35,13 @@ from switchboard.bot.incidents.postmortem_view import (
     sample_record,
 )
 from switchboard.bot.incidents.service import IncidentService, Refused
-from switchboard.bot.incidents.stats import duration
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.bot.platform.templating import OPTIONS, configure, render_team_template
 from switchboard.bot.platform.templating import (
     TemplateFailure as TemplateFailure,  # for its callers
 )
-from switchboard.bot.platform.text import shorten
+from switchboard.bot.platform.text import duration, shorten
 from switchboard.storage import (
     catalog_store,
     delivery_store,

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import IncidentView, ref
-from switchboard.bot.owner import Contacts, OwnerService
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.logs import about_incident
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
@@ -74,7 +74,7 @@ class IncidentService:
         self,
         sessions: async_sessionmaker[AsyncSession],
         config: IncidentsConfig,
-        catalog: OwnerService,
+        catalog: CatalogReader,
         gateway: SlackGateway,
         clock: Clock,
     ) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.incidents.messages import duration as duration  # its old home
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.text import duration as duration  # its old home
 from switchboard.bot.platform.text import safe
 from switchboard.storage import record_store
 from switchboard.storage.tables import Incident, IncidentServiceLink

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.model import OnCall
+from switchboard.bot.catalog.api import CatalogReader, OnCall
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.logs import about_incident, incident_scope
@@ -102,7 +101,7 @@ class IncidentSync:
         sessions: async_sessionmaker[AsyncSession],
         config: IncidentsConfig,
         gateway: SlackGateway,
-        catalog: OwnerService,
+        catalog: CatalogReader,
         pagers: Pagers,
         clock: Clock,
         postmortems: PostmortemService,

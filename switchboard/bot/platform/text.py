@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 SECTION_LIMIT = 3000  # characters in a section block's text
 BUTTON_TEXT_LIMIT = 75
 HEADER_LIMIT = 150
@@ -36,3 +38,16 @@ def link(url: str, label: str) -> str:
         return safe(label or url, 500)
     # A "|" would end the URL early and let the rest pose as the label.
     return f"<{safe(url.replace('|', '%7C'), 2000)}|{safe(label or url, 200)}>"
+
+
+def duration(delta: timedelta) -> str:
+    """An exact duration for people: "2 d 3 h 4 min", seconds only when there are some."""
+    total = int(delta.total_seconds())  # never `.seconds`: that drops the days
+    sign, total = ("-" if total < 0 else ""), abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
+    if seconds or not parts:
+        parts.append(f"{seconds} s")
+    return sign + " ".join(parts)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.owner_message import did_you_mean, share_button
+from switchboard.bot.catalog.api import Entity, did_you_mean, share_button
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.blocks import chunks as _chunks
 from switchboard.bot.platform.blocks import fit as _fit

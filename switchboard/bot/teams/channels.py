@@ -7,15 +7,14 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.owner import OwnerService
+from switchboard.bot.catalog.api import CatalogReader, Entity
 from switchboard.bot.platform.jobs import JobRefused
 from switchboard.bot.platform.text import safe
 
 log = logging.getLogger(__name__)
 
 
-async def team_channel(owner: OwnerService, fallback: str, team_ref: str) -> tuple[str, str]:
+async def team_channel(owner: CatalogReader, fallback: str, team_ref: str) -> tuple[str, str]:
     """(channel, note): the note is "" in the team's own channel; channel "" means skip."""
     contacts = await owner.contacts(team_ref)
     if contacts is None:
@@ -33,7 +32,7 @@ def _note(name: str) -> str:
     return f" (here because team *{safe(name, 100)}* has no Slack channel in the catalog)"
 
 
-async def team_ref(owner: OwnerService, name: str) -> str:
+async def team_ref(owner: CatalogReader, name: str) -> str:
     """The ref of the team an operator named (`jobs run --team NAME`), or JobRefused."""
     team, close = await owner.find(f"team:{name}")
     if team is None:

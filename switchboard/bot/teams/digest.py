@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.api import Entity
 from switchboard.bot.platform.delivery import Key, Outgoing, Report
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.api import Entity
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.blocks import Block
 from switchboard.bot.platform.text import safe

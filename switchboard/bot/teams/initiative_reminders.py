@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.api import Entity
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.jobs import Run

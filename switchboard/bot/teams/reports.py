@@ -9,8 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.owner import OwnerService
+from switchboard.bot.catalog.api import CatalogReader, Entity
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.delivery import Delivery
 from switchboard.bot.scorecards import initiatives
@@ -33,7 +32,7 @@ class TeamJob:
         self,
         sessions: async_sessionmaker[AsyncSession],
         config: Config,
-        owner: OwnerService,
+        owner: CatalogReader,
         scorecards: ScorecardService,
         results: ScorecardResults,
         delivery: Delivery,

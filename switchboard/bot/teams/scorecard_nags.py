@@ -14,8 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.catalog.records import from_row
+from switchboard.bot.catalog.api import Entity, from_row
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.jobs import Run

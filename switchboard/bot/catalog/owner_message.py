@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from switchboard.bot.catalog.model import Entity, OnCall
-from switchboard.bot.oncall import on_call
-from switchboard.bot.owner import (
+from switchboard.bot.catalog.oncall import on_call
+from switchboard.bot.catalog.reader import (
     Answer,
     ChoiceAnswer,
     NoMatch,

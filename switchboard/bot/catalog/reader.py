@@ -1,4 +1,5 @@
-"""`/owner`: who owns a service, what a team or a person owns. Parsing the text, finding the
+"""The catalog as every feature reads it (`CatalogReader`: find, suggest, contacts, kept
+in memory per catalog revision), and the `/owner` answers: parsing the text, finding the
 entities, and the typed answers that `owner_message` renders."""
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.lookup import WORDS, NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
+from switchboard.bot.catalog.oncall import on_call
 from switchboard.bot.catalog.records import from_row
-from switchboard.bot.oncall import on_call
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.storage import catalog_store
@@ -126,7 +127,7 @@ class _Indexes:
     members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
 
 
-class OwnerService:
+class CatalogReader:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
