@@ -39,7 +39,7 @@ from rapidfuzz import fuzz, process
 from switchboard.bot.catalog.lookup import FUZZY_CUTOFF, TOKEN_SCORE, Match, NameIndex, normalise
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.reader import CatalogReader
-from switchboard.bot.catalog.records import to_record
+from switchboard.bot.catalog.rows import to_record
 from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
 from switchboard.storage import catalog_store, db
 

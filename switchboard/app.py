@@ -50,18 +50,18 @@ from switchboard.bot.teams.followup_nags import CHECK_MINUTES, FollowUpNags
 from switchboard.bot.teams.initiative_reminders import InitiativeReminders
 from switchboard.bot.teams.scorecard_nags import ScorecardNags
 from switchboard.edge import front, middleware, screening, socket_mode
-from switchboard.edge.event_ledger import EventLedger
+from switchboard.edge.seen_events import SeenEvents
 from switchboard.edge.slack_requests import SLACK_PATH
 from switchboard.edge.web import SlackEdge, build_web_app
-from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all
+from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
 from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
-from switchboard.handlers.records import RecordHandlers
+from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.settings import Settings
-from switchboard.storage import catalog_store, db, record_store
+from switchboard.storage import catalog_store, db, postmortem_stats_store
 
 log = logging.getLogger("switchboard")
 
@@ -100,7 +100,7 @@ class Switchboard:
     http: HttpSession
     catalog: CatalogService
     owner: CatalogReader
-    ledger: EventLedger
+    seen_events: SeenEvents
     incidents: IncidentService
     incident_sync: IncidentSync
     reminders: Reminders
@@ -151,7 +151,7 @@ class Switchboard:
         )
         for handler in self.record_handlers():
             incidents.add(handler)
-        middleware.install(bolt, self.ledger, self.http)
+        middleware.install(bolt, self.seen_events, self.http)
         register_all(
             bolt,
             owner_service=self.owner,
@@ -168,20 +168,23 @@ class Switchboard:
         return [
             TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone),
             FollowUpHandlers(self.followups, self.gateway),
-            RecordHandlers(self.postmortems, self.stats),
+            PostmortemStatsHandlers(self.postmortems, self.stats),
         ]
 
     @cached_property
     def web(self) -> web.Application:
         edge = SlackEdge(
-            self.bolt, self.settings.signing_secret, self.ledger.accepting, metrics=self.metrics
+            self.bolt,
+            self.settings.signing_secret,
+            self.seen_events.accepting,
+            metrics=self.metrics,
         )
         app = build_web_app(edge, lambda: db.ping(self.engine), self.scrape)
         secret = self.settings.pagerduty_webhook_secret
-        handler = pagerduty.webhook(
+        handler = pagerduty_webhook.webhook(
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
-        app.router.add_post(pagerduty.PATH, handler)
+        app.router.add_post(pagerduty_webhook.PATH, handler)
         return app
 
     async def scrape(self) -> bytes:
@@ -189,7 +192,7 @@ class Switchboard:
         count; left out when the database does not answer)."""
         try:
             async with asyncio.timeout(2), db.session_factory(self.engine)() as session:
-                incidents_open: int | None = await record_store.open_count(session)
+                incidents_open: int | None = await postmortem_stats_store.open_count(session)
         except Exception as error:  # a scrape must answer, whatever the database does
             log.warning("metrics: cannot count open incidents: %s", type(error).__name__)
             incidents_open = None
@@ -269,7 +272,7 @@ def build(
         http,
         catalog,
         owner,
-        EventLedger(sessions, clock),
+        SeenEvents(sessions, clock),
         incidents,
         sync,
         Reminders(sessions, config.incidents, delivery, clock),
@@ -335,7 +338,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
         return f"catalog synced: {report.stats}"
 
     async def forget_events(run: Run) -> str:
-        await sb.ledger.forget_old()
+        await sb.seen_events.forget_old()
         return "forgot Slack event ids older than the retry window"
 
     async def sync_incidents(run: Run) -> str:

@@ -139,7 +139,7 @@ async def test_events_are_refused_for_a_while_after_the_database_failed(
         await conn.execute(text("DROP TABLE slack_event"))
     first = await requester.event(HOME_OPENED, event_id="Ev0DOWN1")
     assert first.status == 200  # acknowledged on receipt, before the failure was known
-    await eventually(lambda: not switchboard.ledger.accepting())
+    await eventually(lambda: not switchboard.seen_events.accepting())
     second = await requester.event(HOME_OPENED, event_id="Ev0DOWN2")
     assert (second.status, second.json()) == (503, {"error": "try again later"})
     assert slack.calls("views.publish") == []

@@ -7,8 +7,8 @@ from typing import Any
 
 from switchboard.bot.catalog.api import USAGE, CatalogService
 from switchboard.bot.incidents import modals
+from switchboard.bot.incidents.followup_messages import Item, Listing
 from switchboard.bot.incidents.followup_service import FollowUpService
-from switchboard.bot.incidents.followups import Item, Listing
 from switchboard.bot.incidents.messages import IncidentView, incident_line, ref
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.platform import blocks as kit

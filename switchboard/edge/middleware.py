@@ -25,7 +25,7 @@ from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from switchboard.bot.platform.logs import SLACK_REQUEST, request_id
-from switchboard.edge.event_ledger import EventLedger, worth_retrying
+from switchboard.edge.seen_events import SeenEvents, worth_retrying
 from switchboard.handlers.payloads import FAILED, Malformed
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class EventRun:
     KEY = "switchboard_event_run"
 
     def __init__(self) -> None:
-        self.claim: tuple[EventLedger, str] | None = None
+        self.claim: tuple[SeenEvents, str] | None = None
         self._ended: asyncio.Future[BaseException | None] | None = None
 
     def attach(self, context: dict[str, Any]) -> None:
@@ -83,9 +83,9 @@ class EventRun:
     async def give_up(self) -> None:
         """Release the claim (if the database takes it) so that Slack's retry is handled."""
         if self.claim is not None:
-            ledger, event_id = self.claim
+            seen, event_id = self.claim
             with contextlib.suppress(Exception):
-                await ledger.release(event_id)
+                await seen.release(event_id)
             self.claim = None
 
 
@@ -158,7 +158,7 @@ def listening(app: AsyncApp) -> Listening:
     return ends.listening
 
 
-def deduplicate_events(ledger: EventLedger) -> Middleware:
+def deduplicate_events(seen: SeenEvents) -> Middleware:
     """Acknowledge a retried or duplicated event without running its listeners again: Bolt
     itself dispatches every delivery. An attempt of the HTTP edge after a failed one (same
     `EventRun`) holds the claim already."""
@@ -171,10 +171,10 @@ def deduplicate_events(ledger: EventLedger) -> Middleware:
             return await next()
         run = context.get(EventRun.KEY)
         if not (isinstance(run, EventRun) and run.claim is not None):
-            if not await ledger.first_delivery(str(event_id)):
+            if not await seen.first_delivery(str(event_id)):
                 return BoltResponse(status=200, body="")
             if isinstance(run, EventRun):
-                run.claim = (ledger, str(event_id))
+                run.claim = (seen, str(event_id))
         if isinstance(run, EventRun):
             run.running()
         return await next()
@@ -249,11 +249,11 @@ async def answer_errors(
 
 
 def install(
-    app: AsyncApp, ledger: EventLedger, http: Callable[[], aiohttp.ClientSession]
+    app: AsyncApp, seen: SeenEvents, http: Callable[[], aiohttp.ClientSession]
 ) -> Listening:
     """Every middleware of this module on `app`, in the order they run."""
     app.middleware(name_the_request)
     app.middleware(keep_alive_respond(http))
-    app.middleware(deduplicate_events(ledger))
+    app.middleware(deduplicate_events(seen))
     app.error(answer_errors)
     return watch_listeners(app)

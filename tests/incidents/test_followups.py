@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from switchboard.bot.incidents.followups import DUE_FORMAT, Draft, followup_button
+from switchboard.bot.incidents.followup_messages import DUE_FORMAT, Draft, followup_button
 from switchboard.bot.platform.config import Config, IncidentsConfig
 from switchboard.storage import db
 from switchboard.storage.followup_store import FOLLOWUP

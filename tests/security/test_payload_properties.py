@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from switchboard.bot import home
 from switchboard.bot.catalog import owner_message
-from switchboard.bot.incidents import followups, messages, modals
+from switchboard.bot.incidents import followup_messages, messages, modals
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.scorecards import messages as scorecard_messages
@@ -45,7 +45,7 @@ AUTHZ = "hardened on branch authz"
 Json = dict[str, Any]
 
 # Every listener, by what Slack sends it, and why it is skipped: those of the incident
-# modules (incident.py, records.py, followups.py, timeline.py) that still fail here are
+# modules (incident.py, records.py, followup_messages.py, timeline.py) that still fail here are
 # hardened on another branch in parallel (the skip goes once it is merged).
 ACTIONS = {
     owner_message.PICK_ACTION: "",
@@ -62,15 +62,15 @@ ACTIONS = {
     messages.SNOOZE_ACTION: "",
     messages.DISMISS_ACTION: "",
     messages.TIMELINE_ADD: "",
-    followups.OPEN_ACTION: "",
-    **{action: "" for action in followups.CLOSING},
+    followup_messages.OPEN_ACTION: "",
+    **{action: "" for action in followup_messages.CLOSING},
 }
 VIEWS = {
     modals.DECLARE: "",
     modals.ASSIGN: "",
     modals.PAGE: "",
     modals.BACKFILL: "",
-    followups.MODAL: "",
+    followup_messages.MODAL: "",
 }
 OPTIONS = {modals.SERVICES_SEARCH: "", modals.PAGE_SEARCH: ""}
 COMMAND_TEXTS = {
@@ -165,7 +165,7 @@ async def scenario(world: World) -> list[Surface]:
                 messages.ASSIGN_ACTION,
                 messages.PAGE_ACTION,
                 messages.TIMELINE_ADD,
-                followups.OPEN_ACTION,
+                followup_messages.OPEN_ACTION,
             ):
                 await world.requester.send_payload(click(world, surface, element))
     await listening(world.sb.bolt).idle()

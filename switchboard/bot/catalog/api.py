@@ -20,7 +20,7 @@ from switchboard.bot.catalog.owner_message import share_button as share_button
 from switchboard.bot.catalog.reader import CatalogReader as CatalogReader
 from switchboard.bot.catalog.reader import Contacts as Contacts
 from switchboard.bot.catalog.reader import parse_owner_text as parse_owner_text
-from switchboard.bot.catalog.records import from_row as from_row
+from switchboard.bot.catalog.rows import from_row as from_row
 from switchboard.bot.catalog.service import CatalogService as CatalogService
 from switchboard.bot.catalog.service import ImportReport as ImportReport
 from switchboard.bot.catalog.yamlsource import Node as Node

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.bot.catalog.lookup import WORDS, NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.oncall import on_call
-from switchboard.bot.catalog.records import from_row
+from switchboard.bot.catalog.rows import from_row
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.storage import catalog_store

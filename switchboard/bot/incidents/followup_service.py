@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.api import CatalogReader, parse_owner_text
-from switchboard.bot.incidents.followups import (
+from switchboard.bot.incidents.followup_messages import (
     USAGE,
     BadField,
     Draft,

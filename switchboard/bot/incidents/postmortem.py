@@ -46,7 +46,7 @@ from switchboard.storage import (
     catalog_store,
     delivery_store,
     incident_store,
-    record_store,
+    postmortem_stats_store,
     timeline_store,
 )
 from switchboard.storage.delivery_store import Claim, Key
@@ -189,14 +189,14 @@ class PostmortemService:
             if incident is None:
                 raise Refused("That incident no longer exists.")
             links = await incident_store.services(session, incident_id)
-            roles = await record_store.role_history(session, incident_id)
+            roles = await postmortem_stats_store.role_history(session, incident_id)
             participants = await incident_store.participants(session, incident_id)
             events = await incident_store.events(session, incident_id)
             entries = await timeline_store.entries(session, incident_id)
-            followups = await record_store.followups(session, incident_id)
+            followups = await postmortem_stats_store.followups(session, incident_id)
             services = await self._services(session, links, followups)
             users = _user_ids(incident, roles, participants, events, entries, followups)
-            names = await record_store.people_names(session, users)
+            names = await postmortem_stats_store.people_names(session, users)
         people = _People(names | await self._slack_names(users - names.keys()))
         view = IncidentView(incident, links, [r for r in roles if r.ended_at is None])
         record = Record(

@@ -1,6 +1,6 @@
 """Status-update reminders, decided from stored state: an incident whose last update is
 older than its severity's interval gets one reminder per interval, delivered through the
-notification ledger (`bot/delivery.py`), so restarts and replicas never repeat one."""
+notification ledger (`bot/platform/delivery.py`), so restarts and replicas never repeat one."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.text import duration as duration  # its old home
 from switchboard.bot.platform.text import safe
-from switchboard.storage import record_store
+from switchboard.storage import postmortem_stats_store
 from switchboard.storage.tables import Incident, IncidentServiceLink
 
 Clock = Callable[[], datetime]
@@ -82,9 +82,9 @@ class StatsService:
         until = self._clock()
         since = until - timedelta(days=days)
         async with self._sessions() as session:
-            incidents = await record_store.declared_between(session, since, until)
-            links = await record_store.services_declared_between(session, since, until)
-            open_now = await record_store.open_count(session)
+            incidents = await postmortem_stats_store.declared_between(session, since, until)
+            links = await postmortem_stats_store.services_declared_between(session, since, until)
+            open_now = await postmortem_stats_store.open_count(session)
         return Stats(
             days=days,
             since=since,

@@ -24,7 +24,7 @@ from switchboard.bot.platform.logs import about_incident, incident_scope
 from switchboard.bot.platform.outside_calls import under_lease
 from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure, SlackGateway
 from switchboard.bot.platform.text import safe
-from switchboard.storage import incident_store, record_store
+from switchboard.storage import incident_store, postmortem_stats_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class IncidentSync:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
         async with self._sessions() as session:
             due = await incident_store.out_of_sync(session, self._clock())
-            due += await record_store.postmortems_due(session, self._clock())
+            due += await postmortem_stats_store.postmortems_due(session, self._clock())
         for incident_id in dict.fromkeys(due):
             await self.run(incident_id)
 
@@ -417,7 +417,10 @@ class IncidentSync:
         """Once resolved, the postmortem draft is shared in the channel, after the message
         saying so; once per incident, even if it is reopened and resolved again (the draft
         stays one `/incident postmortem` away). A broken template is said, not retried."""
-        if incident.resolved_at is None or record_store.POSTMORTEM_STEP in incident.steps_done:
+        if (
+            incident.resolved_at is None
+            or postmortem_stats_store.POSTMORTEM_STEP in incident.steps_done
+        ):
             return
         assert incident.id is not None
         await _LEASE.get().renew()
@@ -426,7 +429,7 @@ class IncidentSync:
         except TemplateFailure as failure:
             text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
             session.add(_note(incident, text, self._clock()))
-        incident.steps_done = [*incident.steps_done, record_store.POSTMORTEM_STEP]
+        incident.steps_done = [*incident.steps_done, postmortem_stats_store.POSTMORTEM_STEP]
         session.add(incident)
         await session.commit()
         await self._events(session, incident)

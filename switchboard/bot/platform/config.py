@@ -203,7 +203,7 @@ class IncidentsConfig(BaseModel):
 
 
 class DeliveryConfig(BaseModel):
-    """How nags and digests reach Slack (`bot/delivery.py`)."""
+    """How nags and digests reach Slack (`bot/platform/delivery.py`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

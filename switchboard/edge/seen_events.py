@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.storage import events_store, request_store
+from switchboard.storage import request_store, seen_events_store
 
 Clock = Callable[[], datetime]
 
@@ -30,7 +30,7 @@ def worth_retrying(error: BaseException) -> bool:
     return isinstance(error, DATABASE_AWAY)
 
 
-class EventLedger:
+class SeenEvents:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = sessions
         self._clock = clock
@@ -41,7 +41,7 @@ class EventLedger:
         """True exactly once per event id, across retries, restarts and replicas."""
         try:
             async with self._sessions() as session:
-                return await events_store.claim_event(session, event_id, self._clock())
+                return await seen_events_store.claim_event(session, event_id, self._clock())
         except DATABASE_AWAY:
             self._failed_at = self._clock()
             raise
@@ -51,7 +51,7 @@ class EventLedger:
         (Slack's retry) is handled; False when the database would not take it either."""
         try:
             async with self._sessions() as session:
-                await events_store.release_event(session, event_id)
+                await seen_events_store.release_event(session, event_id)
         except DATABASE_AWAY:
             self._failed_at = self._clock()
             return False
@@ -70,15 +70,17 @@ class EventLedger:
         await asyncio.sleep(PROBE_EVERY)
         try:
             async with self._sessions() as session:
-                await events_store.ping(session)
+                await seen_events_store.ping(session)
         except DATABASE_AWAY:
             return
         self._failed_at = None
 
     async def forget_old(self) -> None:
         async with self._sessions() as session:
-            await events_store.forget_events_before(
-                session, self._clock() - events_store.EVENT_MEMORY
+            await seen_events_store.forget_events_before(
+                session, self._clock() - seen_events_store.EVENT_MEMORY
             )
             # Request keys guard against replays within Slack's five minutes; a day is ample.
-            await request_store.forget_before(session, self._clock() - events_store.EVENT_MEMORY)
+            await request_store.forget_before(
+                session, self._clock() - seen_events_store.EVENT_MEMORY
+            )

@@ -14,7 +14,7 @@ from switchboard.bot.platform.text import safe
 from switchboard.handlers.incident_requests import Command
 
 
-class RecordHandlers:
+class PostmortemStatsHandlers:
     verbs: tuple[str, ...] = ("postmortem", "stats")
 
     def __init__(self, postmortems: PostmortemService, stats_service: StatsService) -> None:
