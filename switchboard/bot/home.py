@@ -6,11 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.bot.catalog.api import USAGE, CatalogService
-from switchboard.bot.incidents import modals
-from switchboard.bot.incidents.followup_messages import Item, Listing
-from switchboard.bot.incidents.followup_service import FollowUpService
-from switchboard.bot.incidents.messages import IncidentView, incident_line, ref
-from switchboard.bot.incidents.service import IncidentService
+from switchboard.bot.incidents.api import (
+    FollowUpService,
+    IncidentService,
+    IncidentView,
+    Item,
+    Listing,
+    incident_line,
+    modals,
+    ref,
+)
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackGateway

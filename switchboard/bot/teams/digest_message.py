@@ -12,10 +12,14 @@ from switchboard.bot.catalog.api import Entity
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.blocks import Block
 from switchboard.bot.platform.text import safe
-from switchboard.bot.scorecards.initiatives import Progress
-from switchboard.bot.scorecards.messages import initiative_progress_line, unnamed_rules
-from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import Standing, rank
+from switchboard.bot.scorecards.api import (
+    Progress,
+    Scorecard,
+    Standing,
+    initiative_progress_line,
+    rank,
+    unnamed_rules,
+)
 from switchboard.storage.tables import FollowUp, Incident
 
 MAX_LINES = 15  # per list; the rest are counted

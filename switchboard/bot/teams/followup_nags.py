@@ -16,8 +16,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.api import CatalogReader
-from switchboard.bot.incidents.followup_messages import Item, Listing, Scope, listing
-from switchboard.bot.incidents.followup_service import PAGE
+from switchboard.bot.incidents.api import PAGE, Item, Listing, Scope, listing
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.delivery import Delivery, Key, Outgoing

@@ -13,9 +13,7 @@ from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.platform.text import safe
-from switchboard.bot.scorecards.initiatives import Progress, due_reminder
-from switchboard.bot.scorecards.messages import unnamed_rules
-from switchboard.bot.scorecards.model import Scorecard
+from switchboard.bot.scorecards.api import Progress, Scorecard, due_reminder, unnamed_rules
 from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
 from switchboard.bot.teams.reports import (
     TeamJob,

@@ -12,11 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from switchboard.bot.catalog.api import CatalogReader, Entity
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.delivery import Delivery
-from switchboard.bot.scorecards import initiatives
-from switchboard.bot.scorecards.initiatives import Progress
-from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import ScorecardResults, Standing
-from switchboard.bot.scorecards.service import ScorecardService
+from switchboard.bot.scorecards.api import (
+    Progress,
+    Scorecard,
+    ScorecardResults,
+    ScorecardService,
+    Standing,
+    initiatives,
+)
 from switchboard.bot.teams.channels import SkipLog
 from switchboard.storage import catalog_store
 

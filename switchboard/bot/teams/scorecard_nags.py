@@ -19,9 +19,7 @@ from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.platform.text import safe
-from switchboard.bot.scorecards.messages import unnamed_rules
-from switchboard.bot.scorecards.model import Scorecard
-from switchboard.bot.scorecards.results import Standing, rank
+from switchboard.bot.scorecards.api import Scorecard, Standing, rank, unnamed_rules
 from switchboard.bot.teams.channels import SkipLog, team_channel, team_ref
 from switchboard.bot.teams.reports import TeamJob
 from switchboard.storage import catalog_store
