@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_catalog_import import environment, run  # noqa: F401  (fixture, helper)
+from tests.catalog.test_catalog_import import environment, run  # noqa: F401  (fixture, helper)
 
 TOKEN = "xoxb-1234567890-SECRET-TOKEN"
 COMPONENT = """\

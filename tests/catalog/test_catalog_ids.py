@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from switchboard.bot.catalog.model import safe_name
-from tests.test_catalog_import import environment, run, show  # noqa: F401  (fixture, helpers)
+from tests.catalog.test_catalog_import import environment, run, show  # noqa: F401  (fixture, helpers)
 
 
 def cortex(tag: str, title: str, extra: str = "") -> str:
