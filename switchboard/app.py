@@ -37,6 +37,7 @@ from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackP
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.delivery import Delivery
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.identity import BotIdentity
 from switchboard.bot.platform.jobs import Job, Jobs, Run, cron, every
 from switchboard.bot.platform.logs import Redactor
@@ -250,18 +251,11 @@ def build(
     delivery = Delivery(sessions, gateway, config.delivery, clock)
     scorecards = ScorecardService(sessions, owner, clock)
     results = ScorecardResults(sessions, scorecards, clock)
-    incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
-    postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
-    followups = FollowUpService(sessions, config, incidents, owner, gateway, clock)
-    sync = IncidentSync(
-        sessions,
-        config.incidents,
-        gateway,
-        owner,
-        _pagers(settings, gateway, http, limits),
-        clock,
-        postmortems,
-    )
+    deps = Deps(sessions, config, gateway, delivery, clock)
+    incidents = IncidentService(deps, owner)
+    postmortems = PostmortemService(deps, incidents)
+    followups = FollowUpService(deps, incidents, owner)
+    sync = IncidentSync(deps, owner, _pagers(settings, gateway, http, limits), postmortems)
     return Switchboard(
         settings,
         config,
@@ -275,21 +269,19 @@ def build(
         SeenEvents(sessions, clock),
         incidents,
         sync,
-        Reminders(sessions, config.incidents, delivery, clock),
+        Reminders(deps),
         HomeService(catalog, incidents, config.incidents, gateway, followups),
-        timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
+        timeline=TimelineService(deps, incidents),
         followups=followups,
         postmortems=postmortems,
-        stats=StatsService(sessions, config.incidents, clock),
+        stats=StatsService(deps),
         delivery=delivery,
-        nags=FollowUpNags(sessions, config, owner, delivery, clock),
+        nags=FollowUpNags(deps, owner),
         scorecards=scorecards,
         results=results,
-        scorecard_nags=ScorecardNags(sessions, config, owner, scorecards, results, delivery, clock),
-        digest=WeeklyDigest(sessions, config, owner, scorecards, results, delivery, clock),
-        initiative_reminders=InitiativeReminders(
-            sessions, config, owner, scorecards, results, delivery, clock
-        ),
+        scorecard_nags=ScorecardNags(deps, owner, scorecards, results),
+        digest=WeeklyDigest(deps, owner, scorecards, results),
+        initiative_reminders=InitiativeReminders(deps, owner, scorecards, results),
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
     )

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import from_row
 from switchboard.bot.incidents.messages import IncidentView, ref
@@ -35,8 +35,7 @@ from switchboard.bot.incidents.postmortem_view import (
     sample_record,
 )
 from switchboard.bot.incidents.service import IncidentService, Refused
-from switchboard.bot.platform.config import Config
-from switchboard.bot.platform.slack_gateway import SlackGateway
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.templating import OPTIONS, configure, render_team_template
 from switchboard.bot.platform.templating import (
     TemplateFailure as TemplateFailure,  # for its callers
@@ -93,20 +92,13 @@ def check_template(path: str) -> None:
 
 
 class PostmortemService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        incidents: IncidentService,
-        gateway: SlackGateway,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, incidents: IncidentService) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config
         self._incidents = incidents
-        self._gateway = gateway
-        self._clock = clock
-        self._custom = config.incidents.postmortem_template
+        self._gateway = deps.gateway
+        self._clock = deps.clock
+        self._custom = deps.config.incidents.postmortem_template
         # Ours, trusted: rendered here. The comment on the upload is ours too.
         self._env = configure(Environment(loader=FileSystemLoader(TEMPLATES), **OPTIONS))
 

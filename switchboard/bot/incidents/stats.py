@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.platform import blocks as kit
-from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.text import duration as duration  # its old home
 from switchboard.bot.platform.text import safe
 from switchboard.storage import postmortem_stats_store
@@ -71,12 +69,10 @@ class Stats:
 
 
 class StatsService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], config: IncidentsConfig, clock: Clock
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._clock = clock
+    def __init__(self, deps: Deps) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
+        self._clock = deps.clock
 
     async def stats(self, days: int = DEFAULT_DAYS) -> Stats:
         until = self._clock()

@@ -19,10 +19,10 @@ from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
-from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.logs import about_incident, incident_scope
 from switchboard.bot.platform.outside_calls import under_lease
-from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure, SlackGateway
+from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure
 from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, postmortem_stats_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
@@ -97,23 +97,16 @@ _LEASE: ContextVar[_Lease] = ContextVar("incident_sync_lease")
 
 class IncidentSync:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: IncidentsConfig,
-        gateway: SlackGateway,
-        catalog: CatalogReader,
-        pagers: Pagers,
-        clock: Clock,
-        postmortems: PostmortemService,
+        self, deps: Deps, catalog: CatalogReader, pagers: Pagers, postmortems: PostmortemService
     ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._gateway = gateway
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
+        self._gateway = deps.gateway
         self._catalog = catalog
         self._pagers = pagers
-        self._clock = clock
+        self._clock = deps.clock
         self._postmortems = postmortems
-        self._lease = timedelta(seconds=config.lease_seconds)
+        self._lease = timedelta(seconds=deps.config.incidents.lease_seconds)
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from collections.abc import Sequence
+from datetime import date, time, timedelta
 
 from switchboard.bot.catalog.api import CatalogReader
 from switchboard.bot.incidents.api import PAGE, Item, Listing, Scope, listing
 from switchboard.bot.platform import blocks as kit
-from switchboard.bot.platform.config import Config
-from switchboard.bot.platform.delivery import Delivery, Key, Outgoing
+from switchboard.bot.platform.delivery import Key, Outgoing
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.platform.slack_gateway import Blocks
 from switchboard.bot.teams.channels import SkipLog, team_channel, team_ref
@@ -34,20 +32,13 @@ SNOOZE_IDS = 250  # follow-ups one Snooze button covers: ids within a button val
 
 
 class FollowUpNags:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        owner: CatalogReader,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, owner: CatalogReader) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config
         self._owner = owner
-        self._delivery = delivery
-        self._clock = clock
-        self._from = time.fromisoformat(config.nags.followups_at)
+        self._delivery = deps.delivery
+        self._clock = deps.clock
+        self._from = time.fromisoformat(deps.config.nags.followups_at)
         self._skips = SkipLog("follow-up nags")
 
     async def run(self, run: Run) -> str:

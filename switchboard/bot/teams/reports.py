@@ -4,14 +4,13 @@ from stored results."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.api import CatalogReader, Entity
-from switchboard.bot.platform.config import Config
-from switchboard.bot.platform.delivery import Delivery
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.scorecards.api import (
     Progress,
     Scorecard,
@@ -33,21 +32,18 @@ class TeamJob:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
+        deps: Deps,
         owner: CatalogReader,
         scorecards: ScorecardService,
         results: ScorecardResults,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
     ) -> None:
-        self._sessions = sessions
-        self._config = config
+        self._sessions = deps.sessions
+        self._config = deps.config
         self._owner = owner
         self._scorecards = scorecards
         self._results = results
-        self._delivery = delivery
-        self._clock = clock
+        self._delivery = deps.delivery
+        self._clock = deps.clock
         self._skips = SkipLog(self.what)
 
     async def _evaluated(self) -> str:
