@@ -55,7 +55,6 @@ from switchboard.edge.seen_events import SeenEvents
 from switchboard.edge.slack_requests import SLACK_PATH
 from switchboard.edge.web import SlackEdge, build_web_app
 from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
-from switchboard.handlers import nags as nag_handlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
@@ -159,9 +158,9 @@ class Switchboard:
             home_service=self.home,
             incidents=incidents,
             scorecard_service=self.scorecards,
+            followup_nags=self.nags,
             lane=lane,
         )
-        nag_handlers.register(bolt, self.nags)
         return bolt
 
     def record_handlers(self) -> list[RecordHandler]:

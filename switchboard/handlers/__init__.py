@@ -10,7 +10,8 @@ from slack_bolt.async_app import AsyncApp
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.home import HomeService
 from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.handlers import home, incident, owner, scorecard, timeline
+from switchboard.bot.teams.followup_nags import FollowUpNags
+from switchboard.handlers import home, incident, nags, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.payloads import Payload
 
@@ -29,9 +30,11 @@ def register_all(
     home_service: HomeService,
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,
+    followup_nags: FollowUpNags,
     lane: asyncio.Semaphore,
 ) -> None:
     owner.register(app, owner_service, lane)
     home.register(app, home_service)
     incidents.register(app)
     scorecard.register(app, scorecard_service, lane)
+    nags.register(app, followup_nags)

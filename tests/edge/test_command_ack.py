@@ -1,7 +1,8 @@
 """A slash command whose listener does not acknowledge it within Bolt's 3 s: Bolt answers 404
 (as for a command nobody listens to). The person is told the bot is busy, in an ephemeral
 answer (a 200: Slack shows only a generic failure for anything else); a command the bot does
-not have is still refused with 400. (`watch_listeners` is what `register_all` installs.)"""
+not have is still refused with 400. (`watch_listeners` is one of
+what `edge.middleware.install` puts in place.)"""
 
 from __future__ import annotations
 
