@@ -25,8 +25,8 @@ from harness import SECRET, percentile, serve, settings
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.config import Config
-from switchboard.bot.slack_gateway import make_client
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.slack_gateway import make_client
 from switchboard.fakes.pagers import FakePagerDuty
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester

@@ -2,7 +2,7 @@
 allow.
 
 1,000 teams, each owning three services that a scorecard grades, each get this week's digest
-from the `weekly-digest` job (evaluation, the team's week, then `bot/delivery.py`: ledger
+from the `weekly-digest` job (evaluation, the team's week, then `bot/platform/delivery.py`: ledger
 claim, post, mark sent). The fake enforces Slack's ~1 post a second per channel and a
 workspace-wide cap on chat.postMessage, and answers some posts with a 429 and Retry-After in
 the middle of the run. Afterwards every channel must hold its digest exactly once, and a
@@ -26,9 +26,9 @@ from pathlib import Path
 from harness import settings
 
 from switchboard.app import build, prepare
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import EVENT_TYPE
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import EVENT_TYPE
+from switchboard.bot.platform.jobs import Run
 from switchboard.fakes.slack.server import FakeSlack
 
 CHANNEL_INTERVAL = 1.1  # our pace per channel; the fake allows 1 a second

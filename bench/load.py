@@ -43,7 +43,7 @@ from harness import SECRET, percentile
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from sqlalchemy import select
 
-from switchboard.bot.slack_gateway import make_client
+from switchboard.bot.platform.slack_gateway import make_client
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.handlers.owner import UNAVAILABLE

@@ -1,7 +1,7 @@
 """How fast `/owner` finds a service in a 50,000-service catalog, against difflib.
 
 Builds the catalog in a throwaway SQLite file, then times 1,000 mixed exact and fuzzy
-lookups through `OwnerService.answer`, the code `/owner` runs (index, database reads and
+lookups through `CatalogReader.answer`, the code `/owner` runs (index, database reads and
 all), and `difflib.get_close_matches` answering the same queries over the same names in the
 same run. Prints p50/p99 of both and their ratio; the aim is p99 <= 1/50 of difflib's.
 
@@ -38,9 +38,9 @@ from rapidfuzz import fuzz, process
 
 from switchboard.bot.catalog.lookup import FUZZY_CUTOFF, TOKEN_SCORE, Match, NameIndex, normalise
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.catalog.records import to_record
-from switchboard.bot.owner import OwnerService
-from switchboard.bot.slack_gateway import SlackGateway, make_client
+from switchboard.bot.catalog.reader import CatalogReader
+from switchboard.bot.catalog.rows import to_record
+from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
 from switchboard.storage import catalog_store, db
 
 WORDS = (
@@ -133,7 +133,7 @@ async def time_switchboard(path: Path, entities: list[Entity], asked: list[str])
     sessions = db.session_factory(engine)
     async with sessions() as session, session.begin():
         await catalog_store.apply_import(session, [to_record(e) for e in entities], set(), [])
-    owner = OwnerService(sessions, SlackGateway(make_client("", "http://127.0.0.1:9/")))
+    owner = CatalogReader(sessions, SlackGateway(make_client("", "http://127.0.0.1:9/")))
     await owner.answer(asked[0])  # builds the in-memory index once, as the first /owner does
     samples = []
     for query in asked:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
 from switchboard.bot.catalog.model import DEPENDS_ON, Entity, Link, OnCall, Relation
-from switchboard.bot.catalog.records import from_row, to_record
+from switchboard.bot.catalog.rows import from_row, to_record
 from switchboard.bot.scorecards.evaluate import evaluate, lookback_days
 from switchboard.bot.scorecards.model import (
     DependenciesDeclared,

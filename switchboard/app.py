@@ -23,15 +23,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard import front
-from switchboard.bot import memory
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
-from switchboard.bot.config import Config
-from switchboard.bot.delivery import Delivery
-from switchboard.bot.digest import WeeklyDigest
-from switchboard.bot.events import EventLedger
 from switchboard.bot.home import HomeService
-from switchboard.bot.identity import BotIdentity
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
@@ -39,29 +33,35 @@ from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
-from switchboard.bot.initiative_reminders import InitiativeReminders
-from switchboard.bot.jobs import Job, Jobs, Run, cron, every
-from switchboard.bot.logs import Redactor
-from switchboard.bot.metrics import Metrics, SlackCallMeter
-from switchboard.bot.nags import CHECK_MINUTES, FollowUpNags
-from switchboard.bot.outside_calls import CallLimits, HttpSession
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
-from switchboard.bot.scorecard_nags import ScorecardNags
+from switchboard.bot.platform import memory
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.delivery import Delivery
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.identity import BotIdentity
+from switchboard.bot.platform.jobs import Job, Jobs, Run, cron, every
+from switchboard.bot.platform.logs import Redactor
+from switchboard.bot.platform.metrics import Metrics, SlackCallMeter
+from switchboard.bot.platform.outside_calls import CallLimits, HttpSession
+from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
 from switchboard.bot.scorecards.results import ScorecardResults
 from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.bot.slack_gateway import SlackGateway, make_client
-from switchboard.bot.slack_requests import SLACK_PATH
-from switchboard.handlers import COMMANDS, authorization, pagerduty, register_all, screening
-from switchboard.handlers import nags as nag_handlers
+from switchboard.bot.teams.digest import WeeklyDigest
+from switchboard.bot.teams.followup_nags import CHECK_MINUTES, FollowUpNags
+from switchboard.bot.teams.initiative_reminders import InitiativeReminders
+from switchboard.bot.teams.scorecard_nags import ScorecardNags
+from switchboard.edge import front, middleware, screening, socket_mode
+from switchboard.edge.seen_events import SeenEvents
+from switchboard.edge.slack_requests import SLACK_PATH
+from switchboard.edge.web import SlackEdge, build_web_app
+from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
-from switchboard.handlers.records import RecordHandlers
+from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
 from switchboard.handlers.timeline import TimelineHandlers
-from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings
-from switchboard.storage import catalog_store, db, record_store
+from switchboard.storage import catalog_store, db, postmortem_stats_store
 
 log = logging.getLogger("switchboard")
 
@@ -99,8 +99,8 @@ class Switchboard:
     identity: BotIdentity
     http: HttpSession
     catalog: CatalogService
-    owner: OwnerService
-    ledger: EventLedger
+    owner: CatalogReader
+    seen_events: SeenEvents
     incidents: IncidentService
     incident_sync: IncidentSync
     reminders: Reminders
@@ -151,17 +151,16 @@ class Switchboard:
         )
         for handler in self.record_handlers():
             incidents.add(handler)
+        middleware.install(bolt, self.seen_events, self.http)
         register_all(
             bolt,
-            ledger=self.ledger,
             owner_service=self.owner,
             home_service=self.home,
             incidents=incidents,
             scorecard_service=self.scorecards,
-            http=self.http,
+            followup_nags=self.nags,
             lane=lane,
         )
-        nag_handlers.register(bolt, self.nags)
         return bolt
 
     def record_handlers(self) -> list[RecordHandler]:
@@ -169,20 +168,23 @@ class Switchboard:
         return [
             TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone),
             FollowUpHandlers(self.followups, self.gateway),
-            RecordHandlers(self.postmortems, self.stats),
+            PostmortemStatsHandlers(self.postmortems, self.stats),
         ]
 
     @cached_property
     def web(self) -> web.Application:
         edge = SlackEdge(
-            self.bolt, self.settings.signing_secret, self.ledger.accepting, metrics=self.metrics
+            self.bolt,
+            self.settings.signing_secret,
+            self.seen_events.accepting,
+            metrics=self.metrics,
         )
         app = build_web_app(edge, lambda: db.ping(self.engine), self.scrape)
         secret = self.settings.pagerduty_webhook_secret
-        handler = pagerduty.webhook(
+        handler = pagerduty_webhook.webhook(
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
-        app.router.add_post(pagerduty.PATH, handler)
+        app.router.add_post(pagerduty_webhook.PATH, handler)
         return app
 
     async def scrape(self) -> bytes:
@@ -190,7 +192,7 @@ class Switchboard:
         count; left out when the database does not answer)."""
         try:
             async with asyncio.timeout(2), db.session_factory(self.engine)() as session:
-                incidents_open: int | None = await record_store.open_count(session)
+                incidents_open: int | None = await postmortem_stats_store.open_count(session)
         except Exception as error:  # a scrape must answer, whatever the database does
             log.warning("metrics: cannot count open incidents: %s", type(error).__name__)
             incidents_open = None
@@ -233,7 +235,7 @@ def build(
     clock: Callable[[], datetime] = utcnow,
     redactor: Redactor | None = None,
 ) -> Switchboard:
-    """`redactor` is the one the process's logging uses (see `switchboard.bot.logs`); the
+    """`redactor` is the one the process's logging uses (see `switchboard.bot.platform.logs`); the
     catalog's pager keys are added to it as they are read."""
     engine = db.create_engine(settings.database_url)
     sessions = db.session_factory(engine)
@@ -243,23 +245,16 @@ def build(
     client.retry_handlers.insert(0, SlackCallMeter(metrics))  # first: it sees every attempt
     gateway = SlackGateway(client, limits)
     http = HttpSession(limits.timeout)  # Slack's client uses it too, from `prepare` on
-    owner = OwnerService(sessions, gateway)
+    owner = CatalogReader(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
     scorecards = ScorecardService(sessions, owner, clock)
     results = ScorecardResults(sessions, scorecards, clock)
-    incidents = IncidentService(sessions, config.incidents, owner, gateway, clock)
-    postmortems = PostmortemService(sessions, config, incidents, gateway, clock)
-    followups = FollowUpService(sessions, config, incidents, owner, gateway, clock)
-    sync = IncidentSync(
-        sessions,
-        config.incidents,
-        gateway,
-        owner,
-        _pagers(settings, gateway, http, limits),
-        clock,
-        postmortems,
-    )
+    deps = Deps(sessions, config, gateway, delivery, clock)
+    incidents = IncidentService(deps, owner)
+    postmortems = PostmortemService(deps, incidents)
+    followups = FollowUpService(deps, incidents, owner)
+    sync = IncidentSync(deps, owner, _pagers(settings, gateway, http, limits), postmortems)
     return Switchboard(
         settings,
         config,
@@ -270,24 +265,22 @@ def build(
         http,
         catalog,
         owner,
-        EventLedger(sessions, clock),
+        SeenEvents(sessions, clock),
         incidents,
         sync,
-        Reminders(sessions, config.incidents, delivery, clock),
+        Reminders(deps),
         HomeService(catalog, incidents, config.incidents, gateway, followups),
-        timeline=TimelineService(sessions, config.incidents, incidents, gateway, clock),
+        timeline=TimelineService(deps, incidents),
         followups=followups,
         postmortems=postmortems,
-        stats=StatsService(sessions, config.incidents, clock),
+        stats=StatsService(deps),
         delivery=delivery,
-        nags=FollowUpNags(sessions, config, owner, delivery, clock),
+        nags=FollowUpNags(deps, owner),
         scorecards=scorecards,
         results=results,
-        scorecard_nags=ScorecardNags(sessions, config, owner, scorecards, results, delivery, clock),
-        digest=WeeklyDigest(sessions, config, owner, scorecards, results, delivery, clock),
-        initiative_reminders=InitiativeReminders(
-            sessions, config, owner, scorecards, results, delivery, clock
-        ),
+        scorecard_nags=ScorecardNags(deps, owner, scorecards, results),
+        digest=WeeklyDigest(deps, owner, scorecards, results),
+        initiative_reminders=InitiativeReminders(deps, owner, scorecards, results),
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
     )
@@ -336,7 +329,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
         return f"catalog synced: {report.stats}"
 
     async def forget_events(run: Run) -> str:
-        await sb.ledger.forget_old()
+        await sb.seen_events.forget_old()
         return "forgot Slack event ids older than the retry window"
 
     async def sync_incidents(run: Run) -> str:
@@ -464,7 +457,7 @@ async def serving(
 ) -> AsyncIterator[Served]:
     """Prepared, scheduled and answering HTTP (`port` 0 takes a free one). With `front`,
     requests reach the bot through a front process that acknowledges them at once (see
-    `switchboard.front`). `serve` and `demo` both run the bot this way. The port is bound
+    `switchboard.edge.front`). `serve` and `demo` both run the bot this way. The port is bound
     first (`PortBusy` when it cannot be)."""
     with listen(host, port) as listener:
         await prepare(switchboard)
@@ -507,11 +500,9 @@ async def behind_front(
 
 
 async def serve_socket(switchboard: Switchboard, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
     await prepare(switchboard)
     scheduler = start_scheduler(switchboard)
     try:
-        await AsyncSocketModeHandler(switchboard.bolt, app_token).start_async()  # type: ignore[no-untyped-call]
+        await socket_mode.serve(switchboard.bolt, app_token)
     finally:
         await stop_scheduler(switchboard, scheduler)

@@ -20,17 +20,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from switchboard.app import PortBusy, Switchboard, build, serve_http, serve_socket
-from switchboard.bot import logs
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem, original_name
-from switchboard.bot.config import ConfigError, load_config
+from switchboard.bot.catalog.owner_message import render
+from switchboard.bot.catalog.reader import OwnedAnswer, ServiceAnswer
 from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
-from switchboard.bot.jobs import JobRefused, Run, next_run
-from switchboard.bot.logs import Redactor
-from switchboard.bot.owner import OwnedAnswer, ServiceAnswer
-from switchboard.bot.owner_message import render
+from switchboard.bot.platform import logs
+from switchboard.bot.platform.config import ConfigError, load_config
+from switchboard.bot.platform.jobs import JobRefused, Run, next_run
+from switchboard.bot.platform.logs import Redactor
 from switchboard.bot.scorecards.loader import LoadResult
 from switchboard.bot.scorecards.loader import load_paths as load_scorecards
 from switchboard.settings import Settings, SettingsError, load_settings

@@ -1,5 +1,5 @@
 """Process settings, from the environment or a `.env` file. Everything else lives in the
-optional YAML file named by SWITCHBOARD_CONFIG (see `switchboard.bot.config`)."""
+optional YAML file named by SWITCHBOARD_CONFIG (see `switchboard.bot.platform.config`)."""
 
 from __future__ import annotations
 
@@ -41,12 +41,12 @@ class Settings(BaseSettings):
     opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
     # Seconds one attempt of any call to Slack, PagerDuty or Opsgenie may take in all; the
-    # sync and delivery leases are derived from it (see `switchboard.bot.outside_calls`).
+    # sync and delivery leases are derived from it (see `switchboard.bot.platform.outside_calls`).
     outside_call_timeout: float = Field(10.0, alias="OUTSIDE_CALL_TIMEOUT", gt=0, le=120)
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
     # APScheduler's own logging (each job added, each run started and finished): quiet
-    # unless asked; our jobs log each run themselves (`switchboard.bot.jobs`).
+    # unless asked; our jobs log each run themselves (`switchboard.bot.platform.jobs`).
     scheduler_log_level: str = Field("WARNING", alias="SCHEDULER_LOG_LEVEL")
 
     @field_validator(

@@ -18,10 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
+from switchboard.edge.web import SlackEdge, build_web_app
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.catalog.service import CatalogService
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.incidents import modals
-from switchboard.bot.incidents.followup_service import FollowUpService
-from switchboard.bot.incidents.followups import Item, Listing
-from switchboard.bot.incidents.messages import IncidentView, incident_line, ref
-from switchboard.bot.incidents.service import IncidentService
-from switchboard.bot.owner_message import USAGE
-from switchboard.bot.slack_gateway import SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.catalog.api import USAGE, CatalogService
+from switchboard.bot.incidents.api import (
+    FollowUpService,
+    IncidentService,
+    IncidentView,
+    Item,
+    Listing,
+    incident_line,
+    modals,
+    ref,
+)
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.slack_gateway import SlackGateway
+from switchboard.bot.platform.text import safe
 
 RECENT = 10
 DECLARE_ACTION = "home_declare"  # the Home tab's Declare button: opens the declare modal

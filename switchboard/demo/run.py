@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from switchboard.app import Switchboard, build, listen, serving
 from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.catalog.model import Entity
-from switchboard.bot.config import Config, ScorecardsConfig
+from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
 from switchboard.fakes.pagers.opsgenie import FakeOpsgenie

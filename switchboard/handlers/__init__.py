@@ -1,26 +1,18 @@
-"""The Slack edge: Bolt listeners that parse a payload, call the core and reply."""
+"""Bolt listeners that parse a payload, call the core and reply. The edge
+(`switchboard.edge`) puts its middleware in place first."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
 
-from switchboard.bot.events import EventLedger
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.home import HomeService
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.handlers import home, incident, owner, scorecard, timeline
+from switchboard.bot.teams.followup_nags import FollowUpNags
+from switchboard.handlers import home, incident, nags, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
-from switchboard.handlers.middleware import (
-    answer_errors,
-    deduplicate_events,
-    keep_alive_respond,
-    name_the_request,
-    watch_listeners,
-)
 from switchboard.handlers.payloads import Payload
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
@@ -34,20 +26,15 @@ EVENT_PAYLOADS: dict[str, type[Payload]] = {home.EVENT: home.HomeOpened}
 def register_all(
     app: AsyncApp,
     *,
-    ledger: EventLedger,
-    owner_service: OwnerService,
+    owner_service: CatalogReader,
     home_service: HomeService,
     incidents: IncidentHandlers,
     scorecard_service: ScorecardService,
-    http: Callable[[], aiohttp.ClientSession],
+    followup_nags: FollowUpNags,
     lane: asyncio.Semaphore,
 ) -> None:
-    app.middleware(name_the_request)
-    app.middleware(keep_alive_respond(http))
-    app.middleware(deduplicate_events(ledger))
-    app.error(answer_errors)
-    watch_listeners(app)
     owner.register(app, owner_service, lane)
     home.register(app, home_service)
     incidents.register(app)
     scorecard.register(app, scorecard_service, lane)
+    nags.register(app, followup_nags)

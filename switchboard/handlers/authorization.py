@@ -28,7 +28,7 @@ from typing import Any
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 
-from switchboard.bot.identity import BotIdentity
+from switchboard.bot.platform.identity import BotIdentity
 
 TOKEN_REFUSED = (
     "I cannot act in this workspace: Slack refuses my token ({error}). An admin needs to "

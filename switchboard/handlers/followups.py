@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.bot.incidents import followups
+from switchboard.bot.incidents import followup_messages
 from switchboard.bot.incidents.commands import Record
+from switchboard.bot.incidents.followup_messages import BadField
 from switchboard.bot.incidents.followup_service import FollowUpService
-from switchboard.bot.incidents.followups import BadField
 from switchboard.bot.incidents.service import Refused, Replayed
-from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     Clicked,
     Command,
@@ -37,9 +37,9 @@ class FollowUpHandlers:
         self.gateway = gateway
 
     def register(self, app: AsyncApp) -> None:
-        app.action(followups.OPEN_ACTION)(self.open_clicked)
-        app.view(followups.MODAL)(self.submitted)
-        for action in followups.CLOSING:
+        app.action(followup_messages.OPEN_ACTION)(self.open_clicked)
+        app.view(followup_messages.MODAL)(self.submitted)
+        for action in followup_messages.CLOSING:
             app.action(action)(self.close_clicked)
 
     async def record(
@@ -62,7 +62,7 @@ class FollowUpHandlers:
         except Replayed:
             await ack()
             return
-        await _say(ack, followups.confirmation(item))
+        await _say(ack, followup_messages.confirmation(item))
         await self.service.announce(item, user)
 
     async def _list(self, ack: AsyncAck, user: str, channel: str, text: str) -> None:
@@ -71,7 +71,7 @@ class FollowUpHandlers:
         except Refused as refusal:
             await _say(ack, str(refusal))
             return
-        text, blocks = followups.listing(found)
+        text, blocks = followup_messages.listing(found)
         await ack(text=text, blocks=blocks, response_type="ephemeral")
 
     async def open_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
@@ -90,7 +90,9 @@ class FollowUpHandlers:
         parse(FollowUpOrigin, {"value": submitted.view.private_metadata})
         user = submitted.user.id
         try:
-            incident_id, draft = followups.read_modal(body["view"])  # its shape checked above
+            incident_id, draft = followup_messages.read_modal(
+                body["view"]
+            )  # its shape checked above
             item = await self.service.add(incident_id, user, draft, key=submitted.key)
         except BadField as refusal:
             await ack(response_action="errors", errors={refusal.field: str(refusal)})
@@ -107,12 +109,12 @@ class FollowUpHandlers:
     async def close_clicked(self, ack: AsyncAck, body: Body, respond: AsyncRespond) -> None:
         clicked = parse(Clicked[TextButton], body)
         closing = parse(Closing, {"value": clicked.action.value})
-        state = followups.CLOSING.get(clicked.action.action_id)
+        state = followup_messages.CLOSING.get(clicked.action.action_id)
         if state is None:
             raise Malformed(f"close_clicked: unknown action {clicked.action.action_id[:50]!r}")
         await ack()
         user = clicked.user.id
-        followup_id, scope = followups.read_close(closing.value)
+        followup_id, scope = followup_messages.read_close(closing.value)
         try:
             item, found = await self.service.close(followup_id, user, state, scope, key=clicked.key)
         except Refused as refusal:
@@ -120,7 +122,9 @@ class FollowUpHandlers:
             return
         except Replayed:
             return
-        text, blocks = followups.listing(found, notice=followups.announcement(item, user))
+        text, blocks = followup_messages.listing(
+            found, notice=followup_messages.announcement(item, user)
+        )
         await respond(text=text, blocks=blocks, replace_original=True)
         await self.service.announce(item, user)
 

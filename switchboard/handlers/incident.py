@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.incidents import commands, messages, modals
 from switchboard.bot.incidents.commands import (
     Act,
@@ -22,8 +22,8 @@ from switchboard.bot.incidents.commands import (
 )
 from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused, Replayed
 from switchboard.bot.incidents.sync import IncidentSync
-from switchboard.bot.owner import OwnerService
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.handlers.incident_requests import (
     AssignValues,
     CardSelect,
@@ -37,8 +37,7 @@ from switchboard.handlers.incident_requests import (
     Suggest,
 )
 from switchboard.handlers.lookup import answer_after_ack
-from switchboard.handlers.middleware import FAILED
-from switchboard.handlers.payloads import parse
+from switchboard.handlers.payloads import FAILED, parse
 
 log = logging.getLogger(__name__)
 COMMAND = "/incident"
@@ -71,7 +70,7 @@ class IncidentHandlers:
         config: IncidentsConfig,
         incidents: IncidentService,
         sync: IncidentSync,
-        catalog: OwnerService,
+        catalog: CatalogReader,
         gateway: SlackGateway,
         lane: asyncio.Semaphore,
     ) -> None:

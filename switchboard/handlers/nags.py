@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import Field
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.bot.nags import SNOOZE_ACTION, FollowUpNags
+from switchboard.bot.teams.followup_nags import SNOOZE_ACTION, FollowUpNags
 from switchboard.handlers.payloads import ButtonClick, Payload, RowId, parse
 
 Body = dict[str, Any]

@@ -6,15 +6,15 @@ import asyncio
 
 from slack_bolt.async_app import AsyncApp
 
-from switchboard.bot.owner import OwnerService
-from switchboard.bot.owner_message import PICK_ACTION, SHARE_ACTION, render
+from switchboard.bot.catalog.owner_message import PICK_ACTION, SHARE_ACTION, render
+from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.handlers.lookup import register_lookup
 
 COMMAND = "/owner"
 UNAVAILABLE = "Switchboard cannot read the catalog right now. Please try again in a minute."
 
 
-def register(app: AsyncApp, owner: OwnerService, lane: asyncio.Semaphore) -> None:
+def register(app: AsyncApp, owner: CatalogReader, lane: asyncio.Semaphore) -> None:
     register_lookup(
         app,
         name=COMMAND,

@@ -13,6 +13,9 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+# What a listener that failed answers (a slash command through `answer_errors`).
+FAILED = "Sorry, I could not do that just now: something on my side failed. Try again in a minute."
+
 # Slack's ids: a letter for the kind, then upper-case letters and digits.
 UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,30}$")]
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CDG][A-Z0-9]{2,30}$")]

@@ -12,10 +12,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from switchboard.bot.incidents import messages, modals
 from switchboard.bot.incidents.commands import Record
-from switchboard.bot.incidents.followups import followup_button
+from switchboard.bot.incidents.followup_messages import followup_button
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.incidents.timeline import TimelineService
-from switchboard.bot.slack_gateway import SlackGateway
+from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     BackfillValues,
     Clicked,

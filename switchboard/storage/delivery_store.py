@@ -1,5 +1,6 @@
-"""Ledger and nag queries for `bot/delivery.py` and `bot/nags.py`. Writes happen in the
-caller's transaction; the caller commits, at once, so other processes see each claim."""
+"""Ledger and nag queries for `bot/platform/delivery.py` and `bot/teams/followup_nags.py`.
+Writes happen in the caller's transaction; the caller commits, at once, so other processes
+see each claim."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.demo.run import Demo, running
 from switchboard.settings import load_settings
 

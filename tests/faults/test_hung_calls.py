@@ -13,10 +13,10 @@ import asyncio
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.config import Config, IncidentsConfig
-from switchboard.bot.delivery import Key, Outgoing
 from switchboard.bot.incidents.sync import METADATA_TYPE
-from switchboard.bot.outside_calls import CallLimits
+from switchboard.bot.platform.config import Config, IncidentsConfig
+from switchboard.bot.platform.delivery import Key, Outgoing
+from switchboard.bot.platform.outside_calls import CallLimits
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.settings import Settings
 from tests.conftest import eventually

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import AppResponse, SlackRequester
 from switchboard.settings import Settings

@@ -1,6 +1,6 @@
 """`kill -9` of real processes, then a restart: a declare finishes with every Slack effect
 once, and a catalog import leaves the old catalog or the new one, never a mix. (A digest
-run killed mid fan-out is tests/jobs/test_processes.py.)"""
+run killed mid fan-out is tests/teams/test_processes.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from switchboard.app import build
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import load_settings

@@ -1,6 +1,6 @@
 """Slack storms (5xx beyond the client's own retries, rate limits, slow answers) during a
 declare and during reaction capture: nothing lost, nothing doubled, the declarer told that
-Slack is behind. (Digests and nags through 429s: tests/jobs/test_delivery.py.)"""
+Slack is behind. (Digests and nags through 429s: tests/teams/test_delivery.py.)"""
 
 from __future__ import annotations
 

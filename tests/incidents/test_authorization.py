@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from switchboard.bot.config import DEFAULT_STATUSES, Config, IncidentsConfig, Status
+from switchboard.bot.platform.config import DEFAULT_STATUSES, Config, IncidentsConfig, Status
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.storage import followup_store, incident_store, timeline_store
 from switchboard.storage.followup_store import Filter

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from switchboard.bot.config import Config, IncidentsConfig
-from switchboard.bot.incidents.followups import DUE_FORMAT, Draft, followup_button
+from switchboard.bot.incidents.followup_messages import DUE_FORMAT, Draft, followup_button
+from switchboard.bot.platform.config import Config, IncidentsConfig
 from switchboard.storage import db
 from switchboard.storage.followup_store import FOLLOWUP
 from switchboard.storage.tables import FollowUp, TimelineEntry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.bot.config import Config, IncidentsConfig
+from switchboard.bot.platform.config import Config, IncidentsConfig
 from switchboard.fakes.slack.server import FakeSlack
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, CAROL, DAVE, World

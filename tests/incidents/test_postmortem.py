@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from switchboard.bot.config import Config, IncidentsConfig
 from switchboard.bot.incidents.postmortem import TemplateFailure
+from switchboard.bot.platform.config import Config, IncidentsConfig
 from switchboard.cli import main
 from switchboard.storage import db
 from switchboard.storage.tables import FollowUp, TimelineEntry

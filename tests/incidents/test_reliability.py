@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from switchboard.app import build
-from switchboard.bot.config import Config
+from switchboard.bot.platform.config import Config
 from tests.incidents.conftest import ALICE, BOB, World, eventually_async
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from switchboard.bot.config import Config, IncidentsConfig
+from switchboard.bot.platform.config import Config, IncidentsConfig
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, CAROL, World, eventually_async
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from switchboard.bot.metrics import Metrics
+from switchboard.bot.platform.metrics import Metrics
 from switchboard.settings import Settings
 from tests.conftest import ROOT
 

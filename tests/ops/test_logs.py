@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.bot import logs
+from switchboard.bot.platform import logs
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
 from tests.conftest import SIGNING_SECRET, eventually

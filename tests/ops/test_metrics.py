@@ -9,7 +9,7 @@ import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client.parser import text_string_to_metric_families
 
-from switchboard.bot.jobs import Job, Jobs, Run, every
+from switchboard.bot.platform.jobs import Job, Jobs, Run, every
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, World
 

@@ -11,7 +11,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from switchboard.app import start_scheduler, stop_scheduler
-from switchboard.bot.jobs import Job, Jobs, Run, every
+from switchboard.bot.platform.jobs import Job, Jobs, Run, every
 from tests.incidents.conftest import World
 
 
@@ -56,7 +56,7 @@ async def test_each_run_is_one_line_with_its_outcome(
     said = [
         (r.levelname, r.getMessage().rpartition(" (")[0] or r.getMessage())
         for r in caplog.records
-        if r.name == "switchboard.bot.jobs"
+        if r.name == "switchboard.bot.platform.jobs"
     ]
     assert said == [
         ("INFO", "job counting: 0 sent"),

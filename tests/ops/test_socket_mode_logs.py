@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from switchboard.app import Switchboard
-from switchboard.bot import logs
+from switchboard.bot.platform import logs
 from tests.conftest import eventually
 
 

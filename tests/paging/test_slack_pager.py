@@ -6,7 +6,7 @@ import pytest
 
 from switchboard.bot.catalog.model import OnCall
 from switchboard.bot.paging import PageReceipt, PagingError, SlackPager
-from switchboard.bot.slack_gateway import SlackFailure
+from switchboard.bot.platform.slack_gateway import SlackFailure
 from tests.paging.helpers import page
 
 

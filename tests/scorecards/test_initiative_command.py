@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.blocks import MAX_BLOCKS
-from switchboard.bot.config import Config, ScorecardsConfig
+from switchboard.bot.platform.blocks import MAX_BLOCKS
+from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import Settings
 

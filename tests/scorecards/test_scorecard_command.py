@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.blocks import MAX_BLOCKS
-from switchboard.bot.config import Config, ScorecardsConfig, load_config
 from switchboard.bot.incidents.service import DeclareRequest
+from switchboard.bot.platform.blocks import MAX_BLOCKS
+from switchboard.bot.platform.config import Config, ScorecardsConfig, load_config
+from switchboard.edge.middleware import listening
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.handlers.middleware import listening
 from switchboard.settings import Settings
 from tests.conftest import eventually
 

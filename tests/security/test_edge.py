@@ -17,10 +17,10 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from switchboard.app import Switchboard
+from switchboard.edge.screening import INTERACTION_TYPES
+from switchboard.edge.web import SlackEdge, build_web_app
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
-from switchboard.handlers.screening import INTERACTION_TYPES
-from switchboard.handlers.web import SlackEdge, build_web_app
 from switchboard.storage.tables import Incident, SlackEvent, TimelineEntry
 from tests.conftest import SIGNING_SECRET
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform.jobs import Run
 from switchboard.fakes.slack.signer import AppResponse
 from tests.incidents.conftest import ALICE, BOB, DAVE, World, eventually
 from tests.security.slack_checks import SMUGGLED, message_problems, view_problems

@@ -9,10 +9,10 @@ from typing import get_args
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.incidents import commands, followups, stats
+from switchboard.bot.catalog.reader import QueryKind, parse_owner_text
+from switchboard.bot.incidents import commands, followup_messages, stats
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.owner import QueryKind, parse_owner_text
+from switchboard.bot.platform.config import IncidentsConfig
 from tests.security.conftest import FAST
 from tests.security.slack_checks import hostile_piece, smuggled
 
@@ -59,8 +59,8 @@ def test_incident_commands_parse_or_explain(text: str) -> None:
 @given(typed)
 def test_followup_grammar_gives_a_draft_or_says_which_field_is_wrong(text: str) -> None:
     try:
-        draft = followups.parse(text)
-    except followups.BadField as refused:
+        draft = followup_messages.parse(text)
+    except followup_messages.BadField as refused:
         assert refused.field in ("text", "due")
         assert str(refused) and smuggled(str(refused)) == []
         return

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from switchboard.bot.config import Config
 from switchboard.bot.incidents.modals import SERVICES_SEARCH
-from switchboard.bot.jobs import Run
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.jobs import Run
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, DAVE, World
 

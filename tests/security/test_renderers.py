@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchboard.bot.catalog.model import Entity, Link, OnCall
-from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.catalog.owner_message import render
+from switchboard.bot.catalog.reader import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.home import HomeService
-from switchboard.bot.incidents import followups, messages, stats
-from switchboard.bot.incidents.followups import Item, Listing, Scope
+from switchboard.bot.incidents import followup_messages, messages, stats
+from switchboard.bot.incidents.followup_messages import Item, Listing, Scope
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.timeline import Moment
-from switchboard.bot.owner import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
-from switchboard.bot.owner_message import render
+from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.messages import render as scorecard_render
 from switchboard.bot.scorecards.model import (
@@ -254,7 +254,7 @@ def moments(draw: st.DrawFn) -> Moment:
 @given(incident_views(), many(moments(), 45), st.integers(-3, 5))
 def test_timeline_pages(view: IncidentView, shown: list[Moment], page: int) -> None:
     def accessory(moment: Moment) -> dict[str, object]:
-        return followups.followup_button(1, moment.entry_id)
+        return followup_messages.followup_button(1, moment.entry_id)
 
     text, blocks = messages.timeline_page(view, shown, page, UTC, accessory)
     assert_message_ok({"text": text, "blocks": blocks})
@@ -293,12 +293,12 @@ def test_followup_listings_and_announcements(
     parsed = Scope.parse(scope)
     owner = items[0].incident if items and parsed.kind == "incident" else None
     found = Listing(parsed, items, more, hidden, NOW.date(), owner, may_add=True)
-    text, blocks = followups.listing(found, notice=f"&lt;{len(notice)}&gt;")
+    text, blocks = followup_messages.listing(found, notice=f"&lt;{len(notice)}&gt;")
     assert_message_ok({"text": text, "blocks": blocks})
     for item in items:
-        assert smuggled(followups.confirmation(item)) == []
-        assert smuggled(followups.announcement(item, "U0001ALICE")) == []
-        assert len(followups.confirmation(item)) <= 3000
+        assert smuggled(followup_messages.confirmation(item)) == []
+        assert smuggled(followup_messages.announcement(item, "U0001ALICE")) == []
+        assert len(followup_messages.confirmation(item)) <= 3000
 
 
 @FAST

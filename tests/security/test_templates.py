@@ -11,7 +11,7 @@ import pytest
 
 from switchboard.bot.incidents.postmortem import check_template
 from switchboard.bot.incidents.postmortem_view import sample_record
-from switchboard.bot.templating import Limits, TemplateFailure, render_team_template
+from switchboard.bot.platform.templating import Limits, TemplateFailure, render_team_template
 from switchboard.cli import main
 
 SECRET = "xoxb-1234-secret-token-of-the-bot"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.catalog.model import ParseResult
-from switchboard.bot.catalog.records import to_record
+from switchboard.bot.catalog.rows import to_record
 from switchboard.storage import catalog_store
 from switchboard.storage.catalog_store import ImportStats
 

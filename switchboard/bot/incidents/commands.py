@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.text import safe
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.text import safe
 
 _NUMBER = re.compile(r"^(?:inc-?|#)(\d{1,9})$", re.IGNORECASE)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")

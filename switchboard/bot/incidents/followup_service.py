@@ -7,10 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from switchboard.bot.config import Config
-from switchboard.bot.incidents.followups import (
+from switchboard.bot.catalog.api import CatalogReader, parse_owner_text
+from switchboard.bot.incidents.followup_messages import (
     USAGE,
     BadField,
     Draft,
@@ -25,14 +23,13 @@ from switchboard.bot.incidents.followups import (
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.service import (
     USER_ID,
-    Clock,
     IncidentService,
     Refused,
     Replayed,
 )
-from switchboard.bot.owner import OwnerService, parse_owner_text
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
 from switchboard.storage import followup_store, incident_store, request_store
 from switchboard.storage.followup_store import Filter
 from switchboard.storage.tables import FollowUp, Incident
@@ -42,21 +39,13 @@ PAGE = 20  # follow-ups a listing shows: two blocks each and four more stay with
 
 
 class FollowUpService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        incidents: IncidentService,
-        catalog: OwnerService,
-        gateway: SlackGateway,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, incidents: IncidentService, catalog: CatalogReader) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config
         self._incidents = incidents
         self._catalog = catalog
-        self._gateway = gateway
-        self._clock = clock
+        self._gateway = deps.gateway
+        self._clock = deps.clock
 
     # adding
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.text import safe, shorten
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.text import duration, safe, shorten
 from switchboard.storage.tables import Incident, IncidentRole, IncidentServiceLink
 
 Block = dict[str, Any]
@@ -79,19 +79,6 @@ def topic(view: IncidentView, commander_name: str = "") -> str:
     text = f"{view.ref} · {incident.severity} · {incident.status} · {incident.title}"
     commander = commander_name if view.holder("commander") else ""
     return shorten(text + (f" · commander {commander}" if commander else ""), TOPIC_LIMIT)
-
-
-def duration(delta: timedelta) -> str:
-    """An exact duration for people: "2 d 3 h 4 min", seconds only when there are some."""
-    total = int(delta.total_seconds())  # never `.seconds`: that drops the days
-    sign, total = ("-" if total < 0 else ""), abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min")) if n]
-    if seconds or not parts:
-        parts.append(f"{seconds} s")
-    return sign + " ".join(parts)
 
 
 def purpose(view: IncidentView) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import ref
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.config import IncidentsConfig
 
 View = dict[str, Any]
 DECLARE = "incident_declare"

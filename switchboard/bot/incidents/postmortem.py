@@ -2,7 +2,7 @@
 roles, milestones, the whole timeline, follow-ups) rendered as Markdown with Jinja2 and shared
 in the incident channel as a file. Drafts are made from the rows every time, so a later one
 shows the record as it is then. Our own template renders here; a team's renders in the
-sandbox, in a child process under limits (`switchboard.bot.templating`)."""
+sandbox, in a child process under limits (`switchboard.bot.platform.templating`)."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.catalog.records import from_row
-from switchboard.bot.config import Config
+from switchboard.bot.catalog.api import from_row
 from switchboard.bot.incidents.messages import IncidentView, ref
 from switchboard.bot.incidents.postmortem_view import (
     Facts,
@@ -36,16 +35,17 @@ from switchboard.bot.incidents.postmortem_view import (
     sample_record,
 )
 from switchboard.bot.incidents.service import IncidentService, Refused
-from switchboard.bot.incidents.stats import duration
-from switchboard.bot.slack_gateway import SlackGateway
-from switchboard.bot.templating import OPTIONS, configure, render_team_template
-from switchboard.bot.templating import TemplateFailure as TemplateFailure  # for its callers
-from switchboard.bot.text import shorten
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.templating import OPTIONS, configure, render_team_template
+from switchboard.bot.platform.templating import (
+    TemplateFailure as TemplateFailure,  # for its callers
+)
+from switchboard.bot.platform.text import duration, shorten
 from switchboard.storage import (
     catalog_store,
     delivery_store,
     incident_store,
-    record_store,
+    postmortem_stats_store,
     timeline_store,
 )
 from switchboard.storage.delivery_store import Claim, Key
@@ -92,20 +92,13 @@ def check_template(path: str) -> None:
 
 
 class PostmortemService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: Config,
-        incidents: IncidentService,
-        gateway: SlackGateway,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, incidents: IncidentService) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config
         self._incidents = incidents
-        self._gateway = gateway
-        self._clock = clock
-        self._custom = config.incidents.postmortem_template
+        self._gateway = deps.gateway
+        self._clock = deps.clock
+        self._custom = deps.config.incidents.postmortem_template
         # Ours, trusted: rendered here. The comment on the upload is ours too.
         self._env = configure(Environment(loader=FileSystemLoader(TEMPLATES), **OPTIONS))
 
@@ -188,14 +181,14 @@ class PostmortemService:
             if incident is None:
                 raise Refused("That incident no longer exists.")
             links = await incident_store.services(session, incident_id)
-            roles = await record_store.role_history(session, incident_id)
+            roles = await postmortem_stats_store.role_history(session, incident_id)
             participants = await incident_store.participants(session, incident_id)
             events = await incident_store.events(session, incident_id)
             entries = await timeline_store.entries(session, incident_id)
-            followups = await record_store.followups(session, incident_id)
+            followups = await postmortem_stats_store.followups(session, incident_id)
             services = await self._services(session, links, followups)
             users = _user_ids(incident, roles, participants, events, entries, followups)
-            names = await record_store.people_names(session, users)
+            names = await postmortem_stats_store.people_names(session, users)
         people = _People(names | await self._slack_names(users - names.keys()))
         view = IncidentView(incident, links, [r for r in roles if r.ended_at is None])
         record = Record(

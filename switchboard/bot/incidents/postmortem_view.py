@@ -1,6 +1,6 @@
 """What a postmortem template sees: the incident record as plain frozen dataclasses, with
 nothing of the bot's behind them (no session, no client, no service). A team's template is
-rendered in a child process (`switchboard.bot.templating`), which receives these values
+rendered in a child process (`switchboard.bot.platform.templating`), which receives these values
 pickled and imports only this module to read them."""
 
 from __future__ import annotations

@@ -1,18 +1,17 @@
 """Status-update reminders, decided from stored state: an incident whose last update is
 older than its severity's interval gets one reminder per interval, delivered through the
-notification ledger (`bot/delivery.py`), so restarts and replicas never repeat one."""
+notification ledger (`bot/platform/delivery.py`), so restarts and replicas never repeat one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.delivery import Delivery, Key, Outgoing
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.platform.delivery import Key, Outgoing
+from switchboard.bot.platform.deps import Deps
 from switchboard.storage import incident_store
 from switchboard.storage.tables import Incident
 
@@ -20,17 +19,11 @@ KIND = "status-reminder"
 
 
 class Reminders:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: IncidentsConfig,
-        delivery: Delivery,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._delivery = delivery
-        self._clock = clock
+    def __init__(self, deps: Deps) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
+        self._delivery = deps.delivery
+        self._clock = deps.clock
 
     async def run(self) -> int:
         """Send every reminder that is due; returns how many were sent."""

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import IncidentView, ref
-from switchboard.bot.logs import about_incident
-from switchboard.bot.owner import Contacts, OwnerService
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.logs import about_incident
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, request_store
 from switchboard.storage.tables import (
     Incident,
@@ -70,19 +70,12 @@ class DeclareRequest:
 
 
 class IncidentService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: IncidentsConfig,
-        catalog: OwnerService,
-        gateway: SlackGateway,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, catalog: CatalogReader) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
         self._catalog = catalog
-        self._gateway = gateway
-        self._clock = clock
+        self._gateway = deps.gateway
+        self._clock = deps.clock
 
     # reading
 

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from switchboard.bot import blocks as kit
-from switchboard.bot.config import IncidentsConfig
-from switchboard.bot.incidents.messages import duration as duration  # its old home
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.text import safe
-from switchboard.storage import record_store
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.text import duration as duration  # its old home
+from switchboard.bot.platform.text import safe
+from switchboard.storage import postmortem_stats_store
 from switchboard.storage.tables import Incident, IncidentServiceLink
 
 Clock = Callable[[], datetime]
@@ -71,20 +69,18 @@ class Stats:
 
 
 class StatsService:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], config: IncidentsConfig, clock: Clock
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._clock = clock
+    def __init__(self, deps: Deps) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
+        self._clock = deps.clock
 
     async def stats(self, days: int = DEFAULT_DAYS) -> Stats:
         until = self._clock()
         since = until - timedelta(days=days)
         async with self._sessions() as session:
-            incidents = await record_store.declared_between(session, since, until)
-            links = await record_store.services_declared_between(session, since, until)
-            open_now = await record_store.open_count(session)
+            incidents = await postmortem_stats_store.declared_between(session, since, until)
+            links = await postmortem_stats_store.services_declared_between(session, since, until)
+            open_now = await postmortem_stats_store.open_count(session)
         return Stats(
             days=days,
             since=since,

@@ -14,18 +14,17 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.model import OnCall
-from switchboard.bot.config import IncidentsConfig
+from switchboard.bot.catalog.api import CatalogReader, OnCall
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
-from switchboard.bot.logs import about_incident, incident_scope
-from switchboard.bot.outside_calls import under_lease
-from switchboard.bot.owner import OwnerService
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
-from switchboard.bot.slack_gateway import Blocks, SlackFailure, SlackGateway
-from switchboard.bot.text import safe
-from switchboard.storage import incident_store, record_store
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.logs import about_incident, incident_scope
+from switchboard.bot.platform.outside_calls import under_lease
+from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure
+from switchboard.bot.platform.text import safe
+from switchboard.storage import incident_store, postmortem_stats_store
 from switchboard.storage.tables import Incident, IncidentEvent, IncidentPage
 
 log = logging.getLogger(__name__)
@@ -98,29 +97,22 @@ _LEASE: ContextVar[_Lease] = ContextVar("incident_sync_lease")
 
 class IncidentSync:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: IncidentsConfig,
-        gateway: SlackGateway,
-        catalog: OwnerService,
-        pagers: Pagers,
-        clock: Clock,
-        postmortems: PostmortemService,
+        self, deps: Deps, catalog: CatalogReader, pagers: Pagers, postmortems: PostmortemService
     ) -> None:
-        self._sessions = sessions
-        self._config = config
-        self._gateway = gateway
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
+        self._gateway = deps.gateway
         self._catalog = catalog
         self._pagers = pagers
-        self._clock = clock
+        self._clock = deps.clock
         self._postmortems = postmortems
-        self._lease = timedelta(seconds=config.lease_seconds)
+        self._lease = timedelta(seconds=deps.config.incidents.lease_seconds)
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
         async with self._sessions() as session:
             due = await incident_store.out_of_sync(session, self._clock())
-            due += await record_store.postmortems_due(session, self._clock())
+            due += await postmortem_stats_store.postmortems_due(session, self._clock())
         for incident_id in dict.fromkeys(due):
             await self.run(incident_id)
 
@@ -418,7 +410,10 @@ class IncidentSync:
         """Once resolved, the postmortem draft is shared in the channel, after the message
         saying so; once per incident, even if it is reopened and resolved again (the draft
         stays one `/incident postmortem` away). A broken template is said, not retried."""
-        if incident.resolved_at is None or record_store.POSTMORTEM_STEP in incident.steps_done:
+        if (
+            incident.resolved_at is None
+            or postmortem_stats_store.POSTMORTEM_STEP in incident.steps_done
+        ):
             return
         assert incident.id is not None
         await _LEASE.get().renew()
@@ -427,7 +422,7 @@ class IncidentSync:
         except TemplateFailure as failure:
             text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
             session.add(_note(incident, text, self._clock()))
-        incident.steps_done = [*incident.steps_done, record_store.POSTMORTEM_STEP]
+        incident.steps_done = [*incident.steps_done, postmortem_stats_store.POSTMORTEM_STEP]
         session.add(incident)
         await session.commit()
         await self._events(session, incident)

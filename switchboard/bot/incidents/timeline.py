@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.config import IncidentsConfig
 from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
-from switchboard.bot.slack_gateway import SlackFailure, SlackGateway
-from switchboard.bot.text import safe
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
 from switchboard.storage import incident_store, request_store, timeline_store
 from switchboard.storage.tables import Incident, IncidentEvent, TimelineEntry
 
@@ -59,19 +59,12 @@ class Moment:
 
 
 class TimelineService:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        config: IncidentsConfig,
-        incidents: IncidentService,
-        gateway: SlackGateway,
-        clock: Clock,
-    ) -> None:
-        self._sessions = sessions
-        self._config = config
+    def __init__(self, deps: Deps, incidents: IncidentService) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config.incidents
         self._incidents = incidents
-        self._gateway = gateway
-        self._clock = clock
+        self._gateway = deps.gateway
+        self._clock = deps.clock
         # A burst of reactions must not starve the event loop that acks Slack: capture a few
         # at a time, the rest wait their turn (cheaply) after their ack.
         self._capturing = asyncio.Semaphore(CAPTURE_AT_ONCE)

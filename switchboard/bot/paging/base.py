@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from switchboard.bot.catalog.model import OnCall
+from switchboard.bot.catalog.api import OnCall
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from switchboard.bot.paging.transport import (
     JsonApi,
     SessionFactory,
 )
-from switchboard.bot.text import shorten
+from switchboard.bot.platform.text import shorten
 
 PRIORITIES = ("P1", "P2", "P3", "P4", "P5")  # most urgent first
 MESSAGE_LIMIT = 130  # characters, Opsgenie's limit on an alert's message

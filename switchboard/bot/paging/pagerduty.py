@@ -13,7 +13,7 @@ from switchboard.bot.paging.transport import (
     JsonApi,
     SessionFactory,
 )
-from switchboard.bot.text import shorten
+from switchboard.bot.platform.text import shorten
 
 # Events API v2 severities, most severe first.
 SEVERITIES = ("critical", "error", "warning", "info")

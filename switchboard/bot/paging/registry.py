@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.bot.catalog.model import OnCall
+from switchboard.bot.catalog.api import OnCall
 from switchboard.bot.paging.base import Pager, PagingError
 
 # Why a target cannot be paged when its provider's pager was not built, naming what to set.

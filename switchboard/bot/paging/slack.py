@@ -7,8 +7,8 @@ import re
 from collections.abc import Awaitable, Callable
 
 from switchboard.bot.paging.base import Page, PageReceipt, PagingError
-from switchboard.bot.slack_gateway import SlackFailure
-from switchboard.bot.text import escape, safe
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import escape, safe
 
 # The gateway's `post`: puts `text` in a channel, returns the message ts, raises SlackFailure.
 Post = Callable[[str, str], Awaitable[str]]

@@ -1,5 +1,5 @@
 """The HTTP door shared by the PagerDuty and Opsgenie pagers: one JSON POST with a timeout
-(the app's `CallLimits.timeout`, see `switchboard.bot.outside_calls`), and one mapping of
+(the app's `CallLimits.timeout`, see `switchboard.bot.platform.outside_calls`), and one mapping of
 every way it can fail to a PagingError."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import aiohttp
 
-from switchboard.bot.outside_calls import DEFAULT_TIMEOUT, SessionFactory
 from switchboard.bot.paging.base import PagingError
-from switchboard.bot.text import shorten
+from switchboard.bot.platform.outside_calls import DEFAULT_TIMEOUT, SessionFactory
+from switchboard.bot.platform.text import shorten
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from switchboard.bot.catalog.common import link_type, slugify
-from switchboard.bot.catalog.yamlsource import Node
+from switchboard.bot.catalog.api import Node, link_type, slugify
 from switchboard.bot.scorecards.model import (
     Check,
     DependenciesDeclared,

@@ -12,10 +12,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from switchboard.bot.catalog.common import MAX_TIER
-from switchboard.bot.catalog.model import DEPENDS_ON, Entity
-from switchboard.bot.incidents.stats import duration
-from switchboard.bot.oncall import on_call
+from switchboard.bot.catalog.api import DEPENDS_ON, MAX_TIER, Entity, on_call
+from switchboard.bot.platform.text import duration
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,

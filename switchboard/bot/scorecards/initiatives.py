@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.api import Entity
 from switchboard.bot.scorecards.evaluate import applies
 from switchboard.bot.scorecards.model import (
     FAIL,

@@ -11,15 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from switchboard.bot.catalog.common import link_type
-from switchboard.bot.catalog.loader import expand_path
-from switchboard.bot.catalog.model import Problem, parse_ref
-from switchboard.bot.catalog.yamlsource import (
+from switchboard.bot.catalog.api import (
     Node,
+    Problem,
     SourceFile,
     YMap,
     describe,
+    expand_path,
+    link_type,
     load_documents,
+    parse_ref,
     read_text,
 )
 from switchboard.bot.scorecards import cortex

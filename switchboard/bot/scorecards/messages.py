@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.bot import blocks as kit
-from switchboard.bot.blocks import chunks as _chunks
-from switchboard.bot.blocks import fit as _fit
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.owner_message import did_you_mean, share_button
+from switchboard.bot.catalog.api import Entity, did_you_mean, share_button
+from switchboard.bot.platform import blocks as kit
+from switchboard.bot.platform.blocks import chunks as _chunks
+from switchboard.bot.platform.blocks import fit as _fit
+from switchboard.bot.platform.text import safe, shorten
 from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import (
     EXEMPT,
@@ -31,7 +31,6 @@ from switchboard.bot.scorecards.service import (
     TeamScores,
     Usage,
 )
-from switchboard.bot.text import safe, shorten
 
 Block = dict[str, Any]
 Message = dict[str, Any]

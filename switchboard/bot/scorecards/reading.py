@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from switchboard.bot.catalog.yamlsource import Node, describe
+from switchboard.bot.catalog.api import Node, describe
 from switchboard.bot.scorecards.model import Rule
 
 

@@ -18,9 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.model import Entity
-from switchboard.bot.catalog.records import from_row
-from switchboard.bot.owner import OwnerService
+from switchboard.bot.catalog.api import CatalogReader, Entity, from_row
 from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days, reads_teams
 from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
@@ -104,7 +102,7 @@ class ScorecardService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        owner: OwnerService,
+        owner: CatalogReader,
         clock: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions

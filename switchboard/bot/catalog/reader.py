@@ -1,0 +1,403 @@
+"""The catalog as every feature reads it (`CatalogReader`: find, suggest, contacts, kept
+in memory per catalog revision), and the `/owner` answers: parsing the text, finding the
+entities, and the typed answers that `owner_message` renders."""
+
+from __future__ import annotations
+
+import gc
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from switchboard.bot.catalog.lookup import WORDS, NameIndex
+from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
+from switchboard.bot.catalog.oncall import on_call
+from switchboard.bot.catalog.rows import from_row
+from switchboard.bot.platform import memory
+from switchboard.bot.platform.slack_gateway import SlackGateway
+from switchboard.storage import catalog_store
+from switchboard.storage.tables import CatalogEntity
+
+QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
+
+_USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_PEOPLE_KINDS = ("group", "user")
+MAX_MEMBERS = 10
+REVISION_CHECK_SECONDS = 1.0
+MAX_CACHED_CARDS = 500  # service answers kept per catalog revision
+MAX_OPTIONS = 100  # Slack's most options in an external select
+TYPOS = WORDS + 1  # after every tier of `NameIndex.complete`
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerQuery:
+    kind: QueryKind
+    value: str = ""
+
+
+def parse_owner_text(text: str) -> OwnerQuery:
+    """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
+    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage. A
+    handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
+    text = " ".join(text.split())
+    if not text or text.casefold() in ("help", "?", "usage"):
+        return OwnerQuery("usage")
+    if text.casefold().startswith("team:"):
+        name = text[5:].strip()
+        return OwnerQuery("team", name) if name else OwnerQuery("usage")
+    if match := _USERGROUP.match(text):
+        return OwnerQuery("usergroup", match.group(1))
+    if match := _USER.match(text):
+        return OwnerQuery("person", match.group(1))
+    if text.startswith("@") and len(text) > 1 and "/" not in text:  # `@acme/x`: an npm tag
+        return OwnerQuery("handle", text[1:])
+    return OwnerQuery("service", text)
+
+
+@dataclass(slots=True)
+class Team:
+    entity: Entity
+    members: list[Entity] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ServiceAnswer:
+    service: Entity
+    teams: list[Team]  # owning groups with their members
+    people: list[Entity]  # owners that are people
+    unresolved_owners: list[str]  # owner refs the catalog does not know
+    dependencies: list[str]  # display names of what it depends on
+
+
+@dataclass(slots=True)
+class OwnedAnswer:
+    """What a team, a user group or a person owns."""
+
+    subject: Entity  # the group or the person
+    teams: list[Entity]  # for a person: the teams they belong to
+    services: list[Entity]
+
+
+@dataclass(slots=True)
+class ChoiceAnswer:
+    query: str
+    choices: list[Entity]
+
+
+@dataclass(slots=True)
+class NoMatch:
+    query: str
+    what: str  # "service", "team", "person"
+    suggestions: list[str]
+
+
+@dataclass(slots=True)
+class Usage:
+    pass
+
+
+Answer = ServiceAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
+
+
+@dataclass(slots=True)
+class Contacts:
+    """Who to bring in for an entity: its owners' people and how to page its on-call."""
+
+    entity: Entity
+    users: list[str]  # Slack user ids the catalog knows
+    usergroups: list[str]  # Slack user group ids whose members own it
+    oncall: list[OnCall]
+
+
+@dataclass(slots=True)
+class _Indexes:
+    """What is built once per catalog revision: the name indexes, and the service answers
+    and team members read so far (both are read from the catalog alone)."""
+
+    revision: int
+    services: NameIndex
+    teams: NameIndex
+    cards: dict[int, Answer] = field(default_factory=dict)
+    members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
+
+
+class CatalogReader:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        gateway: SlackGateway,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._gateway = gateway
+        self._clock = clock
+        self._indexes: _Indexes | None = None
+        self._checked_at = -REVISION_CHECK_SECONDS
+
+    async def answer(self, text: str) -> Answer:
+        query = parse_owner_text(text)
+        if query.kind == "usage":
+            return Usage()
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            if query.kind == "service":
+                return await self._service(session, indexes, query.value)
+            if query.kind == "team":
+                return await self._team(session, indexes, query.value)
+            if query.kind == "usergroup":
+                return await self._usergroup(session, query.value)
+            if query.kind == "person":
+                return await self._person(session, query.value)
+            return await self._handle(session, indexes, query.value)
+
+    async def answer_ref(self, ref: str) -> Answer:
+        """The answer for one entity, as chosen from a button."""
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, [ref])
+            if not rows:
+                return NoMatch(ref, "service", [])
+            if rows[0].kind == "group":
+                return await self._owned(session, rows[0].id)
+            return await self._service_card(session, rows[0].id)
+
+    async def find(self, text: str) -> tuple[Entity | None, list[Entity]]:
+        """The service (or, with `team:`, the team) `text` names, else the closest ones."""
+        team = text.casefold().startswith("team:")
+        name = text[5:].strip() if team else text
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            index = indexes.teams if team else indexes.services
+            exact = index.exact(name) or ([] if team else indexes.teams.exact(name))
+            if len(exact) == 1:
+                return (await self._load(session, exact))[0], []
+            close = exact or await _close_to(index, name)
+            return None, await self._load(session, close)
+
+    async def suggest(self, text: str, *, teams: bool, limit: int = MAX_OPTIONS) -> list[Entity]:
+        """Services (and teams, if asked) for a search box while `text` is typed, best first:
+        names typed whole, names starting with it, names with words starting with the words
+        typed (`NameIndex.complete`), and only then typos; at most `limit` (Slack shows 100
+        options)."""
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            chosen = [indexes.services, *([indexes.teams] if teams else [])]
+            ranked: list[tuple[int, int, int]] = []  # (tier, position in its index, id)
+            for index in chosen:
+                hits = index.complete(text, limit)
+                ranked += [(tier, at, entity_id) for at, (tier, entity_id) in enumerate(hits)]
+            if len(ranked) < limit:
+                for index in chosen:
+                    close = await _close_to(index, text, limit)
+                    ranked += [(TYPOS, at, entity_id) for at, entity_id in enumerate(close)]
+            ids = list(dict.fromkeys(entity_id for _, _, entity_id in sorted(ranked)))
+            return await self._load(session, ids[:limit])
+
+    async def contacts(self, ref: str) -> Contacts | None:
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, [ref])
+            if not rows:
+                return None
+            entity = from_row(rows[0])
+            owners = (
+                [entity]
+                if entity.kind == "group"
+                else _entities(await catalog_store.entities_by_ref(session, entity.owners))
+            )
+            groups = [o for o in owners if o.kind == "group"]
+            members = await catalog_store.related_to(
+                session, MEMBER_OF, [g.ref for g in groups], limit=200
+            )
+        users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
+        usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
+        # Paged through the same notion `/owner` shows; a user group known only by its
+        # handle cannot be paged, so it is left out here.
+        oncall = [
+            o
+            for o in on_call(entity, groups).entries
+            if o.provider != "slack" or o.target_type != "usergroup" or o.target_id in usergroups
+        ]
+        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
+
+    def recheck(self) -> None:
+        """The catalog was imported here: read its revision on the next lookup (another
+        replica's imports are seen within REVISION_CHECK_SECONDS)."""
+        self._checked_at = self._clock() - REVISION_CHECK_SECONDS
+
+    async def warm(self) -> None:
+        """Build the indexes now (at start-up) rather than on the first lookup."""
+        async with self._sessions() as session:
+            await self._current_indexes(session)
+
+    async def _current_indexes(self, session: AsyncSession) -> _Indexes:
+        """The name indexes, rebuilt when another import (maybe in another replica) moved the
+        catalog revision. Checked at most once a second: a query saved on every lookup."""
+        now = self._clock()
+        if self._indexes is not None and now - self._checked_at < REVISION_CHECK_SECONDS:
+            return self._indexes
+        self._checked_at = now
+        revision = await catalog_store.revision(session)
+        if self._indexes is None or self._indexes.revision != revision:
+            rows = await catalog_store.searchable(session)
+            self._indexes = _Indexes(
+                revision,
+                NameIndex((i, [n, t, *a]) for i, k, n, t, a in rows if k not in _PEOPLE_KINDS),
+                NameIndex((i, [n, t, *a]) for i, k, n, t, a in rows if k == "group"),
+            )
+            _settle()
+        return self._indexes
+
+    async def _service(self, session: AsyncSession, indexes: _Indexes, text: str) -> Answer:
+        exact = indexes.services.exact(text)
+        if len(exact) == 1:
+            return await self._cached_card(session, indexes, exact[0])
+        if exact:
+            return ChoiceAnswer(text, await self._load(session, exact))
+        teams = indexes.teams.exact(text)
+        if len(teams) == 1:  # a team name typed without `team:` still gets its answer
+            return await self._owned(session, teams[0])
+        fuzzy = await _close_to(indexes.services, text)
+        if fuzzy:
+            return ChoiceAnswer(text, await self._load(session, fuzzy))
+        return NoMatch(text, "service", [])
+
+    async def _team(self, session: AsyncSession, indexes: _Indexes, name: str) -> Answer:
+        exact = indexes.teams.exact(name)
+        if len(exact) == 1:
+            return await self._owned(session, exact[0])
+        candidates = exact or await _close_to(indexes.teams, name)
+        return NoMatch(name, "team", [e.ref for e in await self._load(session, candidates)])
+
+    async def _usergroup(self, session: AsyncSession, group_id: str) -> Answer:
+        groups = await catalog_store.groups_with_usergroup(session, group_id)
+        if not groups:
+            return NoMatch(f"<!subteam^{group_id}>", "team", [])
+        return await self._owned(session, groups[0].id)
+
+    async def _handle(self, session: AsyncSession, indexes: _Indexes, handle: str) -> Answer:
+        for candidate in (f"@{handle}", handle):
+            groups = await catalog_store.groups_with_usergroup(session, candidate)
+            if groups:
+                return await self._owned(session, groups[0].id)
+        teams = indexes.teams.exact(handle)
+        if len(teams) == 1:
+            return await self._owned(session, teams[0])
+        people = await catalog_store.entities_by_ref(session, [make_ref("user", handle)])
+        if people:
+            return await self._person_answer(session, people[0].id)
+        return NoMatch(f"@{handle}", "team", [])
+
+    async def _person(self, session: AsyncSession, user_id: str) -> Answer:
+        people = await catalog_store.people(session, slack_user_id=user_id)
+        if not people:
+            email = await self._gateway.user_email(user_id)
+            people = await catalog_store.people(session, email=email) if email else []
+        if not people:
+            return NoMatch(f"<@{user_id}>", "person", [])
+        return await self._person_answer(session, people[0].id)
+
+    async def _person_answer(self, session: AsyncSession, person_id: int | None) -> Answer:
+        person = await self._load_one(session, person_id)
+        if person is None:
+            return NoMatch("that person", "person", [])
+        team_refs = [r.target for r in person.relations if r.type == MEMBER_OF]
+        teams = _entities(await catalog_store.entities_by_ref(session, team_refs))
+        owner_refs = [person.ref, *team_refs]
+        if person.email:
+            owner_refs.append(make_ref("user", person.email, "email"))
+        services = _entities(await catalog_store.owned_by(session, owner_refs))
+        return OwnedAnswer(person, teams, services)
+
+    async def _owned(self, session: AsyncSession, group_id: int | None) -> Answer:
+        team = await self._load_one(session, group_id)
+        if team is None:
+            return NoMatch("that team", "team", [])
+        services = _entities(await catalog_store.owned_by(session, [team.ref]))
+        return OwnedAnswer(team, [], services)
+
+    async def _cached_card(
+        self, session: AsyncSession, indexes: _Indexes, entity_id: int
+    ) -> Answer:
+        """The service's answer, from memory while the catalog revision stands: the most
+        asked question costs no database work (a catalog of any size stays bounded)."""
+        card = indexes.cards.get(entity_id)
+        if card is None:
+            card = await self._service_card(session, entity_id)
+            if len(indexes.cards) >= MAX_CACHED_CARDS:
+                indexes.cards.clear()
+            indexes.cards[entity_id] = card
+        return card
+
+    async def _service_card(self, session: AsyncSession, entity_id: int | None) -> Answer:
+        service = await self._load_one(session, entity_id)
+        if service is None:  # removed by an import since the index was built
+            return NoMatch("that service", "service", [])
+        depends_on = [r.target for r in service.relations if r.type == DEPENDS_ON]
+        found = {  # owners and dependencies in one query
+            row.ref: row
+            for row in await catalog_store.entities_by_ref(session, [*service.owners, *depends_on])
+        }
+        owners = _entities(found[ref] for ref in service.owners if ref in found)
+        known = {o.ref for o in owners}
+        people = [o for o in owners if o.kind == "user"]
+        for ref in service.owners:  # e-mail owners (Cortex) are matched to people by address
+            if ref not in known and ref.startswith("user:email/"):
+                by_email = await catalog_store.people(
+                    session, email=ref.removeprefix("user:email/")
+                )
+                if by_email:
+                    people += _entities(by_email)
+                    known.add(ref)
+        teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
+        unresolved = [ref for ref in service.owners if ref not in known]
+        deps = [
+            (found[ref].title or found[ref].name) if ref in found else ref.partition("/")[2]
+            for ref in depends_on
+        ]
+        return ServiceAnswer(service, teams, people, unresolved, deps)
+
+    async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
+        """A team's first members, kept with the indexes while the catalog revision stands:
+        a few hundred teams own the thousands of services asked about."""
+        known = self._indexes.members if self._indexes is not None else {}
+        if team.ref not in known:
+            known[team.ref] = _entities(
+                await catalog_store.related_to(session, MEMBER_OF, [team.ref], limit=MAX_MEMBERS)
+            )
+        return known[team.ref]
+
+    async def _load_one(self, session: AsyncSession, entity_id: int | None) -> Entity | None:
+        found = await self._load(session, [entity_id] if entity_id is not None else [])
+        return found[0] if found else None
+
+    async def _load(self, session: AsyncSession, ids: Sequence[int]) -> list[Entity]:
+        """Entities in the order of `ids`."""
+        rows = {row.id: row for row in await catalog_store.entities_by_id(session, ids)}
+        return _entities([rows[i] for i in ids if i in rows])
+
+
+def _settle() -> None:
+    """Keep what lives until the next catalog out of the collector's full passes.
+
+    The indexes of a 50,000-service catalog are hundreds of thousands of containers, which
+    every full collection walked again: pauses of 0.1 to 0.7 s, every few seconds under
+    load, during which no request was acked. Frozen, they are skipped (and the old ones are
+    still freed by reference counting when replaced). Collected first, so that no garbage
+    (the import's) is frozen with them; and the memory it held given back."""
+    gc.collect()
+    gc.freeze()
+    memory.give_back()
+
+
+async def _close_to(index: NameIndex, text: str, limit: int = 5) -> list[int]:
+    """The ids `index` finds closest to `text`, scored without holding the event loop."""
+    return [m.entity_id for m in await index.fuzzy_async(text, limit)]
+
+
+def _entities(rows: Iterable[CatalogEntity]) -> list[Entity]:
+    return [from_row(row) for row in rows]

@@ -1,0 +1,150 @@
+"""The weekly digest in each team's channel (`digest.day` at `digest.at`, configured time
+zone): the team's services with their scorecard level and its change over the week, the
+services at risk, the rules most failed, open and overdue follow-ups, the week's incidents
+(private ones counted, never named) and initiative progress.
+
+The job looks every few minutes and sends this week's digest to each team that has not had
+it, so a bot that was down on the day sends it when it is back (and a bot started for the
+first time sends the current week's at once). Every team that owns something in the catalog
+gets one; one per team per week through the ledger."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from switchboard.bot.catalog.api import Entity
+from switchboard.bot.platform.delivery import Key, Outgoing, Report
+from switchboard.bot.platform.jobs import Run
+from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
+from switchboard.bot.teams.digest_message import TeamWeek, render
+from switchboard.bot.teams.reports import (
+    TeamJob,
+    load_catalog,
+    team_progress,
+    teams_owning_something,
+)
+from switchboard.storage import digest_store
+
+KIND = "digest"
+RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    team: Entity
+    channel: str
+    note: str
+
+
+class WeeklyDigest(TeamJob):
+    what = "weekly digest"
+
+    def moment(self, now: datetime) -> datetime:
+        """This week's digest time: the latest `digest.day` at `digest.at` not after `now`."""
+        local = now.astimezone(self._config.tz)
+        at = time.fromisoformat(self._config.digest.at)
+        back = (local.weekday() - WEEKDAYS.index(self._config.digest.day)) % 7
+        moment = datetime.combine(local.date() - timedelta(days=back), at, self._config.tz)
+        return moment if moment <= local else moment - timedelta(days=7)
+
+    async def run(self, run: Run) -> str:
+        moment = self.moment(self._clock())
+        period = moment.date().isoformat()
+        entities = await load_catalog(self._sessions)
+        teams = teams_owning_something(entities)
+        if run.team:
+            wanted = await team_ref(self._owner, run.team)
+            teams = [team for team in teams if team.ref == wanted]
+        done = await self._delivery.sent([_key(team.ref, period) for team in teams])
+        targets, skipped = [], []
+        for team in teams:
+            if _key(team.ref, period) in done:
+                continue
+            channel, note = channel_of(team, self._config.delivery.fallback_channel)
+            if channel:
+                targets.append(_Target(team, channel, note))
+            else:
+                skipped.append(SkipLog.skipped(team.ref))
+        self._skips.warn(self._local_now().date(), skipped)
+        head = f"weekly digest of {period}"
+        if not targets:
+            return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
+        unevaluated = await self._evaluated()
+        weeks = await self._weeks([t.team for t in targets], entities, moment)
+        for week in weeks.values():
+            week.unevaluated = unevaluated
+        report = await self._send(targets, weeks, period)  # the job's runner logs the outcome
+        earlier = f", {len(done)} sent earlier" if done else ""
+        return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
+
+    async def _send(
+        self, targets: list[_Target], weeks: dict[str, TeamWeek], period: str
+    ) -> Report:
+        """Render and deliver a few teams at a time: the first digests are on their way
+        (paced) while the rest are rendered, instead of all waiting for the last one."""
+        report = Report()
+        sending = []
+        for start in range(0, len(targets), RENDER_BATCH):
+            batch = [
+                Outgoing(_key(t.team.ref, period), t.channel, *render(weeks[t.team.ref], t.note))
+                for t in targets[start : start + RENDER_BATCH]
+            ]
+            sending.append(asyncio.create_task(self._delivery.deliver(batch)))
+            await asyncio.sleep(0)  # let the batches already handed over start
+        for part in await asyncio.gather(*sending):
+            report.merge(part)
+        return report
+
+    async def _weeks(
+        self, teams: list[Entity], entities: dict[str, Entity], moment: datetime
+    ) -> dict[str, TeamWeek]:
+        """Each team's week: results now and a week before, follow-ups, incidents."""
+        start = moment - timedelta(days=7)
+        now, before = await self._results.now(), await self._results.as_of(start)
+        async with self._sessions() as session:
+            followups = await digest_store.open_followups(session)
+            incidents = await digest_store.declared_between(session, start, moment)
+            ids = {i.id for i in incidents} | {f.incident_id for f, _ in followups}
+            affected = await digest_store.services_of(session, {i for i in ids if i})
+        scorecards = {s.id: s for s in self._scorecards.scorecards}
+        today = self._local_now().date()
+        count = self._config.incidents.private_in_public == "count"
+        weeks = {t.ref: TeamWeek(t, start, moment, today, count) for t in teams}
+        owners = {ref: set(e.owners) for ref, e in entities.items()}
+        owned: dict[str, list[Entity]] = defaultdict(list)
+        for entity in entities.values():
+            for team in set(entity.owners) & weeks.keys():
+                owned[team].append(entity)
+        for team, week in weeks.items():
+            week.initiatives = team_progress(scorecards.values(), owned[team], now, today)
+        for pair, standing in sorted(now.items()):
+            scorecard, service = scorecards.get(pair[0]), entities.get(pair[1])
+            if scorecard is None or service is None:
+                continue
+            for team in owners[service.ref] & weeks.keys():
+                weeks[team].add_result(scorecard, service, standing, before.get(pair))
+        for followup, incident in followups:
+            for team in _teams_of(followup.owner_team, affected[incident.id or 0], owners):
+                if team in weeks:
+                    weeks[team].followups.append((followup, incident))
+        for incident in incidents:
+            for team in _teams_of("", affected[incident.id or 0], owners):
+                if team in weeks:
+                    weeks[team].incidents.append(incident)
+        return weeks
+
+
+def _key(team: str, period: str) -> Key:
+    return Key(KIND, team, period)
+
+
+def _teams_of(owner_team: str, services: set[str], owners: dict[str, set[str]]) -> set[str]:
+    """A follow-up owned by a team is that team's; any other, like an incident, belongs to
+    the teams owning the services its incident affected."""
+    if owner_team:
+        return {owner_team}
+    return {team for ref in services for team in owners.get(ref, set())}

@@ -1,0 +1,1 @@
+"""Tests of switchboard/bot/catalog: importers, lookup, the /owner answer."""

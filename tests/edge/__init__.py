@@ -1,0 +1,1 @@
+"""Tests of switchboard/edge: the socket to the listener."""
