@@ -27,7 +27,7 @@ from switchboard.bot.facts.engine import RefreshEngine
 from switchboard.bot.facts.github import GitHub
 from switchboard.bot.facts.http import JsonClient, Pacer
 from switchboard.bot.facts.source import Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.github.server import Deployment, FakeGitHub, Repo
 from switchboard.storage import db
 from switchboard.storage.facts_store import FactsStore

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from switchboard.bot.facts.http import JsonClient, Pacer
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.storage import db
 from switchboard.storage.facts_store import FactsStore
 

@@ -13,7 +13,7 @@ from switchboard.bot.facts.engine import Backoff, RefreshEngine
 from switchboard.bot.facts.freshness import age_text, ttl_for, views
 from switchboard.bot.facts.github import GitHub
 from switchboard.bot.facts.source import Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.github.server import FakeGitHub, Repo
 from switchboard.storage import db
 from switchboard.storage.facts_store import FactsStore

@@ -11,7 +11,7 @@ from switchboard.bot.facts.engine import RefreshEngine
 from switchboard.bot.facts.freshness import view
 from switchboard.bot.facts.github import GitHub
 from switchboard.bot.facts.source import Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.github.server import Deployment, FakeGitHub, Repo
 from switchboard.storage.facts_store import FactsStore
 from tests.facts.conftest import Clock, client

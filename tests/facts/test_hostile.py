@@ -15,7 +15,7 @@ from switchboard.bot.facts.pagerduty import PagerDuty
 from switchboard.bot.facts.people import NoDirectory
 from switchboard.bot.facts.sonarqube import SonarQube
 from switchboard.bot.facts.source import Source, Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.github.server import FakeGitHub, Repo
 from switchboard.fakes.loopback import LoopbackServer
 from switchboard.fakes.pagers.opsgenie_oncall import FakeOpsgenieOnCall, Schedule

@@ -17,7 +17,7 @@ from switchboard.bot.facts.pagerduty import PagerDuty
 from switchboard.bot.facts.people import NoDirectory, SlackDirectory
 from switchboard.bot.facts.slack_groups import SlackGroups
 from switchboard.bot.facts.source import Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.pagers.opsgenie_oncall import FakeOpsgenieOnCall, Schedule
 from switchboard.fakes.pagers.pagerduty_rest import FakePagerDutyRest, Shift
 from switchboard.fakes.slack.server import FakeSlack

@@ -9,7 +9,7 @@ import pytest
 from switchboard.bot.facts.engine import RefreshEngine
 from switchboard.bot.facts.sonarqube import SonarQube
 from switchboard.bot.facts.source import Target
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.sonarqube.server import FakeSonarQube
 from switchboard.storage.facts_store import FactsStore
 from tests.facts.conftest import Clock, client

@@ -7,7 +7,7 @@ from switchboard.bot.facts.engine import RefreshEngine
 from switchboard.bot.facts.settings import FactsSettings
 from switchboard.bot.facts.source import Target
 from switchboard.bot.facts.wiring import build_sources, status
-from switchboard.bot.outside_calls import HttpSession
+from switchboard.bot.platform.outside_calls import HttpSession
 from switchboard.fakes.github.server import FakeGitHub, Repo
 from switchboard.storage.facts_store import FactsStore
 from tests.facts.conftest import Clock

@@ -13,7 +13,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from switchboard.bot.facts.source import Failure, SourceError
-from switchboard.bot.outside_calls import SessionFactory
+from switchboard.bot.platform.outside_calls import SessionFactory
 
 Clock = Callable[[], float]  # epoch seconds
 Sleep = Callable[[float], Awaitable[None]]

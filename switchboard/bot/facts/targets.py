@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from switchboard.bot.catalog.model import Entity
+from switchboard.bot.catalog.api import Entity
 from switchboard.bot.facts.github import DEFAULT_PATHS
 from switchboard.bot.facts.source import Target
 

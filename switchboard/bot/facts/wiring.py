@@ -22,7 +22,7 @@ from switchboard.bot.facts.settings import FactsSettings
 from switchboard.bot.facts.slack_groups import SlackGroups
 from switchboard.bot.facts.sonarqube import SonarQube
 from switchboard.bot.facts.source import Source
-from switchboard.bot.outside_calls import SessionFactory
+from switchboard.bot.platform.outside_calls import SessionFactory
 from switchboard.storage.facts_store import FactsStore
 
 SOURCES = ("pagerduty", "opsgenie", "slack", "github", "sonarqube")
