@@ -360,7 +360,7 @@ class _Gen:
         checked = check_program(program, args[1].pos)
         assert self.jq is not None
         runner = self.const(self.jq.run)
-        return f"{runner}({self.code(args[0])}, {checked!r}, {self.pos(pos)})"
+        return f"{runner}({checked!r}, {self.code(args[0])}, {self.pos(pos)})"
 
     def namespace_call(self, ns: str, call: Call) -> str:
         if ns in PUSHED_TOOLS:
@@ -595,13 +595,15 @@ class Status:
     reason: str = ""
 
 
-def status(expression: str, configured: Collection[str], file: str = "", line: int = 0) -> Status:
+def status(
+    expression: str, configured: Collection[str], file: str = "", line: int = 0, column: int = 0
+) -> Status:
     """Whether a rule can be evaluated with these sources configured (GITHUB...); PUSHED
     and ONCALL are always there (they come from the catalog and from what teams push)."""
     try:
         rule = compile_rule(expression)
     except CqlError as error:
-        return Status(UNSUPPORTED_RULE, (), error.located(expression, file, line))
+        return Status(UNSUPPORTED_RULE, (), error.located(expression, file, line, column))
     have = {*configured, PUSHED, ONCALL}
     missing = tuple(sorted(s for s in rule.sources if s not in have))
     if missing:
@@ -616,3 +618,10 @@ SOURCE_LABELS = {
     ONCALL: "on-call",
     PUSHED: "pushed facts",
 }
+
+
+def value_of(expression: str, entity: Entity, context: Context) -> Any:
+    """The value of any CQL expression (not only a rule's boolean), for tests and for
+    showing what an expression reads; raises `Needs` and `CqlError` as they come."""
+    gen = _Gen(shared_jq())
+    return _function(gen, parse(expression))(entity, context, {})

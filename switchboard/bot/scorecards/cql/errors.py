@@ -21,13 +21,15 @@ class CqlError(Exception):
         self.message = message
         self.pos = pos
 
-    def located(self, expression: str, file: str = "", line: int = 0) -> str:
+    def located(self, expression: str, file: str = "", line: int = 0, column: int = 0) -> str:
         """`file:line:col: message`, then the expression's line and a caret under the spot.
 
-        `line` is the line of the expression in its file (1 for a bare expression): the
-        position is counted from there, so the number is the file's own line."""
+        `line` is the file's line where the expression starts (0 for a bare expression) and
+        `column` how many characters precede it on each of its lines there (its indentation),
+        so that the numbers are the file's own."""
         pos = self.pos or Pos(1, 1)
-        where = f"{file}:{line + pos.line - 1 if line else pos.line}:{pos.column}"
+        at = f"{line + pos.line - 1 if line else pos.line}:{pos.column + column}"
+        where = f"{file}:{at}" if file else at
         lines = expression.splitlines() or [""]
         text = lines[min(pos.line, len(lines)) - 1]
         caret = " " * (pos.column - 1) + "^"

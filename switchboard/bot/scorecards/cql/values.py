@@ -275,7 +275,7 @@ def arithmetic(op: str, left: Any, right: Any, pos: Pos) -> Any:
 def negate(value: Any, pos: Pos) -> Any:
     if value is None:
         return None
-    if isinstance(value, _NUMBERS | timedelta) and not isinstance(value, bool):
+    if isinstance(value, (int, float, timedelta)) and not isinstance(value, bool):
         return -value
     raise CqlError(TYPE, f"`-` needs a number, got {type_name(value)} {show(value)}", pos)
 
