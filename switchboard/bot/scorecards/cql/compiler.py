@@ -1,7 +1,7 @@
 """CQL tree -> a Python function, compiled once per rule, run once per service.
 
-Each expression becomes the source of one small Python function over `(e, c, cap)` (the
-entity, the prefetched `Context`, the rule's captures), calling the helpers of `values`,
+Each expression becomes the source of one small Python function over `(e, r, c, cap)` (the
+entity, its ref, the prefetched `Context`, the rule's captures), calling the helpers of `values`,
 `methods` and `data`; the source is generated from our own tree only (names are checked
 against the tables below, literals written with `repr`), so nothing of the rule's text is
 ever executed as Python. A rule at the top is split into its `&&` parts and each part's
@@ -70,7 +70,7 @@ FUNCTIONS: dict[str, Spec] = {
 SPECIAL = ("duration", "semver", "jq", "captures")
 
 # namespace -> (its value as `x != null` reads it, its methods)
-NAMESPACES: dict[str, tuple[Callable[[Entity, Context], Any] | None, dict[str, Spec]]] = {
+NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[str, Spec]]] = {
     "entity": (
         None,
         {
@@ -272,11 +272,11 @@ class _Gen:
                     f"methods ({_listing(NAMESPACES[name][1])})",
                     pos,
                 )
-            return f"{self.const(bare)}(e, c)"
+            return f"{self.const(bare)}(e, r, c)"
         if name in PUSHED_TOOLS:
             self.sources.add(PUSHED)
             self.facts.add(name)
-            return f"_pushed_ns(e, c, {name!r})"
+            return f"_pushed_ns(e, r, c, {name!r})"
         if name in FUNCTIONS or name in SPECIAL:
             raise CqlError(TYPE, f"`{name}` is a function: call it, `{name}(...)`", pos)
         known = [*NAMESPACES, *PUSHED_TOOLS, *FUNCTIONS, *self.scope]
@@ -333,7 +333,9 @@ class _Gen:
                 raise CqlError(NAME, f"unknown function `{name}()`{hint}", pos)
             raise CqlError(UNSUPPORTED, f"`{name}()` is not a function we can evaluate", pos)
         args = self.arguments(spec, call, f"`{name}()`")
-        return f"{self.const(spec.helper)}(e, c, {self.pos(pos)}{''.join(', ' + a for a in args)})"
+        return (
+            f"{self.const(spec.helper)}(e, r, c, {self.pos(pos)}{''.join(', ' + a for a in args)})"
+        )
 
     def special(self, call: Call) -> str:
         name, pos, args = call.name, call.pos, call.args
@@ -376,7 +378,7 @@ class _Gen:
             )
         args = self.arguments(spec, call, f"`{ns}.{call.name}()`")
         helper = self.const(spec.helper)
-        return f"{helper}(e, c, {self.pos(call.pos)}{''.join(', ' + a for a in args)})"
+        return f"{helper}(e, r, c, {self.pos(call.pos)}{''.join(', ' + a for a in args)})"
 
     def pushed_call(self, ns: str, call: Call) -> str:
         if call.args or call.named:
@@ -390,7 +392,7 @@ class _Gen:
         key = f"{ns}.{pushed_key(call.name)}"
         self.sources.add(PUSHED)
         self.facts.add(key)
-        return f"_pushed(e, c, {key!r})"
+        return f"_pushed(e, r, c, {key!r})"
 
     def method(self, call: Call) -> str:
         assert call.target is not None
@@ -460,7 +462,7 @@ def _listing(specs: Mapping[str, Spec]) -> str:
 
 # Compiled rules ----------------------------------------------------------------------------
 
-Fn = Callable[[Entity, Context, dict[str, Any]], Any]
+Fn = Callable[[Entity, str, Context, dict[str, Any]], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,6 +484,7 @@ class _Part:
     left: Fn
     op: str = ""
     right: Fn | None = None
+    said: str = ""  # how a reason names the part (or its left side), written once
 
 
 _OPS: dict[str, Callable[[Any, Any, Pos], bool]] = {
@@ -507,12 +510,15 @@ class CompiledRule:
     facts: frozenset[str]  # fact keys it reads, as far as literals tell
     captures: bool  # whether it calls captures()
 
-    def evaluate(self, entity: Entity, context: Context) -> Verdict:
+    def evaluate(self, entity: Entity, context: Context, ref: str = "") -> Verdict:
+        """The outcome for one entity; `ref` is its ref when the caller has it at hand
+        (computing it again for each of a scorecard's rules would cost more than most)."""
         # a rule without captures() never writes to `cap`: one shared dict serves them all
         cap: dict[str, Any] = {} if self.captures else _SCRATCH
+        ref = ref or entity.ref
         try:
             for part in self.parts:
-                ok, reason = _judge(part, entity, context, cap)
+                ok, reason = _judge(part, entity, ref, context, cap)
                 if not ok:
                     return Verdict(FAIL, reason, cap or _NO_CAPTURES)
         except data.Needs as needs:
@@ -522,19 +528,20 @@ class CompiledRule:
         return Verdict(PASS, reason, cap or _NO_CAPTURES)
 
 
-def _judge(part: _Part, entity: Entity, context: Context, cap: dict[str, Any]) -> tuple[bool, str]:
+def _judge(
+    part: _Part, entity: Entity, ref: str, context: Context, cap: dict[str, Any]
+) -> tuple[bool, str]:
     if part.right is None:
-        value = part.left(entity, context, cap)
+        value = part.left(entity, ref, context, cap)
         ok = values.truth(value, "a rule", part.node.pos)
-        return ok, f"{text(part.node)} is {values.show(value)}"
-    left, right = part.left(entity, context, cap), part.right(entity, context, cap)
-    assert isinstance(part.node, Binary)
-    ok = _OPS[part.op](left, right, part.node.pos)
+        return ok, f"{part.said} is {values.show(value)}"
+    left, right = part.left(entity, ref, context, cap), part.right(entity, ref, context, cap)
     node = part.node
+    assert isinstance(node, Binary)
+    ok = _OPS[part.op](left, right, node.pos)
     if isinstance(node.right, Literal) and node.right.value is None:
-        said = "set" if left is not None else "null"
-        return ok, f"{_said(node.left)} is {said}"
-    shown = f"{_said(node.left)} is {values.show(left)}"
+        return ok, f"{part.said} is {'set' if left is not None else 'null'}"
+    shown = f"{part.said} is {values.show(left)}"
     return ok, shown if ok else f"{shown}, must be {part.op} {values.show(right)}"
 
 
@@ -571,13 +578,14 @@ def compile_rule(expression: str, jq: JqWorker | None = None) -> CompiledRule:
 
 def _part(gen: _Gen, node: Node) -> _Part:
     if isinstance(node, Binary) and node.op in _OPS:
-        return _Part(node, _function(gen, node.left), node.op, _function(gen, node.right))
-    return _Part(node, _function(gen, node))
+        left, right = _function(gen, node.left), _function(gen, node.right)
+        return _Part(node, left, node.op, right, _said(node.left))
+    return _Part(node, _function(gen, node), said=text(node))
 
 
 def _function(gen: _Gen, node: Node) -> Fn:
     body = gen.code(node)
-    source = f"def _rule(e, c, cap):\n    return {body}\n"
+    source = f"def _rule(e, r, c, cap):\n    return {body}\n"
     scope: dict[str, Any] = {"__builtins__": {}, **_HELPERS, **gen.consts}
     exec(compile(source, "<cql>", "exec"), scope)
     rule: Fn = scope["_rule"]
@@ -624,4 +632,4 @@ def value_of(expression: str, entity: Entity, context: Context) -> Any:
     """The value of any CQL expression (not only a rule's boolean), for tests and for
     showing what an expression reads; raises `Needs` and `CqlError` as they come."""
     gen = _Gen(shared_jq())
-    return _function(gen, parse(expression))(entity, context, {})
+    return _function(gen, parse(expression))(entity, entity.ref, context, {})

@@ -39,15 +39,15 @@ _MISSING = {
 }
 
 
-def _require(e: Entity, c: Context, source: str) -> None:
-    if not c.facts.configured(e.ref, source):
+def _require(e: Entity, r: str, c: Context, source: str) -> None:
+    if not c.facts.configured(r, source):
         raise Needs(source, _MISSING[source])
 
 
-def _fact(e: Entity, c: Context, source: str, key: str, who: str) -> Any:
+def _fact(e: Entity, r: str, c: Context, source: str, key: str, who: str) -> Any:
     """A fact its source must have reported; `Needs` until it has."""
-    _require(e, c, source)
-    value = c.facts.get(e.ref, key)
+    _require(e, r, c, source)
+    value = c.facts.get(r, key)
     if value is None:
         raise Needs(source, f"{who} has not reported `{key}` for this service yet")
     return value
@@ -56,23 +56,23 @@ def _fact(e: Entity, c: Context, source: str, key: str, who: str) -> Any:
 # Catalog -----------------------------------------------------------------------------------
 
 
-def description(e: Entity, c: Context, pos: Pos) -> str | None:
+def description(e: Entity, r: str, c: Context, pos: Pos) -> str | None:
     return e.description.strip() or None
 
 
-def entity_name(e: Entity, c: Context, pos: Pos) -> str:
+def entity_name(e: Entity, r: str, c: Context, pos: Pos) -> str:
     return e.display_name
 
 
-def entity_tag(e: Entity, c: Context, pos: Pos) -> str:
+def entity_tag(e: Entity, r: str, c: Context, pos: Pos) -> str:
     return e.name
 
 
-def entity_type(e: Entity, c: Context, pos: Pos) -> str | None:
+def entity_type(e: Entity, r: str, c: Context, pos: Pos) -> str | None:
     return e.type or None
 
 
-def ownership(e: Entity, c: Context) -> dict[str, Any] | None:
+def ownership(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
     return {"owners": list(e.owners)} if e.owners else None
 
 
@@ -85,23 +85,23 @@ def _owner(ref: str) -> dict[str, Any]:
     return item
 
 
-def owner_teams(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
+def owner_teams(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
     return [_owner(r) for r in e.owners if r.startswith("group:")]
 
 
-def all_owners(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
+def all_owners(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
     return [_owner(r) for r in e.owners]
 
 
-def slack(e: Entity, c: Context) -> dict[str, Any] | None:
-    return {"channels": slack_channels(e, c, Pos(1, 1))} if e.slack_channels else None
+def slack(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
+    return {"channels": slack_channels(e, r, c, Pos(1, 1))} if e.slack_channels else None
 
 
-def slack_channels(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
+def slack_channels(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
     return [{"name": ch.removeprefix("#")} for ch in e.slack_channels]
 
 
-def links(e: Entity, c: Context, pos: Pos, kind: Any = None) -> list[dict[str, Any]]:
+def links(e: Entity, r: str, c: Context, pos: Pos, kind: Any = None) -> list[dict[str, Any]]:
     if kind is not None and not isinstance(kind, str):
         raise CqlError(TYPE, f"links() needs a link type string, got {type_name(kind)}", pos)
     wanted = None if kind is None else link_type(kind)
@@ -112,18 +112,18 @@ def links(e: Entity, c: Context, pos: Pos, kind: Any = None) -> list[dict[str, A
     ]
 
 
-def groups(e: Entity, c: Context, pos: Pos) -> list[str]:
+def groups(e: Entity, r: str, c: Context, pos: Pos) -> list[str]:
     return list(e.tags)
 
 
-def has_group(e: Entity, c: Context, pos: Pos, group: Any) -> bool:
+def has_group(e: Entity, r: str, c: Context, pos: Pos, group: Any) -> bool:
     if not isinstance(group, str):
         raise CqlError(TYPE, f"hasGroup() needs a string, got {type_name(group)}", pos)
     wanted = group.lower()
     return any(t.lower() == wanted for t in e.tags)
 
 
-def dependencies(e: Entity, c: Context) -> dict[str, Any]:
+def dependencies(e: Entity, r: str, c: Context) -> dict[str, Any]:
     return {}
 
 
@@ -131,48 +131,48 @@ def _refs(refs: Sequence[str]) -> list[dict[str, Any]]:
     return [{"tag": r.rpartition("/")[2], "ref": r} for r in refs]
 
 
-def dependencies_out(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
+def dependencies_out(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
     return _refs([r.target for r in e.relations if r.type == DEPENDS_ON])
 
 
-def dependencies_in(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
-    return _refs(c.dependents(e.ref))
+def dependencies_in(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
+    return _refs(c.dependents(r))
 
 
-def custom(e: Entity, c: Context, pos: Pos, key: Any) -> Any:
+def custom(e: Entity, r: str, c: Context, pos: Pos, key: Any) -> Any:
     """Pushed custom data, `custom.<key>`: null when nothing was pushed (not "needs": a
     missing custom value is the very thing `custom("slos") != null` asks about)."""
     if not isinstance(key, str):
         raise CqlError(TYPE, f"custom() needs a key string, got {type_name(key)}", pos)
-    return c.facts.get(e.ref, f"custom.{key}")
+    return c.facts.get(r, f"custom.{key}")
 
 
 # On-call and our incidents -----------------------------------------------------------------
 
 
-def has_oncall(e: Entity, c: Context) -> bool:
+def has_oncall(e: Entity, r: str, c: Context) -> bool:
     if e.oncall:
         return True
     return any((team := c.team(ref)) is not None and team.oncall for ref in e.owners)
 
 
-def oncall(e: Entity, c: Context) -> dict[str, Any] | None:
-    return {"configured": True} if has_oncall(e, c) else None
+def oncall(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
+    return {"configured": True} if has_oncall(e, r, c) else None
 
 
-def oncall_details(e: Entity, c: Context, pos: Pos) -> dict[str, Any]:
-    if not has_oncall(e, c):
+def oncall_details(e: Entity, r: str, c: Context, pos: Pos) -> dict[str, Any]:
+    if not has_oncall(e, r, c):
         raise Needs(ONCALL, _MISSING[ONCALL])
-    current = c.facts.get(e.ref, "oncall.now") or []
+    current = c.facts.get(r, "oncall.now") or []
     return {
         "current": current,
-        "next": c.facts.get(e.ref, "oncall.next") or [],
+        "next": c.facts.get(r, "oncall.next") or [],
         "escalations": current,
     }
 
 
-def oncall_escalations(e: Entity, c: Context, pos: Pos) -> int:
-    current = oncall_details(e, c, pos)["current"]
+def oncall_escalations(e: Entity, r: str, c: Context, pos: Pos) -> int:
+    current = oncall_details(e, r, c, pos)["current"]
     return len({item.get("level") for item in current if isinstance(item, dict)})
 
 
@@ -184,11 +184,13 @@ def _lookback(value: Any, default: timedelta, what: str, pos: Pos) -> timedelta:
     return abs(value)
 
 
-def oncall_analysis(e: Entity, c: Context, pos: Pos, lookback: Any = None) -> dict[str, Any]:
+def oncall_analysis(
+    e: Entity, r: str, c: Context, pos: Pos, lookback: Any = None
+) -> dict[str, Any]:
     """From our own incidents (private ones included, never named): the mean seconds from
     declared to acknowledged and to resolved, over those declared within the lookback."""
     since = c.now - _lookback(lookback, timedelta(days=7), "oncall.analysis", pos)
-    recent = [i for i in c.incidents(e.ref) if i.declared_at >= since]
+    recent = [i for i in c.incidents(r) if i.declared_at >= since]
     acks = [
         (i.acknowledged_at - i.declared_at).total_seconds() for i in recent if i.acknowledged_at
     ]
@@ -201,7 +203,7 @@ def oncall_analysis(e: Entity, c: Context, pos: Pos, lookback: Any = None) -> di
 
 
 def incidents(
-    e: Entity, c: Context, pos: Pos, lookback: Any = None, severity: Any = None
+    e: Entity, r: str, c: Context, pos: Pos, lookback: Any = None, severity: Any = None
 ) -> list[dict[str, Any]]:
     """Our incidents declared within the lookback (30 days by default): severity, whether
     resolved and how long they took; no ids, titles or dates, as private ones are listed."""
@@ -215,7 +217,7 @@ def incidents(
             if i.resolved_at
             else None,
         }
-        for i in c.incidents(e.ref)
+        for i in c.incidents(r)
         if i.declared_at >= since and (wanted is None or i.severity.upper() in wanted)
     ]
 
@@ -236,71 +238,73 @@ def _severities(
 # GitHub ------------------------------------------------------------------------------------
 
 
-def git(e: Entity, c: Context) -> dict[str, Any] | None:
-    return {"source": GITHUB} if c.facts.configured(e.ref, GITHUB) else None
+def git(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
+    return {"source": GITHUB} if c.facts.configured(r, GITHUB) else None
 
 
-def git_file_exists(e: Entity, c: Context, pos: Pos, path: Any) -> bool:
+def git_file_exists(e: Entity, r: str, c: Context, pos: Pos, path: Any) -> bool:
     if not isinstance(path, str):
         raise CqlError(TYPE, f"git.fileExists() needs a path string, got {type_name(path)}", pos)
-    return bool(_fact(e, c, GITHUB, f"git.file:{path}", "GitHub"))
+    return bool(_fact(e, r, c, GITHUB, f"git.file:{path}", "GitHub"))
 
 
-def _repository(e: Entity, c: Context) -> dict[str, Any]:
-    repo = _fact(e, c, GITHUB, "git.repository", "GitHub")
+def _repository(e: Entity, r: str, c: Context) -> dict[str, Any]:
+    repo = _fact(e, r, c, GITHUB, "git.repository", "GitHub")
     return repo if isinstance(repo, dict) else {}
 
 
-def git_default_branch(e: Entity, c: Context, pos: Pos) -> str | None:
-    return _repository(e, c).get("default_branch")
+def git_default_branch(e: Entity, r: str, c: Context, pos: Pos) -> str | None:
+    return _repository(e, r, c).get("default_branch")
 
 
-def git_vulnerabilities(e: Entity, c: Context, pos: Pos, severity: Any = None) -> int:
-    counts = _fact(e, c, GITHUB, "git.vulnerabilities", "GitHub")
+def git_vulnerabilities(e: Entity, r: str, c: Context, pos: Pos, severity: Any = None) -> int:
+    counts = _fact(e, r, c, GITHUB, "git.vulnerabilities", "GitHub")
     wanted = _severities(severity, SEVERITIES, "git.numOfVulnerabilities", pos) or frozenset()
     if not isinstance(counts, dict):
         return 0
     return sum(int(n) for s, n in counts.items() if s.upper() in wanted and isinstance(n, int))
 
 
-def git_pull_requests(e: Entity, c: Context, pos: Pos, status: Any = None) -> list[dict[str, Any]]:
+def git_pull_requests(
+    e: Entity, r: str, c: Context, pos: Pos, status: Any = None
+) -> list[dict[str, Any]]:
     """Open pull requests, as a list of that many (GitHub facts count them, no more)."""
     if status is not None and str(status).upper() != "OPEN":
         raise CqlError(
             TYPE, f'git.pullRequests(): only status="OPEN" is known here, not {show(status)}', pos
         )
-    count = _fact(e, c, GITHUB, "git.pull_requests.open", "GitHub")
+    count = _fact(e, r, c, GITHUB, "git.pull_requests.open", "GitHub")
     return [{"status": "OPEN"}] * min(int(count or 0), MAX_LISTED)
 
 
-def git_last_commit(e: Entity, c: Context, pos: Pos) -> dict[str, Any]:
+def git_last_commit(e: Entity, r: str, c: Context, pos: Pos) -> dict[str, Any]:
     """The last push to the repository: `{date}` (GitHub's `pushed_at`)."""
-    pushed = c.facts.get(e.ref, "git.last_push") if c.facts.configured(e.ref, GITHUB) else None
+    pushed = c.facts.get(r, "git.last_push") if c.facts.configured(r, GITHUB) else None
     if pushed is None:
-        pushed = _repository(e, c).get("pushed_at")
+        pushed = _repository(e, r, c).get("pushed_at")
     return {"date": pushed}
 
 
-def git_releases(e: Entity, c: Context, pos: Pos) -> list[dict[str, Any]]:
+def git_releases(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]]:
     """The latest release only, as `[{tag, date}]`; `[]` when there is none."""
-    _require(e, c, GITHUB)
-    latest = c.facts.get(e.ref, "git.latest_release")
+    _require(e, r, c, GITHUB)
+    latest = c.facts.get(r, "git.latest_release")
     if not isinstance(latest, dict):
         return []
     return [{"tag": latest.get("tag"), "date": latest.get("published_at")}]
 
 
-def git_code_search(e: Entity, c: Context, pos: Pos, query: Any = None) -> list[Any]:
+def git_code_search(e: Entity, r: str, c: Context, pos: Pos, query: Any = None) -> list[Any]:
     if not isinstance(query, str):
         raise CqlError(TYPE, f'git.codeSearch() needs query="...", got {show(query)}', pos)
-    found = _fact(e, c, GITHUB, f"git.code_search:{query}", "GitHub code search")
+    found = _fact(e, r, c, GITHUB, f"git.code_search:{query}", "GitHub code search")
     return found if isinstance(found, list) else []
 
 
-def deploys(e: Entity, c: Context, pos: Pos, lookback: Any = None) -> list[Any]:
+def deploys(e: Entity, r: str, c: Context, pos: Pos, lookback: Any = None) -> list[Any]:
     """Deployments (`git.deployments`) within the lookback (a year by default)."""
     since = c.now - _lookback(lookback, timedelta(days=365), "deploys", pos)
-    found = _fact(e, c, GITHUB, "git.deployments", "GitHub")
+    found = _fact(e, r, c, GITHUB, "git.deployments", "GitHub")
     if not isinstance(found, list):
         return []
     kept = []
@@ -319,25 +323,25 @@ def deploys(e: Entity, c: Context, pos: Pos, lookback: Any = None) -> list[Any]:
 # SonarQube and pushed tools ----------------------------------------------------------------
 
 
-def sonarqube(e: Entity, c: Context) -> dict[str, Any] | None:
-    return {"source": SONARQUBE} if c.facts.configured(e.ref, SONARQUBE) else None
+def sonarqube(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
+    return {"source": SONARQUBE} if c.facts.configured(r, SONARQUBE) else None
 
 
-def sonarqube_metric(e: Entity, c: Context, pos: Pos, key: Any) -> Any:
+def sonarqube_metric(e: Entity, r: str, c: Context, pos: Pos, key: Any) -> Any:
     if not isinstance(key, str):
         raise CqlError(
             TYPE, f"sonarqube.metric() needs a metric key string, got {type_name(key)}", pos
         )
-    return _fact(e, c, SONARQUBE, f"sonarqube.{key}", "SonarQube")
+    return _fact(e, r, c, SONARQUBE, f"sonarqube.{key}", "SonarQube")
 
 
-def pushed_namespace(e: Entity, c: Context, name: str) -> Any:
-    return c.facts.get(e.ref, name)
+def pushed_namespace(e: Entity, r: str, c: Context, name: str) -> Any:
+    return c.facts.get(r, name)
 
 
-def pushed(e: Entity, c: Context, key: str) -> Any:
+def pushed(e: Entity, r: str, c: Context, key: str) -> Any:
     """A fact a team pushes from CI for a tool we do not pull from (`snyk.issues`)."""
-    value = c.facts.get(e.ref, key)
+    value = c.facts.get(r, key)
     if value is None:
         raise Needs(PUSHED, f"no `{key}` fact pushed for this service")
     return value
