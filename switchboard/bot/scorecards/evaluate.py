@@ -16,11 +16,15 @@ from switchboard.bot.catalog.common import MAX_TIER
 from switchboard.bot.catalog.model import DEPENDS_ON, Entity
 from switchboard.bot.incidents.stats import duration
 from switchboard.bot.oncall import on_call
+from switchboard.bot.scorecards.cql import compiler as cql
+from switchboard.bot.scorecards.cql.context import RECORDS
+from switchboard.bot.scorecards.cql.view import ServiceView
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
     PASS,
     UNSUPPORTED,
+    CqlRule,
     DependenciesDeclared,
     Exemption,
     FieldPresent,
@@ -90,7 +94,8 @@ def evaluate(
 def reads_teams(scorecards: Iterable[Scorecard]) -> bool:
     """Whether any rule reads the owning teams (so they must be given to `evaluate`)."""
     return any(
-        isinstance(rule.check, FieldPresent) and rule.check.field == "oncall"
+        (isinstance(rule.check, FieldPresent) and rule.check.field == "oncall")
+        or (isinstance(rule.check, CqlRule) and "oncall" in rule.check.expression)
         for scorecard in scorecards
         for rule in scorecard.rules
     )
@@ -110,9 +115,11 @@ def lookback_days(scorecards: Iterable[Scorecard]) -> int:
     """How many days of resolved incidents the facts must hold for these scorecards."""
     windows = [
         rule.check.days
+        if isinstance(rule.check, MeanTimeToResolve | IncidentCount)
+        else rule.check.compiled.lookback_days
         for scorecard in scorecards
         for rule in scorecard.rules
-        if isinstance(rule.check, MeanTimeToResolve | IncidentCount)
+        if isinstance(rule.check, MeanTimeToResolve | IncidentCount | CqlRule)
     ]
     return max(windows, default=0)
 
@@ -160,6 +167,8 @@ def _private(count: int) -> str:
 def _private_reads(rule: Rule) -> PrivateReads | None:
     match rule.check:
         case NoOldUnresolvedIncidents() | MeanTimeToResolve() | IncidentCount():
+            return lambda entity, service, context: service.private_incidents
+        case CqlRule() if RECORDS in rule.check.compiled.sources:
             return lambda entity, service, context: service.private_incidents
         case NoOverdueFollowUps(scope="service"):
             return lambda entity, service, context: frozenset(service.private_overdue)
@@ -262,8 +271,27 @@ def _checker(rule: Rule, today: date) -> Checker:
             return _mean_time_to_resolve(rule, check, today)
         case IncidentCount():
             return _incident_count(rule, check, today)
+        case CqlRule():
+            return _cql(rule, check.compiled, today)
         case Unsupported():
             return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
+
+
+def _cql(rule: Rule, compiled: cql.CompiledRule, today: date) -> Checker:
+    """A CQL rule: pass or fail with its reason; a source it needs, or an error while it
+    ran, makes it unsupported for this service, saying which, never a plain fail."""
+    view = ServiceView(datetime.combine(today, time(), UTC))
+
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
+        if verdict.status == cql.PASS:
+            return RuleOutcome(rule, PASS, verdict.reason)
+        if verdict.status == cql.FAIL:
+            return RuleOutcome(rule, FAIL, verdict.reason)
+        prefix = "needs" if verdict.status == cql.NEEDS else "error"
+        return RuleOutcome(rule, UNSUPPORTED, f"{prefix}: {verdict.reason}")
+
+    return check
 
 
 def _constant(outcome: RuleOutcome) -> Checker:

@@ -7,9 +7,11 @@ level that does not exist or a weight that is not a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
+
+from switchboard.bot.scorecards.cql.compiler import CompiledRule
 
 # Fields `field_present` can ask for, each answered from the neutral Entity.
 FIELDS = ("owner", "oncall", "slack_channel", "runbook", "repo", "docs", "description")
@@ -105,6 +107,15 @@ class IncidentCount:
 
 
 @dataclass(frozen=True, slots=True)
+class CqlRule:
+    """A CQL expression (docs/cql.md), compiled once when its file is read."""
+
+    kind: ClassVar[str] = "cql"
+    expression: str
+    compiled: CompiledRule = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """A rule we cannot evaluate (a Cortex CQL expression with no equivalent here): shown as
     unsupported, never passed, never counted in the score, and it blocks its level."""
@@ -112,6 +123,8 @@ class Unsupported:
     kind: ClassVar[str] = "unsupported"
     expression: str
     why: str
+    # `file:line:col: message`, the expression's line and a caret, when CQL told where
+    located: str = field(default="", compare=False)
 
 
 Check = (
@@ -127,6 +140,7 @@ Check = (
     | NoOldUnresolvedIncidents
     | MeanTimeToResolve
     | IncidentCount
+    | CqlRule
     | Unsupported
 )
 

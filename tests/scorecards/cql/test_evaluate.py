@@ -252,8 +252,9 @@ OUTCOMES: list[tuple[str, Entity, Snapshot, str, str]] = [
         FAIL,
         'links("dashboard").length is 0, must be > 0',
     ),
-    ("oncall != null", PAYMENTS, CONTEXT, PASS, "oncall is set"),
-    ("oncall != null", BARE, CONTEXT, FAIL, "oncall is null"),
+    ("oncall != null", PAYMENTS, CONTEXT, PASS, "has an on-call"),
+    ("oncall != null", BARE, CONTEXT, FAIL, "no on-call"),
+    ("git == null", BARE, CONTEXT, PASS, "no GitHub repository"),
     ('custom("slos") != null', BARE, CONTEXT, FAIL, 'custom("slos") is null'),
     (
         'hasGroup("java") && sonarqube.metric("coverage") > 80',
@@ -272,7 +273,7 @@ OUTCOMES: list[tuple[str, Entity, Snapshot, str, str]] = [
         "no SonarQube project for this service",
     ),
     ('git.fileExists("README.md")', BARE, CONTEXT, NEEDS, "no GitHub repository for this service"),
-    ("sonarqube != null", BARE, CONTEXT, FAIL, "sonarqube is null"),
+    ("sonarqube != null", BARE, CONTEXT, FAIL, "no SonarQube project"),
     ("oncall.details() != null", BARE, CONTEXT, NEEDS, "no on-call for this service"),
     # configured, but the fact has not been fetched yet
     (

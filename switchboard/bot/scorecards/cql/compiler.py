@@ -33,7 +33,14 @@ from switchboard.bot.scorecards.cql.ast import (
     Unary,
     text,
 )
-from switchboard.bot.scorecards.cql.context import GITHUB, ONCALL, PUSHED, SONARQUBE, Context
+from switchboard.bot.scorecards.cql.context import (
+    GITHUB,
+    ONCALL,
+    PUSHED,
+    RECORDS,
+    SONARQUBE,
+    Context,
+)
 from switchboard.bot.scorecards.cql.errors import NAME, TYPE, UNSUPPORTED, CqlError, closest
 from switchboard.bot.scorecards.cql.jqrun import JqWorker, check_program
 from switchboard.bot.scorecards.cql.parser import parse
@@ -53,6 +60,7 @@ class Spec:
     required: int = 0
     source: str = ""
     fact: str = ""  # e.g. "git.file:{}": formatted with a literal first argument
+    lookback: int = 0  # days of our incidents it reads by default (RECORDS only)
 
 
 # name -> spec; each helper takes (entity, context, pos, *params)
@@ -64,7 +72,7 @@ FUNCTIONS: dict[str, Spec] = {
     "custom": Spec(data.custom, ("key",), 1, PUSHED, "custom.{}"),
     "customMetrics": Spec(data.custom, ("key",), 1, PUSHED, "custom.{}"),
     "deploys": Spec(data.deploys, ("lookback",), 0, GITHUB, "git.deployments"),
-    "incidents": Spec(data.incidents, ("lookback", "severity")),
+    "incidents": Spec(data.incidents, ("lookback", "severity"), 0, RECORDS, "", 30),
 }
 # functions compiled specially: pure, or taking a literal
 SPECIAL = ("duration", "semver", "jq", "captures")
@@ -94,7 +102,7 @@ NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[s
         {
             "details": Spec(data.oncall_details, (), 0, ONCALL, "oncall.now"),
             "numOfEscalations": Spec(data.oncall_escalations, (), 0, ONCALL, "oncall.now"),
-            "analysis": Spec(data.oncall_analysis, ("lookback",)),
+            "analysis": Spec(data.oncall_analysis, ("lookback",), 0, RECORDS, "", 7),
         },
     ),
     "git": (
@@ -201,6 +209,7 @@ class _Gen:
     sources: set[str] = field(default_factory=set)
     facts: set[str] = field(default_factory=set)
     scope: tuple[str, ...] = ()
+    lookback: int = 0  # days of our incidents the rule reads
 
     def const(self, value: Any) -> str:
         name = f"K{len(self.consts)}"
@@ -310,6 +319,8 @@ class _Gen:
             raise CqlError(TYPE, f"{what} needs `{missing[0]}`", call.pos)
         if spec.source:
             self.sources.add(spec.source)
+        if spec.source == RECORDS:
+            self.lookback = max(self.lookback, _days(given.get("lookback"), spec.lookback))
         if spec.fact:
             first = given.get(spec.params[0]) if spec.params else None
             if "{}" not in spec.fact:
@@ -439,6 +450,19 @@ class _Gen:
             self.scope = outer
 
 
+def _days(node: Node | None, default: int) -> int:
+    """The days a `lookback=duration("...")` argument covers; a year when it is not a
+    literal (the incident records are loaded before the rule runs)."""
+    if node is None:
+        return default
+    if isinstance(node, Call) and node.name == "duration" and node.target is None:
+        literal = node.args[0] if len(node.args) == 1 else None
+        if isinstance(literal, Literal):
+            span = abs(values.duration(literal.value, literal.pos))
+            return span.days + (1 if span.seconds or span.microseconds else 0)
+    return 365
+
+
 def pushed_key(method: str) -> str:
     """`numOfIssues` -> `issues`, `getMonitors` -> `monitors`, `score` -> `score`."""
     for prefix in ("numOf", "get"):
@@ -485,6 +509,8 @@ class _Part:
     op: str = ""
     right: Fn | None = None
     said: str = ""  # how a reason names the part (or its left side), written once
+    present: str = ""  # for `source != null`: the reason when it is there ("has a ...")
+    absent: str = ""  # and when it is not ("no ...")
 
 
 _OPS: dict[str, Callable[[Any, Any, Pos], bool]] = {
@@ -509,6 +535,7 @@ class CompiledRule:
     sources: frozenset[str]  # GITHUB, SONARQUBE, ONCALL, PUSHED it reads
     facts: frozenset[str]  # fact keys it reads, as far as literals tell
     captures: bool  # whether it calls captures()
+    lookback_days: int = 0  # days of our incidents it reads (RECORDS in sources)
 
     def evaluate(self, entity: Entity, context: Context, ref: str = "") -> Verdict:
         """The outcome for one entity; `ref` is its ref when the caller has it at hand
@@ -540,9 +567,21 @@ def _judge(
     assert isinstance(node, Binary)
     ok = _OPS[part.op](left, right, node.pos)
     if isinstance(node.right, Literal) and node.right.value is None:
+        if part.present:
+            return ok, part.present if left is not None else part.absent
         return ok, f"{part.said} is {'set' if left is not None else 'null'}"
     shown = f"{part.said} is {values.show(left)}"
     return ok, shown if ok else f"{shown}, must be {part.op} {values.show(right)}"
+
+
+# what `x != null` asks of each data namespace, as a reason tells it
+_NOUNS = {
+    "git": "a GitHub repository",
+    "sonarqube": "a SonarQube project",
+    "oncall": "an on-call",
+    "slack": "a Slack channel",
+    "ownership": "an owner",
+}
 
 
 def _said(node: Node) -> str:
@@ -573,13 +612,16 @@ def compile_rule(expression: str, jq: JqWorker | None = None) -> CompiledRule:
         frozenset(gen.sources),
         frozenset(gen.facts),
         "captures" in expression,
+        gen.lookback,
     )
 
 
 def _part(gen: _Gen, node: Node) -> _Part:
     if isinstance(node, Binary) and node.op in _OPS:
         left, right = _function(gen, node.left), _function(gen, node.right)
-        return _Part(node, left, node.op, right, _said(node.left))
+        noun = _NOUNS.get(node.left.name, "") if isinstance(node.left, Name) else ""
+        absent = "no " + noun.split(" ", 1)[1] if noun else ""
+        return _Part(node, left, node.op, right, _said(node.left), noun and f"has {noun}", absent)
     return _Part(node, _function(gen, node), said=text(node))
 
 
@@ -612,7 +654,7 @@ def status(
         rule = compile_rule(expression)
     except CqlError as error:
         return Status(UNSUPPORTED_RULE, (), error.located(expression, file, line, column))
-    have = {*configured, PUSHED, ONCALL}
+    have = {*configured, PUSHED, ONCALL, RECORDS}
     missing = tuple(sorted(s for s in rule.sources if s not in have))
     if missing:
         names = ", ".join(SOURCE_LABELS[s] for s in missing)

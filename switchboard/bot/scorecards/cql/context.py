@@ -15,7 +15,7 @@ from switchboard.bot.catalog.model import Entity
 
 # Sources a rule may need, as `Context.configured` names them.
 GITHUB, SONARQUBE, ONCALL, PUSHED = "github", "sonarqube", "oncall", "pushed"
-SOURCE_NAMES = {GITHUB: "GitHub", SONARQUBE: "SonarQube", ONCALL: "on-call", PUSHED: "pushed"}
+RECORDS = "records"  # our own incidents: always there, and private ones among them
 
 
 @dataclass(frozen=True, slots=True)

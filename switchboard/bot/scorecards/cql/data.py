@@ -79,7 +79,7 @@ def ownership(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
 def _owner(ref: str) -> dict[str, Any]:
     kind, _, rest = ref.partition(":")
     namespace, _, name = rest.partition("/")
-    item: dict[str, Any] = {"tag": name, "type": "group" if kind == "group" else kind, "ref": ref}
+    item: dict[str, Any] = {"tag": name, "type": kind, "ref": ref}
     if namespace == "email":
         item["email"] = name
     return item

@@ -28,12 +28,17 @@ class CqlError(Exception):
         `column` how many characters precede it on each of its lines there (its indentation),
         so that the numbers are the file's own."""
         pos = self.pos or Pos(1, 1)
-        at = f"{line + pos.line - 1 if line else pos.line}:{pos.column + column}"
+        at = self.where(line, column)
         where = f"{file}:{at}" if file else at
         lines = expression.splitlines() or [""]
         text = lines[min(pos.line, len(lines)) - 1]
         caret = " " * (pos.column - 1) + "^"
         return f"{where}: {self.message}\n    {text}\n    {caret}"
+
+    def where(self, line: int = 0, column: int = 0) -> str:
+        """`line:col` in the file (see `located`), or in the expression itself."""
+        pos = self.pos or Pos(1, 1)
+        return f"{line + pos.line - 1 if line else pos.line}:{pos.column + column}"
 
     def __str__(self) -> str:
         if self.pos is None:

@@ -1,0 +1,61 @@
+"""CQL rules inside the scorecard evaluator: the outcome a service gets, private incidents
+counted but never told publicly, and the incident window the rules ask to be loaded."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from switchboard.bot.catalog.model import Entity, Link
+from switchboard.bot.scorecards.cortex import map_expression
+from switchboard.bot.scorecards.evaluate import evaluate, lookback_days
+from switchboard.bot.scorecards.model import FAIL, PASS, UNSUPPORTED, Rule, Scorecard
+from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
+
+TODAY = date(2026, 3, 10)
+SERVICE = Entity(kind="component", name="svc", links=[Link("repo", "https://github.com/a/b")])
+
+
+def card(*expressions: str) -> Scorecard:
+    rules = tuple(
+        Rule(f"r{n}", f"Rule {n}", map_expression(text)) for n, text in enumerate(expressions)
+    )
+    return Scorecard("c", "C", (), rules)
+
+
+def test_a_cql_rule_passes_fails_or_says_what_it_needs() -> None:
+    scorecard = card("git != null", 'links("runbook").length > 0', 'git.fileExists("README.md")')
+    (result,) = evaluate(scorecard, [SERVICE], Facts(), TODAY)
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        (PASS, "has a GitHub repository"),
+        (FAIL, 'links("runbook").length is 0, must be > 0'),
+        (UNSUPPORTED, "needs: GitHub has not reported `git.file:README.md` for this service yet"),
+    ]
+
+
+def test_a_private_incident_counts_but_is_withheld_from_public_surfaces() -> None:
+    declared = datetime(2026, 3, 8, tzinfo=UTC)
+    private = IncidentFact(declared, declared + timedelta(hours=1), "SEV1", 7, private=True)
+    facts = Facts(services={SERVICE.ref: ServiceFacts([private])})
+    scorecard = card('incidents(lookback=duration("P30D")).length < 1')
+    (result,) = evaluate(scorecard, [SERVICE], facts, TODAY)
+    (outcome,) = result.outcomes
+    assert (outcome.status, outcome.withheld, outcome.reason) == (FAIL, True, "")
+    assert outcome.private_incidents == {7}
+    assert outcome.private_reason == (
+        'incidents(lookback=duration("P30D")).length is 1, must be < 1 '
+        "(including a private incident)"
+    )
+
+
+def test_the_rules_say_how_many_days_of_incidents_to_load() -> None:
+    assert lookback_days([card('incidents(lookback=duration("P90D")).length < 2')]) == 90
+    assert lookback_days([card("oncall.analysis().meanSecondsToResolve < 60")]) == 7
+    assert lookback_days([card("oncall != null")]) == 0
+
+
+def test_dependents_unknown_to_the_evaluator_are_needed_not_false() -> None:
+    (result,) = evaluate(card("dependencies.in().length > 0"), [SERVICE], Facts(), TODAY)
+    assert (result.outcomes[0].status, result.outcomes[0].reason) == (
+        UNSUPPORTED,
+        "needs: the services that depend on this one are not loaded here",
+    )
