@@ -25,6 +25,7 @@ MAX_PROGRAM = 2000  # characters
 MAX_OUTPUT = 1_000_000  # characters of JSON a program may return
 MEMORY = 512 * 1024 * 1024  # bytes of address space the worker may use
 _CACHED = 4096
+STARTUP = 60.0  # seconds a new worker may take to start: not counted against a program
 
 
 def check_program(program: Any, pos: Pos) -> str:
@@ -48,6 +49,7 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     except (ImportError, ValueError, OSError):
         pass
+    conn.send((True, "ready"))
     while True:
         program, text = conn.recv()
         try:
@@ -107,6 +109,11 @@ class JqWorker:
             self._process.start()
             theirs.close()
             self._conn = ours
+            # the deadline is the program's: wait for the interpreter to be up first
+            if not ours.poll(STARTUP):
+                self.close()
+                raise CqlError(LIMIT, f"jq(): the worker did not start within {STARTUP:g}s")
+            ours.recv()
         return self._conn
 
     def close(self) -> None:

@@ -122,8 +122,10 @@ def _check_depth(tree: Tree[Token]) -> None:
         for child in node.children:
             if not isinstance(child, Tree):
                 continue
-            # a chain `a && b && c` nests in lark's tree but is one node in ours
-            deeper = depth if flat and child.data == node.data else depth + 1
+            # a chain `a && b && c` nests in lark's tree but is one node in ours, and an
+            # argument list is no level of its own
+            same = flat and child.data == node.data
+            deeper = depth if same or child.data in ("args", "named") else depth + 1
             if deeper > MAX_DEPTH:
                 raise CqlError(LIMIT, f"nested deeper than {MAX_DEPTH} levels", _pos(child))
             stack.append((child, deeper))
