@@ -118,6 +118,7 @@ def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
         weight=1.0 if weight is None else weight,
         level=level,
         description=node.child("description").text(),
+        failure_message=node.child("failureMessage").text(),
     )
 
 

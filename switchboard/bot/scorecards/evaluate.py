@@ -18,6 +18,7 @@ from switchboard.bot.incidents.stats import duration
 from switchboard.bot.oncall import on_call
 from switchboard.bot.scorecards.cql import compiler as cql
 from switchboard.bot.scorecards.cql.context import RECORDS
+from switchboard.bot.scorecards.cql.messages import fill
 from switchboard.bot.scorecards.cql.view import ServiceView
 from switchboard.bot.scorecards.model import (
     EXEMPT,
@@ -287,7 +288,8 @@ def _cql(rule: Rule, compiled: cql.CompiledRule, today: date) -> Checker:
         if verdict.status == cql.PASS:
             return RuleOutcome(rule, PASS, verdict.reason)
         if verdict.status == cql.FAIL:
-            return RuleOutcome(rule, FAIL, verdict.reason)
+            message = rule.failure_message
+            return RuleOutcome(rule, FAIL, fill(message, verdict.captures) or verdict.reason)
         prefix = "needs" if verdict.status == cql.NEEDS else "error"
         return RuleOutcome(rule, UNSUPPORTED, f"{prefix}: {verdict.reason}")
 

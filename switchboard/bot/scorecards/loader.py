@@ -64,7 +64,16 @@ _TOP_FIELDS = {
     "initiatives",
 }
 _FILTER_FIELDS = {"kinds", "types", "tiers", "lifecycles", "tags"}
-_RULE_FIELDS = {"id", "title", "description", "level", "weight", "check", "expression"}
+_RULE_FIELDS = {
+    "id",
+    "title",
+    "description",
+    "level",
+    "weight",
+    "check",
+    "expression",
+    "failure_message",
+}
 _EXEMPTION_FIELDS = {"rule", "service", "reason", "until"}
 _INITIATIVE_FIELDS = {
     "id",
@@ -244,6 +253,7 @@ def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
         weight=1.0 if weight is None else weight,
         level=level,
         description=node.child("description").text(),
+        failure_message=node.child("failure_message").text(),
     )
 
 

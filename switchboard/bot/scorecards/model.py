@@ -153,6 +153,9 @@ class Rule:
     weight: float = 1.0
     level: str = ""  # "" = counts in the score only, not towards a level
     description: str = ""
+    # shown instead of the reason when a CQL rule fails; `{{context.evaluation.captures.x}}`
+    # is replaced by what `captures("x", ...)` held
+    failure_message: str = ""
 
 
 @dataclass(frozen=True, slots=True)

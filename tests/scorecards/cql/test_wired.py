@@ -4,10 +4,13 @@ counted but never told publicly, and the incident window the rules ask to be loa
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from switchboard.bot.catalog.model import Entity, Link
 from switchboard.bot.scorecards.cortex import map_expression
+from switchboard.bot.scorecards.cql.messages import fill
 from switchboard.bot.scorecards.evaluate import evaluate, lookback_days
+from switchboard.bot.scorecards.loader import load_paths
 from switchboard.bot.scorecards.model import FAIL, PASS, UNSUPPORTED, Rule, Scorecard
 from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
 
@@ -58,4 +61,31 @@ def test_dependents_unknown_to_the_evaluator_are_needed_not_false() -> None:
     assert (result.outcomes[0].status, result.outcomes[0].reason) == (
         UNSUPPORTED,
         "needs: the services that depend on this one are not loaded here",
+    )
+
+
+def test_a_failure_message_shows_the_captured_value(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(
+        "tag: docs\n"
+        "rules:\n"
+        "  - title: Two runbooks\n"
+        '    expression: captures("runbooks", links("runbook").length) >= 2\n'
+        "    failureMessage: only {{context.evaluation.captures.runbooks}} runbook(s), "
+        "{{ context.evaluation.captures.other }} else\n",
+        encoding="utf-8",
+    )
+    loaded = load_paths([path])
+    assert loaded.errors == []
+    entity = Entity(kind="component", name="x", links=[Link("runbook", "https://r")])
+    (result,) = evaluate(loaded.scorecards[0], [entity], Facts(), TODAY)
+    assert (result.outcomes[0].status, result.outcomes[0].reason) == (
+        FAIL,
+        "only 1 runbook(s), null else",
+    )
+
+
+def test_only_the_capture_form_is_replaced() -> None:
+    assert fill("{{ config.secret }} {{context.evaluation.captures.a}}", {"a": "x"}) == (
+        "{{ config.secret }} x"
     )
