@@ -6,7 +6,8 @@ live-facts run would have stored (GitHub, SonarQube, on-call, pushed) are made i
 with the keys that code writes, as the evaluation reads them from a prefetched table
 whatever their store. Times, best of `--runs`: loading the service rows (the baseline),
 loading the incident records (two set-based queries), compiling the rules, and evaluating
-every rule for every service, reasons included. The aim: evaluation at most 2x the loading.
+every rule for every service, reasons included, then the same rules as a scorecard through
+`scorecards.evaluate` (outcomes, scores, levels). The aim: evaluation at most 2x the loading.
 
     python bench/cql.py [--services 50000] [--runs 3]
 """
@@ -26,6 +27,7 @@ from typing import Any
 from scorecards import NOW, build, catalog, load_facts, load_services, timed, timed_async
 
 from switchboard.bot.catalog.model import DEPENDS_ON, Entity
+from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.cql.compiler import CompiledRule, compile_rule
 from switchboard.bot.scorecards.cql.context import (
     GITHUB,
@@ -34,6 +36,8 @@ from switchboard.bot.scorecards.cql.context import (
     IncidentRecord,
     Snapshot,
 )
+from switchboard.bot.scorecards.evaluate import evaluate as evaluate_scorecard
+from switchboard.bot.scorecards.model import Rule, Scorecard
 from switchboard.storage import db
 from switchboard.storage.scorecard_facts import Facts
 
@@ -156,14 +160,28 @@ async def bench(path: Path, size: int, runs: int) -> None:
     rules = [compile_rule(rule) for rule in RULES]
     compile_time = time.perf_counter() - started
     eval_time, counts = timed(lambda: evaluate(rules, services, context), runs)
+    card = Scorecard(
+        "cql",
+        "CQL",
+        (),
+        tuple(Rule(f"r{n}", f"R{n}", map_expression(text)) for n, text in enumerate(RULES)),
+    )
+    card_time, results = timed(
+        lambda: evaluate_scorecard(card, services, incidents, NOW.date(), live=facts), runs
+    )
     ratio = eval_time / load_time
     print(f"cql: {len(services)} services, {len(rules)} CQL rules (best of {runs})")
     print(f"  load service rows     {load_time * 1e3:9.1f} ms   (baseline)")
     print(f"  load incident records {records_time * 1e3:9.1f} ms")
     print(f"  compile the rules     {compile_time * 1e3:9.1f} ms")
     print(f"  evaluate              {eval_time * 1e3:9.1f} ms   {dict(sorted(counts.items()))}")
+    print(
+        f"  scorecard evaluate    {card_time * 1e3:9.1f} ms   (the same rules through "
+        f"scorecards.evaluate: outcomes, scores, levels; {len(results)} results)"
+    )
     verdict = "meets" if ratio <= 2 else "misses"
     print(f"  evaluate / load {ratio:.2f}x; {verdict} the aim of 2x")
+    print(f"  scorecard evaluate / load {card_time / load_time:.2f}x")
 
 
 def main() -> int:

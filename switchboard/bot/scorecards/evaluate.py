@@ -18,6 +18,7 @@ from switchboard.bot.incidents.stats import duration
 from switchboard.bot.oncall import on_call
 from switchboard.bot.scorecards.cql import compiler as cql
 from switchboard.bot.scorecards.cql.context import RECORDS
+from switchboard.bot.scorecards.cql.context import Facts as LiveFacts
 from switchboard.bot.scorecards.cql.messages import fill
 from switchboard.bot.scorecards.cql.view import ServiceView
 from switchboard.bot.scorecards.model import (
@@ -84,10 +85,12 @@ def evaluate(
     facts: Facts,
     today: date,
     teams: Mapping[str, Entity] | None = None,
+    live: LiveFacts | None = None,
 ) -> list[ServiceResult]:
     """The result of every entity the scorecard's filter selects, in the given order;
-    `teams` holds the owning teams (by ref) that rules about on-call read."""
-    plan = _Plan(scorecard, today)
+    `teams` holds the owning teams (by ref) that rules about on-call read, `live` the
+    stored facts (GitHub, SonarQube, on-call now, pushed) that CQL rules read."""
+    plan = _Plan(scorecard, today, live)
     context = Context(facts.team_overdue_followups, teams or {}, facts.team_private_overdue)
     return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
 
@@ -183,14 +186,14 @@ class _Plan:
     """A scorecard made ready for one run: checkers bound, levels indexed, exemptions
     filtered by date and grouped by service."""
 
-    def __init__(self, scorecard: Scorecard, today: date) -> None:
+    def __init__(self, scorecard: Scorecard, today: date, live: LiveFacts | None = None) -> None:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
         self.steps = [
             _Step(
                 rule,
                 index.get(rule.level, len(self.levels)),
-                _checker(rule, today),
+                _checker(rule, today, live),
                 _private_reads(rule),
             )
             for rule in scorecard.rules
@@ -243,7 +246,7 @@ class _Plan:
 # Checkers ----------------------------------------------------------------------------------
 
 
-def _checker(rule: Rule, today: date) -> Checker:
+def _checker(rule: Rule, today: date, live: LiveFacts | None = None) -> Checker:
     check = rule.check
     match check:
         case FieldPresent(field="oncall"):
@@ -273,15 +276,15 @@ def _checker(rule: Rule, today: date) -> Checker:
         case IncidentCount():
             return _incident_count(rule, check, today)
         case CqlRule():
-            return _cql(rule, check.compiled, today)
+            return _cql(rule, check.compiled, today, live)
         case Unsupported():
             return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
 
 
-def _cql(rule: Rule, compiled: cql.CompiledRule, today: date) -> Checker:
+def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, live: LiveFacts | None) -> Checker:
     """A CQL rule: pass or fail with its reason; a source it needs, or an error while it
     ran, makes it unsupported for this service, saying which, never a plain fail."""
-    view = ServiceView(datetime.combine(today, time(), UTC))
+    view = ServiceView(datetime.combine(today, time(), UTC), live)
 
     def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
