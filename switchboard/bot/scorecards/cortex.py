@@ -78,6 +78,11 @@ def position(source: Node, expression: str) -> tuple[int, int]:
     return source.line + 1, len(below) - len(below.lstrip())
 
 
+def _catalog_only(check: CqlRule) -> bool:
+    """Whether a rule reads the catalog and nothing else (what a filter may read)."""
+    return not check.compiled.sources and not check.compiled.namespaces & {"git", "sonarqube"}
+
+
 def _levels(ladder: Node) -> tuple[str, ...]:
     """The ladder's level names, lowest rank first (Cortex ranks from 1 = lowest)."""
     ranked: list[tuple[float, int, str]] = []
@@ -143,15 +148,20 @@ def _filter(node: Node) -> Filter:
     kinds = {_KINDS.get(t, "resource") for t in included} or {"component"}
     tags: set[str] = set()
     query = node.child("query")
+    compiled = None
     if text := query.text():
         match = re.fullmatch(rf"hasGroup{_NAME}", text.strip())
+        check = None if match else map_expression(text)
         if match:
             tags.add(match.group(1).lower())
+        elif isinstance(check, CqlRule) and _catalog_only(check):
+            compiled = check.compiled  # reads the catalog only: evaluated per entity
         else:
+            why = check.why if isinstance(check, Unsupported) else "it reads more than the catalog"
             query.src.warning(
-                query.line, f"{query.path}: CQL filter {text!r} is not supported, ignored"
+                query.line, f"{query.path}: CQL filter {text!r} is not supported ({why}), ignored"
             )
     if types.child("exclude").texts():
         excluded = types.child("exclude")
         excluded.src.warning(excluded.line, f"{excluded.path}: excluded types are ignored")
-    return Filter(kinds=frozenset(kinds), tags=frozenset(tags))
+    return Filter(kinds=frozenset(kinds), tags=frozenset(tags), query=compiled)

@@ -17,7 +17,7 @@ from switchboard.bot.catalog.model import DEPENDS_ON, Entity
 from switchboard.bot.incidents.stats import duration
 from switchboard.bot.oncall import on_call
 from switchboard.bot.scorecards.cql import compiler as cql
-from switchboard.bot.scorecards.cql.context import RECORDS
+from switchboard.bot.scorecards.cql.context import RECORDS, Snapshot
 from switchboard.bot.scorecards.cql.context import Facts as LiveFacts
 from switchboard.bot.scorecards.cql.messages import fill
 from switchboard.bot.scorecards.cql.view import ServiceView
@@ -112,7 +112,16 @@ def applies(which: Filter, entity: Entity) -> bool:
         and (not which.tiers or entity.tier in which.tiers)
         and (not which.lifecycles or entity.lifecycle.lower() in which.lifecycles)
         and (not which.tags or any(tag.lower() in which.tags for tag in entity.tags))
+        and (which.query is None or _selects(which.query, entity))
     )
+
+
+# A filter query reads the catalog only (cortex.py refuses others), so no facts, no records.
+_CATALOG_ONLY = Snapshot(datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def _selects(query: cql.CompiledRule, entity: Entity) -> bool:
+    return query.evaluate(entity, _CATALOG_ONLY).status == cql.PASS
 
 
 def lookback_days(scorecards: Iterable[Scorecard]) -> int:

@@ -178,6 +178,8 @@ class Filter:
     tiers: frozenset[int] = frozenset()
     lifecycles: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    # a Cortex filter query over catalog data only (`hasGroup("a") || hasGroup("b")`)
+    query: CompiledRule | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

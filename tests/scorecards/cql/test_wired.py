@@ -89,3 +89,40 @@ def test_only_the_capture_form_is_replaced() -> None:
     assert fill("{{ config.secret }} {{context.evaluation.captures.a}}", {"a": "x"}) == (
         "{{ config.secret }} x"
     )
+
+
+def test_a_cortex_filter_query_over_the_catalog_selects_entities(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(
+        "tag: some\n"
+        "filter:\n"
+        '  query: hasGroup("a") || (hasGroup("b") && links("runbook").length > 0)\n'
+        "rules:\n"
+        "  - title: Described\n"
+        "    expression: entity.description() != null\n",
+        encoding="utf-8",
+    )
+    loaded = load_paths([path])
+    assert loaded.warnings == []
+    entities = [
+        Entity(kind="component", name="a", tags=["A"]),
+        Entity(kind="component", name="b", tags=["b"]),
+        Entity(kind="component", name="b-run", tags=["b"], links=[Link("runbook", "https://r")]),
+    ]
+    results = evaluate(loaded.scorecards[0], entities, Facts(), TODAY)
+    assert [r.service for r in results] == [entities[0].ref, entities[2].ref]
+
+
+def test_a_cortex_filter_query_reading_facts_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "cortex.yaml"
+    path.write_text(
+        "tag: some\nfilter:\n  query: git != null\nrules:\n"
+        "  - title: Described\n    expression: entity.description() != null\n",
+        encoding="utf-8",
+    )
+    (warning,) = load_paths([path]).warnings
+    assert (warning.line, warning.message) == (
+        3,
+        "filter.query: CQL filter 'git != null' is not supported (it reads more than the "
+        "catalog), ignored",
+    )

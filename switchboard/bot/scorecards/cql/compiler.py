@@ -210,6 +210,7 @@ class _Gen:
     facts: set[str] = field(default_factory=set)
     scope: tuple[str, ...] = ()
     lookback: int = 0  # days of our incidents the rule reads
+    bare: set[str] = field(default_factory=set)  # namespaces read as values (`git != null`)
 
     def const(self, value: Any) -> str:
         name = f"K{len(self.consts)}"
@@ -273,6 +274,7 @@ class _Gen:
         if name in self.scope:
             return f"v_{name}"
         if name in NAMESPACES:
+            self.bare.add(name)
             bare = NAMESPACES[name][0]
             if bare is None:
                 raise CqlError(
@@ -536,6 +538,7 @@ class CompiledRule:
     facts: frozenset[str]  # fact keys it reads, as far as literals tell
     captures: bool  # whether it calls captures()
     lookback_days: int = 0  # days of our incidents it reads (RECORDS in sources)
+    namespaces: frozenset[str] = frozenset()  # those it reads as values: `git != null`
 
     def evaluate(self, entity: Entity, context: Context, ref: str = "") -> Verdict:
         """The outcome for one entity; `ref` is its ref when the caller has it at hand
@@ -613,6 +616,7 @@ def compile_rule(expression: str, jq: JqWorker | None = None) -> CompiledRule:
         frozenset(gen.facts),
         "captures" in expression,
         gen.lookback,
+        frozenset(gen.bare),
     )
 
 
