@@ -357,5 +357,8 @@ def test_a_rule_lists_the_sources_and_facts_it_reads() -> None:
 def test_on_call_held_by_the_owning_team_counts() -> None:
     team = Entity(kind="group", name="team-a", oncall=[OnCall("opsgenie", "schedule", "S")])
     owned = Entity(kind="component", name="owned", owners=[team.ref])
-    context = Snapshot(NOW, teams={team.ref: team})
+    paged = Entity(kind="group", name="team-b", slack_usergroup="S1")
+    by_group = Entity(kind="component", name="grouped", owners=[paged.ref])
+    context = Snapshot(NOW, teams={team.ref: team, paged.ref: paged})
     assert compile_rule("oncall != null").evaluate(owned, context).status == PASS
+    assert compile_rule("oncall != null").evaluate(by_group, context).status == PASS

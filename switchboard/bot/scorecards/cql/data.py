@@ -151,9 +151,12 @@ def custom(e: Entity, r: str, c: Context, pos: Pos, key: Any) -> Any:
 
 
 def has_oncall(e: Entity, r: str, c: Context) -> bool:
+    """As `/owner` tells it (bot/oncall.py): the service's own on-call, else an owning
+    team's rotation, else an owning team's Slack user group."""
     if e.oncall:
         return True
-    return any((team := c.team(ref)) is not None and team.oncall for ref in e.owners)
+    teams = [team for ref in e.owners if (team := c.team(ref)) is not None]
+    return any(t.kind == "group" and (t.oncall or t.slack_usergroup) for t in teams)
 
 
 def oncall(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
