@@ -3,6 +3,7 @@ real Cortex files, and `switchboard scorecards check`."""
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from collections.abc import Callable
@@ -12,16 +13,21 @@ from pathlib import Path
 import pytest
 
 from switchboard.bot.catalog.loader import parse_paths
+from switchboard.bot.catalog.model import DEPENDS_ON, Entity, Link, OnCall, Relation
 from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
     UNSUPPORTED,
+    Check,
+    CqlRule,
     DependenciesDeclared,
     Exemption,
     FieldPresent,
     LinkExists,
     NoOldUnresolvedIncidents,
+    Rule,
+    Scorecard,
     TagAbsent,
     TagPresent,
     Unsupported,
@@ -203,6 +209,25 @@ def test_two_scorecards_with_one_id_and_other_yaml(tmp_path: Path) -> None:
     assert load_paths([tmp_path / "missing"]).errors[0].message == "no such file or directory"
 
 
+# Entities each typed kind tells apart: the CQL the regular expressions used to map onto
+# them must agree on every one.
+AGREEING = [
+    Entity(kind="component", name="bare"),
+    Entity(
+        kind="component",
+        name="full",
+        description="Does things.",
+        owners=["group:default/team-a"],
+        tags=["PCI"],
+        links=[Link("repo", "https://github.com/a/b"), Link("dashboard", "https://d")],
+        relations=[Relation(DEPENDS_ON, "component:default/bare")],
+        oncall=[OnCall("pagerduty", "service", "P1")],
+        slack_channels=["#full"],
+    ),
+    Entity(kind="component", name="legacy", tags=["legacy"], links=[Link("runbook", "https://r")]),
+]
+
+
 @pytest.mark.parametrize(
     ("expression", "check"),
     [
@@ -218,20 +243,30 @@ def test_two_scorecards_with_one_id_and_other_yaml(tmp_path: Path) -> None:
         ("dependencies.out().length > 0", DependenciesDeclared()),
     ],
 )
-def test_cortex_expressions_we_map(expression: str, check: object) -> None:
-    assert map_expression(expression) == check
+def test_cortex_expressions_compile_and_agree_with_the_typed_kinds(
+    expression: str, check: Check
+) -> None:
+    compiled = map_expression(expression)
+    assert isinstance(compiled, CqlRule)
+    card = Scorecard("c", "C", (), (Rule("cql", "CQL", compiled), Rule("typed", "Typed", check)))
+    results = evaluate(card, AGREEING, Facts(), date(2026, 1, 1))
+    assert [r.outcomes[0].status for r in results] == [r.outcomes[1].status for r in results]
 
 
-def test_cortex_expressions_we_cannot_map_keep_their_text() -> None:
-    assert map_expression('custom("slos") != null') == Unsupported(
-        'custom("slos") != null',
-        'unsupported: Cortex CQL we cannot evaluate: custom("slos") != null',
+def test_cortex_expressions_we_cannot_evaluate_say_what_and_where() -> None:
+    placeholder = map_expression("/* Replace me */", "card.yaml", 7, 14)
+    assert placeholder == Unsupported(
+        "/* Replace me */", "unsupported: a placeholder comment, not a rule (at 7:15)"
     )
-    assert (
-        map_expression("/* Replace me */").why
-        == "unsupported: a placeholder, not a rule: /* Replace me */"
+    assert isinstance(placeholder, Unsupported)
+    assert placeholder.located == (
+        "card.yaml:7:15: a placeholder comment, not a rule\n    /* Replace me */\n    ^"
     )
-    assert map_expression("git != null && oncall != null").kind == UNSUPPORTED
+    unknown = map_expression("git.branchProtection() != null")
+    assert isinstance(unknown, Unsupported)
+    assert unknown.why.startswith("unsupported: `git.branchProtection()` is not something we")
+    assert map_expression('custom("slos") != null').kind == "cql"
+    assert map_expression("git != null && oncall != null").kind == "cql"
 
 
 def test_a_cortex_rule_with_its_own_filter_is_unsupported(write: Write) -> None:
@@ -273,13 +308,15 @@ def test_the_cortex_library_scorecard(shared: Path) -> None:
         {"component"},
     )
     kinds = [rule.check.kind for rule in card.rules]
-    assert kinds == ["field_present", "link_exists", *["unsupported"] * 5]
-    assert len(loaded.warnings) == 5  # one per unsupported rule, at its expression
-    assert all("unsupported" in w.message and w.line > 1 for w in loaded.warnings)
+    assert kinds == ["cql", "cql", "unsupported", "cql", *["unsupported"] * 3]
+    assert len(loaded.warnings) == 4  # one per placeholder, at its expression
+    assert all("placeholder" in w.message and w.line > 1 for w in loaded.warnings)
     (result,) = evaluate(
         card, [parse_paths([ROOT / "examples/catalog"]).entities[0]], Facts(), date(2026, 1, 1)
     )
-    assert sum(o.status == UNSUPPORTED for o in result.outcomes) == 5
+    assert sum(o.status == UNSUPPORTED for o in result.outcomes) == 4
+    slos = result.outcomes[3]  # no `custom.slos` fact pushed: evaluated, and false
+    assert (slos.status, slos.reason) == ("fail", 'custom("slos") is null')
 
 
 def test_the_cortex_deploy_health_scorecard(shared: Path) -> None:
@@ -289,11 +326,16 @@ def test_the_cortex_deploy_health_scorecard(shared: Path) -> None:
     assert card.levels == ("Bronze", "Silver", "Gold")
     assert card.filter.tags == {"demo-github-actions-deploys"}
     assert [(r.id, r.level, r.weight, r.check.kind) for r in card.rules] == [
-        ("has-at-least-one-deploy", "Bronze", 1.0, "unsupported"),
-        ("deployed-in-the-last-30-days", "Silver", 1.0, "unsupported"),
-        ("deployed-in-the-last-7-days", "Gold", 1.0, "unsupported"),
+        ("has-at-least-one-deploy", "Bronze", 1.0, "cql"),
+        ("deployed-in-the-last-30-days", "Silver", 1.0, "cql"),
+        ("deployed-in-the-last-7-days", "Gold", 1.0, "cql"),
     ]
-    assert card.rules[0].check.why.endswith('deploys(lookback=duration("P1Y")).length > 0')  # type: ignore[union-attr]
+    service = Entity(kind="component", name="s", tags=["demo-github-actions-deploys"])
+    (result,) = evaluate(card, [service], Facts(), date(2026, 1, 1))
+    assert (result.outcomes[0].status, result.outcomes[0].reason) == (
+        UNSUPPORTED,
+        "needs: no GitHub repository for this service",
+    )
 
 
 def test_the_examples_load_cleanly_and_evaluate_against_the_example_catalog() -> None:
@@ -327,9 +369,102 @@ def test_the_check_command(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     assert main(["scorecards", "check", str(EXAMPLES)]) == 0
-    assert capsys.readouterr().out == "ok: 2 scorecards, 17 rules, 2 initiatives in 2 files\n"
+    *rules, last = capsys.readouterr().out.splitlines()
+    assert last == (
+        "ok: 2 scorecards, 17 rules, 2 initiatives in 2 files; 17 evaluable, 0 needs, 0 unsupported"
+    )
+    assert len(rules) == 17 and all(line.endswith(": evaluable") for line in rules)
     (tmp_path / "bad.yaml").write_text("scorecard: x\nrules:\n  - id: a\n    check: nope\n")
     assert main(["scorecards", "check", "bad.yaml"]) == 1
     assert capsys.readouterr().err.startswith(
         "bad.yaml:4: rules[0].check: unknown rule kind 'nope'"
     )
+
+
+CQL_CARD = """
+    scorecard: cql
+    name: CQL
+    rules:
+      - id: readme
+        expression: git.fileExists("README.md")
+      - id: runbook
+        expression: links("runbook").length > 0
+"""
+
+
+def test_the_check_command_tells_each_rule_with_a_summary(
+    write: Write, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///:memory:")
+    cortex = write(
+        """
+        tag: imported
+        rules:
+          - title: Placeholder
+            expression: /* Replace me */
+          - title: Coverage
+            expression: sonarqube.metric("coverage") > 80
+          - title: Owned
+            expression: ownership.allOwners().length > 0
+        """
+    )
+    assert main(["scorecards", "check", str(cortex)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        f"imported: placeholder: unsupported: {cortex}:4:17: a placeholder comment, not a rule",
+        "    /* Replace me */",
+        "    ^",
+        "imported: coverage: needs (SonarQube)",
+        "imported: owned: evaluable",
+        "ok: 1 scorecards, 3 rules, 0 initiatives in 1 files; 1 evaluable, 1 needs, 1 unsupported",
+    ]
+    assert main(["scorecards", "check", "--json", str(cortex)]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "scorecard": "imported",
+            "rule": "placeholder",
+            "status": "unsupported",
+            "needs": [],
+            "reason": f"{cortex}:4:17: a placeholder comment, not a rule\n"
+            "    /* Replace me */\n    ^",
+        },
+        {
+            "scorecard": "imported",
+            "rule": "coverage",
+            "status": "needs",
+            "needs": ["sonarqube"],
+            "reason": "needs SonarQube, not configured",
+        },
+        {
+            "scorecard": "imported",
+            "rule": "owned",
+            "status": "evaluable",
+            "needs": [],
+            "reason": "",
+        },
+    ]
+
+
+def test_our_scorecards_take_a_cql_expression_beside_the_typed_kinds(write: Write) -> None:
+    loaded = load_paths([write(CQL_CARD)])
+    assert loaded.errors == []
+    (card,) = loaded.scorecards
+    assert [r.check.kind for r in card.rules] == ["cql", "cql"]
+    service = Entity(kind="component", name="s", links=[Link("runbook", "https://r")])
+    (result,) = evaluate(card, [service], Facts(), date(2026, 1, 1))
+    assert [(o.status, o.reason) for o in result.outcomes] == [
+        (UNSUPPORTED, "needs: no GitHub repository for this service"),
+        ("pass", 'links("runbook").length is 1'),
+    ]
+
+
+def test_a_cql_expression_that_does_not_compile_is_an_error_at_its_line(write: Write) -> None:
+    bad = CQL_CARD.replace("links(", "lnks(")
+    assert problems(load_paths([write(bad)])) == [
+        "card.yaml:7: rules[1].expression: unknown function `lnks()` (did you mean `links`?) "
+        "(at 7:17)"
+    ]
+    both = CQL_CARD.replace("      - id: runbook\n", "      - id: runbook\n        check: x\n")
+    assert problems(load_paths([write(both)])) == [
+        "card.yaml:8: rules[1].expression: give `check:` or `expression:`, not both"
+    ]

@@ -275,10 +275,10 @@ async def test_catalog_and_scorecard_text_is_escaped(
     assert "<!channel>" not in answer["text"]
     assert "*Cortex &lt;!channel&gt; &amp; friends* · score *100%*" in sections(answer)
     lines = rule_lines(answer)
-    assert lines[0] == ":white_check_mark: *Has a git repository*: has a repository link"
+    assert lines[0] == ":white_check_mark: *Has a git repository*: has a GitHub repository"
     assert lines[1] == (
         ":grey_question: *SLOs &lt;@U0001BOB&gt;* (weight 2): *unsupported*, never passes: "
-        "Cortex CQL we cannot evaluate `custom(\"slos\") != null &amp;&amp; 'x' &gt; 1`"
+        "unexpected character '`' (at 8:43) `custom(\"slos\") != null &amp;&amp; 'x' &gt; 1`"
     )
     typed = await scorecard(requester, "<!channel> <@U0001BOB>")
     assert "<!channel>" not in shown(typed) and "&lt;!channel&gt;" in shown(typed)

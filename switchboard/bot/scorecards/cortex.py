@@ -1,54 +1,29 @@
 """Cortex scorecard YAML (`tag`, `name`, `ladder.levels`, `rules[].expression`) -> Scorecard.
 
-Cortex rules are CQL expressions evaluated against Cortex's own integrations. The few that
-ask about catalog data we hold (git, on-call, Slack, owners, links, groups, description,
-dependencies) are mapped onto our rule kinds; every other expression, and every placeholder
-such as `/* Replace with ... */`, becomes an `Unsupported` rule carrying the original text.
+Cortex rules are CQL expressions: each is compiled once (`cql/`, docs/cql.md) and evaluated
+over the catalog, the facts we store and our incidents. One that does not compile (a
+placeholder such as `/* Replace with ... */`, a function we hold no data for) becomes an
+`Unsupported` rule saying what and where.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from switchboard.bot.catalog.api import Node, link_type, slugify
+from switchboard.bot.catalog.api import Node, slugify
+from switchboard.bot.scorecards.cql.compiler import compile_rule
+from switchboard.bot.scorecards.cql.errors import CqlError
 from switchboard.bot.scorecards.model import (
     Check,
-    DependenciesDeclared,
-    FieldPresent,
+    CqlRule,
     Filter,
-    LinkExists,
     Rule,
     Scorecard,
-    TagAbsent,
-    TagPresent,
     Unsupported,
 )
 from switchboard.bot.scorecards.reading import check_level, number, unique_rules
 
-_SET = r"\s*!=\s*null"  # `x != null`
-_ANY = r"\.length\s*(?:>\s*0|>=\s*1)"  # `x.length > 0`
 _NAME = r"\(\s*\"([^\"]+)\"\s*\)"  # `("runbook")`
-
-# CQL (whole expression, spaces allowed) -> our check, from the pattern's one group if any.
-_MAPPINGS: tuple[tuple[re.Pattern[str], Callable[[str], Check]], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), make)
-    for pattern, make in (
-        (rf"git{_SET}", lambda _: FieldPresent("repo")),
-        (rf"oncall(?:\.details\(\))?{_SET}", lambda _: FieldPresent("oncall")),
-        (rf"slack{_SET}|slack\.channels\(\){_ANY}", lambda _: FieldPresent("slack_channel")),
-        (rf"(?:entity\.)?description(?:\(\))?{_SET}", lambda _: FieldPresent("description")),
-        (
-            rf"ownership{_SET}|ownership\.(?:allOwners|teams|owners)\(\){_ANY}",
-            lambda _: FieldPresent("owner"),
-        ),
-        (rf"links{_NAME}{_ANY}", lambda word: LinkExists(link_type(word))),
-        (rf"hasGroup{_NAME}", lambda group: TagPresent(group.lower())),
-        (rf"!\s*hasGroup{_NAME}", lambda group: TagAbsent(group.lower())),
-        (rf"dependencies\.out\(\){_ANY}", lambda _: DependenciesDeclared()),
-    )
-)
-_PLACEHOLDER = re.compile(r"/\*.*\*/", re.DOTALL)
 # Cortex entity type -> our kind: its "service" is any component (website, library...), and
 # custom types are imported as resources (see catalog/cortex.py).
 _KINDS = {"service": "component"}
@@ -74,15 +49,37 @@ def read(doc: Node) -> Scorecard | None:
     )
 
 
-def map_expression(expression: str) -> Check:
-    """Our check for a CQL expression, or `Unsupported` with the expression in its reason."""
-    text = expression.strip()
-    for pattern, make in _MAPPINGS:
-        if match := pattern.fullmatch(text):
-            return make(match.group(1) if match.groups() else "")
-    if not text or _PLACEHOLDER.fullmatch(text):
-        return Unsupported(text, f"unsupported: a placeholder, not a rule: {text or '(empty)'}")
-    return Unsupported(text, f"unsupported: Cortex CQL we cannot evaluate: {text}")
+def map_expression(expression: str, file: str = "", line: int = 0, column: int = 0) -> Check:
+    """The compiled CQL rule, or `Unsupported` saying what and where (`file`, `line` and
+    `column` place the expression in its file, for the caret)."""
+    try:
+        return CqlRule(expression, compile_rule(expression))
+    except CqlError as error:
+        return Unsupported(
+            expression.strip(),
+            f"unsupported: {error.message} (at {error.where(line, column)})",
+            error.located(expression, file, line, column),
+        )
+
+
+def position(source: Node, expression: str) -> tuple[int, int]:
+    """The line and column where a rule's expression starts in its file: on the key's own
+    line (a plain scalar), or on the next, indented (a block scalar)."""
+    try:
+        lines = source.src.path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return source.line, 0
+    first = expression.strip().splitlines()[0] if expression.strip() else ""
+    here = lines[source.line - 1] if 0 < source.line <= len(lines) else ""
+    if first and first in here:
+        return source.line, here.index(first)
+    below = lines[source.line] if source.line < len(lines) else ""
+    return source.line + 1, len(below) - len(below.lstrip())
+
+
+def _catalog_only(check: CqlRule) -> bool:
+    """Whether a rule reads the catalog and nothing else (what a filter may read)."""
+    return not check.compiled.sources and not check.compiled.namespaces & {"git", "sonarqube"}
 
 
 def _levels(ladder: Node) -> tuple[str, ...]:
@@ -107,10 +104,13 @@ def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
     source = node.child("expression")
     expression = source.text()
     check = map_expression(expression)
+    if isinstance(check, Unsupported):  # placed in its file only when it did not compile
+        check = map_expression(expression, str(source.src.path), *position(source, expression))
     condition = _rule_filter(node.child("filter").mapping())
     if condition and not isinstance(check, Unsupported):
         # applying the rule to every service would fail services it was never meant for
-        check = Unsupported(expression, f"unsupported: a rule filter ({condition}): {expression}")
+        why = f"unsupported: a rule filter ({condition}): {expression}"
+        check = Unsupported(expression, why, f"{source.src.path}:{source.line}: {why}")
     if isinstance(check, Unsupported):
         source.src.warning(source.line, f"{source.path}: {check.why}")
     if not rule_id:
@@ -122,6 +122,7 @@ def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
         weight=1.0 if weight is None else weight,
         level=level,
         description=node.child("description").text(),
+        failure_message=node.child("failureMessage").text(),
     )
 
 
@@ -146,15 +147,20 @@ def _filter(node: Node) -> Filter:
     kinds = {_KINDS.get(t, "resource") for t in included} or {"component"}
     tags: set[str] = set()
     query = node.child("query")
+    compiled = None
     if text := query.text():
         match = re.fullmatch(rf"hasGroup{_NAME}", text.strip())
+        check = None if match else map_expression(text)
         if match:
             tags.add(match.group(1).lower())
+        elif isinstance(check, CqlRule) and _catalog_only(check):
+            compiled = check.compiled  # reads the catalog only: evaluated per entity
         else:
+            why = check.why if isinstance(check, Unsupported) else "it reads more than the catalog"
             query.src.warning(
-                query.line, f"{query.path}: CQL filter {text!r} is not supported, ignored"
+                query.line, f"{query.path}: CQL filter {text!r} is not supported ({why}), ignored"
             )
     if types.child("exclude").texts():
         excluded = types.child("exclude")
         excluded.src.warning(excluded.line, f"{excluded.path}: excluded types are ignored")
-    return Filter(kinds=frozenset(kinds), tags=frozenset(tags))
+    return Filter(kinds=frozenset(kinds), tags=frozenset(tags), query=compiled)

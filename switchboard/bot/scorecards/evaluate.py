@@ -14,11 +14,17 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from switchboard.bot.catalog.api import DEPENDS_ON, MAX_TIER, Entity, on_call
 from switchboard.bot.platform.text import duration
+from switchboard.bot.scorecards.cql import compiler as cql
+from switchboard.bot.scorecards.cql.context import RECORDS, Snapshot
+from switchboard.bot.scorecards.cql.context import Facts as LiveFacts
+from switchboard.bot.scorecards.cql.messages import fill
+from switchboard.bot.scorecards.cql.view import ServiceView
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
     PASS,
     UNSUPPORTED,
+    CqlRule,
     DependenciesDeclared,
     Exemption,
     FieldPresent,
@@ -77,10 +83,12 @@ def evaluate(
     facts: Facts,
     today: date,
     teams: Mapping[str, Entity] | None = None,
+    live: LiveFacts | None = None,
 ) -> list[ServiceResult]:
     """The result of every entity the scorecard's filter selects, in the given order;
-    `teams` holds the owning teams (by ref) that rules about on-call read."""
-    plan = _Plan(scorecard, today)
+    `teams` holds the owning teams (by ref) that rules about on-call read, `live` the
+    stored facts (GitHub, SonarQube, on-call now, pushed) that CQL rules read."""
+    plan = _Plan(scorecard, today, live)
     context = Context(facts.team_overdue_followups, teams or {}, facts.team_private_overdue)
     return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
 
@@ -88,7 +96,8 @@ def evaluate(
 def reads_teams(scorecards: Iterable[Scorecard]) -> bool:
     """Whether any rule reads the owning teams (so they must be given to `evaluate`)."""
     return any(
-        isinstance(rule.check, FieldPresent) and rule.check.field == "oncall"
+        (isinstance(rule.check, FieldPresent) and rule.check.field == "oncall")
+        or (isinstance(rule.check, CqlRule) and "oncall" in rule.check.expression)
         for scorecard in scorecards
         for rule in scorecard.rules
     )
@@ -101,16 +110,27 @@ def applies(which: Filter, entity: Entity) -> bool:
         and (not which.tiers or entity.tier in which.tiers)
         and (not which.lifecycles or entity.lifecycle.lower() in which.lifecycles)
         and (not which.tags or any(tag.lower() in which.tags for tag in entity.tags))
+        and (which.query is None or _selects(which.query, entity))
     )
+
+
+# A filter query reads the catalog only (cortex.py refuses others), so no facts, no records.
+_CATALOG_ONLY = Snapshot(datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def _selects(query: cql.CompiledRule, entity: Entity) -> bool:
+    return query.evaluate(entity, _CATALOG_ONLY).status == cql.PASS
 
 
 def lookback_days(scorecards: Iterable[Scorecard]) -> int:
     """How many days of resolved incidents the facts must hold for these scorecards."""
     windows = [
         rule.check.days
+        if isinstance(rule.check, MeanTimeToResolve | IncidentCount)
+        else rule.check.compiled.lookback_days
         for scorecard in scorecards
         for rule in scorecard.rules
-        if isinstance(rule.check, MeanTimeToResolve | IncidentCount)
+        if isinstance(rule.check, MeanTimeToResolve | IncidentCount | CqlRule)
     ]
     return max(windows, default=0)
 
@@ -159,6 +179,8 @@ def _private_reads(rule: Rule) -> PrivateReads | None:
     match rule.check:
         case NoOldUnresolvedIncidents() | MeanTimeToResolve() | IncidentCount():
             return lambda entity, service, context: service.private_incidents
+        case CqlRule() if RECORDS in rule.check.compiled.sources:
+            return lambda entity, service, context: service.private_incidents
         case NoOverdueFollowUps(scope="service"):
             return lambda entity, service, context: frozenset(service.private_overdue)
         case NoOverdueFollowUps():
@@ -171,14 +193,14 @@ class _Plan:
     """A scorecard made ready for one run: checkers bound, levels indexed, exemptions
     filtered by date and grouped by service."""
 
-    def __init__(self, scorecard: Scorecard, today: date) -> None:
+    def __init__(self, scorecard: Scorecard, today: date, live: LiveFacts | None = None) -> None:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
         self.steps = [
             _Step(
                 rule,
                 index.get(rule.level, len(self.levels)),
-                _checker(rule, today),
+                _checker(rule, today, live),
                 _private_reads(rule),
             )
             for rule in scorecard.rules
@@ -231,7 +253,7 @@ class _Plan:
 # Checkers ----------------------------------------------------------------------------------
 
 
-def _checker(rule: Rule, today: date) -> Checker:
+def _checker(rule: Rule, today: date, live: LiveFacts | None = None) -> Checker:
     check = rule.check
     match check:
         case FieldPresent(field="oncall"):
@@ -260,8 +282,28 @@ def _checker(rule: Rule, today: date) -> Checker:
             return _mean_time_to_resolve(rule, check, today)
         case IncidentCount():
             return _incident_count(rule, check, today)
+        case CqlRule():
+            return _cql(rule, check.compiled, today, live)
         case Unsupported():
             return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
+
+
+def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, live: LiveFacts | None) -> Checker:
+    """A CQL rule: pass or fail with its reason; a source it needs, or an error while it
+    ran, makes it unsupported for this service, saying which, never a plain fail."""
+    view = ServiceView(datetime.combine(today, time(), UTC), live)
+
+    def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
+        verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
+        if verdict.status == cql.PASS:
+            return RuleOutcome(rule, PASS, verdict.reason)
+        if verdict.status == cql.FAIL:
+            message = rule.failure_message
+            return RuleOutcome(rule, FAIL, fill(message, verdict.captures) or verdict.reason)
+        prefix = "needs" if verdict.status == cql.NEEDS else "error"
+        return RuleOutcome(rule, UNSUPPORTED, f"{prefix}: {verdict.reason}")
+
+    return check
 
 
 def _constant(outcome: RuleOutcome) -> Checker:

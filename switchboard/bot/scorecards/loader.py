@@ -46,6 +46,7 @@ from switchboard.bot.scorecards.model import (
     TagPresent,
     TierAtMost,
     TierIn,
+    Unsupported,
 )
 from switchboard.bot.scorecards.reading import check_level, day, number, unique_rules, whole
 
@@ -64,7 +65,16 @@ _TOP_FIELDS = {
     "initiatives",
 }
 _FILTER_FIELDS = {"kinds", "types", "tiers", "lifecycles", "tags"}
-_RULE_FIELDS = {"id", "title", "description", "level", "weight", "check"}
+_RULE_FIELDS = {
+    "id",
+    "title",
+    "description",
+    "level",
+    "weight",
+    "check",
+    "expression",
+    "failure_message",
+}
 _EXEMPTION_FIELDS = {"rule", "service", "reason", "until"}
 _INITIATIVE_FIELDS = {
     "id",
@@ -244,10 +254,13 @@ def _rule(node: Node, levels: tuple[str, ...]) -> Rule | None:
         weight=1.0 if weight is None else weight,
         level=level,
         description=node.child("description").text(),
+        failure_message=node.child("failure_message").text(),
     )
 
 
 def _check(node: Node) -> Check | None:
+    if node.child("expression").present:
+        return _expression(node)
     kind = node.child("check")
     word = kind.text(required=True)
     if not word:
@@ -261,6 +274,25 @@ def _check(node: Node) -> Check | None:
     params, reader = entry
     node.warn_unknown(_RULE_FIELDS | params)
     return reader(node)
+
+
+def _expression(node: Node) -> Check | None:
+    """A CQL rule (docs/cql.md), compiled now: one that does not compile is an error of
+    the file, at its line, as any other malformed rule."""
+    source = node.child("expression")
+    expression = source.text(required=True)
+    if node.child("check").present:
+        source.src.error(source.line, f"{source.path}: give `check:` or `expression:`, not both")
+        return None
+    node.warn_unknown(_RULE_FIELDS)
+    if not expression:
+        return None
+    where = cortex.position(source, expression)
+    check = cortex.map_expression(expression, str(source.src.path), *where)
+    if isinstance(check, Unsupported):
+        source.src.error(source.line, f"{source.path}: {check.why.removeprefix('unsupported: ')}")
+        return None
+    return check
 
 
 def _field_present(node: Node) -> Check | None:

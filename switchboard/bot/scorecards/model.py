@@ -7,9 +7,11 @@ level that does not exist or a weight that is not a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
+
+from switchboard.bot.scorecards.cql.compiler import CompiledRule
 
 # Fields `field_present` can ask for, each answered from the neutral Entity.
 FIELDS = ("owner", "oncall", "slack_channel", "runbook", "repo", "docs", "description")
@@ -105,6 +107,15 @@ class IncidentCount:
 
 
 @dataclass(frozen=True, slots=True)
+class CqlRule:
+    """A CQL expression (docs/cql.md), compiled once when its file is read."""
+
+    kind: ClassVar[str] = "cql"
+    expression: str
+    compiled: CompiledRule = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Unsupported:
     """A rule we cannot evaluate (a Cortex CQL expression with no equivalent here): shown as
     unsupported, never passed, never counted in the score, and it blocks its level."""
@@ -112,6 +123,8 @@ class Unsupported:
     kind: ClassVar[str] = "unsupported"
     expression: str
     why: str
+    # `file:line:col: message`, the expression's line and a caret, when CQL told where
+    located: str = field(default="", compare=False)
 
 
 Check = (
@@ -127,6 +140,7 @@ Check = (
     | NoOldUnresolvedIncidents
     | MeanTimeToResolve
     | IncidentCount
+    | CqlRule
     | Unsupported
 )
 
@@ -139,6 +153,9 @@ class Rule:
     weight: float = 1.0
     level: str = ""  # "" = counts in the score only, not towards a level
     description: str = ""
+    # shown instead of the reason when a CQL rule fails; `{{context.evaluation.captures.x}}`
+    # is replaced by what `captures("x", ...)` held
+    failure_message: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +178,8 @@ class Filter:
     tiers: frozenset[int] = frozenset()
     lifecycles: frozenset[str] = frozenset()
     tags: frozenset[str] = frozenset()
+    # a Cortex filter query over catalog data only (`hasGroup("a") || hasGroup("b")`)
+    query: CompiledRule | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
