@@ -7,6 +7,7 @@ import pytest
 
 from switchboard.app import build
 from switchboard.bot.platform.config import Config
+from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, World, eventually_async
 
 
@@ -148,3 +149,23 @@ async def test_a_page_without_a_routing_key_says_so_once(world: World) -> None:
     row = await world.settled()
     group = next(iter(world.slack.usergroups))
     assert any(f"<!subteam^{group}>" in t for t in world.texts(row.channel_id))
+
+
+async def test_a_change_made_while_a_sync_is_at_work_reaches_the_card_without_the_scheduler(
+    world: World,
+) -> None:
+    """A change whose own sync finds the incident's lease taken (another change's sync is
+    still posting) is brought in by that sync when it ends, not `retry_seconds` later by the
+    scheduler (which these tests never run): under load, two quick changes left the card
+    a change behind for half a minute."""
+    await world.incident("declare sev2 service:checkout Checkout errors")
+    row = await world.settled()
+    hold = world.slack.hold("chat.update")  # the first sync's card update hangs a while
+    await world.incident("status identified", channel=row.channel_id)
+    await eventually(lambda: hold.waiting == 1)
+    await world.incident("severity sev1", channel=row.channel_id)  # its sync: lease taken
+    hold.release()
+    settled = await world.settled()
+    assert (settled.status, settled.severity) == ("identified", "SEV1")
+    (card,) = [m for m in world.slack.messages(row.channel_id) if m.ts == settled.card_ts]
+    assert "SEV1" in str(card.blocks) and "identified" in str(card.blocks)

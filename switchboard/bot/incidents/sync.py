@@ -107,6 +107,11 @@ class IncidentSync:
         self._clock = deps.clock
         self._postmortems = postmortems
         self._lease = timedelta(seconds=deps.config.incidents.lease_seconds)
+        # Incidents this process is syncing, and those changed meanwhile: a change whose own
+        # sync found the lease taken is brought in by the run at work when it ends, rather
+        # than waiting for the scheduler's next pass (`retry_seconds`).
+        self._running: set[int] = set()
+        self._again: set[int] = set()
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -118,15 +123,21 @@ class IncidentSync:
 
     async def run(self, incident_id: int) -> bool:
         """Sync one incident; True when Slack is fully in line with it."""
-        now = self._clock()
         with incident_scope():
-            return await self._run(incident_id, now)
+            while True:
+                done = await self._run(incident_id, self._clock())
+                if incident_id not in self._again:
+                    return done
+                self._again.discard(incident_id)  # changed while we were at it: once more
 
     async def _run(self, incident_id: int, now: datetime) -> bool:
         lease = _Lease(self._sessions, incident_id, self._clock, self._lease)
         if not await lease.take(now):
-            return False  # another process is on it
+            if incident_id in self._running:
+                self._again.add(incident_id)
+            return False  # another run is on it
         _LEASE.set(lease)
+        self._running.add(incident_id)
         async with self._sessions() as session:
             try:
                 return await self._steps(session, incident_id)
@@ -138,7 +149,8 @@ class IncidentSync:
                 return False
             finally:
                 await session.rollback()
-                await lease.end()
+                await lease.end()  # before it stops counting as running: see __init__
+                self._running.discard(incident_id)
 
     async def _steps(self, session: AsyncSession, incident_id: int) -> bool:
         incident = await incident_store.by_id(session, incident_id)
