@@ -187,3 +187,21 @@ async def test_a_catch_up_slack_refused_is_sent_on_the_next_join(world: World) -
     assert refused.response["error"] == "user_not_in_channel"
     await join(world, channel, CAROL)
     assert (await catchup_of(world, channel, CAROL)).startswith("*Catching up on INC-1")
+
+
+async def test_long_texts_are_cut_and_nothing_is_lost(world: World) -> None:
+    """Long notes and a long update are cut (never inside an entity), and the follow-ups
+    still show: the catch-up stays one readable message."""
+    row = await declared(world)
+    channel = row.channel_id
+    for _ in range(6):
+        await world.incident("note " + "<&> " * 700, channel=channel)
+    await world.incident("update " + "& " * 1400, channel=channel)
+    await world.incident("followup Add a circuit breaker", user=BOB, channel=channel)
+    await world.settled()
+    await join(world, channel, CAROL)
+    text = await catchup_of(world, channel, CAROL)
+    assert len(text) <= 8000
+    assert "*Open follow-ups* (1)\n• Add a circuit breaker" in text
+    assert "<&>" not in text
+    assert all(part.endswith(("&lt;", "&amp;", "&gt;", " ")) for part in text.split("…")[:-1])

@@ -29,9 +29,11 @@ log = logging.getLogger(__name__)
 
 KIND = "catchup"  # the ledger's kind: one row per (incident, person)
 RECENT = 5  # timeline entries shown
-FOLLOWUPS = 10  # open follow-ups shown, with a count beyond
-ENTRY_TEXT = 300  # characters of one captured message or note
-MESSAGE_LIMIT = 3900  # the whole catch-up, well inside what Slack shows of a message
+FOLLOWUPS = 5  # open follow-ups shown, with a count beyond
+ENTRY_TEXT = 300  # characters of one timeline entry's text
+UPDATE_TEXT = 1000  # characters of the latest status update
+# The whole catch-up: the parts above are bounded well within it (and Slack's 40,000).
+MESSAGE_LIMIT = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,20 @@ def render(record: Record, tz: ZoneInfo) -> str:
     lines += [f"• {moment_text(_short(m), tz)}" for m in record.recent] or ["• nothing yet"]
     lines += _followups(record)
     # What changed (deploys before declare) comes with the live facts; until then no line.
-    return shorten("\n".join(lines), MESSAGE_LIMIT)
+    return cut("\n".join(lines), MESSAGE_LIMIT)
+
+
+def cut(mrkdwn: str, limit: int) -> str:
+    """Escaped mrkdwn cut to `limit` characters, never inside an entity (`&amp;`) or a
+    mention or link (`<@U…>`), with an ellipsis when cut."""
+    if len(mrkdwn) <= limit:
+        return mrkdwn
+    text = mrkdwn[: limit - 1]
+    for opener, closer in (("&", ";"), ("<", ">")):
+        at = text.rfind(opener)
+        if at != -1 and closer not in text[at:]:
+            text = text[:at]
+    return text.rstrip() + "…"
 
 
 def _headline(record: Record) -> str:
@@ -85,7 +100,7 @@ def _update(record: Record, tz: ZoneInfo) -> str:
     if record.update is None:
         return "*Latest status update* none yet"
     at = record.update.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
-    return f"*Latest status update* ({at})\n{shorten(record.update.text, 1200)}"
+    return f"*Latest status update* ({at})\n{cut(record.update.text, UPDATE_TEXT)}"
 
 
 def _followups(record: Record) -> list[str]:
@@ -101,14 +116,15 @@ def _followups(record: Record) -> list[str]:
 def _followup(item: FollowUp) -> str:
     owner = f"<@{item.owner_user}>" if item.owner_user else safe(item.owner_team, 100)
     due = f", due {item.due:%Y-%m-%d}" if item.due else ""
-    return safe(item.text, 200) + (f" ({owner}{due})" if owner or due else "")
+    return safe(item.text, 150) + (f" ({owner}{due})" if owner or due else "")
 
 
 def _short(moment: Moment) -> Moment:
-    """A captured entry cut for the catch-up (lifecycle texts are ours, short and escaped)."""
-    if moment.source == "lifecycle":
-        return moment
-    return dataclasses.replace(moment, text=shorten(moment.text, ENTRY_TEXT))
+    """A timeline entry cut for the catch-up (a lifecycle text is escaped already, the text
+    of a captured message or note is escaped when shown), with its first five files."""
+    text = moment.text
+    text = cut(text, ENTRY_TEXT) if moment.source == "lifecycle" else shorten(text, ENTRY_TEXT)
+    return dataclasses.replace(moment, text=text, files=moment.files[:5])
 
 
 def _minutes(delta: timedelta) -> timedelta:
