@@ -91,7 +91,7 @@ async def test_with_a_commander_an_update_and_a_follow_up(world: World) -> None:
     latest = text.split("*Latest on the timeline*\n")[1].split("*Open follow-ups*")[0]
     assert latest.count("\n• ") + latest.startswith("• ") == 5  # the last five only
     assert "Note number 6" in latest and "Note number 2" not in latest
-    assert "*Open follow-ups* (1)\n• Add a circuit breaker" in text
+    assert "*Open follow-ups* (1)\n• Add a circuit breaker (team shop)" in text
 
 
 async def test_resolved(world: World) -> None:

@@ -114,7 +114,10 @@ def _followups(record: Record) -> list[str]:
 
 
 def _followup(item: FollowUp) -> str:
-    owner = f"<@{item.owner_user}>" if item.owner_user else safe(item.owner_team, 100)
+    team = item.owner_team.rpartition("/")[2]  # a catalog ref, `group:default/shop`
+    owner = f"<@{item.owner_user}>" if item.owner_user else ""
+    if not owner and team:
+        owner = f"team {safe(team, 100)}"
     due = f", due {item.due:%Y-%m-%d}" if item.due else ""
     return safe(item.text, 150) + (f" ({owner}{due})" if owner or due else "")
 
