@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.home import HomeService
+from switchboard.bot.incidents.catchup import CatchUpService
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
@@ -55,6 +56,7 @@ from switchboard.edge.seen_events import SeenEvents
 from switchboard.edge.slack_requests import SLACK_PATH
 from switchboard.edge.web import SlackEdge, build_web_app
 from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
+from switchboard.handlers.catchup import CatchUpHandlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
@@ -169,6 +171,7 @@ class Switchboard:
             TimelineHandlers(self.timeline, self.incidents, self.gateway, self.config.timezone),
             FollowUpHandlers(self.followups, self.gateway),
             PostmortemStatsHandlers(self.postmortems, self.stats),
+            CatchUpHandlers(CatchUpService(self.timeline.deps, self.incidents, self.timeline)),
         ]
 
     @cached_property

@@ -48,7 +48,9 @@ async def test_listeners_and_manifest_agree(requester: SlackRequester) -> None:
     for event in declared_events:
         # Subscriptions such as message.channels deliver events of type "message".
         kind = event.split(".")[0]
-        response = await requester.event({"type": kind, "user": "U0001ALICE", "tab": "home"})
+        # The fields the edge checks of each typed event (a join names its channel).
+        inner = {"type": kind, "user": "U0001ALICE", "tab": "home", "channel": "C0001"}
+        response = await requester.event(inner)
         assert response.status == 200
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["home_tab_enabled"] is True

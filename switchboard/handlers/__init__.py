@@ -11,16 +11,19 @@ from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.home import HomeService
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.bot.teams.followup_nags import FollowUpNags
-from switchboard.handlers import home, incident, nags, owner, scorecard, timeline
+from switchboard.handlers import catchup, home, incident, nags, owner, scorecard, timeline
 from switchboard.handlers.incident import IncidentHandlers
 from switchboard.handlers.payloads import Payload
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
 COMMANDS = (owner.COMMAND, incident.COMMAND, scorecard.COMMAND)
-EVENTS = (home.EVENT, *timeline.EVENTS)
+EVENTS = (home.EVENT, *timeline.EVENTS, catchup.EVENT)
 # The typed request of each event whose shape the edge checks before acknowledging it (an
 # event is acknowledged before its listener runs, which could only log a malformed one).
-EVENT_PAYLOADS: dict[str, type[Payload]] = {home.EVENT: home.HomeOpened}
+EVENT_PAYLOADS: dict[str, type[Payload]] = {
+    home.EVENT: home.HomeOpened,
+    catchup.EVENT: catchup.Joined,
+}
 
 
 def register_all(

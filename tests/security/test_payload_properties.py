@@ -78,6 +78,9 @@ COMMAND_TEXTS = {
     "/scorecard": ("checkout", ""),
     "/incident": ("declare sev2 Search slow", ""),
 }
+# Verbs answered by a record handler of their own (handlers/catchup.py for `catchup`), drawn
+# as commands on an incident that exists: (command, text, skip reason).
+VERBS = {"catchup": ("/incident", "catchup INC-1", "")}
 # The timeline's "next page" buttons come with more entries than a page holds; their
 # listener (timeline.py) is matched by the coverage test with a `:2` suffix.
 PREFIXED = (owner_message.PICK_ACTION, scorecard_messages.PICK_ACTION, messages.TIMELINE_NEXT)
@@ -93,6 +96,7 @@ CASES = [
     *(case("view", k, r) for k, r in VIEWS.items()),
     *(case("options", k, r) for k, r in OPTIONS.items()),
     *(case("command", k, r) for k, (_, r) in COMMAND_TEXTS.items()),
+    *(case("verb", k, r) for k, (_, _, r) in VERBS.items()),
 ]
 
 
@@ -233,6 +237,13 @@ async def real_payload(world: World, kind: str, key: str) -> tuple[Json | dict[s
         text = COMMAND_TEXTS[key][0]
         return world.requester.command_fields(
             key, text, user_id=ALICE, channel_id=world.elsewhere
+        ), False
+    if kind == "verb":
+        command, text, _ = VERBS[key]
+        await world.incident("declare sev2 service:checkout Checkout errors")
+        await world.settled()
+        return world.requester.command_fields(
+            command, text, user_id=ALICE, channel_id=world.elsewhere
         ), False
     surfaces = await scenario(world)
     for surface in surfaces:
@@ -411,6 +422,8 @@ def synthetic(kind: str, key: str) -> Json:
         }
     if kind == "options":
         return {"type": "block_suggestion", "user": user, "action_id": key}
+    if kind == "verb":
+        return {"command": VERBS[key][0], "text": VERBS[key][1], "user_id": ALICE}
     return {"command": key, "user_id": ALICE}
 
 

@@ -12,7 +12,7 @@ _NUMBER = re.compile(r"^(?:inc-?|#)(\d{1,9})$", re.IGNORECASE)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)
 ACTIONS = ("status", "severity", "assign", "resolve", "close", "page", "update")
-RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats")
+RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats", "catchup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +180,8 @@ HELP = "\n".join(
         "`assign [role] @person`",
         "• `/incident update &lt;text&gt;`: post a status update · "
         "`page &lt;service|team:name&gt;`: page more people",
-        "• `/incident note &lt;text&gt;` · `timeline` · `postmortem`: the record",
+        "• `/incident note &lt;text&gt;` · `timeline` · `postmortem`: the record · "
+        "`catchup`: what has happened so far",
         "• `/incident followup &lt;text&gt; [@owner] [due:YYYY-MM-DD]` · "
         "`followups [team:&lt;name&gt;|@person]`",
         "• `/incident resolve` · `close` · `list` · `stats [days]` · `help`",

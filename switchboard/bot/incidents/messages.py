@@ -264,7 +264,7 @@ def timeline_page(
     title = f"Timeline of {view.ref}" + (f" ({page}/{pages})" if pages > 1 else "")
     blocks: list[Block] = [kit.header(title)]
     for moment in shown:
-        section = kit.section(_moment_text(moment, tz))
+        section = kit.section(moment_text(moment, tz))
         button = accessory(moment) if accessory and moment.entry_id else None
         if button:
             section["accessory"] = button
@@ -275,7 +275,8 @@ def timeline_page(
     return f"{title}: {len(moments)} moments", blocks
 
 
-def _moment_text(moment: Any, tz: tzinfo) -> str:
+def moment_text(moment: Any, tz: tzinfo) -> str:
+    """One timeline moment as a line of mrkdwn, user text escaped."""
     when = moment.at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
     who = f"<@{moment.author}>" if moment.author.startswith(("U", "W")) else ""
     if moment.source == "lifecycle":
