@@ -162,7 +162,7 @@ class Settings(BaseSettings):
 
     def facts(self) -> FactsSettings:
         """What the facts sources read of these settings."""
-        return FactsSettings(  # type: ignore[call-arg]
+        return FactsSettings(
             _env_file=None,
             PAGERDUTY_API_TOKEN=self.pagerduty_api_token,
             PAGERDUTY_API_URL=self.pagerduty_api_url,
