@@ -10,7 +10,7 @@ import errno
 import logging
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +21,12 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
+from switchboard.bot.facts.api import LABELS, LiveFacts, build_sources, summary
+from switchboard.bot.facts.targets import github_host
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
@@ -118,6 +120,7 @@ class Switchboard:
     initiative_reminders: InitiativeReminders
     metrics: Metrics
     redactor: Redactor
+    facts: LiveFacts
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -255,6 +258,7 @@ def build(
     postmortems = PostmortemService(deps, incidents)
     followups = FollowUpService(deps, incidents, owner)
     sync = IncidentSync(deps, owner, _pagers(settings, gateway, http, limits), postmortems)
+    facts = _facts(settings, sessions, client, http, limits, clock)
     return Switchboard(
         settings,
         config,
@@ -283,6 +287,29 @@ def build(
         initiative_reminders=InitiativeReminders(deps, owner, scorecards, results),
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
+        facts=facts,
+    )
+
+
+def _facts(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    http: HttpSession,
+    limits: CallLimits,
+    clock: Callable[[], datetime],
+) -> LiveFacts:
+    """The configured facts sources (Slack's user groups with a bot token), over the stored
+    facts; a lease owner of this process's own."""
+    facts_settings = settings.facts()
+    sources = build_sources(
+        facts_settings,
+        http,
+        timeout=limits.timeout,
+        slack=client if settings.bot_token else None,
+    )
+    return LiveFacts(
+        sessions, sources, clock, github_host=github_host(facts_settings.github_api_url)
     )
 
 
@@ -345,8 +372,24 @@ def build_jobs(sb: Switchboard) -> Jobs:
             return "no scorecards loaded (scorecards.paths): nothing to evaluate"
         return (await sb.results.evaluate()).summary()
 
+    def refresh(name: str) -> Callable[[Run], Awaitable[str]]:
+        async def run(run: Run) -> str:
+            return summary(await sb.facts.refresh(name, force=run.manual))
+
+        return run
+
+    facts_jobs = [
+        Job(
+            f"facts-{name}",
+            f"refresh {LABELS.get(name, name)} past their TTL (one replica at a time)",
+            every(tz, minutes=1),
+            refresh(name),
+        )
+        for name in sb.facts.sources
+    ]
     return Jobs(
         [
+            *facts_jobs,
             Job(
                 "catalog-sync",
                 "re-import SWITCHBOARD_CATALOG",

@@ -1,0 +1,136 @@
+"""The facts wired into the bot: a refresh job per configured source over the catalog's
+targets (`switchboard jobs list` names them), two processes on one database refreshing
+once between them, against the PagerDuty REST fake and the fake Slack."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from switchboard.app import Switchboard, build, prepare
+from switchboard.bot.platform.config import Config
+from switchboard.bot.platform.jobs import Run
+from switchboard.fakes.pagers.pagerduty_rest import FakePagerDutyRest, Shift
+from switchboard.fakes.slack.server import FakeSlack
+from switchboard.settings import Settings, load_settings
+from tests.conftest import BOT_TOKEN, EXAMPLES, SIGNING_SECRET
+
+PD_TOKEN = "pd-wired-token-0001"
+PAYMENTS = "component:default/payments-api"
+NOW = datetime.now(UTC)
+HANDOVER = (NOW + timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+async def pagerduty() -> AsyncIterator[FakePagerDutyRest]:
+    async with FakePagerDutyRest(token=PD_TOKEN) as fake:
+        fake.services = {"PPAYAPI": "PPAYPOLICY", "PPAYTEAM": "PPAYPOLICY", "PLEDGER": "PLEDGERPOL"}
+        fake.shifts = [
+            Shift(
+                "PALICE",
+                "Alice",
+                "alice@example.com",
+                "PPAYPOLICY",
+                1,
+                NOW - timedelta(hours=5),
+                HANDOVER,
+                "PSCHPAY",
+            ),
+            Shift(
+                "PBOB",
+                "Bob",
+                "bob@example.com",
+                "PPAYPOLICY",
+                1,
+                HANDOVER,
+                HANDOVER + timedelta(days=1),
+                "PSCHPAY",
+            ),
+        ]
+        yield fake
+
+
+@pytest.fixture
+def wired_settings(database_url: str, slack: FakeSlack, pagerduty: FakePagerDutyRest) -> Settings:
+    slack.add_user("alice", email="alice@example.com", user_id="U0001ALICE")
+    slack.add_user("bob", email="bob@example.com", user_id="U0001BOB")
+    return load_settings(
+        _env_file=None,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.base_url,
+        DATABASE_URL=database_url,
+        SWITCHBOARD_CATALOG=str(EXAMPLES),
+        PAGERDUTY_API_TOKEN=PD_TOKEN,
+        PAGERDUTY_API_URL=pagerduty.base_url,
+    )
+
+
+@pytest.fixture
+async def wired(wired_settings: Settings) -> AsyncIterator[Switchboard]:
+    sb = build(wired_settings, Config())
+    await prepare(sb)
+    yield sb
+    await sb.close()
+
+
+async def test_a_refresh_job_per_configured_source(
+    wired: Switchboard, pagerduty: FakePagerDutyRest
+) -> None:
+    names = [job.name for job in wired.jobs]
+    assert "facts-pagerduty" in names and "facts-slack" in names
+    assert "facts-github" not in names and "facts-sonarqube" not in names  # no token
+    job = wired.jobs.get("facts-pagerduty")
+    assert job is not None
+    said = await job.run(Run())
+    # payments-api (a service) and ledger (another) point at PagerDuty in the examples
+    assert said.startswith("pagerduty: ") and " due fetched" in said
+    assert "0 of" not in said
+    oncall = await wired.facts.oncall(PAYMENTS)
+    assert oncall is not None
+    assert [p["user_id"] for p in oncall.now] == ["U0001ALICE"]
+    assert [p["user_id"] for p in oncall.next] == ["U0001BOB"]
+    asked = len(pagerduty.seen)
+    assert (await job.run(Run())).endswith("0 of 0 due fetched, 0 value(s) changed")
+    assert len(pagerduty.seen) == asked  # fresh within the TTL: not asked again
+
+
+async def test_two_processes_on_one_database_refresh_once(
+    wired_settings: Settings, pagerduty: FakePagerDutyRest
+) -> None:
+    one, two = build(wired_settings, Config()), build(wired_settings, Config())
+    try:
+        await prepare(one)
+        await prepare(two)
+        jobs = [sb.jobs.get("facts-pagerduty") for sb in (one, two)]
+        said = await asyncio.gather(*(job.run(Run()) for job in jobs if job is not None))
+        alone = len(pagerduty.seen)
+        pagerduty.seen.clear()
+        # what one refresh alone asks, forced: the pair asked no more than that
+        job = one.jobs.get("facts-pagerduty")
+        assert job is not None
+        await job.run(Run(manual=True))
+        assert alone == len(pagerduty.seen), said
+    finally:
+        await one.close()
+        await two.close()
+
+
+def test_jobs_list_shows_the_refresh_jobs(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    wired_settings: Settings,
+    database_url: str,
+) -> None:
+    from switchboard.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PAGERDUTY_API_TOKEN", PD_TOKEN)
+    monkeypatch.setenv("GITHUB_TOKEN", "gh-wired-token-0001")
+    assert main(["jobs", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "facts-pagerduty" in out and "refresh PagerDuty's on-call past their TTL" in out
+    assert "facts-github" in out and "facts-sonarqube" not in out
