@@ -10,7 +10,7 @@ import errno
 import logging
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -259,6 +259,11 @@ def build(
     followups = FollowUpService(deps, incidents, owner)
     sync = IncidentSync(deps, owner, _pagers(settings, gateway, http, limits), postmortems)
     facts = _facts(settings, sessions, client, http, limits, clock)
+
+    async def live_oncall(refs: Sequence[str]) -> str:
+        return await facts.oncall_line(refs, config.tz)
+
+    owner.live_oncall = live_oncall
     return Switchboard(
         settings,
         config,

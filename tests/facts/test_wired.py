@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from switchboard.app import Switchboard, build, prepare
 from switchboard.bot.platform.config import Config
 from switchboard.bot.platform.jobs import Run
 from switchboard.fakes.pagers.pagerduty_rest import FakePagerDutyRest, Shift
 from switchboard.fakes.slack.server import FakeSlack
+from switchboard.fakes.slack.signer import SlackRequester
 from switchboard.settings import Settings, load_settings
 from tests.conftest import BOT_TOKEN, EXAMPLES, SIGNING_SECRET
 
@@ -134,3 +136,57 @@ def test_jobs_list_shows_the_refresh_jobs(
     out = capsys.readouterr().out
     assert "facts-pagerduty" in out and "refresh PagerDuty's on-call past their TTL" in out
     assert "facts-github" in out and "facts-sonarqube" not in out
+
+
+class Moving:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_owner_says_who_is_on_call_now_and_next_and_how_old_when_stale(
+    wired_settings: Settings, slack: FakeSlack, pagerduty: FakePagerDutyRest
+) -> None:
+    clock = Moving()
+    sb = build(wired_settings, Config(), clock)
+    try:
+        await prepare(sb)
+        job = sb.jobs.get("facts-pagerduty")
+        assert job is not None
+        await job.run(Run())
+        server = TestServer(sb.web, host="127.0.0.1")
+        await server.start_server()
+        url = str(server.make_url("/slack/events"))
+        try:
+            async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
+                asked = len(pagerduty.seen)
+                text = await on_call_field(requester)
+                until = HANDOVER.astimezone(Config().tz)
+                assert text.startswith(
+                    f"On call now: <@U0001ALICE> (level 1, until {until:%H:%M} UTC; "
+                    "next <@U0001BOB>)\\nPagerDuty service PPAYAPI"
+                ), text
+                assert "as of" not in text
+                assert len(pagerduty.seen) == asked  # read from the database, not the source
+                clock.now += timedelta(minutes=12)  # past on-call's TTL, nothing refreshed
+                stale = await on_call_field(requester)
+                assert stale.startswith(
+                    f"On call now: <@U0001ALICE> (level 1, until {until:%H:%M} UTC; "
+                    "next <@U0001BOB>), as of 12 min ago"
+                ), stale
+        finally:
+            await server.close()
+    finally:
+        await sb.close()
+
+
+async def on_call_field(requester: SlackRequester) -> str:
+    response = await requester.answer(
+        "/owner", "payments-api", user_id="U0001ALICE", channel_id="C0GENERAL"
+    )
+    assert response.status == 200, response.body
+    fields = response.json()["blocks"][2]["fields"]
+    (oncall,) = [f["text"] for f in fields if f["text"].startswith("*On call*")]
+    return str(oncall).removeprefix("*On call*\n").replace("\n", "\\n")

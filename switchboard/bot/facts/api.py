@@ -5,10 +5,12 @@ on a request's path)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -26,9 +28,13 @@ from switchboard.bot.facts.targets import targets_of
 from switchboard.bot.facts.wiring import SourceStatus as SourceStatus
 from switchboard.bot.facts.wiring import build_sources as build_sources
 from switchboard.bot.facts.wiring import status
+from switchboard.bot.platform.text import safe
 from switchboard.storage import catalog_store
 from switchboard.storage.facts_store import FactsStore as FactsStore
 
+ONCALL_CACHE = timedelta(seconds=15)
+_MAX_CACHED = 10_000
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 LABELS = {
     "pagerduty": "PagerDuty's on-call",
     "opsgenie": "Opsgenie's on-call",
@@ -70,6 +76,8 @@ class LiveFacts:
         self._clock = clock
         self._github_host = github_host
         self.engine = RefreshEngine(self.store, clock, owner or process_owner())
+        # `/owner` asks again and again: who is on call, kept a few seconds per entity
+        self._oncalls: dict[str, tuple[datetime, OnCallNow | None]] = {}
 
     async def targets(self, source: str) -> list[Target]:
         """What `source` is asked about: each catalog entity's target there."""
@@ -84,9 +92,11 @@ class LiveFacts:
         return targets_of(entity, github_host=self._github_host)
 
     async def refresh(self, source: str, *, force: bool = False) -> Report:
-        return await self.engine.refresh(
+        report = await self.engine.refresh(
             self.sources[source], await self.targets(source), force=force
         )
+        self._oncalls.clear()
+        return report
 
     async def status(self) -> list[SourceStatus]:
         return await status(self.store, self.sources)
@@ -112,6 +122,59 @@ class LiveFacts:
             now.stale,
             now.source,
         )
+
+    async def oncall_line(self, refs: Sequence[str], tz: tzinfo) -> str:
+        """`/owner`'s line: "On call now: <@U1> (level 1, until 18:00 UTC; next <@U2>)",
+        with "as of 12 min ago" when the stored value is stale; for the first of `refs`
+        with a stored on-call, "" when none has. Stored facts only: no network."""
+        for ref in refs:
+            found = await self._cached_oncall(ref)
+            if found is not None:
+                return oncall_text(found, tz)
+        return ""
+
+    async def _cached_oncall(self, ref: str) -> OnCallNow | None:
+        now = self._clock()
+        kept = self._oncalls.get(ref)
+        if kept is not None and now - kept[0] < ONCALL_CACHE:
+            found = kept[1]
+            return dataclasses.replace(found, age=found.age + (now - kept[0])) if found else None
+        found = await self.oncall(ref)
+        if len(self._oncalls) >= _MAX_CACHED:
+            self._oncalls.clear()
+        self._oncalls[ref] = (now, found)
+        return found
+
+
+def oncall_text(found: OnCallNow, tz: tzinfo) -> str:
+    first = min((_level(p) for p in found.now), default=1)
+    now = [p for p in found.now if _level(p) == first]
+    upcoming = [p for p in found.next if _level(p) == first] or found.next[:1]
+    if not now:
+        line = "On call now: nobody"
+    else:
+        details = [f"level {first}"]
+        if until := until_text(now[0], tz):
+            details.append(until)
+        detail = ", ".join(details)
+        if upcoming:
+            detail += "; next " + ", ".join(_mention(p) for p in upcoming[:3])
+        line = f"On call now: {', '.join(_mention(p) for p in now[:3])} ({detail})"
+    if found.stale:
+        line += f", as of {age_text(found.age)}"
+    return line
+
+
+def _level(person: dict[str, Any]) -> int:
+    level = person.get("level")
+    return level if isinstance(level, int) else 1
+
+
+def _mention(person: dict[str, Any]) -> str:
+    user_id = str(person.get("user_id") or "")
+    if _USER_ID.fullmatch(user_id):
+        return f"<@{user_id}>"
+    return safe(str(person.get("name") or person.get("email") or "someone"), 100)
 
 
 def _people(value: Any) -> list[dict[str, Any]]:
@@ -142,4 +205,5 @@ def until_text(person: dict[str, Any], tz: tzinfo) -> str:
         at = datetime.fromisoformat(end.replace("Z", "+00:00"))
     except ValueError:
         return ""
-    return f"until {at.astimezone(tz):%H:%M}"
+    local = at.astimezone(tz)
+    return f"until {local:%H:%M} {local.tzname() or ''}".rstrip()
