@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -182,13 +183,19 @@ class Switchboard:
             self.seen_events.accepting,
             metrics=self.metrics,
         )
-        app = build_web_app(edge, lambda: db.ping(self.engine), self.scrape)
+        app = build_web_app(
+            edge, lambda: db.ping(self.engine), self.scrape, detail=self.sources_health
+        )
         secret = self.settings.pagerduty_webhook_secret
         handler = pagerduty_webhook.webhook(
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
         app.router.add_post(pagerduty_webhook.PATH, handler)
         return app
+
+    async def sources_health(self) -> dict[str, Any]:
+        """`/healthz`'s detail: how each facts source stands (never failing health)."""
+        return {"sources": {s.source: s.as_json() for s in await self.facts.status()}}
 
     async def scrape(self) -> bytes:
         """`GET /metrics`: the counters, and the open incidents counted now (one indexed

@@ -5,10 +5,14 @@ once between them, against the PagerDuty REST fake and the fake Slack."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from switchboard.app import Switchboard, build, prepare
@@ -111,10 +115,14 @@ async def test_two_processes_on_one_database_refresh_once(
         said = await asyncio.gather(*(job.run(Run()) for job in jobs if job is not None))
         alone = len(pagerduty.seen)
         pagerduty.seen.clear()
-        # what one refresh alone asks, forced: the pair asked no more than that
-        job = one.jobs.get("facts-pagerduty")
-        assert job is not None
-        await job.run(Run(manual=True))
+        # what one refresh alone asks (a third process, forced): the pair asked no more
+        three = build(wired_settings, Config())
+        try:
+            job = three.jobs.get("facts-pagerduty")
+            assert job is not None
+            await job.run(Run(manual=True))
+        finally:
+            await three.close()
         assert alone == len(pagerduty.seen), said
     finally:
         await one.close()
@@ -190,3 +198,68 @@ async def on_call_field(requester: SlackRequester) -> str:
     fields = response.json()["blocks"][2]["fields"]
     (oncall,) = [f["text"] for f in fields if f["text"].startswith("*On call*")]
     return str(oncall).removeprefix("*On call*\n").replace("\n", "\\n")
+
+
+async def switchboard_cli(env: dict[str, str], *args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "switchboard",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_integrations_status_prints_every_source(
+    tmp_path: Path, database_url: str, pagerduty: FakePagerDutyRest
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "DATABASE_URL": database_url,
+        "SWITCHBOARD_CATALOG": str(EXAMPLES),
+        "PAGERDUTY_API_TOKEN": PD_TOKEN,
+        "PAGERDUTY_API_URL": pagerduty.base_url,
+    }
+    before = await switchboard_cli(env, "integrations", "status")
+    assert before.splitlines() == [
+        "pagerduty: never refreshed; 0 facts",
+        "opsgenie: not configured",
+        "slack: not configured",
+        "github: not configured",
+        "sonarqube: not configured",
+    ]
+    await switchboard_cli(env, "catalog", "import", str(EXAMPLES))
+    said = await switchboard_cli(env, "jobs", "run", "facts-pagerduty")
+    assert "pagerduty: 3 of 3 due fetched, 6 value(s) changed" in said, said
+    pagerduty.token = "pd-another-token-0002"  # the token is refused from now on
+    await switchboard_cli(env, "jobs", "run", "facts-pagerduty")
+    (line, *_) = (await switchboard_cli(env, "integrations", "status")).splitlines()
+    assert line.startswith("pagerduty: last success just now; 6 facts; last error: PagerDuty")
+    assert "refused PAGERDUTY_API_TOKEN (401" in line
+    assert PD_TOKEN not in line
+
+
+async def test_healthz_adds_each_source_without_failing(wired: Switchboard) -> None:
+    server = TestServer(wired.web, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with ClientSession() as http, http.get(server.make_url("/healthz")) as response:
+            assert response.status == 200
+            body = await response.json()
+    finally:
+        await server.close()
+    assert body["status"] == "ok"
+    assert body["sources"]["pagerduty"] == {
+        "configured": True,
+        "last_success": None,
+        "last_error": None,
+        "facts": 0,
+        "budget": None,
+    }
+    assert body["sources"]["github"]["configured"] is False
