@@ -57,7 +57,13 @@ from switchboard.edge import front, middleware, screening, socket_mode
 from switchboard.edge.seen_events import SeenEvents
 from switchboard.edge.slack_requests import SLACK_PATH
 from switchboard.edge.web import SlackEdge, build_web_app
-from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
+from switchboard.handlers import (
+    COMMANDS,
+    authorization,
+    facts_push,
+    pagerduty_webhook,
+    register_all,
+)
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
 from switchboard.handlers.lookup import answer_lane
@@ -191,7 +197,17 @@ class Switchboard:
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
         app.router.add_post(pagerduty_webhook.PATH, handler)
+        tokens = self.settings.facts().tokens()
+        app.add_routes(facts_push.routes(tokens, self.resolve, self.facts.store, utcnow))
         return app
+
+    async def resolve(self, given: str) -> str:
+        """The ref of the entity `given` names (a ref, an id or an alias), "" when none."""
+        async with db.session_factory(self.engine)() as session:
+            if await catalog_store.entities_by_ref(session, [given.strip()]):
+                return given.strip()
+        found, _ = await self.owner.find(given)
+        return found.ref if found is not None else ""
 
     async def sources_health(self) -> dict[str, Any]:
         """`/healthz`'s detail: how each facts source stands (never failing health)."""
