@@ -287,6 +287,7 @@ def build(
         return await facts.oncall_line(refs, config.tz)
 
     owner.live_oncall = live_oncall
+    owner.live_oncall_users = facts.oncall_users
     return Switchboard(
         settings,
         config,

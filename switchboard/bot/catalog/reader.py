@@ -81,6 +81,8 @@ class ServiceAnswer:
 # mrkdwn line ("" when none has): given by the composition root (the live facts), read
 # from the database only, never from the source.
 LiveOnCall = Callable[[Sequence[str]], Awaitable[str]]
+# The Slack user ids on call now for the first of these refs with a stored on-call.
+LiveOnCallUsers = Callable[[Sequence[str]], Awaitable[list[str]]]
 
 
 @dataclass(slots=True)
@@ -121,6 +123,7 @@ class Contacts:
     users: list[str]  # Slack user ids the catalog knows
     usergroups: list[str]  # Slack user group ids whose members own it
     oncall: list[OnCall]
+    oncall_now: list[str] = field(default_factory=list)  # who is on call now (live facts)
 
 
 @dataclass(slots=True)
@@ -142,8 +145,10 @@ class CatalogReader:
         gateway: SlackGateway,
         clock: Callable[[], float] = time.monotonic,
         live_oncall: LiveOnCall | None = None,
+        live_oncall_users: LiveOnCallUsers | None = None,
     ) -> None:
         self.live_oncall = live_oncall
+        self.live_oncall_users = live_oncall_users
         self._sessions = sessions
         self._gateway = gateway
         self._clock = clock
@@ -244,7 +249,10 @@ class CatalogReader:
             for o in on_call(entity, groups).entries
             if o.provider != "slack" or o.target_type != "usergroup" or o.target_id in usergroups
         ]
-        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
+        now = []
+        if self.live_oncall_users is not None:
+            now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
+        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
 
     def recheck(self) -> None:
         """The catalog was imported here: read its revision on the next lookup (another

@@ -133,6 +133,16 @@ class LiveFacts:
                 return oncall_text(found, tz)
         return ""
 
+    async def oncall_users(self, refs: Sequence[str]) -> list[str]:
+        """The Slack user ids on call now (every level) for the first of `refs` with a
+        stored on-call: whom `/incident declare` invites. Stored facts only."""
+        for ref in refs:
+            found = await self._cached_oncall(ref)
+            if found is not None:
+                ids = [str(p.get("user_id") or "") for p in found.now]
+                return list(dict.fromkeys(i for i in ids if _USER_ID.fullmatch(i)))
+        return []
+
     async def _cached_oncall(self, ref: str) -> OnCallNow | None:
         now = self._clock()
         kept = self._oncalls.get(ref)
