@@ -274,8 +274,6 @@ def build(
     owner = CatalogReader(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
-    scorecards = ScorecardService(sessions, owner, clock)
-    results = ScorecardResults(sessions, scorecards, clock)
     deps = Deps(sessions, config, gateway, delivery, clock)
     incidents = IncidentService(deps, owner)
     postmortems = PostmortemService(deps, incidents)
@@ -288,6 +286,8 @@ def build(
 
     owner.live_oncall = live_oncall
     owner.live_oncall_users = facts.oncall_users
+    scorecards = ScorecardService(sessions, owner, clock, facts.facts_of)
+    results = ScorecardResults(sessions, scorecards, clock)
     return Switchboard(
         settings,
         config,
@@ -418,7 +418,6 @@ def build_jobs(sb: Switchboard) -> Jobs:
     ]
     return Jobs(
         [
-            *facts_jobs,
             Job(
                 "catalog-sync",
                 "re-import SWITCHBOARD_CATALOG",
@@ -477,6 +476,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
                 per_team=True,
                 at_start=True,
             ),
+            *facts_jobs,
         ]
     )
 
