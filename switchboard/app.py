@@ -10,21 +10,24 @@ import errno
 import logging
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
+from switchboard.bot.facts.api import LABELS, LiveFacts, build_sources, summary
+from switchboard.bot.facts.targets import github_host
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.catchup import CatchUpService
 from switchboard.bot.incidents.followup_service import FollowUpService
@@ -55,7 +58,13 @@ from switchboard.edge import front, middleware, screening, socket_mode
 from switchboard.edge.seen_events import SeenEvents
 from switchboard.edge.slack_requests import SLACK_PATH
 from switchboard.edge.web import SlackEdge, build_web_app
-from switchboard.handlers import COMMANDS, authorization, pagerduty_webhook, register_all
+from switchboard.handlers import (
+    COMMANDS,
+    authorization,
+    facts_push,
+    pagerduty_webhook,
+    register_all,
+)
 from switchboard.handlers.catchup import CatchUpHandlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
@@ -120,6 +129,7 @@ class Switchboard:
     initiative_reminders: InitiativeReminders
     metrics: Metrics
     redactor: Redactor
+    facts: LiveFacts
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -182,13 +192,29 @@ class Switchboard:
             self.seen_events.accepting,
             metrics=self.metrics,
         )
-        app = build_web_app(edge, lambda: db.ping(self.engine), self.scrape)
+        app = build_web_app(
+            edge, lambda: db.ping(self.engine), self.scrape, detail=self.sources_health
+        )
         secret = self.settings.pagerduty_webhook_secret
         handler = pagerduty_webhook.webhook(
             secret.get_secret_value() if secret else "", self.incidents, self.incident_sync
         )
         app.router.add_post(pagerduty_webhook.PATH, handler)
+        tokens = self.settings.facts().tokens()
+        app.add_routes(facts_push.routes(tokens, self.resolve, self.facts.store, utcnow))
         return app
+
+    async def resolve(self, given: str) -> str:
+        """The ref of the entity `given` names (a ref, an id or an alias), "" when none."""
+        async with db.session_factory(self.engine)() as session:
+            if await catalog_store.entities_by_ref(session, [given.strip()]):
+                return given.strip()
+        found, _ = await self.owner.find(given)
+        return found.ref if found is not None else ""
+
+    async def sources_health(self) -> dict[str, Any]:
+        """`/healthz`'s detail: how each facts source stands (never failing health)."""
+        return {"sources": {s.source: s.as_json() for s in await self.facts.status()}}
 
     async def scrape(self) -> bytes:
         """`GET /metrics`: the counters, and the open incidents counted now (one indexed
@@ -251,13 +277,20 @@ def build(
     owner = CatalogReader(sessions, gateway)
     catalog = CatalogService(sessions, owner.recheck)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
-    scorecards = ScorecardService(sessions, owner, clock)
-    results = ScorecardResults(sessions, scorecards, clock)
     deps = Deps(sessions, config, gateway, delivery, clock)
     incidents = IncidentService(deps, owner)
     postmortems = PostmortemService(deps, incidents)
     followups = FollowUpService(deps, incidents, owner)
     sync = IncidentSync(deps, owner, _pagers(settings, gateway, http, limits), postmortems)
+    facts = _facts(settings, sessions, client, http, limits, clock)
+
+    async def live_oncall(refs: Sequence[str]) -> str:
+        return await facts.oncall_line(refs, config.tz)
+
+    owner.live_oncall = live_oncall
+    owner.live_oncall_users = facts.oncall_users
+    scorecards = ScorecardService(sessions, owner, clock, facts.facts_of)
+    results = ScorecardResults(sessions, scorecards, clock)
     return Switchboard(
         settings,
         config,
@@ -286,6 +319,29 @@ def build(
         initiative_reminders=InitiativeReminders(deps, owner, scorecards, results),
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
+        facts=facts,
+    )
+
+
+def _facts(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    client: AsyncWebClient,
+    http: HttpSession,
+    limits: CallLimits,
+    clock: Callable[[], datetime],
+) -> LiveFacts:
+    """The configured facts sources (Slack's user groups with a bot token), over the stored
+    facts; a lease owner of this process's own."""
+    facts_settings = settings.facts()
+    sources = build_sources(
+        facts_settings,
+        http,
+        timeout=limits.timeout,
+        slack=client if settings.bot_token else None,
+    )
+    return LiveFacts(
+        sessions, sources, clock, github_host=github_host(facts_settings.github_api_url)
     )
 
 
@@ -348,6 +404,21 @@ def build_jobs(sb: Switchboard) -> Jobs:
             return "no scorecards loaded (scorecards.paths): nothing to evaluate"
         return (await sb.results.evaluate()).summary()
 
+    def refresh(name: str) -> Callable[[Run], Awaitable[str]]:
+        async def run(run: Run) -> str:
+            return summary(await sb.facts.refresh(name, force=run.manual))
+
+        return run
+
+    facts_jobs = [
+        Job(
+            f"facts-{name}",
+            f"refresh {LABELS.get(name, name)} past their TTL (one replica at a time)",
+            every(tz, minutes=1),
+            refresh(name),
+        )
+        for name in sb.facts.sources
+    ]
     return Jobs(
         [
             Job(
@@ -408,6 +479,7 @@ def build_jobs(sb: Switchboard) -> Jobs:
                 per_team=True,
                 at_start=True,
             ),
+            *facts_jobs,
         ]
     )
 

@@ -1,5 +1,5 @@
 """`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
-check, postmortem, stats, jobs list|run, db upgrade."""
+check, postmortem, stats, jobs list|run, integrations status, db upgrade."""
 
 from __future__ import annotations
 
@@ -169,6 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     job_run.add_argument("--team", default="", metavar="NAME", help="only this team's part")
     job_run.set_defaults(command=_jobs_run, needs=(), migrate=True)
 
+    integrations = commands.add_parser("integrations", help="the live facts' sources")
+    integration_actions = integrations.add_subparsers(required=True, metavar="ACTION")
+    integration_status = integration_actions.add_parser(
+        "status", help="each source: configured, last success and error, facts, budget left"
+    )
+    integration_status.set_defaults(command=_integrations_status, needs=(), migrate=True)
+
     database = commands.add_parser("db", help="database maintenance")
     db_actions = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
@@ -191,6 +198,14 @@ async def _demo(args: argparse.Namespace, settings: Settings, sb: Switchboard) -
 async def _socket(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     assert settings.slack_app_token is not None  # checked by `needs`
     await serve_socket(sb, settings.slack_app_token.get_secret_value())
+    return 0
+
+
+async def _integrations_status(
+    args: argparse.Namespace, settings: Settings, sb: Switchboard
+) -> int:
+    for line in await sb.facts.status_lines():
+        print(line)
     return 0
 
 

@@ -10,6 +10,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from switchboard.bot.facts.pushed import parse_tokens
+from switchboard.bot.facts.settings import FactsSettings
 from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -40,6 +42,17 @@ class Settings(BaseSettings):
     opsgenie_api_url: str = Field("https://api.opsgenie.com", alias="OPSGENIE_API_URL")
     opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
     pagerduty_webhook_secret: SecretStr | None = Field(None, alias="PAGERDUTY_WEBHOOK_SECRET")
+    # Live facts (see docs/integrations.md): a source without its token is not configured.
+    # Opsgenie's on-call is read with OPSGENIE_API_KEY at OPSGENIE_API_URL, as paging is.
+    pagerduty_api_token: SecretStr | None = Field(None, alias="PAGERDUTY_API_TOKEN")
+    pagerduty_api_url: str = Field("https://api.pagerduty.com", alias="PAGERDUTY_API_URL")
+    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
+    # GitHub Enterprise Server: https://HOST/api/v3
+    github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    sonarqube_url: str = Field("", alias="SONARQUBE_URL")
+    sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
+    # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
+    facts_tokens: SecretStr | None = Field(None, alias="SWITCHBOARD_FACTS_TOKENS")
     # Seconds one attempt of any call to Slack, PagerDuty or Opsgenie may take in all; the
     # sync and delivery leases are derived from it (see `switchboard.bot.platform.outside_calls`).
     outside_call_timeout: float = Field(10.0, alias="OUTSIDE_CALL_TIMEOUT", gt=0, le=120)
@@ -55,6 +68,9 @@ class Settings(BaseSettings):
         "slack_app_token",
         "opsgenie_api_key",
         "pagerduty_webhook_secret",
+        "pagerduty_api_token",
+        "github_token",
+        "sonarqube_token",
     )
     @classmethod
     def _not_a_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -84,6 +100,21 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("pagerduty_api_url", "github_api_url", "sonarqube_url")
+    @classmethod
+    def _facts_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("facts_tokens")
+    @classmethod
+    def _tokens(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_tokens(value.get_secret_value())  # raises ValueError naming the bad pair
         return value
 
     @field_validator("slack_api_url")
@@ -122,9 +153,27 @@ class Settings(BaseSettings):
             self.slack_app_token,
             self.opsgenie_api_key,
             self.pagerduty_webhook_secret,
+            self.pagerduty_api_token,
+            self.github_token,
+            self.sonarqube_token,
         ]
         found = [v.get_secret_value() for v in values if v is not None]
-        return [*found, make_url(self.database_url).password or ""]
+        return [*found, *self.facts().tokens().values(), make_url(self.database_url).password or ""]
+
+    def facts(self) -> FactsSettings:
+        """What the facts sources read of these settings."""
+        return FactsSettings(
+            _env_file=None,
+            PAGERDUTY_API_TOKEN=self.pagerduty_api_token,
+            PAGERDUTY_API_URL=self.pagerduty_api_url,
+            OPSGENIE_API_KEY=self.opsgenie_api_key,
+            OPSGENIE_API_URL=self.opsgenie_api_url,
+            GITHUB_TOKEN=self.github_token,
+            GITHUB_API_URL=self.github_api_url,
+            SONARQUBE_URL=self.sonarqube_url,
+            SONARQUBE_TOKEN=self.sonarqube_token,
+            SWITCHBOARD_FACTS_TOKENS=self.facts_tokens,
+        )
 
     @property
     def bot_token(self) -> str:

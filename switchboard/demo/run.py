@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -20,10 +21,12 @@ from switchboard.app import Switchboard, build, listen, serving
 from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.catalog.model import Entity
 from switchboard.bot.platform.config import Config, ScorecardsConfig
+from switchboard.bot.platform.jobs import Run
 from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
 from switchboard.fakes.pagers.opsgenie import FakeOpsgenie
 from switchboard.fakes.pagers.pagerduty import FakePagerDuty
+from switchboard.fakes.pagers.pagerduty_rest import FakePagerDutyRest, Shift
 from switchboard.fakes.slack import FakeSlack, SlackRequester, TeamInfo
 from switchboard.settings import Settings
 from switchboard.storage.db import normalise_url
@@ -73,6 +76,7 @@ async def _running(
         FakeSlack(team=team) as fake,
         FakePagerDuty() as pagerduty,
         FakeOpsgenie() as opsgenie,
+        FakePagerDutyRest(token="pd-demo-" + secrets.token_hex(8)) as pagerduty_rest,
     ):
         secret = secrets.token_hex(16)
         settings = settings.model_copy(
@@ -85,6 +89,9 @@ async def _running(
                 "pagerduty_events_url": pagerduty.base_url,
                 "opsgenie_api_url": opsgenie.base_url,
                 "opsgenie_api_key": SecretStr(opsgenie.api_key),
+                # Who is on call now, for /owner: PagerDuty's REST API, faked on loopback
+                "pagerduty_api_token": SecretStr(pagerduty_rest.token),
+                "pagerduty_api_url": pagerduty_rest.base_url,
             }
         )
         if not config.scorecards.paths and examples("scorecards"):
@@ -94,12 +101,14 @@ async def _running(
         people = seed(fake, entities)
         for key in pagerduty_keys(entities):  # the catalog's PagerDuty services exist here
             pagerduty.add_service(key)
+        seed_oncall(pagerduty_rest, entities, datetime.now(UTC))
         switchboard = build(settings, config)
         try:
             async with (
                 serving(switchboard, LOOPBACK, 0) as served,
                 aiohttp.ClientSession() as session,
             ):
+                await refresh_oncall(switchboard)
                 emulator = Emulator(fake, SlackRequester(served.url, secret, session, fake=fake))
                 runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
@@ -113,6 +122,50 @@ async def _running(
                     await runner.cleanup()
         finally:
             await switchboard.close()
+
+
+def seed_oncall(fake: FakePagerDutyRest, entities: Iterable[Entity], now: datetime) -> None:
+    """Every PagerDuty service, schedule and escalation policy of the catalog has someone on
+    call now (the catalog's people in turn, until the next 18:00 UTC) and someone next."""
+    listed = list(entities)
+    people = [e for e in listed if e.kind == "user" and e.email]
+    if not people:
+        return
+    handover = now.replace(hour=18, minute=0, second=0, microsecond=0)
+    if handover <= now:
+        handover += timedelta(days=1)
+    targets = [o for e in listed for o in e.oncall if o.provider == "pagerduty" and o.target_id]
+    for n, target in enumerate(targets):
+        policy = f"PDEMO{n}"
+        if target.target_type == "service":
+            fake.services[target.target_id] = policy
+        elif target.target_type == "escalation_policy":
+            policy = target.target_id
+        schedule = target.target_id if target.target_type == "schedule" else f"SDEMO{n}"
+        now_on, next_on = people[n % len(people)], people[(n + 1) % len(people)]
+        for person, start, end in (
+            (now_on, now - timedelta(hours=6), handover),
+            (next_on, handover, handover + timedelta(days=1)),
+        ):
+            fake.shifts.append(
+                Shift(
+                    f"P{person.name.upper()[:8]}",
+                    person.display_name,
+                    person.email,
+                    policy,
+                    1,
+                    start,
+                    end,
+                    schedule,
+                )
+            )
+
+
+async def refresh_oncall(switchboard: Switchboard) -> None:
+    """The on-call facts at once, rather than at the refresh job's first minute."""
+    job = switchboard.jobs.get("facts-pagerduty")
+    if job is not None:
+        await job.run(Run(manual=True))
 
 
 def pagerduty_keys(entities: Iterable[Entity]) -> set[str]:

@@ -41,6 +41,8 @@ from switchboard.edge.slack_requests import (
 log = logging.getLogger(__name__)
 
 HealthCheck = Callable[[], Awaitable[bool]]
+# What /healthz adds as detail (the facts sources), never failing health
+Detail = Callable[[], Awaitable[dict[str, Any]]]
 Scrape = Callable[[], Awaitable[bytes]]
 EVENTS_AT_ONCE = 2
 # How long an attempt's listener is watched for a failure worth trying again.
@@ -188,23 +190,32 @@ def metrics_handler(scrape: Scrape) -> Callable[[web.Request], Awaitable[web.Res
     return metrics
 
 
-def health_handler(check: HealthCheck) -> Callable[[web.Request], Awaitable[web.Response]]:
+def health_handler(
+    check: HealthCheck, detail: Detail | None = None
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def healthz(_: web.Request) -> web.Response:
         database = await check()
-        return web.json_response(
-            {"status": "ok" if database else "degraded", "database": database},
-            status=200 if database else 503,
-        )
+        body: dict[str, Any] = {"status": "ok" if database else "degraded", "database": database}
+        if detail is not None and database:
+            try:  # detail only: whatever it does, health is the database's
+                async with asyncio.timeout(2):
+                    body.update(await detail())
+            except Exception as error:
+                log.warning("healthz: no detail: %s", type(error).__name__)
+        return web.json_response(body, status=200 if database else 503)
 
     return healthz
 
 
 def build_web_app(
-    edge: SlackEdge, health: HealthCheck, scrape: Scrape | None = None
+    edge: SlackEdge,
+    health: HealthCheck,
+    scrape: Scrape | None = None,
+    detail: Detail | None = None,
 ) -> web.Application:
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app.router.add_post(SLACK_PATH, edge.handle)
-    web_app.router.add_get("/healthz", health_handler(health))
+    web_app.router.add_get("/healthz", health_handler(health, detail))
     if scrape is not None:
         web_app.router.add_get("/metrics", metrics_handler(scrape))
 

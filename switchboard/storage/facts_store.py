@@ -130,6 +130,15 @@ class FactsStore:
             )
             return [_fact(row) for row in rows]
 
+    async def facts_of(self, entities: Sequence[str]) -> list[StoredFact]:
+        """Every stored fact of these entities, a chunk of them per query."""
+        found: list[StoredFact] = []
+        async with self._sessions() as session:
+            for chunk in _chunks(list(dict.fromkeys(entities))):
+                rows = await session.execute(select(FACT).where(FACT.c.entity.in_(chunk)))
+                found += [_fact(row) for row in rows]
+        return found
+
     async def fact(self, entity: str, key: str) -> StoredFact | None:
         async with self._sessions() as session:
             row = (

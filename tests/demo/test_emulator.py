@@ -6,6 +6,7 @@ from __future__ import annotations
 import aiohttp
 
 from switchboard import handlers
+from switchboard.bot.catalog.reader import ServiceAnswer
 from switchboard.demo import emulator
 from switchboard.demo.run import Demo
 from switchboard.fakes.slack import FakeSlack
@@ -174,3 +175,10 @@ def test_a_catalog_without_people_still_has_someone_at_the_keyboard() -> None:
 
 def texts(demo: Demo, channel: str) -> list[str]:
     return [m.text for m in demo.fake.messages(channel)]
+
+
+async def test_owner_in_the_demo_shows_who_is_on_call_now(demo: Demo) -> None:
+    answer = await demo.switchboard.owner.answer("payments-api")
+    assert isinstance(answer, ServiceAnswer)
+    assert answer.oncall_now.startswith("On call now: <@U"), answer.oncall_now
+    assert "; next <@U" in answer.oncall_now

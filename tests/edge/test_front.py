@@ -91,7 +91,9 @@ async def test_events_are_handled_once_and_bad_requests_refused(
 
 async def test_health_and_metrics_are_the_bots_and_the_fronts(fronted: SlackRequester) -> None:
     status, health = await get(fronted, "/healthz")
-    assert (status, json.loads(health)) == (200, {"status": "ok", "database": True})
+    body = json.loads(health)
+    assert (status, body["status"], body["database"]) == (200, "ok", True)
+    assert body["sources"]["slack"]["configured"] is True  # the facts sources, as detail
     await fronted.event(HOME_OPENED, signature="v0=forged")  # turned away by the front
     # A command the bot answers in its ack, which the front passes on once the bot has
     # answered it, and so counted it. (An answer sent by a listener after its ack, as /owner's

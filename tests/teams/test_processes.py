@@ -172,6 +172,7 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
         "scorecard-nags",
         "weekly-digest",
         "initiative-reminders",
+        "facts-slack",  # the bot token reads Slack user groups' members
     ]
     assert all(re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line) for line in lines[1:])
     # The columns line up under their headings, however long a job's name or trigger.

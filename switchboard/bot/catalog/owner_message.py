@@ -113,6 +113,8 @@ def _oncall(answer: ServiceAnswer) -> str:
     the notion the scorecard rule "has an on-call" reads too."""
     found = on_call(answer.service, [t.entity for t in answer.teams])
     lines = [_oncall_line(o) for o in found.entries][:5]
+    if answer.oncall_now:
+        lines.insert(0, answer.oncall_now)
     if lines and found.teams:
         lines.append(f"_{safe(found.whose, 200)}_")
     return "\n".join(lines) or "not set"

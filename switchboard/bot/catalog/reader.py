@@ -4,10 +4,11 @@ entities, and the typed answers that `owner_message` renders."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -73,6 +74,15 @@ class ServiceAnswer:
     people: list[Entity]  # owners that are people
     unresolved_owners: list[str]  # owner refs the catalog does not know
     dependencies: list[str]  # display names of what it depends on
+    oncall_now: str = ""  # who is on call now, from the stored live facts (mrkdwn)
+
+
+# Who is on call now for the first of these entity refs that has a stored on-call, as one
+# mrkdwn line ("" when none has): given by the composition root (the live facts), read
+# from the database only, never from the source.
+LiveOnCall = Callable[[Sequence[str]], Awaitable[str]]
+# The Slack user ids on call now for the first of these refs with a stored on-call.
+LiveOnCallUsers = Callable[[Sequence[str]], Awaitable[list[str]]]
 
 
 @dataclass(slots=True)
@@ -113,6 +123,7 @@ class Contacts:
     users: list[str]  # Slack user ids the catalog knows
     usergroups: list[str]  # Slack user group ids whose members own it
     oncall: list[OnCall]
+    oncall_now: list[str] = field(default_factory=list)  # who is on call now (live facts)
 
 
 @dataclass(slots=True)
@@ -133,7 +144,11 @@ class CatalogReader:
         sessions: async_sessionmaker[AsyncSession],
         gateway: SlackGateway,
         clock: Callable[[], float] = time.monotonic,
+        live_oncall: LiveOnCall | None = None,
+        live_oncall_users: LiveOnCallUsers | None = None,
     ) -> None:
+        self.live_oncall = live_oncall
+        self.live_oncall_users = live_oncall_users
         self._sessions = sessions
         self._gateway = gateway
         self._clock = clock
@@ -141,6 +156,18 @@ class CatalogReader:
         self._checked_at = -REVISION_CHECK_SECONDS
 
     async def answer(self, text: str) -> Answer:
+        return await self._live(await self._answer(text))
+
+    async def _live(self, answer: Answer) -> Answer:
+        """A service's answer with who is on call now (the card itself is cached; the
+        on-call is read each time, from the stored facts)."""
+        if not isinstance(answer, ServiceAnswer) or self.live_oncall is None:
+            return answer
+        refs = [answer.service.ref, *(t.entity.ref for t in answer.teams)]
+        line = await self.live_oncall(refs)
+        return dataclasses.replace(answer, oncall_now=line) if line else answer
+
+    async def _answer(self, text: str) -> Answer:
         query = parse_owner_text(text)
         if query.kind == "usage":
             return Usage()
@@ -164,7 +191,7 @@ class CatalogReader:
                 return NoMatch(ref, "service", [])
             if rows[0].kind == "group":
                 return await self._owned(session, rows[0].id)
-            return await self._service_card(session, rows[0].id)
+            return await self._live(await self._service_card(session, rows[0].id))
 
     async def find(self, text: str) -> tuple[Entity | None, list[Entity]]:
         """The service (or, with `team:`, the team) `text` names, else the closest ones."""
@@ -222,7 +249,10 @@ class CatalogReader:
             for o in on_call(entity, groups).entries
             if o.provider != "slack" or o.target_type != "usergroup" or o.target_id in usergroups
         ]
-        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall)
+        now = []
+        if self.live_oncall_users is not None:
+            now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
+        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
 
     def recheck(self) -> None:
         """The catalog was imported here: read its revision on the next lookup (another

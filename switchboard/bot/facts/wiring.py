@@ -8,6 +8,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -97,6 +98,15 @@ class SourceStatus:
     last_error: str
     facts: int
     budget: str  # "4,321 left until 12:00 UTC", "" when the source has no window
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "configured": self.configured,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "last_error": self.last_error or None,
+            "facts": self.facts,
+            "budget": self.budget or None,
+        }
 
     def line(self, now: datetime) -> str:
         if not self.configured:

@@ -201,7 +201,7 @@ class IncidentService:
                     incident_id=incident.id, entity_ref=entity.ref, name=entity.display_name
                 )
             )
-        owners = [u for c in contacts for u in c.users]
+        owners = [u for c in contacts for u in (*c.users, *c.oncall_now)]
         for group in {g for c in contacts for g in c.usergroups}:
             owners += await self._members(group)
         await incident_store.add_participants(session, incident.id, [request.actor, *owners])

@@ -156,8 +156,9 @@ def _rule_line(outcome: RuleOutcome) -> str:
         shown = f"`{safe(expression, 300)}`" if expression else "(no expression)"
         return f"{UNSUPPORTED_ICON} {title}: *unsupported*, never passes: {safe(why, 200)} {shown}"
     if outcome.withheld:  # counted, but neither the rule nor why is told
-        return f"{ICONS[outcome.status]} _{unnamed_rules(1)}_{suffix}"
-    return f"{ICONS[outcome.status]} {title}: {safe(outcome.reason, 400)}"
+        return f"{ICONS.get(outcome.status, UNSUPPORTED_ICON)} _{unnamed_rules(1)}_{suffix}"
+    # a CQL rule that needs a fact not stored yet ("needs: ...") is neither pass nor fail
+    return f"{ICONS.get(outcome.status, UNSUPPORTED_ICON)} {title}: {safe(outcome.reason, 400)}"
 
 
 def _blocking(result: ServiceResult) -> str:

@@ -12,13 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.api import CatalogReader, Entity, from_row
+from switchboard.bot.facts.api import FactView
+from switchboard.bot.scorecards.cql.context import ONCALL, PUSHED, FactTable
 from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days, reads_teams
 from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
@@ -34,6 +36,8 @@ from switchboard.storage import catalog_store, incident_store, scorecard_facts
 from switchboard.storage.scorecard_facts import Facts
 
 log = logging.getLogger(__name__)
+# The stored live facts of these entity refs (the composition root gives the facts' own)
+LiveLoader = Callable[[Sequence[str]], Awaitable[list[FactView]]]
 
 _TEAM_PREFIX = re.compile(r"^team:\s*", re.IGNORECASE)
 _FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, IncidentCount)
@@ -104,7 +108,9 @@ class ScorecardService:
         sessions: async_sessionmaker[AsyncSession],
         owner: CatalogReader,
         clock: Callable[[], datetime],
+        live: LiveLoader | None = None,
     ) -> None:
+        self._live_loader = live
         self._sessions = sessions
         self._owner = owner
         self._clock = clock
@@ -219,8 +225,9 @@ class ScorecardService:
         teams = await self._teams(scorecards, [service])
         today = self._today()
         results: list[ScorecardResult] = []
+        live = await self._live([service])
         for scorecard in scorecards:
-            for result in evaluate(scorecard, [service], facts, today, teams):
+            for result in evaluate(scorecard, [service], facts, today, teams, live):
                 standing = [(service, Standing.of(result))]
                 initiatives = [
                     progress(initiative, scorecard, standing, today)
@@ -239,8 +246,9 @@ class ScorecardService:
         teams = await self._teams(scorecards, owned)
         today = self._today()
         rows = {e.ref: TeamRow(e, {}) for e in owned}
+        live = await self._live(owned)
         for scorecard in scorecards:
-            for result in evaluate(scorecard, owned, facts, today, teams):
+            for result in evaluate(scorecard, owned, facts, today, teams, live):
                 rows[result.service].results[scorecard.id] = result
         covered = [row for row in rows.values() if row.results]
         uncovered = [row.service for row in rows.values() if not row.results]
@@ -277,6 +285,17 @@ class ScorecardService:
                 rows = await catalog_store.entities_by_ref(session, owners)
         return {team.ref: team for team in map(from_row, rows) if team.kind == "group"}
 
+    async def _live(self, entities: Sequence[Entity]) -> FactTable | None:
+        """The stored live facts of these entities (and which sources hold some for each),
+        for the CQL rules that read git, sonarqube, on-call or custom facts."""
+        if self._live_loader is None:
+            return None
+        table = FactTable()
+        for fact in await self._live_loader([e.ref for e in entities]):
+            table.values[(fact.entity, fact.key)] = fact.value
+            table.sources.setdefault(fact.entity, set()).add(_cql_source(fact.source))
+        return table
+
     def _today(self) -> date:
         return self._clock().astimezone(UTC).date()
 
@@ -296,9 +315,17 @@ class ScorecardService:
         async with self._sessions() as session:
             async for rows in catalog_store.of_kinds_in_batches(session, kinds):
                 entities = [from_row(row) for row in rows]
+                live = await self._live(entities)
                 for scorecard in scorecards:
-                    found[scorecard.id] += evaluate(scorecard, entities, facts, today, teams)
+                    found[scorecard.id] += evaluate(scorecard, entities, facts, today, teams, live)
         return [ScorecardResult(s, result) for s in scorecards for result in found[s.id]]
+
+
+def _cql_source(source: str) -> str:
+    """The CQL name of a facts source: what `Context.configured` is asked about."""
+    if source in ("pagerduty", "opsgenie", "slack"):
+        return ONCALL
+    return PUSHED if source.startswith("push:") else source
 
 
 def _initiatives(

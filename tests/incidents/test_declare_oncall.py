@@ -1,0 +1,30 @@
+"""`/incident declare`: whoever is on call now for the affected service (the stored
+`oncall.now` of the live facts) is invited to the incident's channel, besides the page."""
+
+from __future__ import annotations
+
+from switchboard.bot.facts.people import person
+from switchboard.storage.facts_store import Observation
+from tests.incidents.conftest import ALICE, BOB, CAROL, DAVE, World
+
+CHECKOUT = "component:default/checkout"
+
+
+async def test_the_on_call_now_is_invited_besides_being_paged(world: World) -> None:
+    on_call = [person(user_id=DAVE, email="dave@example.com", name="Dave", end="")]
+    await world.sb.facts.store.record(
+        "pagerduty", [Observation(CHECKOUT, "oncall.now", on_call, world.clock())], world.clock()
+    )
+    await world.incident("declare sev2 service:checkout Checkout is slow")
+    row = await world.settled()
+    members = set(world.slack.channel(row.channel_id).members)
+    assert {ALICE, BOB, DAVE} <= members  # the declarer, the team, and Dave on call
+    assert CAROL not in members
+    (paged,) = world.pagerduty.incidents.values()
+    assert paged.status == "triggered"
+
+
+async def test_nobody_more_is_invited_without_a_stored_on_call(world: World) -> None:
+    await world.incident("declare sev2 service:checkout Checkout is slow")
+    row = await world.settled()
+    assert DAVE not in set(world.slack.channel(row.channel_id).members)
