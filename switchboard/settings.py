@@ -10,8 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from switchboard.bot.facts.pushed import parse_tokens
-from switchboard.bot.facts.settings import FactsSettings
+from switchboard.bot.facts.settings import FactsSettings, base_url, checked_tokens
 from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -102,20 +101,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
-    @field_validator("pagerduty_api_url", "github_api_url", "sonarqube_url")
-    @classmethod
-    def _facts_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
-
-    @field_validator("facts_tokens")
-    @classmethod
-    def _tokens(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parse_tokens(value.get_secret_value())  # raises ValueError naming the bad pair
-        return value
+    # The facts sources' settings are checked as FactsSettings checks them.
+    check_facts_urls = field_validator("pagerduty_api_url", "github_api_url", "sonarqube_url")(
+        base_url
+    )
+    check_facts_tokens = field_validator("facts_tokens")(checked_tokens)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -11,6 +11,22 @@ from switchboard.bot.facts import github, opsgenie, pagerduty
 from switchboard.bot.facts.pushed import parse_tokens
 
 
+def base_url(value: str) -> str:
+    """A source's base URL without its trailing slash; "" for none."""
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError("must be an http(s):// URL")
+    return value
+
+
+def checked_tokens(value: SecretStr | None) -> SecretStr | None:
+    """`SWITCHBOARD_FACTS_TOKENS` as given, once its pairs parse (a ValueError names the bad
+    pair, never its token)."""
+    if value is not None:
+        parse_tokens(value.get_secret_value())
+    return value
+
+
 class FactsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -27,20 +43,10 @@ class FactsSettings(BaseSettings):
     # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
     facts_tokens: SecretStr | None = Field(None, alias="SWITCHBOARD_FACTS_TOKENS")
 
-    @field_validator("pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if value and not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s):// URL")
-        return value
-
-    @field_validator("facts_tokens")
-    @classmethod
-    def _tokens(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parse_tokens(value.get_secret_value())  # raises ValueError naming the bad pair
-        return value
+    check_urls = field_validator(
+        "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url"
+    )(base_url)
+    check_tokens = field_validator("facts_tokens")(checked_tokens)
 
     def tokens(self) -> dict[str, str]:
         """Token name -> token; {} when none are configured (the endpoints answer 401)."""
