@@ -107,11 +107,11 @@ class IncidentSync:
         self._clock = deps.clock
         self._postmortems = postmortems
         self._lease = timedelta(seconds=deps.config.incidents.lease_seconds)
-        # Incidents this process is syncing, and those changed meanwhile: a change whose own
-        # sync found the lease taken is brought in by the run at work when it ends, rather
-        # than waiting for the scheduler's next pass (`retry_seconds`).
-        self._running: set[int] = set()
-        self._again: set[int] = set()
+        # Incidents asked to be synced and not yet read by a run: a change whose own sync
+        # finds the lease taken is brought in by the run at work when it ends, rather than
+        # by the scheduler's next pass (`retry_seconds`). The ask is recorded before the
+        # lease is tried, so a run ending meanwhile cannot miss it.
+        self._wanted: set[int] = set()
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -123,21 +123,19 @@ class IncidentSync:
 
     async def run(self, incident_id: int) -> bool:
         """Sync one incident; True when Slack is fully in line with it."""
+        self._wanted.add(incident_id)
+        done = False
         with incident_scope():
-            while True:
-                done = await self._run(incident_id, self._clock())
-                if incident_id not in self._again:
-                    return done
-                self._again.discard(incident_id)  # changed while we were at it: once more
+            while incident_id in self._wanted:
+                lease = _Lease(self._sessions, incident_id, self._clock, self._lease)
+                if not await lease.take(self._clock()):
+                    return False  # the run holding it sees the ask when it ends
+                self._wanted.discard(incident_id)  # this run reads the incident as it is now
+                done = await self._run(incident_id, lease)
+        return done
 
-    async def _run(self, incident_id: int, now: datetime) -> bool:
-        lease = _Lease(self._sessions, incident_id, self._clock, self._lease)
-        if not await lease.take(now):
-            if incident_id in self._running:
-                self._again.add(incident_id)
-            return False  # another run is on it
+    async def _run(self, incident_id: int, lease: _Lease) -> bool:
         _LEASE.set(lease)
-        self._running.add(incident_id)
         async with self._sessions() as session:
             try:
                 return await self._steps(session, incident_id)
@@ -149,8 +147,7 @@ class IncidentSync:
                 return False
             finally:
                 await session.rollback()
-                await lease.end()  # before it stops counting as running: see __init__
-                self._running.discard(incident_id)
+                await lease.end()
 
     async def _steps(self, session: AsyncSession, incident_id: int) -> bool:
         incident = await incident_store.by_id(session, incident_id)
