@@ -89,7 +89,7 @@ async def declare(
 
 
 async def settled(sb: Switchboard, number: int) -> bool:
-    view = await sb.incidents.view(number)
+    view = await sb.incidents.service.view(number)
     return view is not None and view.incident.lease_until is None
 
 

@@ -103,15 +103,17 @@ async def run(teams: int, rate: float, faults: int) -> int:
                 settings(slack, folder, SWITCHBOARD_CATALOG=catalog_path), config(folder, rate)
             )
             await prepare(sb)
-            await sb.results.evaluate()  # what the scheduler does on start, and every hour
+            await (
+                sb.scorecards.results.evaluate()
+            )  # what the scheduler does on start, and every hour
             floor = max((teams - 1) / rate, 0.0)  # one digest per channel: the cap binds
             # In the middle: a 429 on the very last posts would add its Retry-After to any run.
             injector = asyncio.create_task(inject_429s(slack, faults, 0.8 * floor / faults))
             start = time.perf_counter()
-            first = await sb.digest.run(Run())
+            first = await sb.teams.digest.run(Run())
             took = time.perf_counter() - start
             await injector
-            again = await sb.digest.run(Run())
+            again = await sb.teams.digest.run(Run())
             counts = delivered(slack, channels)
             sample = next(m for m in slack.messages(channels[0]) if m.blocks)
             await sb.close()

@@ -90,7 +90,9 @@ async def captured(sb: Switchboard, expected: int, within: float = 300) -> list[
     """Message timestamps on the timeline, once all `expected` are there (or time is up)."""
     deadline = time.monotonic() + within
     while True:
-        async with sb.owner._sessions() as session:  # a bench may read the database directly
+        async with (
+            sb.catalog.reader._sessions() as session
+        ):  # a bench may read the database directly
             entries = await timeline_store.entries(session, 1)
         if len(entries) >= expected or time.monotonic() > deadline:
             return [e.message_ts or "" for e in entries]
@@ -136,7 +138,7 @@ async def run(messages: int, concurrency: int, folder: Path) -> None:
 
 async def incident_channel(sb: Switchboard) -> str:
     while True:
-        view = await sb.incidents.view(1)
+        view = await sb.incidents.service.view(1)
         if view is not None and view.incident.channel_id:
             return view.incident.channel_id
         await asyncio.sleep(0.05)

@@ -77,7 +77,7 @@ async def _within(sb: Switchboard, settings: Settings, args: argparse.Namespace)
     command: Command = args.command
     try:
         if args.migrate:
-            await db.upgrade(sb.engine)
+            await db.upgrade(sb.core.engine)
         return await command(args, settings, sb)
     finally:
         await sb.close()
@@ -191,7 +191,7 @@ async def _demo(args: argparse.Namespace, settings: Settings, sb: Switchboard) -
     from switchboard.demo.run import run_demo  # the demo's fake and page stay out of `serve`
 
     port = settings.port if args.port is None else args.port  # 0: any free port
-    await run_demo(sb.settings, sb.config, args.host, port, args.database)
+    await run_demo(sb.core.settings, sb.core.config, args.host, port, args.database)
     return 0
 
 
@@ -204,7 +204,7 @@ async def _socket(args: argparse.Namespace, settings: Settings, sb: Switchboard)
 async def _integrations_status(
     args: argparse.Namespace, settings: Settings, sb: Switchboard
 ) -> int:
-    for line in await sb.facts.status_lines():
+    for line in await sb.facts.live.status_lines():
         print(line)
     return 0
 
@@ -215,7 +215,7 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings, sb: Switchbo
 
 
 async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    report = await sb.catalog.import_paths(args.paths)
+    report = await sb.catalog.service.import_paths(args.paths)
     _print_problems(report.parsed)
     if report.stats is None:
         print(f"catalog unchanged: {len(report.parsed.errors)} error(s)", file=sys.stderr)
@@ -230,7 +230,7 @@ async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Swit
 
 
 async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    parsed = await sb.catalog.check(args.paths)
+    parsed = await sb.catalog.service.check(args.paths)
     _print_problems(parsed)
     if not parsed.ok:
         print(f"{len(parsed.errors)} error(s)", file=sys.stderr)
@@ -262,7 +262,7 @@ async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Sw
 
 
 async def _catalog_show(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    answer = await sb.owner.answer(args.service)
+    answer = await sb.catalog.reader.answer(args.service)
     if not isinstance(answer, ServiceAnswer | OwnedAnswer):
         print(render(answer)["text"].replace("*", ""), file=sys.stderr)
         return 1
@@ -289,9 +289,9 @@ def _days(text: str) -> int:
 
 async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
     try:
-        view = await sb.incidents.find(args.incident, "")
+        view = await sb.incidents.service.find(args.incident, "")
         assert view.incident.id is not None
-        draft = await sb.postmortems.draft(view.incident.id)
+        draft = await sb.incidents.postmortems.draft(view.incident.id)
     except (Refused, TemplateFailure) as error:
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
@@ -300,14 +300,14 @@ async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchbo
 
 
 async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    found = await sb.stats.stats(args.days)
+    found = await sb.incidents.stats.stats(args.days)
     print(json.dumps(stats.as_json(found), indent=2) if args.json else stats.text(found))
     return 0
 
 
 async def _jobs_list(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    now = datetime.now(sb.config.tz)
-    rows = [("JOB", f"NEXT RUN ({sb.config.timezone})", "TRIGGER", "WHAT")]
+    now = datetime.now(sb.core.config.tz)
+    rows = [("JOB", f"NEXT RUN ({sb.core.config.timezone})", "TRIGGER", "WHAT")]
     for job in sb.jobs:
         at = next_run(job, now)
         when = f"{at:%Y-%m-%d %H:%M:%S}" if at else "never"

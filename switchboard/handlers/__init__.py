@@ -1,18 +1,10 @@
-"""Bolt listeners that parse a payload, call the core and reply. The edge
-(`switchboard.edge`) puts its middleware in place first."""
+"""Bolt listeners that parse a payload, call the core and reply; each feature's wiring
+(`switchboard.wiring`) registers its own. The edge (`switchboard.edge`) puts its
+middleware in place first."""
 
 from __future__ import annotations
 
-import asyncio
-
-from slack_bolt.async_app import AsyncApp
-
-from switchboard.bot.catalog.reader import CatalogReader
-from switchboard.bot.home import HomeService
-from switchboard.bot.scorecards.service import ScorecardService
-from switchboard.bot.teams.followup_nags import FollowUpNags
-from switchboard.handlers import catchup, home, incident, nags, owner, scorecard, timeline
-from switchboard.handlers.incident import IncidentHandlers
+from switchboard.handlers import catchup, home, incident, owner, scorecard, timeline
 from switchboard.handlers.payloads import Payload
 
 # What the app listens to; manifest.yml must declare exactly these (a test checks both ways).
@@ -24,20 +16,3 @@ EVENT_PAYLOADS: dict[str, type[Payload]] = {
     home.EVENT: home.HomeOpened,
     catchup.EVENT: catchup.Joined,
 }
-
-
-def register_all(
-    app: AsyncApp,
-    *,
-    owner_service: CatalogReader,
-    home_service: HomeService,
-    incidents: IncidentHandlers,
-    scorecard_service: ScorecardService,
-    followup_nags: FollowUpNags,
-    lane: asyncio.Semaphore,
-) -> None:
-    owner.register(app, owner_service, lane)
-    home.register(app, home_service)
-    incidents.register(app)
-    scorecard.register(app, scorecard_service, lane)
-    nags.register(app, followup_nags)

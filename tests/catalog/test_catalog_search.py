@@ -36,7 +36,7 @@ async def options(requester: SlackRequester, action_id: str, typed: str) -> list
 
 @pytest.fixture
 async def searching(switchboard: Switchboard, requester: SlackRequester) -> SlackRequester:
-    report = await switchboard.sync_catalog()
+    report = await switchboard.catalog.sync()
     assert report is not None and report.stats is not None
     return requester
 

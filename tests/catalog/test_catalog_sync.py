@@ -28,7 +28,7 @@ async def synced(settings: Settings, tmp_path: Path) -> AsyncIterator[tuple[Swit
 
 
 async def tier(sb: Switchboard, service: str) -> int | None:
-    answer = await sb.owner.answer(service)
+    answer = await sb.catalog.reader.answer(service)
     assert isinstance(answer, ServiceAnswer)
     return answer.service.tier
 
@@ -37,7 +37,7 @@ async def test_a_changed_file_reaches_owner_after_a_sync(synced: tuple[Switchboa
     sb, services = synced
     assert await tier(sb, "notifications") == 2
     services.write_text(services.read_text().replace("    tier: 2\n", "    tier: 3\n", 1))
-    report = await sb.sync_catalog()
+    report = await sb.catalog.sync()
     assert report is not None and report.stats is not None and report.stats.updated == 1
     await asyncio.sleep(REVISION_CHECK_SECONDS)  # the index checks the revision once a second
     assert await tier(sb, "notifications") == 3
@@ -48,7 +48,7 @@ async def test_a_broken_file_keeps_the_last_good_catalog(
 ) -> None:
     sb, services = synced
     services.write_text(services.read_text().replace("    tier: 2\n", "    tier: [\n", 1))
-    report = await sb.sync_catalog()
+    report = await sb.catalog.sync()
     assert report is not None and report.stats is None
     assert report.parsed.errors[0].message.startswith("invalid YAML")
     assert await tier(sb, "notifications") == 2

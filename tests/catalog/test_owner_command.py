@@ -182,10 +182,10 @@ async def test_a_service_asked_again_is_answered_from_memory(
         statements.append(str(args[2]))
 
     first = await owner(requester, "payments-api")
-    event.listen(switchboard.engine.sync_engine, "before_cursor_execute", count)
+    event.listen(switchboard.core.engine.sync_engine, "before_cursor_execute", count)
     try:
         again = await owner(requester, "Payments API")
     finally:
-        event.remove(switchboard.engine.sync_engine, "before_cursor_execute", count)
+        event.remove(switchboard.core.engine.sync_engine, "before_cursor_execute", count)
     assert again == first
     assert [s for s in statements if "catalog_state" not in s] == []  # the revision check only

@@ -42,7 +42,7 @@ async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo
     )
 
     async def stored() -> bool:  # the channel is the incident's once its id is stored
-        view = await demo.switchboard.incidents.view(1)
+        view = await demo.switchboard.incidents.service.view(1)
         return view is not None and view.incident.channel_id == channel.id
 
     await eventually_async(stored)
@@ -54,7 +54,7 @@ async def test_a_reaction_in_an_incident_channel_reaches_the_timeline(demo: Demo
     await eventually(lambda: "white_check_mark" in message.reactions)
     assert message.reactions["pushpin"] == [BOB]
 
-    sessions = db.session_factory(demo.switchboard.engine)
+    sessions = db.session_factory(demo.switchboard.core.engine)
 
     async def entries() -> int:
         async with sessions() as session:
@@ -90,7 +90,7 @@ async def test_the_readmes_assign_and_followup_with_typed_names(demo: Demo) -> N
     await demo.emulator.command(ALICE, general, "/incident declare sev2 Checkout is down")
 
     async def channel() -> str:
-        view = await demo.switchboard.incidents.view(1)
+        view = await demo.switchboard.incidents.service.view(1)
         return view.incident.channel_id if view else ""
 
     incident = await eventually_async(channel)
@@ -115,7 +115,7 @@ async def test_the_first_incident_pages_through_the_loopback_pagers(demo: Demo) 
     await demo.emulator.command(ALICE, general, line)
 
     async def paged() -> list[str]:
-        view = await demo.switchboard.incidents.view(1)
+        view = await demo.switchboard.incidents.service.view(1)
         said = texts(demo, view.incident.channel_id) if view and view.incident.channel_id else []
         notes = [t for t in said if t.startswith(("Paged", "Paging"))]  # done, or failed
         return notes if len(notes) >= 2 else []
@@ -178,7 +178,7 @@ def texts(demo: Demo, channel: str) -> list[str]:
 
 
 async def test_owner_in_the_demo_shows_who_is_on_call_now(demo: Demo) -> None:
-    answer = await demo.switchboard.owner.answer("payments-api")
+    answer = await demo.switchboard.catalog.reader.answer("payments-api")
     assert isinstance(answer, ServiceAnswer)
     assert answer.oncall_now.startswith("On call now: <@U"), answer.oncall_now
     assert "; next <@U" in answer.oncall_now

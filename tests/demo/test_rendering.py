@@ -147,7 +147,7 @@ async def test_images_and_limits_as_slack_has_them(page: Any, demo: Demo) -> Non
     """The bot sends no images today; the page shows them should it start to. The message
     is posted from outside the page: it arrives live, with nothing clicked."""
     general = demo.fake.channel("general").id
-    client = demo.switchboard.client
+    client = demo.switchboard.core.client
     await client.chat_postMessage(
         channel=general,
         text="status",

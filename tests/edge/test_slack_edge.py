@@ -23,7 +23,7 @@ HOME_OPENED = {"type": "app_home_opened", "user": "U0001ALICE", "channel": "D1",
 
 
 async def stored_events(switchboard: Switchboard) -> int:
-    async with switchboard.engine.connect() as conn:
+    async with switchboard.core.engine.connect() as conn:
         return int(await conn.scalar(select(func.count()).select_from(SlackEvent)) or 0)
 
 
@@ -136,11 +136,11 @@ async def test_healthz_reports_the_database(app_url: str, settings: Settings) ->
 async def test_events_are_refused_for_a_while_after_the_database_failed(
     requester: SlackRequester, switchboard: Switchboard, slack: FakeSlack
 ) -> None:
-    async with switchboard.engine.begin() as conn:  # the database loses the table it needs
+    async with switchboard.core.engine.begin() as conn:  # the database loses the table it needs
         await conn.execute(text("DROP TABLE slack_event"))
     first = await requester.event(HOME_OPENED, event_id="Ev0DOWN1")
     assert first.status == 200  # acknowledged on receipt, before the failure was known
-    await eventually(lambda: not switchboard.seen_events.accepting())
+    await eventually(lambda: not switchboard.core.seen_events.accepting())
     second = await requester.event(HOME_OPENED, event_id="Ev0DOWN2")
     assert (second.status, second.json()) == (503, {"error": "try again later"})
     assert slack.calls("views.publish") == []

@@ -95,7 +95,7 @@ async def test_a_refresh_job_per_configured_source(
     # payments-api (a service) and ledger (another) point at PagerDuty in the examples
     assert said.startswith("pagerduty: ") and " due fetched" in said
     assert "0 of" not in said
-    oncall = await wired.facts.oncall(PAYMENTS)
+    oncall = await wired.facts.live.oncall(PAYMENTS)
     assert oncall is not None
     assert [p["user_id"] for p in oncall.now] == ["U0001ALICE"]
     assert [p["user_id"] for p in oncall.next] == ["U0001BOB"]

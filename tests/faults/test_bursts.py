@@ -31,11 +31,11 @@ async def test_concurrent_declares_are_each_stored_once(
     assert all(r.status == 200 for r in responses)
 
     async def stored() -> bool:
-        views = [await switchboard.incidents.view(n) for n in range(1, DECLARES + 2)]
+        views = [await switchboard.incidents.service.view(n) for n in range(1, DECLARES + 2)]
         return sum(v is not None for v in views) >= DECLARES
 
     await poll(stored, within=60)
-    views = [await switchboard.incidents.view(n) for n in range(1, DECLARES + 2)]
+    views = [await switchboard.incidents.service.view(n) for n in range(1, DECLARES + 2)]
     titles = sorted(v.incident.title for v in views if v is not None)
     assert titles == sorted(f"Outage seen by {n}" for n in range(DECLARES))
     told = await eventually(

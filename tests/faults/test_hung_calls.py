@@ -67,15 +67,15 @@ async def test_a_hung_card_post_is_given_up_in_time_and_the_card_and_page_come_o
 
     # The scheduler's next run: the posts are in doubt until their lease has run out, so
     # it neither posts them again nor looks for them yet.
-    world.clock.advance(seconds=world.sb.config.incidents.retry_seconds)
-    assert not await world.sb.incident_sync.run(1)
+    world.clock.advance(seconds=world.sb.core.config.incidents.retry_seconds)
+    assert not await world.sb.incidents.sync.run(1)
     assert (len(slack.calls("chat.postMessage")), hold.waiting) == (2, 2)
 
     hold.release()  # Slack makes the posts it held
     await eventually(lambda: hold.through == 2)
-    world.clock.advance(seconds=world.sb.config.incidents.lease_seconds)
+    world.clock.advance(seconds=world.sb.core.config.incidents.lease_seconds)
     for _ in range(5):  # what the scheduler does, until Slack is in line
-        if await world.sb.incident_sync.run(1):
+        if await world.sb.incidents.sync.run(1):
             break
     row = await world.settled()
     assert posted_as(world, row.channel_id, "card:1") == [row.card_ts]
@@ -100,12 +100,12 @@ async def test_a_post_made_under_a_short_lease_ends_before_the_lease_does(world:
         within=2 + 5,  # half the lease, not the minute of the timeout
     )
     assert "keep retrying" in told[0], told
-    assert not await world.sb.incident_sync.run(1)  # in doubt until the lease ends
+    assert not await world.sb.incidents.sync.run(1)  # in doubt until the lease ends
     hold.release()
     await eventually(lambda: hold.through == 2)
     world.clock.advance(seconds=5)  # past the lease
     for _ in range(5):
-        if await world.sb.incident_sync.run(1):
+        if await world.sb.incidents.sync.run(1):
             break
     row = await world.settled()
     assert posted_as(world, row.channel_id, "card:1") == [row.card_ts]
@@ -127,7 +127,7 @@ async def test_a_page_that_hangs_is_given_up_in_time_and_paged_once(world: World
         world.clock.advance(seconds=3600)
         if "Paged the on-call" in " ".join(world.texts(row.channel_id)):
             break
-        await world.sb.incident_sync.run(1)
+        await world.sb.incidents.sync.run(1)
     paged = [t for t in world.texts(row.channel_id) if t.startswith("Paged the on-call")]
     assert len(paged) == 1, paged
     assert triggers(world) == 1
@@ -151,14 +151,14 @@ async def _hung_nag(sb: Switchboard, slack: FakeSlack, clock: Clock) -> None:
     nag = [Outgoing(Key("nag", "shop", "2026-01-05"), channel, "3 follow-ups are overdue")]
     hold = slack.hold("chat.postMessage")
     async with asyncio.timeout(GIVEN_UP_WITHIN):
-        first = await sb.delivery.deliver(nag)
+        first = await sb.core.deps.delivery.deliver(nag)
     # Not sent again in the same run: the post may yet appear.
     assert [error for _, error in first.failed] == ["in doubt: timeout"], first
     assert (len(slack.calls("chat.postMessage")), slack.messages(channel)) == (1, [])
     hold.release()
     await eventually(lambda: hold.through == 1)
     # Before the lease has run out the claim is still held; after it, a run looks first.
-    assert (await sb.delivery.deliver(nag)).taken == [nag[0].key]
-    clock.advance(seconds=sb.config.delivery.lease_seconds + 1)
-    assert (await sb.delivery.deliver(nag)).recovered == [nag[0].key]
+    assert (await sb.core.deps.delivery.deliver(nag)).taken == [nag[0].key]
+    clock.advance(seconds=sb.core.config.delivery.lease_seconds + 1)
+    assert (await sb.core.deps.delivery.deliver(nag)).recovered == [nag[0].key]
     assert [m.text for m in slack.messages(channel)] == ["3 follow-ups are overdue"]

@@ -91,8 +91,8 @@ async def import_here(database_url: str, path: Path) -> None:
     settings = load_settings(_env_file=None, DATABASE_URL=database_url)
     sb = build(settings, Config())
     try:
-        await db.upgrade(sb.engine)
-        report = await sb.catalog.import_paths([str(path)])
+        await db.upgrade(sb.core.engine)
+        report = await sb.catalog.service.import_paths([str(path)])
         assert report.stats is not None, report.parsed.errors
     finally:
         await sb.close()

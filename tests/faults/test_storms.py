@@ -33,7 +33,7 @@ async def test_a_storm_during_declare_loses_nothing_doubles_nothing_and_says_so(
     slack.fail("conversations.setTopic", error="internal_error", times=1)
     for _ in range(10):  # what the scheduler does, until Slack is in line
         await world.retry()
-        if await world.sb.incident_sync.run(1):
+        if await world.sb.incidents.sync.run(1):
             break
     row = await world.settled()
     assert [c.name for c in slack.channels.values() if c.name.startswith("inc-")] == [
@@ -63,7 +63,9 @@ async def test_reactions_in_a_storm_are_captured_once_each(world: World) -> None
             assert response.status == 200
 
     async def captured() -> list[str]:
-        moments = [m for m in await world.sb.timeline.moments(1) if m.source != "lifecycle"]
+        moments = [
+            m for m in await world.sb.incidents.timeline.moments(1) if m.source != "lifecycle"
+        ]
         return [m.text for m in moments] if len(moments) >= len(stamps) else []
 
     texts = await eventually_async(captured, within=40)

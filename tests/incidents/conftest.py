@@ -95,7 +95,7 @@ class World:
         """Wait until the incident's Slack side caught up, and return its row."""
 
         async def caught_up() -> Any:
-            view = await self.sb.incidents.view(incident_id)
+            view = await self.sb.incidents.service.view(incident_id)
             if view is None:
                 return None
             row = view.incident
@@ -112,7 +112,7 @@ class World:
         """Wait for a change that a button made after its ack, then for Slack to catch up."""
 
         async def changed() -> bool:
-            view = await self.sb.incidents.view(incident_id)
+            view = await self.sb.incidents.service.view(incident_id)
             return view is not None and check(view.incident)
 
         await eventually_async(changed)
@@ -123,16 +123,16 @@ class World:
         """What the scheduler does: once the sync that failed let go, run it again."""
 
         async def idle() -> bool:
-            view = await self.sb.incidents.view(incident_id)
+            view = await self.sb.incidents.service.view(incident_id)
             return view is not None and view.incident.lease_until is None
 
         await eventually_async(idle)
-        await self.sb.incident_sync.run_due()
+        await self.sb.incidents.sync.run_due()
 
     async def unposted(self, incident_id: int) -> int:
         from switchboard.storage import incident_store
 
-        async with self.sb.owner._sessions() as session:
+        async with self.sb.catalog.reader._sessions() as session:
             return len(await incident_store.unposted_events(session, incident_id))
 
     def texts(self, channel: str) -> list[str]:

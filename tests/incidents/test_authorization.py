@@ -52,7 +52,7 @@ async def private_incident(world: World) -> Any:
 
 
 async def events(world: World, kind: str) -> list[Any]:
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         return [e for e in await incident_store.events(session, 1) if e.kind == kind]
 
 
@@ -121,7 +121,7 @@ def test_the_last_status_is_restricted_unless_configured_otherwise() -> None:
 async def test_closing_by_status_or_the_card_select_is_refused_like_close(world: World) -> None:
     row = await declared(world)  # BOB declared: no commander yet, ALICE is no responder
     by_status = await world.incident("status closed", user=ALICE, channel=row.channel_id)
-    group = world.sb.config.incidents.responders_group
+    group = world.sb.core.config.incidents.responders_group
     assert by_status.json()["text"] == f"Only the commander or <!subteam^{group}> may close INC-1."
     options = [o["value"] for o in card_select(world, row, "incident_status")["options"]]
     assert options == ["1:investigating", "1:identified", "1:resolved"]  # as everyone may
@@ -138,7 +138,7 @@ async def test_closing_by_status_or_the_card_select_is_refused_like_close(world:
 async def test_a_restricted_status_is_for_the_commander_and_the_responders(world: World) -> None:
     row = await declared(world)
     refused = await world.incident("status monitoring", user=ALICE, channel=row.channel_id)
-    group = world.sb.config.incidents.responders_group
+    group = world.sb.core.config.incidents.responders_group
     assert refused.json()["text"] == (
         f"Only the commander or <!subteam^{group}> may set *monitoring* on INC-1."
     )
@@ -194,7 +194,7 @@ async def test_a_replayed_command_changes_nothing(world: World) -> None:
         assert first.status == again.status == 200
         assert again.body == ""  # acknowledged, nothing said, nothing done
     row = await world.settled()
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         notes = [e for e in await timeline_store.entries(session, 1) if e.source == "note"]
         followups = await followup_store.visible(session, Filter(incident_id=1), BOB, 10)
     assert [n.text for n in notes] == ["Rolled back"]
@@ -231,7 +231,7 @@ async def test_replayed_buttons_selects_and_modals_change_nothing(world: World) 
 
 async def changed(world: World) -> bool:
     """Whether both the severity select and the snooze button were carried out."""
-    view = await world.sb.incidents.view(1)
+    view = await world.sb.incidents.service.view(1)
     assert view is not None
     return view.incident.severity == "SEV1" and view.incident.reminders_snoozed_until is not None
 
@@ -296,7 +296,7 @@ async def test_a_crafted_severity_or_service_in_the_declare_modal_is_refused(
     assert answer.json()["errors"] == {
         "services": "`component:default/nope` is not in the catalog."
     }
-    assert await world.sb.incidents.view(1) is None
+    assert await world.sb.incidents.service.view(1) is None
 
 
 # payloads of the wrong shape
@@ -366,7 +366,7 @@ async def test_a_command_with_a_malformed_user_is_answered_400(world: World) -> 
         "/incident", "declare Outage", user_id="<!channel>", channel_id=world.elsewhere
     )
     assert answer.status == 400
-    assert await world.sb.incidents.view(1) is None
+    assert await world.sb.incidents.service.view(1) is None
 
 
 # what the timeline says

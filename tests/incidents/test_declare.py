@@ -81,7 +81,7 @@ async def test_unknown_severity_or_service_changes_nothing(world: World) -> None
     assert world.slack.response_posts(url) == []
     no_title = await world.incident("declare sev2 service:checkout")
     assert "An incident needs a title" in no_title.json()["text"]
-    assert await world.sb.incidents.view(1) is None
+    assert await world.sb.incidents.service.view(1) is None
     assert world.slack.calls("conversations.create") == []
 
 
@@ -140,7 +140,7 @@ async def test_declare_modal_opens_and_a_double_submit_makes_one_incident(
         "SEV2",
         "Empty results since 10:02",
     )
-    assert await world.sb.incidents.view(2) is None
+    assert await world.sb.incidents.service.view(2) is None
     (alert,) = world.opsgenie.alerts.values()
     assert alert.responders == [{"name": "search-team", "type": "team"}]
 
@@ -156,7 +156,7 @@ async def test_modal_without_title_gets_a_field_error(world: World, slack: FakeS
         "response_action": "errors",
         "errors": {"title": "Give the incident a title."},
     }
-    assert await world.sb.incidents.view(1) is None
+    assert await world.sb.incidents.service.view(1) is None
 
 
 async def test_service_search_for_the_modal(world: World) -> None:

@@ -12,7 +12,7 @@ CHECKOUT = "component:default/checkout"
 
 async def test_the_on_call_now_is_invited_besides_being_paged(world: World) -> None:
     on_call = [person(user_id=DAVE, email="dave@example.com", name="Dave", end="")]
-    await world.sb.facts.store.record(
+    await world.sb.facts.live.store.record(
         "pagerduty", [Observation(CHECKOUT, "oncall.now", on_call, world.clock())], world.clock()
     )
     await world.incident("declare sev2 service:checkout Checkout is slow")

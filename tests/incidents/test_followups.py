@@ -29,7 +29,7 @@ async def declared(
 
 
 async def stored(world: World) -> list[FollowUp]:
-    async with db.session_factory(world.sb.engine)() as session:
+    async with db.session_factory(world.sb.core.engine)() as session:
         return list(await session.scalars(select(FollowUp).order_by(FOLLOWUP.c.id)))
 
 
@@ -122,7 +122,7 @@ async def timeline_entry(world: World, incident_id: int) -> int:
     entry = TimelineEntry(
         incident_id=incident_id, source="note", at=world.clock.now, author=BOB, text="Disk full"
     )
-    async with db.session_factory(world.sb.engine)() as session:
+    async with db.session_factory(world.sb.core.engine)() as session:
         session.add(entry)
         await session.commit()
     assert entry.id is not None
@@ -242,7 +242,7 @@ async def test_listings_per_incident_team_and_person(world: World) -> None:
 async def test_a_long_listing_stays_within_slack_limits(world: World) -> None:
     row = await declared(world)
     for n in range(27):
-        await world.sb.followups.add(row.id, ALICE, Draft(f"Item {n}"))
+        await world.sb.incidents.followups.add(row.id, ALICE, Draft(f"Item {n}"))
     blocks = (await world.incident("followups", channel=row.channel_id)).json()["blocks"]
     assert len(blocks) <= 50
     assert len(sections(blocks)) == 1 + 20

@@ -62,7 +62,7 @@ async def test_roles_are_history(world: World) -> None:
     await world.settled()
     await world.incident(f"assign <@{CAROL}>", channel=row.channel_id)
     row = await world.settled()
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         current = await incident_store.current_roles(session, row.id)
     assert [(r.role, r.user_id) for r in current] == [("commander", CAROL)]
     assert f"<@{ALICE}> made <@{CAROL}> the commander." in world.texts(row.channel_id)

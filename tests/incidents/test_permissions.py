@@ -29,7 +29,7 @@ async def test_only_the_declare_group_declares(world: World, config: Config) -> 
     (told,) = await eventually(lambda: world.slack.response_posts(url))
     group = config.incidents.declare_group
     assert told["text"] == f"Only members of <!subteam^{group}> may declare incidents here."
-    assert await world.sb.incidents.view(1) is None
+    assert await world.sb.incidents.service.view(1) is None
 
 
 async def test_the_responders_group_may_close(world: World) -> None:

@@ -62,7 +62,7 @@ async def command(world: World, row: Any, text: str, user: str = ALICE) -> Any:
 
 async def add(world: World, *rows: TimelineEntry | FollowUp) -> None:
     """What the timeline and follow-up features store, written straight to the database."""
-    async with db.session_factory(world.sb.engine)() as session:
+    async with db.session_factory(world.sb.core.engine)() as session:
         session.add_all(rows)
         await session.commit()
 
@@ -138,7 +138,7 @@ async def realistic(world: World) -> Any:
 
 async def test_the_draft_tells_the_whole_record(world: World) -> None:
     row = await realistic(world)
-    markdown = (await world.sb.postmortems.draft(1)).markdown
+    markdown = (await world.sb.incidents.postmortems.draft(1)).markdown
     assert markdown.startswith(
         "# Postmortem: INC-1 Checkout errors # not a heading\n\n"
         "_A draft made from the incident record on 2026-03-30 03:19 CEST. "
@@ -204,7 +204,7 @@ async def test_the_draft_tells_the_whole_record(world: World) -> None:
 
 async def test_a_draft_made_later_shows_the_record_as_it_is_then(world: World) -> None:
     row = await declare(world, "Search slow")
-    first = (await world.sb.postmortems.draft(1)).markdown
+    first = (await world.sb.incidents.postmortems.draft(1)).markdown
     assert "None yet: add them with" in first
     world.clock.advance(minutes=3)
     row = await command(world, row, "severity sev1", user=BOB)
@@ -218,7 +218,7 @@ async def test_a_draft_made_later_shows_the_record_as_it_is_then(world: World) -
             created_at=world.clock.now,
         ),
     )
-    later = (await world.sb.postmortems.draft(1)).markdown
+    later = (await world.sb.incidents.postmortems.draft(1)).markdown
     assert "- **Severity:** SEV1: Critical: customers badly affected\n" in later
     assert "@Bob changed the severity from **SEV2** to **SEV1**." in later
     assert section(later, "Follow-ups") == "- [ ] **open** · @dave: Cache the search index"
@@ -234,13 +234,13 @@ async def test_resolving_shares_the_draft_once(world: World) -> None:
         "Postmortem draft: INC-1 Checkout errors",
     )
     assert file.channels == [row.channel_id]
-    assert file.content.decode() == (await world.sb.postmortems.draft(1)).markdown
+    assert file.content.decode() == (await world.sb.incidents.postmortems.draft(1)).markdown
     said = world.slack.messages(row.channel_id)
     assert said[-2].text == f"<@{ALICE}> changed the status from *investigating* to *resolved*."
     assert said[-1].text.startswith("Postmortem draft for *INC-1*: Checkout errors.")
     assert said[-1].extra["files"][0]["id"] == file.id
     # The sync running again, the scheduler, closing: no second draft.
-    assert await world.sb.incident_sync.run(1)
+    assert await world.sb.incidents.sync.run(1)
     await world.retry()
     await command(world, row, "close")
     assert len(shared(world)) == 1
@@ -342,7 +342,7 @@ async def test_a_private_incident_s_draft_is_for_its_participants(world: World) 
     (told,) = await eventually(lambda: world.slack.response_posts(url))
     assert told["text"] == "INC-1 is private: only its participants may draft its postmortem."
     assert shared(world) == []
-    markdown = (await world.sb.postmortems.draft(1)).markdown
+    markdown = (await world.sb.incidents.postmortems.draft(1)).markdown
     assert "- **Visibility:** private\n" in markdown
 
 
@@ -351,21 +351,21 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     path = Path(config.incidents.postmortem_template)
     row = await declare(world, "Checkout errors")
     with pytest.raises(TemplateFailure) as missing:
-        await world.sb.postmortems.draft(1)
+        await world.sb.incidents.postmortems.draft(1)
     assert str(missing.value) == f"{path}: no such template file"
 
     await asyncio.to_thread(
         path.write_text, "# {{ incident.ref }}: {{ incident.title }}\n{% for x in %}\n"
     )
     with pytest.raises(TemplateFailure) as syntax:
-        await world.sb.postmortems.draft(1)
+        await world.sb.incidents.postmortems.draft(1)
     assert str(syntax.value).startswith(f"{path}:2: ")
 
     await asyncio.to_thread(
         path.write_text, "# {{ incident.ref }}\n\nOwner: {{ incident.owner }}\n"
     )
     with pytest.raises(TemplateFailure) as undefined:
-        await world.sb.postmortems.draft(1)
+        await world.sb.incidents.postmortems.draft(1)
     facts = "'switchboard.bot.incidents.postmortem_view.Facts object'"
     problem = f"{path}:3: {facts} has no attribute 'owner'"
     assert str(undefined.value) == problem
@@ -385,11 +385,13 @@ async def test_a_team_template_and_its_errors(world: World, config: Config) -> N
     part = path.parent / "part.md.j2"
     await asyncio.to_thread(path.write_text, "# {{ incident.ref }}\n{% include 'part.md.j2' %}")
     await asyncio.to_thread(part.write_text, "{{ incident.title }} ({{ incident.status }})\n")
-    assert (await world.sb.postmortems.draft(1)).markdown == "# INC-1\nCheckout errors (resolved)\n"
+    assert (
+        await world.sb.incidents.postmortems.draft(1)
+    ).markdown == "# INC-1\nCheckout errors (resolved)\n"
     # An error in the part is told where it is.
     await asyncio.to_thread(part.write_text, "{{ incident.title }}\n{{ 1 // 0 }}\n")
     with pytest.raises(TemplateFailure) as in_part:
-        await world.sb.postmortems.draft(1)
+        await world.sb.incidents.postmortems.draft(1)
     assert str(in_part.value) == f"{part}:2: integer division or modulo by zero"
 
 
@@ -418,7 +420,7 @@ async def drafted(world: World) -> str:
     row = await command(world, row, f"assign commander <@{BOB}>")
     world.clock.advance(hours=2, seconds=30)
     await command(world, row, "resolve")
-    return (await world.sb.postmortems.draft(1)).markdown
+    return (await world.sb.incidents.postmortems.draft(1)).markdown
 
 
 def test_the_command_line_prints_the_draft(

@@ -19,7 +19,7 @@ async def test_slack_5xx_during_declare_loses_nothing_and_makes_one_channel(worl
     world.slack.fail("conversations.create", status=500, times=3)  # beyond the client's retries
     response = await world.incident("declare sev1 service:checkout Checkout down")
     assert response.json()["text"] == "Declaring your incident…"
-    view = await eventually_async(lambda: world.sb.incidents.view(1))
+    view = await eventually_async(lambda: world.sb.incidents.service.view(1))
     assert view.incident.title == "Checkout down"  # stored while Slack fails
     await world.retry()
     row = await world.settled()
@@ -60,7 +60,7 @@ async def test_a_double_sent_slash_command_declares_once(world: World) -> None:
             trigger_id=trigger,
         )
     await world.settled()
-    assert await world.sb.incidents.view(2) is None
+    assert await world.sb.incidents.service.view(2) is None
     assert len(incident_channels(world)) == 1
 
 
@@ -68,30 +68,30 @@ async def test_reminders_survive_a_restart_and_are_sent_once(world: World) -> No
     await world.incident("declare sev1 Checkout down")
     row = await world.settled()
     world.clock.advance(minutes=29)
-    assert await world.sb.reminders.run() == 0
+    assert await world.sb.incidents.reminders.run() == 0
     world.clock.advance(minutes=2)
     # A new process on the same database (a restart, or a second replica).
-    restarted = build(world.sb.settings, Config(), world.clock)
+    restarted = build(world.sb.core.settings, Config(), world.clock)
     try:
-        assert await restarted.reminders.run() == 1
-        assert await world.sb.reminders.run() == 0
+        assert await restarted.incidents.reminders.run() == 1
+        assert await world.sb.incidents.reminders.run() == 0
     finally:
         await restarted.close()
     reminder = world.slack.messages(row.channel_id)[-1]
     assert reminder.text.startswith(f"<@{ALICE}>, no status update on INC-1 for 31 minutes")
     world.clock.advance(minutes=30)
-    assert await world.sb.reminders.run() == 1  # the next interval
+    assert await world.sb.incidents.reminders.run() == 1  # the next interval
     await world.incident("update Mitigated", channel=row.channel_id)
     await world.settled()
     world.clock.advance(minutes=20)
-    assert await world.sb.reminders.run() == 0  # the update restarted the clock
+    assert await world.sb.incidents.reminders.run() == 0  # the update restarted the clock
 
 
 async def test_snooze_and_stop_reminders(world: World) -> None:
     await world.incident("declare sev1 Checkout down")
     row = await world.settled()
     world.clock.advance(minutes=31)
-    await world.sb.reminders.run()
+    await world.sb.incidents.reminders.run()
     reminder = world.slack.messages(row.channel_id)[-1]
     snooze = reminder.blocks[-1]["elements"][0]
     await world.requester.block_actions(
@@ -99,16 +99,16 @@ async def test_snooze_and_stop_reminders(world: World) -> None:
     )
     await world.until(lambda incident: incident.reminders_snoozed_until is not None)
     world.clock.advance(minutes=29)
-    assert await world.sb.reminders.run() == 0
+    assert await world.sb.incidents.reminders.run() == 0
     world.clock.advance(minutes=2)
-    assert await world.sb.reminders.run() == 1
+    assert await world.sb.incidents.reminders.run() == 1
     stop = world.slack.messages(row.channel_id)[-1].blocks[-1]["elements"][1]
     await world.requester.block_actions(
         [stop], user_id=BOB, channel_id=row.channel_id, message=reminder.ts
     )
     await world.until(lambda incident: incident.reminders_off)
     world.clock.advance(hours=5)
-    assert await world.sb.reminders.run() == 0
+    assert await world.sb.incidents.reminders.run() == 0
     assert f"<@{BOB}> turned status reminders off." in world.texts(row.channel_id)
 
 
@@ -118,7 +118,7 @@ async def test_resolved_incidents_are_not_reminded(world: World) -> None:
     await world.incident("resolve", channel=row.channel_id)
     await world.settled()
     world.clock.advance(hours=3)
-    assert await world.sb.reminders.run() == 0
+    assert await world.sb.incidents.reminders.run() == 0
 
 
 async def test_a_failing_pager_is_reported_and_retried(

@@ -72,13 +72,13 @@ def test_many_services_stay_within_block_kit_limits() -> None:
 async def declare(
     world: World, title: str, severity: str, services: tuple[str, ...] = (), private: bool = False
 ) -> int:
-    incident, _ = await world.sb.incidents.declare(
+    incident, _ = await world.sb.incidents.service.declare(
         DeclareRequest(
             request_key=f"test:{title}",
             actor=ALICE,
             title=title,
             severity=severity,
-            services=tuple(await world.sb.incidents.resolve_services(services)),
+            services=tuple(await world.sb.incidents.service.resolve_services(services)),
             private=private,
         )
     )
@@ -87,7 +87,7 @@ async def declare(
 
 
 async def change(world: World, incident_id: int, action: str, value: str = "") -> None:
-    await world.sb.incidents.change(
+    await world.sb.incidents.service.change(
         incident_id, BOB if action != "resolve" else ALICE, action, value
     )
 
@@ -121,7 +121,7 @@ async def history(world: World) -> World:
 
 
 async def test_the_numbers_are_exact(history: World) -> None:
-    found = await history.sb.stats.stats()
+    found = await history.sb.incidents.stats.stats()
     assert (found.declared, found.open_now) == (4, 3)
     assert found.by_severity == EXPECTED["by_severity"]
     assert [(s.name, s.incidents) for s in found.by_service] == [
@@ -137,7 +137,7 @@ async def test_the_numbers_are_exact(history: World) -> None:
     assert found.to_resolve.mean == found.to_resolve.median == timedelta(seconds=94050)
     assert found.since == history.clock.now - timedelta(days=30)
     # The window moves with the days asked for: the last 2 days hold the last two.
-    recent = await history.sb.stats.stats(2)
+    recent = await history.sb.incidents.stats.stats(2)
     assert (recent.declared, recent.by_severity["SEV2"], recent.to_resolve.incidents) == (2, 1, 0)
 
 

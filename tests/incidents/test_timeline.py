@@ -60,7 +60,9 @@ async def entries(world: World, count: int | None = None) -> list[Any]:
     """The captured entries (not lifecycle), once there are `count` of them."""
 
     async def found() -> tuple[list[Any]] | None:
-        moments = [m for m in await world.sb.timeline.moments(1) if m.source != "lifecycle"]
+        moments = [
+            m for m in await world.sb.incidents.timeline.moments(1) if m.source != "lifecycle"
+        ]
         return (moments,) if count is None or len(moments) == count else None
 
     (result,) = await eventually_async(found)
@@ -94,7 +96,7 @@ async def test_a_reaction_puts_the_message_on_the_timeline_once(world: World) ->
 async def _reactors(world: World, expected: list[str]) -> bool:
     from switchboard.storage import timeline_store
 
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         found = await timeline_store.entries(session, 1)
     return [sorted(e.reactors) for e in found] == [sorted(expected)]
 
@@ -297,7 +299,7 @@ async def _followups(world: World) -> list[Any]:
 
     from switchboard.storage.tables import FollowUp
 
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         return list(await session.scalars(select(FollowUp)))
 
 

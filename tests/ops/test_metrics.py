@@ -95,10 +95,10 @@ async def test_scheduled_jobs_run_and_fail_by_name(world: World) -> None:
     async def broken(run: Run) -> str:
         raise RuntimeError("the job broke")
 
-    scheduler = AsyncIOScheduler(timezone=world.sb.config.tz)
-    world.sb.jobs.schedule(scheduler, world.sb.metrics)
-    Jobs([Job("broken", "always fails", every(world.sb.config.tz, hours=1), broken)]).schedule(
-        scheduler, world.sb.metrics
+    scheduler = AsyncIOScheduler(timezone=world.sb.core.config.tz)
+    world.sb.jobs.schedule(scheduler, world.sb.core.metrics)
+    Jobs([Job("broken", "always fails", every(world.sb.core.config.tz, hours=1), broken)]).schedule(
+        scheduler, world.sb.core.metrics
     )
     await scheduler.get_job("forget-events").func()
     await scheduler.get_job("forget-events").func()

@@ -28,7 +28,9 @@ async def test_the_scheduler_says_nothing_unless_asked(
     # each job, the facts' refresh jobs of the world's sources (Opsgenie, Slack) among them
     added = len(list(world.sb.jobs)) if every_job else 0
     caplog.set_level(logging.DEBUG)
-    world.sb.settings = world.sb.settings.model_copy(update={"scheduler_log_level": asked})
+    world.sb.core.settings = world.sb.core.settings.model_copy(
+        update={"scheduler_log_level": asked}
+    )
     scheduler = start_scheduler(world.sb)
     await stop_scheduler(world.sb, scheduler)
     theirs = [r for r in caplog.records if r.name.startswith("apscheduler")]
@@ -49,8 +51,8 @@ async def test_each_run_is_one_line_with_its_outcome(
         return outcome
 
     caplog.set_level(logging.DEBUG, logger="switchboard")
-    scheduler = AsyncIOScheduler(timezone=world.sb.config.tz)
-    Jobs([Job("counting", "counts", every(world.sb.config.tz, hours=1), counting)]).schedule(
+    scheduler = AsyncIOScheduler(timezone=world.sb.core.config.tz)
+    Jobs([Job("counting", "counts", every(world.sb.core.config.tz, hours=1), counting)]).schedule(
         scheduler
     )
     for _ in range(5):

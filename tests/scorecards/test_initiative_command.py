@@ -183,7 +183,7 @@ async def test_a_long_list_of_missing_services_is_cut_and_escaped(
     )
     catalog = tmp_path / "huge.yaml"
     catalog.write_text(textwrap.dedent(MANY).lstrip("\n") + services, encoding="utf-8")
-    assert (await switchboard.catalog.import_paths([str(catalog)])).stats is not None
+    assert (await switchboard.catalog.service.import_paths([str(catalog)])).stats is not None
     answer = await scorecard(requester, "team:huge")
     (gold,) = initiatives(answer)
     names = ", ".join(f"Service {n:02} &lt;!here&gt;" for n in range(10))

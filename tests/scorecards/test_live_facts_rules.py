@@ -91,7 +91,7 @@ async def test_pushed_and_fetched_facts_evaluate(
     ):
         assert response.status == 200
     now = datetime.now(UTC)
-    await sb.facts.store.record(
+    await sb.facts.live.store.record(
         "github",
         [
             Observation(PAYMENTS, "git.file:README.md", True, now),

@@ -136,7 +136,7 @@ async def test_incident_records_fail_the_hygiene_rules(
     requester: SlackRequester, switchboard: Switchboard, clock: Clock
 ) -> None:
     request = DeclareRequest("k1", ALICE, "Ledger down", "SEV1", ("component:default/ledger",))
-    await switchboard.incidents.declare(request)
+    await switchboard.incidents.service.declare(request)
     clock.now += timedelta(days=5)
     answer = await scorecard(requester, "ledger")
     assert "Incident hygiene none yet" not in answer["text"]
@@ -253,13 +253,15 @@ async def test_reload_keeps_the_scorecards_when_a_file_is_malformed(
     none = await scorecard(requester, "ledger")
     assert "No scorecards are loaded" in none["text"]
 
-    loaded = await switchboard.scorecards.reload([str(cortex_folder)])
-    assert loaded.ok and [s.id for s in switchboard.scorecards.scorecards] == ["cortex-card"]
+    loaded = await switchboard.scorecards.service.reload([str(cortex_folder)])
+    assert loaded.ok and [s.id for s in switchboard.scorecards.service.scorecards] == [
+        "cortex-card"
+    ]
 
     write(cortex_folder / "broken.yaml", "scorecard: broken\nrules:\n  - id: x\n    check: nope\n")
-    broken = await switchboard.scorecards.reload([str(cortex_folder)])
+    broken = await switchboard.scorecards.service.reload([str(cortex_folder)])
     assert [f"{Path(p.file).name}:{p.line}" for p in broken.errors] == ["broken.yaml:4"]
-    assert [s.id for s in switchboard.scorecards.scorecards] == ["cortex-card"]
+    assert [s.id for s in switchboard.scorecards.service.scorecards] == ["cortex-card"]
     answer = await scorecard(requester, "ledger")
     assert answer["text"].startswith("Ledger: Cortex")
 
@@ -268,7 +270,7 @@ async def test_reload_keeps_the_scorecards_when_a_file_is_malformed(
 async def test_catalog_and_scorecard_text_is_escaped(
     requester: SlackRequester, switchboard: Switchboard, cortex_folder: Path
 ) -> None:
-    await switchboard.scorecards.reload([str(cortex_folder)])
+    await switchboard.scorecards.service.reload([str(cortex_folder)])
     answer = await scorecard(requester, "ledger")
     blocks = shown(answer)
     assert "<!channel>" not in blocks and "<@U0001BOB>" not in blocks
@@ -321,9 +323,9 @@ async def test_a_team_with_many_services_and_scorecards_fits_in_one_message(
     )
     catalog = write(tmp_path / "huge.yaml", MANY)
     catalog.write_text(catalog.read_text() + services)
-    report = await switchboard.catalog.import_paths([str(catalog)])
+    report = await switchboard.catalog.service.import_paths([str(catalog)])
     assert report.stats is not None
-    await switchboard.scorecards.reload([str(many_cards)])
+    await switchboard.scorecards.service.reload([str(many_cards)])
 
     answer = await scorecard(requester, "team:huge")
     assert answer["text"] == "Huge: 120 services scored"

@@ -31,7 +31,7 @@ DECLARE = {"command": "/incident", "text": "declare sev1 Forged outage", "user_i
 async def stored(switchboard: Switchboard) -> dict[str, int]:
     """How many incidents, delivered events and timeline entries the database holds."""
     counts = {}
-    async with switchboard.engine.connect() as conn:
+    async with switchboard.core.engine.connect() as conn:
         for table in (Incident, SlackEvent, TimelineEntry):
             count = await conn.scalar(select(func.count()).select_from(table))
             counts[table.__tablename__] = int(count or 0)

@@ -151,8 +151,8 @@ async def scenario(world: World) -> list[Surface]:
     for text in ("followups", "timeline"):
         await say("/incident", text, row.channel_id)
     world.clock.advance(minutes=61)  # past SEV2's reminder interval
-    await world.sb.reminders.run()
-    await world.sb.nags.run(Run(manual=True))
+    await world.sb.incidents.reminders.run()
+    await world.sb.teams.followup_nags.run(Run(manual=True))
     await world.incident("declare")
     await world.requester.event({"type": "app_home_opened", "user": ALICE, "tab": "home"})
     await listening(world.sb.bolt).idle()
@@ -351,7 +351,7 @@ def examples(payload: Json, form: bool) -> list[Json]:
 
 
 async def rows(world: World) -> dict[str, int]:
-    async with world.sb.engine.connect() as conn:
+    async with world.sb.core.engine.connect() as conn:
         return {
             table.__tablename__: int(
                 await conn.scalar(select(func.count()).select_from(table)) or 0

@@ -56,7 +56,7 @@ async def test_lone_surrogates_in_a_modal_are_stored_as_replacement_characters(
     assert response.status == 200
     row = await world.settled()
     assert row.title == "Checkout \ufffd down"
-    async with world.sb.engine.connect() as conn:
+    async with world.sb.core.engine.connect() as conn:
         assert await conn.scalar(Incident.__table__.select().with_only_columns(Incident.title)) == (
             "Checkout \ufffd down"
         )

@@ -56,7 +56,7 @@ async def dropped(world: World) -> World:
     """Checkout at Bronze a week ago; then a private SEV2 on it, still unresolved on Monday."""
     world.slack.add_channel("shop")
     world.clock.now = MONDAY - timedelta(days=8)
-    await world.sb.results.evaluate()
+    await world.sb.scorecards.results.evaluate()
     world.clock.now = DECLARED
     await world.incident("declare")
     (opened,) = await eventually(lambda: world.slack.calls("views.open"))
@@ -76,7 +76,7 @@ async def dropped(world: World) -> World:
     )
     await world.settled()
     world.clock.now = MONDAY - timedelta(minutes=35)
-    await world.sb.results.evaluate()  # what the evaluation job does: the drop is stored
+    await world.sb.scorecards.results.evaluate()  # what the evaluation job does: the drop is stored
     world.clock.now = MONDAY
     return world
 
@@ -150,7 +150,7 @@ async def test_a_team_s_scorecard(dropped: World) -> None:
 
 
 async def test_the_scorecard_nag(dropped: World) -> None:
-    assert "1 sent" in await dropped.sb.scorecard_nags.run(Run())
+    assert "1 sent" in await dropped.sb.teams.scorecard_nags.run(Run())
     nag = posted(dropped, ":chart_with_downwards_trend:")
     assert nag.blocks[1]["text"]["text"] == (
         "*Checkout* · Hygiene: Bronze → *no level*\nTo fix:\n• 1 rule not shown here"
@@ -159,7 +159,7 @@ async def test_the_scorecard_nag(dropped: World) -> None:
 
 
 async def test_the_weekly_digest(dropped: World) -> None:
-    assert "1 sent" in await dropped.sb.digest.run(Run(team="shop"))
+    assert "1 sent" in await dropped.sb.teams.digest.run(Run(team="shop"))
     digest = posted(dropped, "Weekly digest")
     sections = [b["text"]["text"] for b in digest.blocks if b["type"] == "section"]
     scored = "\n".join(sections[: sections.index("*Follow-ups*")])
@@ -172,7 +172,7 @@ async def test_the_weekly_digest(dropped: World) -> None:
 
 
 async def test_the_initiative_reminder(dropped: World) -> None:
-    assert "1 sent" in await dropped.sb.initiative_reminders.run(Run())
+    assert "1 sent" in await dropped.sb.teams.initiative_reminders.run(Run())
     reminder = posted(dropped, ":hourglass_flowing_sand:")
     assert reminder.blocks[1]["text"]["text"] == "• *Checkout* needs 1 rule not shown here"
     assert told(reminder.text, reminder.blocks) == []

@@ -23,7 +23,9 @@ FAST = DeliveryConfig(posts_per_minute=6000, lease_seconds=60)
 
 
 def delivery(sb: Switchboard, config: DeliveryConfig = FAST) -> Delivery:
-    return Delivery(db.session_factory(sb.engine), sb.gateway, config, lambda: datetime.now(UTC))
+    return Delivery(
+        db.session_factory(sb.core.engine), sb.core.gateway, config, lambda: datetime.now(UTC)
+    )
 
 
 def messages(channels: list[str], kind: str = "test", period: str = "2026-01-05") -> list[Outgoing]:
@@ -65,7 +67,7 @@ async def test_a_stale_claim_is_checked_in_slack_before_it_is_sent_again(
     """What a process killed between its post and marking it sent leaves behind."""
     posted, lost, fresh = team_channels(slack, 3)
     long_ago = datetime.now(UTC) - timedelta(minutes=5)
-    sessions = db.session_factory(switchboard.engine)
+    sessions = db.session_factory(switchboard.core.engine)
     for channel in (posted, lost, fresh):
         async with sessions() as session:
             key = Key("test", channel, "2026-01-05")
@@ -74,7 +76,7 @@ async def test_a_stale_claim_is_checked_in_slack_before_it_is_sent_again(
             assert claimed.outcome is Claim.NEW
             await session.commit()
     # The dead process did post to `posted` (its metadata carries the key), not to `lost`.
-    await switchboard.gateway.post(
+    await switchboard.core.gateway.post(
         posted,
         "hello",
         None,

@@ -50,7 +50,7 @@ async def test_overdue_followups_nag_their_owners_once_a_day(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     await with_followups(world)
-    said = await world.sb.nags.run(Run(manual=True))
+    said = await world.sb.teams.followup_nags.run(Run(manual=True))
     assert said.splitlines() == [
         "follow-up nags for 2026-03-02: 2 sent",
         "skipped team:group:default/web: the team has no Slack channel in the catalog",
@@ -67,18 +67,20 @@ async def test_overdue_followups_nag_their_owners_once_a_day(
         e["action_id"] for b in to_shop.blocks if b["type"] == "actions" for e in b["elements"]
     } >= {"followup_done", "followup_wont_do"}
 
-    again = await world.sb.nags.run(Run(manual=True))
+    again = await world.sb.teams.followup_nags.run(Run(manual=True))
     assert again.splitlines()[0] == "follow-up nags for 2026-03-02: 0 sent, 2 nagged earlier today"
     skipped_web = [r for r in caplog.records if "skipped team:group:default/web" in r.message]
     assert len(skipped_web) == 1  # said in every run's output, in the log once a day
     world.clock.advance(days=1)
-    assert (await world.sb.nags.run(Run())).startswith("follow-up nags for 2026-03-03: 2 sent")
+    assert (await world.sb.teams.followup_nags.run(Run())).startswith(
+        "follow-up nags for 2026-03-03: 2 sent"
+    )
     assert len(nags(world, "shop")) == 2
 
 
 async def test_snooze_stops_the_nags_about_those_followups(world: World) -> None:
     await with_followups(world)
-    await world.sb.nags.run(Run(manual=True))
+    await world.sb.teams.followup_nags.run(Run(manual=True))
     (nag,) = nags(world, "shop")
     url = world.slack.new_response_url(
         channel_id=world.slack.channel("shop").id, user_id=ALICE, kind="actions"
@@ -94,15 +96,15 @@ async def test_snooze_stops_the_nags_about_those_followups(world: World) -> None
     assert answer["text"] == f"<@{ALICE}> snoozed the nags about 1 follow-up(s) until 2026-03-09."
     assert answer["replace_original"] is True
     world.clock.advance(days=1)
-    assert "1 sent" in await world.sb.nags.run(Run())  # Bob's only
+    assert "1 sent" in await world.sb.teams.followup_nags.run(Run())  # Bob's only
     world.clock.advance(days=6)
-    assert "2 sent" in await world.sb.nags.run(Run())
+    assert "2 sent" in await world.sb.teams.followup_nags.run(Run())
     assert len(nags(world, "shop")) == 2
 
 
 async def test_one_team_only(world: World) -> None:
     await with_followups(world)
-    said = await world.sb.nags.run(Run(team="shop", manual=True))
+    said = await world.sb.teams.followup_nags.run(Run(team="shop", manual=True))
     assert said == "follow-up nags for 2026-03-02: 1 sent"
     assert nags(world, world.slack.dm(BOB).id) == []
 
@@ -113,7 +115,7 @@ async def test_one_team_only(world: World) -> None:
 async def test_a_team_without_a_channel_is_nagged_in_the_fallback_channel(world: World) -> None:
     world.slack.add_channel("nags")
     await with_followups(world)
-    assert "3 sent" in await world.sb.nags.run(Run(manual=True))
+    assert "3 sent" in await world.sb.teams.followup_nags.run(Run(manual=True))
     (nag,) = nags(world, "nags")
     assert nag.text == (
         ":alarm_clock: 1 overdue follow-up"
@@ -124,9 +126,9 @@ async def test_a_team_without_a_channel_is_nagged_in_the_fallback_channel(world:
 @pytest.mark.parametrize("config", [Config(nags=NagsConfig(followups_at="11:00"))], ids=["11"])
 async def test_nags_wait_for_their_time_of_day(world: World) -> None:
     await with_followups(world)
-    assert await world.sb.nags.run(Run()) == "not due: nags go out from 11:00"
+    assert await world.sb.teams.followup_nags.run(Run()) == "not due: nags go out from 11:00"
     world.clock.advance(hours=1)
-    assert "2 sent" in await world.sb.nags.run(Run())
+    assert "2 sent" in await world.sb.teams.followup_nags.run(Run())
 
 
 async def private_followup_nagged_in_shop(world: World) -> Any:
@@ -147,7 +149,7 @@ async def private_followup_nagged_in_shop(world: World) -> Any:
     await world.incident(
         f"followup Rotate the keys team:shop due:{day(-1)}", channel=secret.channel_id
     )
-    assert "1 sent" in await world.sb.nags.run(Run(manual=True))
+    assert "1 sent" in await world.sb.teams.followup_nags.run(Run(manual=True))
     (nag,) = nags(world, "shop")
     return nag
 
@@ -181,22 +183,22 @@ async def test_a_private_incident_s_followups_are_snoozed_by_its_participants_on
         " 1 follow-up(s) of private incidents are for their participants to snooze."
     )
     world.clock.advance(days=1)
-    assert "1 sent" in await world.sb.nags.run(Run())  # still nagged
+    assert "1 sent" in await world.sb.teams.followup_nags.run(Run())  # still nagged
     assert await snooze(ALICE) == (
         f"<@{ALICE}> snoozed the nags about 1 follow-up(s) until 2026-03-10."
     )
     world.clock.advance(days=1)
-    assert "0 sent" in await world.sb.nags.run(Run())
+    assert "0 sent" in await world.sb.teams.followup_nags.run(Run())
 
 
 async def test_an_unknown_team_is_refused(world: World) -> None:
     with pytest.raises(JobRefused, match="no team called 'shpo' \\(did you mean shop"):
-        await world.sb.nags.run(Run(team="shpo", manual=True))
+        await world.sb.teams.followup_nags.run(Run(team="shpo", manual=True))
 
 
 @pytest.mark.parametrize("config", [Config(timezone="Pacific/Kiritimati")], ids=["UTC+14"])
 async def test_the_day_is_the_configured_time_zones(world: World) -> None:
     await with_followups(world)  # Monday 10:00 UTC is Tuesday 00:00 in Kiritimati
-    assert await world.sb.nags.run(Run()) == "not due: nags go out from 09:30"
-    said = await world.sb.nags.run(Run(manual=True))
+    assert await world.sb.teams.followup_nags.run(Run()) == "not due: nags go out from 09:30"
+    said = await world.sb.teams.followup_nags.run(Run(manual=True))
     assert said.startswith("follow-up nags for 2026-03-03: 2 sent")

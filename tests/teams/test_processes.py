@@ -85,7 +85,7 @@ async def setup(tmp_path: Path, database_url: str, slack: FakeSlack) -> AsyncIte
     sb = build(settings, Config())
     await prepare(sb)
     now = datetime.now(UTC)
-    async with db.session_factory(sb.engine)() as session:
+    async with db.session_factory(sb.core.engine)() as session:
         incident = Incident(
             number=1,
             request_key="test",
@@ -163,12 +163,12 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
     assert lines[0].split()[:4] == ["JOB", "NEXT", "RUN", "(UTC)"]
     names = [line.split()[0] for line in lines[1:]]
     assert names == [
-        "catalog-sync",
         "forget-events",
+        "catalog-sync",
         "incident-sync",
         "status-reminders",
-        "followup-nags",
         "scorecard-evaluation",
+        "followup-nags",
         "scorecard-nags",
         "weekly-digest",
         "initiative-reminders",
@@ -187,6 +187,6 @@ async def test_jobs_list_and_run_on_the_command_line(setup: Setup) -> None:
     code, _, err = await setup.jobs("run", "followup-nags", "--team", "team-99")
     assert code == 1 and "followup-nags: no team called 'team-99'" in err
     code, _, err = await setup.jobs("run", "nags")
-    assert code == 2 and "no job called 'nags'; the jobs: catalog-sync, " in err
+    assert code == 2 and "no job called 'nags'; the jobs: forget-events, catalog-sync, " in err
     code, _, err = await setup.jobs("run", "forget-events", "--team", "team-3")
     assert code == 2 and "forget-events does not take --team" in err

@@ -55,7 +55,7 @@ def config(tmp_path: Path, request: pytest.FixtureRequest) -> Config:
 async def history(world: World) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
-    async with world.sb.owner._sessions() as session:
+    async with world.sb.catalog.reader._sessions() as session:
         rows = await session.scalars(select(ScorecardChange).order_by(ScorecardChange.id))
         return [(row.service, row.level) for row in rows]
 
@@ -100,16 +100,18 @@ def posts(world: World, channel: str, start: str) -> list[Any]:
 
 async def test_evaluation_stores_each_change_once_with_its_history(world: World) -> None:
     world.clock.now = MONDAY
-    first = await world.sb.results.evaluate()
+    first = await world.sb.scorecards.results.evaluate()
     assert (first.results, first.changed, first.dropped) == (3, 3, 0)
-    assert (await world.sb.results.evaluate()).changed == 0  # nothing new: nothing stored
+    assert (
+        await world.sb.scorecards.results.evaluate()
+    ).changed == 0  # nothing new: nothing stored
 
     await world.incident("declare sev2 service:checkout Checkout errors")
     row = await world.settled()
     world.clock.advance(days=2)
     await world.incident("followup Add a breaker team:shop due:2026-03-03", channel=row.channel_id)
     world.clock.advance(days=1)  # the follow-up is overdue now
-    dropped = await world.sb.results.evaluate()
+    dropped = await world.sb.scorecards.results.evaluate()
     assert (dropped.changed, dropped.dropped, dropped.improved) == (1, 1, 0)
     assert await history(world) == [
         (CHECKOUT, "Silver"),
@@ -117,8 +119,8 @@ async def test_evaluation_stores_each_change_once_with_its_history(world: World)
         ("component:default/storefront", "Silver"),  # on call through Web's user group
         (CHECKOUT, "Bronze"),
     ]
-    then = await world.sb.results.as_of(MONDAY + timedelta(days=1))
-    now = await world.sb.results.now()
+    then = await world.sb.scorecards.results.as_of(MONDAY + timedelta(days=1))
+    now = await world.sb.scorecards.results.now()
     assert then[("basics", CHECKOUT)].level == "Silver"
     assert now[("basics", CHECKOUT)].level == "Bronze"
     assert now[("basics", CHECKOUT)].failing == ("followups",)
@@ -127,18 +129,18 @@ async def test_evaluation_stores_each_change_once_with_its_history(world: World)
 async def test_a_team_hears_once_a_day_of_services_that_got_worse(world: World) -> None:
     world.slack.add_channel("shop")
     world.clock.now = MONDAY
-    await world.sb.results.evaluate()
-    assert "not due" in await world.sb.scorecard_nags.run(Run())  # before 10:00
+    await world.sb.scorecards.results.evaluate()
+    assert "not due" in await world.sb.teams.scorecard_nags.run(Run())  # before 10:00
 
     world.clock.now = MONDAY.replace(hour=10, minute=5)
-    said = await world.sb.scorecard_nags.run(Run())
+    said = await world.sb.teams.scorecard_nags.run(Run())
     assert said == ("scorecard nags for 2026-03-02: 0 team(s) with services that got worse; 0 sent")
     await declare_with_followup(world, 1, "Checkout errors")
     world.clock.now = MONDAY + timedelta(days=1)  # 09:30, the follow-up is overdue
-    await world.sb.results.evaluate()  # what the evaluation job does every hour
+    await world.sb.scorecards.results.evaluate()  # what the evaluation job does every hour
 
     world.clock.now = MONDAY.replace(hour=10, minute=5) + timedelta(days=1)
-    said = await world.sb.scorecard_nags.run(Run())
+    said = await world.sb.teams.scorecard_nags.run(Run())
     assert said.startswith("scorecard nags for 2026-03-03: 1 team(s) with services that got")
     (nag,) = posts(world, "shop", ":chart_with_downwards_trend:")
     assert nag.text == (
@@ -147,26 +149,26 @@ async def test_a_team_hears_once_a_day_of_services_that_got_worse(world: World) 
     assert nag.blocks[1]["text"]["text"] == (
         "*Checkout* · Basics: Silver → *Bronze*\nTo fix:\n• No overdue follow-ups (newly failing)"
     )
-    again = await world.sb.scorecard_nags.run(Run())
+    again = await world.sb.teams.scorecard_nags.run(Run())
     assert again.endswith("0 sent, 1 nagged earlier today")
     world.clock.advance(days=1)  # still failing, but no worse than yesterday: no nag
-    await world.sb.results.evaluate()
+    await world.sb.scorecards.results.evaluate()
     world.clock.advance(hours=1)
-    await world.sb.results.evaluate()
-    assert "0 team(s)" in await world.sb.scorecard_nags.run(Run())
+    await world.sb.scorecards.results.evaluate()
+    assert "0 team(s)" in await world.sb.teams.scorecard_nags.run(Run())
     assert len(posts(world, "shop", ":chart_with_downwards_trend:")) == 1
 
 
 async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
     world.slack.add_channel("shop")
     world.clock.now = MONDAY - timedelta(days=7, hours=1)
-    await world.sb.results.evaluate()  # where the services stood when the week began
+    await world.sb.scorecards.results.evaluate()  # where the services stood when the week began
     world.clock.now = MONDAY - timedelta(days=3)
     await declare_with_followup(world, 1, "Checkout errors")
     await declare_with_followup(world, 2, "Leaked card numbers", private=True)
     world.clock.now = MONDAY
 
-    said = await world.sb.digest.run(Run())
+    said = await world.sb.teams.digest.run(Run())
     assert said.splitlines() == [
         "weekly digest of 2026-03-02: 1 sent",
         "skipped group:default/web: the team has no Slack channel in the catalog",
@@ -194,10 +196,10 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
     footer = digest.blocks[-1]["elements"][0]["text"]
     assert footer == "`/scorecard team:shop` shows every service and rule."
 
-    again = await world.sb.digest.run(Run())
+    again = await world.sb.teams.digest.run(Run())
     assert again.splitlines()[0] == "weekly digest of 2026-03-02: nothing to send, 1 sent earlier"
     world.clock.advance(days=3)  # later in the week: still this week's, sent already
-    assert "nothing to send" in await world.sb.digest.run(Run())
+    assert "nothing to send" in await world.sb.teams.digest.run(Run())
     assert len(posts(world, "shop", "Weekly digest")) == 1
 
 
@@ -205,7 +207,7 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
 async def test_a_team_without_a_channel_gets_its_digest_in_the_fallback(world: World) -> None:
     fallback = world.slack.add_channel("team-digests")
     world.clock.now = MONDAY
-    said = await world.sb.digest.run(Run(team="web"))
+    said = await world.sb.teams.digest.run(Run(team="web"))
     assert said == "weekly digest of 2026-03-02: 1 sent"
     (digest,) = posts(world, fallback, "Weekly digest")
     context = digest.blocks[1]["elements"][0]["text"]
@@ -220,9 +222,9 @@ async def test_teams_behind_an_initiative_are_reminded_as_its_deadline_nears(
     world.clock.now = MONDAY - timedelta(days=3)
     await declare_with_followup(world, 1, "Checkout errors")
     world.clock.now = MONDAY.replace(hour=10, minute=5)  # 7 days before the deadline
-    await world.sb.results.evaluate()
+    await world.sb.scorecards.results.evaluate()
 
-    said = await world.sb.initiative_reminders.run(Run())
+    said = await world.sb.teams.initiative_reminders.run(Run())
     # Web's Storefront is on call through Web's user group: Silver, so Web is not behind
     assert said.splitlines() == ["initiative reminders for 2026-03-02: 1 sent"]
     (reminder,) = posts(world, "shop", ":hourglass_flowing_sand:")
@@ -233,11 +235,11 @@ async def test_teams_behind_an_initiative_are_reminded_as_its_deadline_nears(
     assert reminder.blocks[1]["text"]["text"] == "• *Checkout* needs No overdue follow-ups"
 
     world.clock.advance(days=1)  # 6 days left: the 7-day reminder was sent already
-    assert (await world.sb.initiative_reminders.run(Run())).startswith(
+    assert (await world.sb.teams.initiative_reminders.run(Run())).startswith(
         "initiative reminders for 2026-03-03: 0 sent, 1 already sent"
     )
     world.clock.advance(days=5)  # the day before the deadline: the 1-day reminder
-    assert "1 sent" in await world.sb.initiative_reminders.run(Run())
+    assert "1 sent" in await world.sb.teams.initiative_reminders.run(Run())
     assert len(posts(world, "shop", ":hourglass_flowing_sand:")) == 2
 
 
@@ -248,7 +250,7 @@ async def test_a_digest_run_on_its_own_evaluates_the_scorecards_first(
     neither synced the catalog nor read the scorecard files, as the command line builds it."""
     world.slack.add_channel("shop")
     world.clock.now = MONDAY
-    alone = build(world.sb.settings, config, world.clock)
+    alone = build(world.sb.core.settings, config, world.clock)
     try:
         job = alone.jobs.get("weekly-digest")
         assert job is not None
@@ -269,7 +271,7 @@ async def test_a_digest_says_plainly_when_no_scorecard_could_be_evaluated(
     world.slack.add_channel("shop")
     world.clock.now = MONDAY
     (tmp_path / "basics.yaml").write_text("scorecard: basics\nrules:\n  - id: x\n    check: nope\n")
-    alone = build(world.sb.settings, config, world.clock)
+    alone = build(world.sb.core.settings, config, world.clock)
     try:
         for name, said in (
             ("weekly-digest", "weekly digest of 2026-03-02: 1 sent"),

@@ -60,7 +60,6 @@ class Moment:
 
 class TimelineService:
     def __init__(self, deps: Deps, incidents: IncidentService) -> None:
-        self.deps = deps  # what the catch-up is built with (app.py)
         self._sessions = deps.sessions
         self._config = deps.config.incidents
         self._incidents = incidents
