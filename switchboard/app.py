@@ -289,7 +289,7 @@ def build(
 
     owner.live_oncall = live_oncall
     owner.live_oncall_users = facts.oncall_users
-    scorecards = ScorecardService(sessions, owner, clock, facts.facts_of)
+    scorecards = ScorecardService(sessions, owner, clock, facts.facts_of, facts.sources)
     results = ScorecardResults(sessions, scorecards, clock)
     return Switchboard(
         settings,

@@ -296,13 +296,6 @@ def git_releases(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]
     return [{"tag": latest.get("tag"), "date": latest.get("published_at")}]
 
 
-def git_code_search(e: Entity, r: str, c: Context, pos: Pos, query: Any = None) -> list[Any]:
-    if not isinstance(query, str):
-        raise CqlError(TYPE, f'git.codeSearch() needs query="...", got {show(query)}', pos)
-    found = _fact(e, r, c, GITHUB, f"git.code_search:{query}", "GitHub code search")
-    return found if isinstance(found, list) else []
-
-
 def deploys(e: Entity, r: str, c: Context, pos: Pos, lookback: Any = None) -> list[Any]:
     """Deployments (`git.deployments`) within the lookback (a year by default)."""
     since = c.now - _lookback(lookback, timedelta(days=365), "deploys", pos)
