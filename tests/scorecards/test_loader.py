@@ -446,6 +446,31 @@ def test_the_check_command_tells_each_rule_with_a_summary(
     ]
 
 
+def test_the_check_command_reads_which_sources_are_configured(
+    write: Write, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///:memory:")
+    monkeypatch.setenv("SONARQUBE_URL", "https://sonar.example.com")
+    monkeypatch.setenv("SONARQUBE_TOKEN", "squ_test")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # CI runners may set one
+    cortex = write(
+        """
+        tag: imported
+        rules:
+          - title: Coverage
+            expression: sonarqube.metric("coverage") > 80
+          - title: Readme
+            expression: git.fileExists("README.md")
+        """
+    )
+    assert main(["scorecards", "check", str(cortex)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "imported: coverage: evaluable",
+        "imported: readme: needs GitHub (set GITHUB_TOKEN)",
+        "ok: 1 scorecards, 2 rules, 0 initiatives in 1 files; 1 evaluable, 1 needs, 0 unsupported",
+    ]
+
+
 def test_our_scorecards_take_a_cql_expression_beside_the_typed_kinds(write: Write) -> None:
     loaded = load_paths([write(CQL_CARD)])
     assert loaded.errors == []

@@ -336,7 +336,7 @@ def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, sources: Sources) 
 
     def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
-        facts = _ages(sources.live, entity.ref, view.read) if view.read else ""
+        facts = _ages(sources.live, view.read) if view.read else ""
         if verdict.status == cql.PASS:
             return RuleOutcome(rule, PASS, verdict.reason, facts=facts)
         if verdict.status == cql.FAIL:
@@ -362,14 +362,14 @@ _SOURCE_NAMES = {
 }
 
 
-def _ages(live: LiveFacts | None, ref: str, keys: Sequence[str]) -> str:
+def _ages(live: LiveFacts | None, read: Sequence[tuple[str, str]]) -> str:
     """ "GitHub, 12 min ago" for the facts a rule read: per source its oldest value, and
     "stale" when any of them is past its TTL or its source failed since."""
     if not isinstance(live, FactTable) or live.about is None:
         return ""
     oldest: dict[str, tuple[timedelta, bool]] = {}
-    for key in dict.fromkeys(keys):
-        if (about := live.about.get((ref, key))) is None:
+    for pair in dict.fromkeys(read):
+        if (about := live.about.get(pair)) is None:
             continue
         name = _SOURCE_NAMES.get(about.source) or (
             "pushed" if about.source.startswith("push:") else about.source

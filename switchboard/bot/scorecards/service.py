@@ -336,7 +336,9 @@ class ScorecardService:
         for the CQL rules that read git, sonarqube, on-call or custom facts."""
         assert self._live_loader is not None
         table = FactTable(about={} if ages else None)
-        for fact in await self._live_loader([e.ref for e in entities]):
+        # the owning teams' too: an on-call held by the team is stored under its ref
+        refs = {e.ref: None for e in entities} | {o: None for e in entities for o in e.owners}
+        for fact in await self._live_loader(list(refs)):
             table.values[(fact.entity, fact.key)] = fact.value
             table.sources.setdefault(fact.entity, set()).add(cql_source(fact.source))
             if table.about is not None:

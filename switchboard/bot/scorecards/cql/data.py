@@ -163,14 +163,19 @@ def oncall(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
 
 
 def oncall_details(e: Entity, r: str, c: Context, pos: Pos) -> dict[str, Any]:
+    """Who is on call now and next (`oncall.now`, `oncall.next`), as `/owner` reads them:
+    the service's own, else the first owning team's; `Needs` until a source reported it."""
     if not has_oncall(e, r, c):
         raise Needs(ONCALL, _MISSING[ONCALL])
-    current = c.facts.get(r, "oncall.now") or []
-    return {
-        "current": current,
-        "next": c.facts.get(r, "oncall.next") or [],
-        "escalations": current,
-    }
+    for ref in (r, *e.owners):
+        current = c.facts.get(ref, "oncall.now")
+        if current is not None:
+            return {
+                "current": current if isinstance(current, list) else [],
+                "next": c.facts.get(ref, "oncall.next") or [],
+                "escalations": current if isinstance(current, list) else [],
+            }
+    raise Needs(ONCALL, "no on-call source has reported who is on call for this service yet")
 
 
 def oncall_escalations(e: Entity, r: str, c: Context, pos: Pos) -> int:

@@ -4,7 +4,7 @@ owning teams, the reverse dependencies of the catalog and the live facts when th
 GitHub counts as configured for a service with a repository link (what `git != null` meant
 before CQL) besides any service with stored GitHub facts; facts come only from `live`, and
 rules that read one that is missing say what they need instead of failing. When `live` is a
-`FactTable` that knows its facts' ages, the keys a rule reads are noted (`read`), so that the
+`FactTable` that knows its facts' ages, the facts a rule reads are noted (`read`), so that the
 rule's outcome can say where its values came from and how old they are.
 """
 
@@ -55,8 +55,9 @@ class ServiceView:
         self.entity: Entity | None = None
         self.records: Sequence[IncidentRecord] = ()
         self.teams: Mapping[str, Entity] = {}
-        # the fact keys read for the current service; None when ages are not told
-        self.read: list[str] | None = (
+        # the (entity ref, fact key) pairs read for the current service (a team's on-call
+        # among them); None when ages are not told
+        self.read: list[tuple[str, str]] | None = (
             [] if isinstance(live, FactTable) and live.about is not None else None
         )
 
@@ -80,7 +81,7 @@ class ServiceView:
         if self.live is None:
             return None
         if self.read is not None:
-            self.read.append(key)
+            self.read.append((entity_ref, key))
         return self.live.get(entity_ref, key)
 
     def configured(self, entity_ref: str, source: str) -> bool:
