@@ -290,6 +290,7 @@ def build(
     owner.live_oncall = live_oncall
     owner.live_oncall_users = facts.oncall_users
     scorecards = ScorecardService(sessions, owner, clock, facts.facts_of, facts.sources)
+    facts.github_paths = scorecards.github_paths  # GitHub looks for the paths rules ask about
     results = ScorecardResults(sessions, scorecards, clock)
     return Switchboard(
         settings,

@@ -32,6 +32,10 @@ rules:
     expression: git.fileExists("README.md")
   - title: Has a CODEOWNERS
     expression: git.fileExists("CODEOWNERS")
+  - title: Has a security policy
+    expression: git.fileExists(".github/SECURITY.md")
+  - title: Reaches outside
+    expression: git.fileExists("../../orgs/x")
 """
 
 
@@ -102,6 +106,8 @@ async def test_pushed_and_fetched_facts_evaluate(
         [
             Observation(PAYMENTS, "git.file:README.md", True, now),
             Observation(PAYMENTS, "git.file:CODEOWNERS", False, now),
+            Observation(PAYMENTS, "git.file:.github/SECURITY.md", True, now),
+            Observation(PAYMENTS, "git.file:../../orgs/x", False, now),
         ],
         now,
     )
@@ -114,3 +120,13 @@ async def test_pushed_and_fetched_facts_evaluate(
     # each says where its value came from and how old it is
     assert coverage.endswith("· _pushed, just now_"), coverage
     assert readme.endswith("· _GitHub, just now_"), readme
+
+
+async def test_github_is_asked_for_the_paths_the_rules_name(
+    served: tuple[Switchboard, str],
+) -> None:
+    sb, _ = served
+    # a path climbing out of the repository is never asked for
+    assert sb.scorecards.github_paths() == [".github/SECURITY.md", "CODEOWNERS", "README.md"]
+    targets = {t.entity: t for t in await sb.facts.targets("github")}
+    assert targets[PAYMENTS].paths == ("README.md", "CODEOWNERS", "docs/", ".github/SECURITY.md")

@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 LiveLoader = Callable[[Sequence[str]], Awaitable[list[FactView]]]
 
 _TEAM_PREFIX = re.compile(r"^team:\s*", re.IGNORECASE)
+_REPO_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]{0,255}")
+MAX_GITHUB_PATHS = 50  # paths rules ask GitHub about, besides its own
 _FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, IncidentCount)
 
 
@@ -142,6 +144,21 @@ class ScorecardService:
     @property
     def scorecards(self) -> list[Scorecard]:
         return list(self._loaded.scorecards)
+
+    def github_paths(self) -> list[str]:
+        """The repository paths the loaded scorecards' rules ask about (`git.fileExists`
+        with a literal path): what the GitHub refresh looks for besides its own."""
+        keys = {
+            key
+            for scorecard in self._loaded.scorecards
+            for rule in scorecard.rules
+            if isinstance(rule.check, CqlRule)
+            for key in rule.check.compiled.facts
+        }
+        paths = [k.removeprefix("git.file:") for k in keys if k.startswith("git.file:")]
+        # a scorecard file is hostile: plain repository paths only, and a bounded number
+        wanted = [p for p in paths if _REPO_PATH.fullmatch(p) and ".." not in p.split("/")]
+        return sorted(wanted)[:MAX_GITHUB_PATHS]
 
     @property
     def problems(self) -> int:
