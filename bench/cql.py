@@ -26,7 +26,7 @@ from typing import Any
 
 from scorecards import NOW, build, catalog, load_facts, load_services, timed, timed_async
 
-from switchboard.bot.catalog.model import DEPENDS_ON, Entity
+from switchboard.bot.catalog.model import Entity
 from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.cql.compiler import CompiledRule, compile_rule
 from switchboard.bot.scorecards.cql.context import (
@@ -36,6 +36,7 @@ from switchboard.bot.scorecards.cql.context import (
     IncidentRecord,
     Snapshot,
 )
+from switchboard.bot.scorecards.evaluate import Sources, dependents_index
 from switchboard.bot.scorecards.evaluate import evaluate as evaluate_scorecard
 from switchboard.bot.scorecards.model import Rule, Scorecard
 from switchboard.storage import db
@@ -50,7 +51,7 @@ RULES = (
     "slack.channels().length > 0",
     '!hasGroup("deprecated")',
     'hasGroup("java") || hasGroup("python") || hasGroup("go")',
-    "dependencies.out().length > 0",
+    "dependencies.out().length > 0 || dependencies.in().length > 0",
     "oncall != null",
     'groups().any(g => g.matches("p.*"))',
     # facts
@@ -123,18 +124,13 @@ def facts_for(services: list[Entity], rng: random.Random) -> FactTable:
 def snapshot(services: list[Entity], facts: FactTable, incidents: Facts) -> Snapshot:
     records = {
         ref: [
-            IncidentRecord(i.declared_at, i.resolved_at, None, i.severity, i.private)
+            IncidentRecord(i.declared_at, i.resolved_at, i.acknowledged_at, i.severity, i.private)
             for i in service.incidents
         ]
         for ref, service in incidents.services.items()
         if service.incidents
     }
-    dependents: dict[str, list[str]] = {}
-    for entity in services:
-        for relation in entity.relations:
-            if relation.type == DEPENDS_ON:
-                dependents.setdefault(relation.target, []).append(entity.ref)
-    return Snapshot(NOW, facts, records, dependents)
+    return Snapshot(NOW, facts, records, dependents_index(services))
 
 
 def evaluate(rules: list[CompiledRule], services: list[Entity], context: Snapshot) -> Counter[str]:
@@ -166,9 +162,14 @@ async def bench(path: Path, size: int, runs: int) -> None:
         (),
         tuple(Rule(f"r{n}", f"R{n}", map_expression(text)) for n, text in enumerate(RULES)),
     )
-    card_time, results = timed(
-        lambda: evaluate_scorecard(card, services, incidents, NOW.date(), live=facts), runs
-    )
+
+    def through_the_evaluator() -> list[Any]:
+        # as the scheduled evaluation does: the reverse dependencies once per run, then
+        # every service; GitHub and SonarQube configured
+        sources = Sources(facts, {GITHUB, SONARQUBE}, dependents_index(services))
+        return evaluate_scorecard(card, services, incidents, NOW.date(), live=sources)
+
+    card_time, results = timed(through_the_evaluator, runs)
     ratio = eval_time / load_time
     print(f"cql: {len(services)} services, {len(rules)} CQL rules (best of {runs})")
     print(f"  load service rows     {load_time * 1e3:9.1f} ms   (baseline)")
@@ -181,7 +182,9 @@ async def bench(path: Path, size: int, runs: int) -> None:
     )
     verdict = "meets" if ratio <= 2 else "misses"
     print(f"  evaluate / load {ratio:.2f}x; {verdict} the aim of 2x")
-    print(f"  scorecard evaluate / load {card_time / load_time:.2f}x")
+    card_ratio = card_time / load_time
+    card_verdict = "meets" if card_ratio <= 2 else "misses"
+    print(f"  scorecard evaluate / load {card_ratio:.2f}x; {card_verdict} the aim of 2x")
 
 
 def main() -> int:

@@ -5,11 +5,11 @@ surfaces that read stored results: the weekly digest and the scorecard nags, and
 from __future__ import annotations
 
 import textwrap
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from switchboard.bot.catalog.model import Entity, Link
-from switchboard.bot.scorecards.cql.context import FactTable
+from switchboard.bot.scorecards.cql.context import FactAge, FactTable
 from switchboard.bot.scorecards.evaluate import Sources, evaluate
 from switchboard.bot.scorecards.loader import load_paths
 from switchboard.bot.scorecards.messages import render
@@ -94,3 +94,22 @@ def test_a_nag_never_calls_a_needing_rule_newly_failing(tmp_path: Path) -> None:
     worse = Worse(card, SERVICE, standing(card, before), standing(card, now))
     assert worse.new_failures == set()  # GITHUB_TOKEN went away: not the team's to fix
     assert "newly failing" not in _describe(worse)
+
+
+def test_scorecard_shows_a_stale_fact_flagged_with_its_age(tmp_path: Path) -> None:
+    card = scorecard(tmp_path)
+    table = FactTable(about={})
+    table.values[(SERVICE.ref, "git.file:README.md")] = True
+    assert table.about is not None
+    table.about[(SERVICE.ref, "git.file:README.md")] = FactAge("github", timedelta(hours=9), True)
+    live = Sources(table, configured={"github"})
+    (result,) = evaluate(card, [SERVICE], Facts(), date(2026, 3, 2), live=live)
+    (section,) = [
+        b["text"]["text"]
+        for b in render(ServiceScores(SERVICE, [ScorecardResult(card, result)]))["blocks"]
+        if b["type"] == "section" and "README" in b["text"]["text"]
+    ]
+    assert section.splitlines()[0] == (
+        ':white_check_mark: *Has a README* (Bronze): git.fileExists("README.md") is true'
+        " · :warning: _GitHub, 9 h ago, stale_"
+    )

@@ -231,11 +231,13 @@ class _Plan:
     def __init__(self, scorecard: Scorecard, today: date, sources: Sources) -> None:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
+        # one view for every CQL rule of the run (docs/cql.md): now, the facts, dependents
+        view = ServiceView(datetime.combine(today, time(), UTC), sources.live, sources.dependents)
         self.steps = [
             _Step(
                 rule,
                 index.get(rule.level, len(self.levels)),
-                _checker(rule, today, sources),
+                _checker(rule, today, sources, view),
                 _private_reads(rule),
             )
             for rule in scorecard.rules
@@ -288,7 +290,7 @@ class _Plan:
 # Checkers ----------------------------------------------------------------------------------
 
 
-def _checker(rule: Rule, today: date, sources: Sources) -> Checker:
+def _checker(rule: Rule, today: date, sources: Sources, view: ServiceView) -> Checker:
     check = rule.check
     match check:
         case FieldPresent(field="oncall"):
@@ -318,16 +320,15 @@ def _checker(rule: Rule, today: date, sources: Sources) -> Checker:
         case IncidentCount():
             return _incident_count(rule, check, today)
         case CqlRule():
-            return _cql(rule, check.compiled, today, sources)
+            return _cql(rule, check.compiled, sources, view)
         case Unsupported():
             return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
 
 
-def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, sources: Sources) -> Checker:
+def _cql(rule: Rule, compiled: cql.CompiledRule, sources: Sources, view: ServiceView) -> Checker:
     """A CQL rule: pass or fail with its reason; a fact it needs that we cannot have for
     this service is NEEDS, saying what is needed; an error while it ran is unsupported for
     this service, saying which, never a plain fail."""
-    view = ServiceView(datetime.combine(today, time(), UTC), sources.live, sources.dependents)
     unconfigured = {  # sources this process has no settings for: the same reason everywhere
         source: cql.needed([source])
         for source in cql.SOURCE_SETTINGS
@@ -335,7 +336,8 @@ def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, sources: Sources) 
     }
 
     def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
-        verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
+        at = view.at(entity, service.incidents, context.teams)
+        verdict = compiled.evaluate(entity, at, at.ref)
         facts = _ages(sources.live, view.read) if view.read else ""
         if verdict.status == cql.PASS:
             return RuleOutcome(rule, PASS, verdict.reason, facts=facts)

@@ -164,9 +164,7 @@ def _rule_line(outcome: RuleOutcome) -> str:
     # NEEDS reads "needs GitHub (set GITHUB_TOKEN)": neither pass nor fail
     line = f"{icon} {title}: {safe(outcome.reason, 400)}"
     if outcome.facts:  # where the live facts it read came from: "GitHub, 12 min ago"
-        stale = (
-            ":warning: " if outcome.facts.endswith("stale") or ", stale;" in outcome.facts else ""
-        )
+        stale = ":warning: " if ", stale" in outcome.facts else ""
         line += f" · {stale}_{safe(outcome.facts, 200)}_"
     return line
 
@@ -312,5 +310,8 @@ def _no_scorecards(answer: NoScorecards) -> Message:
 
 
 def _origin(shared_by: str) -> str:
-    origin = "Evaluated just now from the catalog and Switchboard's incident records"
+    origin = (
+        "Evaluated just now from the catalog, Switchboard's incident records "
+        "and the stored live facts"
+    )
     return f"{origin} · shared by <@{shared_by}>" if shared_by else origin

@@ -53,8 +53,10 @@ class ServiceView:
         self.live = live
         self.dependents_of = dependents
         self.entity: Entity | None = None
+        self.ref = ""
         self.records: Sequence[IncidentRecord] = ()
         self.teams: Mapping[str, Entity] = {}
+        self._incidents: Sequence[Incident] | None = None
         # the (entity ref, fact key) pairs read for the current service (a team's on-call
         # among them); None when ages are not told
         self.read: list[tuple[str, str]] | None = (
@@ -64,11 +66,21 @@ class ServiceView:
     def at(
         self, entity: Entity, incidents: Sequence[Incident], teams: Mapping[str, Entity]
     ) -> ServiceView:
-        self.entity, self.teams = entity, teams
-        self.records = [
-            IncidentRecord(i.declared_at, i.resolved_at, i.acknowledged_at, i.severity, i.private)
-            for i in incidents
-        ]
+        """Pointed at `entity` with these incidents: one view serves every rule of a run,
+        so the entity's ref and its records are worked out once per service, not per rule
+        (the same objects again are the same service)."""
+        if entity is not self.entity:
+            self.entity, self.ref = entity, entity.ref
+            self._incidents = None
+        if incidents is not self._incidents:
+            self._incidents = incidents
+            self.records = [
+                IncidentRecord(
+                    i.declared_at, i.resolved_at, i.acknowledged_at, i.severity, i.private
+                )
+                for i in incidents
+            ]
+        self.teams = teams
         if self.read:
             self.read = []
         return self
