@@ -335,23 +335,39 @@ def _cql(rule: Rule, compiled: cql.CompiledRule, sources: Sources, view: Service
         if sources.configured is not None and source not in sources.configured
     }
 
+    # Many services get the same outcome ("links("runbook").length is 0, must be > 0"):
+    # outcomes are frozen, so one is built per distinct (status, reason, facts), up to a bound.
+    seen: dict[tuple[str, str, str], RuleOutcome] = {}
+
+    def outcome(status: str, reason: str, facts: str) -> RuleOutcome:
+        key = (status, reason, facts)
+        found = seen.get(key)
+        if found is None:
+            found = RuleOutcome(rule, status, reason, facts=facts)
+            if len(seen) < _MAX_SHARED:
+                seen[key] = found
+        return found
+
     def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
         at = view.at(entity, service.incidents, context.teams)
         verdict = compiled.evaluate(entity, at, at.ref)
         facts = _ages(sources.live, view.read) if view.read else ""
         if verdict.status == cql.PASS:
-            return RuleOutcome(rule, PASS, verdict.reason, facts=facts)
+            return outcome(PASS, verdict.reason, facts)
         if verdict.status == cql.FAIL:
             message = fill(rule.failure_message, verdict.captures) or verdict.reason
-            return RuleOutcome(rule, FAIL, message, facts=facts)
+            return outcome(FAIL, message, facts)
         if verdict.status == cql.NEEDS:
             reason = unconfigured.get(verdict.needs) or (
                 f"needs {cql.SOURCE_LABELS.get(verdict.needs, verdict.needs)}: {verdict.reason}"
             )
-            return RuleOutcome(rule, NEEDS, reason, facts=facts)
-        return RuleOutcome(rule, UNSUPPORTED, f"error: {verdict.reason}", facts=facts)
+            return outcome(NEEDS, reason, facts)
+        return outcome(UNSUPPORTED, f"error: {verdict.reason}", facts)
 
     return check
+
+
+_MAX_SHARED = 1_000  # distinct outcomes kept per CQL rule and run
 
 
 # a facts source as an outcome names it
