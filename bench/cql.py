@@ -4,7 +4,8 @@ services from the database in the same run.
 The catalog and incidents are `scorecards.py`'s (a throwaway SQLite file); the facts a
 live-facts run would have stored (GitHub, SonarQube, on-call, pushed) are made in memory
 with the keys that code writes, as the evaluation reads them from a prefetched table
-whatever their store. Times, best of `--runs`: loading the service rows (the baseline),
+whatever their store. Times, best of `--runs` rounds (each round times the baseline and the
+evaluations one after the other): loading the service rows (the baseline),
 loading the incident records (two set-based queries), compiling the rules, and evaluating
 every rule for every service, reasons included, then the same rules as a scorecard through
 `scorecards.evaluate` (outcomes, scores, levels). The aim: evaluation at most 2x the loading.
@@ -26,7 +27,7 @@ from typing import Any
 
 from scorecards import NOW, build, catalog, load_facts, load_services, timed, timed_async
 
-from switchboard.bot.catalog.model import DEPENDS_ON, Entity
+from switchboard.bot.catalog.model import Entity
 from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.cql.compiler import CompiledRule, compile_rule
 from switchboard.bot.scorecards.cql.context import (
@@ -36,6 +37,7 @@ from switchboard.bot.scorecards.cql.context import (
     IncidentRecord,
     Snapshot,
 )
+from switchboard.bot.scorecards.evaluate import Sources, dependents_index
 from switchboard.bot.scorecards.evaluate import evaluate as evaluate_scorecard
 from switchboard.bot.scorecards.model import Rule, Scorecard
 from switchboard.storage import db
@@ -50,7 +52,7 @@ RULES = (
     "slack.channels().length > 0",
     '!hasGroup("deprecated")',
     'hasGroup("java") || hasGroup("python") || hasGroup("go")',
-    "dependencies.out().length > 0",
+    "dependencies.out().length > 0 || dependencies.in().length > 0",
     "oncall != null",
     'groups().any(g => g.matches("p.*"))',
     # facts
@@ -123,18 +125,13 @@ def facts_for(services: list[Entity], rng: random.Random) -> FactTable:
 def snapshot(services: list[Entity], facts: FactTable, incidents: Facts) -> Snapshot:
     records = {
         ref: [
-            IncidentRecord(i.declared_at, i.resolved_at, None, i.severity, i.private)
+            IncidentRecord(i.declared_at, i.resolved_at, i.acknowledged_at, i.severity, i.private)
             for i in service.incidents
         ]
         for ref, service in incidents.services.items()
         if service.incidents
     }
-    dependents: dict[str, list[str]] = {}
-    for entity in services:
-        for relation in entity.relations:
-            if relation.type == DEPENDS_ON:
-                dependents.setdefault(relation.target, []).append(entity.ref)
-    return Snapshot(NOW, facts, records, dependents)
+    return Snapshot(NOW, facts, records, dependents_index(services))
 
 
 def evaluate(rules: list[CompiledRule], services: list[Entity], context: Snapshot) -> Counter[str]:
@@ -151,24 +148,37 @@ async def bench(path: Path, size: int, runs: int) -> None:
     await db.upgrade(engine)
     sessions = db.session_factory(engine)
     await build(sessions, catalog(size, random.Random(7)))
-    load_time, services = await timed_async(lambda: load_services(sessions), runs)
+    services = await load_services(sessions)
     records_time, incidents = await timed_async(lambda: load_facts(sessions, 90), runs)
-    await engine.dispose()
     facts = facts_for(services, random.Random(3))
     context = snapshot(services, facts, incidents)
     started = time.perf_counter()
     rules = [compile_rule(rule) for rule in RULES]
     compile_time = time.perf_counter() - started
-    eval_time, counts = timed(lambda: evaluate(rules, services, context), runs)
     card = Scorecard(
         "cql",
         "CQL",
         (),
         tuple(Rule(f"r{n}", f"R{n}", map_expression(text)) for n, text in enumerate(RULES)),
     )
-    card_time, results = timed(
-        lambda: evaluate_scorecard(card, services, incidents, NOW.date(), live=facts), runs
-    )
+
+    def through_the_evaluator() -> list[Any]:
+        # as the scheduled evaluation does: the reverse dependencies once per run, then
+        # every service; GitHub and SonarQube configured
+        sources = Sources(facts, {GITHUB, SONARQUBE}, dependents_index(services))
+        return evaluate_scorecard(card, services, incidents, NOW.date(), live=sources)
+
+    # Each round times the three one after the other, so that the load of a busy machine
+    # weighs on the baseline as on what is measured against it; the best of each is kept.
+    load_time = eval_time = card_time = float("inf")
+    for _ in range(runs):
+        load_round, _ = await timed_async(lambda: load_services(sessions), 1)
+        eval_round, counts = timed(lambda: evaluate(rules, services, context), 1)
+        card_round, results = timed(through_the_evaluator, 1)
+        load_time = min(load_time, load_round)
+        eval_time = min(eval_time, eval_round)
+        card_time = min(card_time, card_round)
+    await engine.dispose()
     ratio = eval_time / load_time
     print(f"cql: {len(services)} services, {len(rules)} CQL rules (best of {runs})")
     print(f"  load service rows     {load_time * 1e3:9.1f} ms   (baseline)")
@@ -181,7 +191,9 @@ async def bench(path: Path, size: int, runs: int) -> None:
     )
     verdict = "meets" if ratio <= 2 else "misses"
     print(f"  evaluate / load {ratio:.2f}x; {verdict} the aim of 2x")
-    print(f"  scorecard evaluate / load {card_time / load_time:.2f}x")
+    card_ratio = card_time / load_time
+    card_verdict = "meets" if card_ratio <= 2 else "misses"
+    print(f"  scorecard evaluate / load {card_ratio:.2f}x; {card_verdict} the aim of 2x")
 
 
 def main() -> int:

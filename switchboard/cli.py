@@ -245,9 +245,8 @@ async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Sw
     if not loaded.ok:
         print(f"{len(loaded.errors)} error(s)", file=sys.stderr)
         return 1
-    # No integration settings exist yet (the live-facts work adds them): until then every
-    # rule reading GitHub or SonarQube is told as needing it.
-    checks = check_all(loaded.scorecards, configured=())
+    # A rule reading GitHub or SonarQube needs it when this process has no settings for it.
+    checks = check_all(loaded.scorecards, configured=sb.scorecards.service.configured or ())
     if args.json:
         print(json.dumps([c.as_json() for c in checks], indent=2))
         return 0

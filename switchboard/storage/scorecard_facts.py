@@ -15,6 +15,8 @@ from sqlmodel import SQLModel
 INCIDENT = SQLModel.metadata.tables["incident"]
 LINK = SQLModel.metadata.tables["incident_service"]
 FOLLOWUP = SQLModel.metadata.tables["followup"]
+ENTITY = SQLModel.metadata.tables["catalog_entity"]
+RELATION = SQLModel.metadata.tables["catalog_relation"]
 _OPEN = "open"  # followup_store.OPEN; repeated here to keep this module free of that one
 _SERVICE, _TEAM = "service", "team"
 
@@ -26,6 +28,7 @@ class IncidentFact:
     severity: str
     incident_id: int = 0
     private: bool = False  # counted everywhere, described only to its participants
+    acknowledged_at: datetime | None = None  # None until someone acknowledged it
 
 
 @dataclass(slots=True)
@@ -79,15 +82,18 @@ async def load(
             INCIDENT.c.severity,
             INCIDENT.c.id,
             INCIDENT.c.private,
+            INCIDENT.c.acknowledged_at,
         )
         .join(INCIDENT, INCIDENT.c.id == LINK.c.incident_id)
         .where((INCIDENT.c.declared_at >= since) | INCIDENT.c.resolved_at.is_(None))
     )
     if services is not None:
         incidents = incidents.where(LINK.c.entity_ref.in_(services))
-    for ref, declared, resolved, severity, number, private in await session.execute(incidents):
+    for ref, declared, resolved, severity, number, private, acked in await session.execute(
+        incidents
+    ):
         service = facts.services.setdefault(ref, ServiceFacts())
-        service.incidents.append(IncidentFact(declared, resolved, severity, number, private))
+        service.incidents.append(IncidentFact(declared, resolved, severity, number, private, acked))
     for scope, ref, private, overdue in await session.execute(_overdue(today, services, teams)):
         count = int(overdue)
         if scope == _SERVICE:
@@ -131,3 +137,22 @@ def _overdue(
     if teams is not None:
         per_team = per_team.where(FOLLOWUP.c.owner_team.in_(teams))
     return union_all(per_service, per_team)
+
+
+async def dependents(
+    session: AsyncSession, relation: str, targets: Collection[str] | None = None
+) -> dict[str, list[str]]:
+    """Target ref -> the refs of the entities with a `relation` to it (sorted), for every
+    target in the catalog, or for `targets` only: CQL's `dependencies.in()`, in one query."""
+    query = (
+        select(RELATION.c.target_ref, ENTITY.c.ref)
+        .join(ENTITY, ENTITY.c.id == RELATION.c.entity_id)
+        .where(RELATION.c.type == relation)
+        .order_by(RELATION.c.target_ref, ENTITY.c.ref)
+    )
+    if targets is not None:
+        query = query.where(RELATION.c.target_ref.in_(list(targets)))
+    found: dict[str, list[str]] = {}
+    for target, ref in await session.execute(query):
+        found.setdefault(target, []).append(ref)
+    return found

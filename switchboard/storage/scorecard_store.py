@@ -32,6 +32,9 @@ class Standing:
     # of `failing`, those failing only because of private incidents: counted, never named
     # on a public surface
     withheld: tuple[str, ...] = ()
+    # of `failing`, those that need a fact we cannot have (a source not configured, or not
+    # reported yet): neither passing nor failing, told apart on every surface
+    needs: tuple[str, ...] = ()
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -82,6 +85,7 @@ async def save(
             "score": s.score,
             "failing": list(s.failing),
             "withheld": list(s.withheld),
+            "needs": list(s.needs),
         }
         for s in changed
     ]
@@ -117,7 +121,7 @@ def _upsert(session: AsyncSession) -> Executable:
         index_elements=[SCORE.c.scorecard, SCORE.c.service],
         set_={
             name: statement.excluded[name]
-            for name in ("level", "score", "failing", "withheld", "changed_at")
+            for name in ("level", "score", "failing", "withheld", "needs", "changed_at")
         },
     )
     return upsert
@@ -125,7 +129,13 @@ def _upsert(session: AsyncSession) -> Executable:
 
 def _standing(row: Row[Any]) -> Standing:
     return Standing(
-        row.scorecard, row.service, row.level, row.score, tuple(row.failing), tuple(row.withheld)
+        row.scorecard,
+        row.service,
+        row.level,
+        row.score,
+        tuple(row.failing),
+        tuple(row.withheld),
+        tuple(row.needs),
     )
 
 

@@ -44,6 +44,12 @@ def withheld_column() -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
+def needs_column() -> Any:
+    """Of a scorecard result's failing rules, those that need a fact we cannot have (sorted
+    ids): neither passing nor failing, told apart by the digest and nags."""
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+
+
 class CatalogEntity(SQLModel, table=True):
     """One catalog entity, whole in one row so `/owner` reads it with one query. Owners and
     relations are also kept in tables of their own for the reverse questions ("what does
@@ -336,6 +342,7 @@ class ScorecardScore(SQLModel, table=True):
     score: float | None = None  # None when no rule applies
     failing: list[str] = json_column()  # ids of failing and unsupported rules, sorted
     withheld: list[str] = withheld_column()
+    needs: list[str] = needs_column()
     changed_at: datetime = utc_column()
 
 
@@ -354,3 +361,4 @@ class ScorecardChange(SQLModel, table=True):
     score: float | None = None
     failing: list[str] = json_column()
     withheld: list[str] = withheld_column()
+    needs: list[str] = needs_column()

@@ -51,7 +51,11 @@ class ScorecardsFeature(Feature):
 
 
 def wire_scorecards(core: Core, catalog: CatalogFeature, facts: FactsFeature) -> ScorecardsFeature:
-    service = ScorecardService(core.sessions, catalog.reader, core.clock, facts.live.facts_of)
+    live = facts.live
+    service = ScorecardService(
+        core.sessions, catalog.reader, core.clock, live.facts_of, live.sources
+    )
+    live.github_paths = service.github_paths  # GitHub looks for the paths rules ask about
     feature = ScorecardsFeature(core, service, ScorecardResults(core.sessions, service, core.clock))
     catalog.before_sync.append(feature.reload_files)
     return feature

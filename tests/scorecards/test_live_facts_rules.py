@@ -32,6 +32,10 @@ rules:
     expression: git.fileExists("README.md")
   - title: Has a CODEOWNERS
     expression: git.fileExists("CODEOWNERS")
+  - title: Has a security policy
+    expression: git.fileExists(".github/SECURITY.md")
+  - title: Reaches outside
+    expression: git.fileExists("../../orgs/x")
 """
 
 
@@ -81,7 +85,13 @@ async def test_pushed_and_fetched_facts_evaluate(
     sb, base = served
     before = await rules(base, slack)
     assert any("Coverage" in line and "is null" in line for line in before), before
-    assert any("README" in line and "needs:" in line for line in before), before
+    # no GITHUB_TOKEN here: neither passing nor failing, saying what to set
+    assert any(
+        line.startswith(":electric_plug:")
+        and "README" in line
+        and line.endswith("needs GitHub (set GITHUB_TOKEN)")
+        for line in before
+    ), before
     push = {"entity": "payments-api", "facts": {"test.coverage": 87.5}}
     async with (
         ClientSession() as http,
@@ -96,12 +106,31 @@ async def test_pushed_and_fetched_facts_evaluate(
         [
             Observation(PAYMENTS, "git.file:README.md", True, now),
             Observation(PAYMENTS, "git.file:CODEOWNERS", False, now),
+            Observation(PAYMENTS, "git.file:.github/SECURITY.md", True, now),
+            Observation(PAYMENTS, "git.file:../../orgs/x", False, now),
         ],
         now,
     )
     after = await rules(base, slack)
-    assert not any("needs:" in line for line in after), after
+    assert not any("needs" in line for line in after), after
     coverage, readme, codeowners = after[:3]
     assert coverage.startswith(":white_check_mark:") and "Coverage" in coverage, after
     assert readme.startswith(":white_check_mark:") and "README" in readme, after
     assert codeowners.startswith(":x:") and "CODEOWNERS" in codeowners, after
+    # each says where its value came from and how old it is
+    assert coverage.endswith("· _pushed, just now_"), coverage
+    assert readme.endswith("· _GitHub, just now_"), readme
+
+
+async def test_github_is_asked_for_the_paths_the_rules_name(
+    served: tuple[Switchboard, str],
+) -> None:
+    sb, _ = served
+    # a path climbing out of the repository is never asked for
+    assert sb.scorecards.service.github_paths() == [
+        ".github/SECURITY.md",
+        "CODEOWNERS",
+        "README.md",
+    ]
+    targets = {t.entity: t for t in await sb.facts.live.targets("github")}
+    assert targets[PAYMENTS].paths == ("README.md", "CODEOWNERS", "docs/", ".github/SECURITY.md")

@@ -18,6 +18,7 @@ from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
+    NEEDS,
     UNSUPPORTED,
     Check,
     CqlRule,
@@ -333,8 +334,8 @@ def test_the_cortex_deploy_health_scorecard(shared: Path) -> None:
     service = Entity(kind="component", name="s", tags=["demo-github-actions-deploys"])
     (result,) = evaluate(card, [service], Facts(), date(2026, 1, 1))
     assert (result.outcomes[0].status, result.outcomes[0].reason) == (
-        UNSUPPORTED,
-        "needs: no GitHub repository for this service",
+        NEEDS,
+        "needs GitHub: no GitHub repository for this service",
     )
 
 
@@ -414,7 +415,7 @@ def test_the_check_command_tells_each_rule_with_a_summary(
         f"imported: placeholder: unsupported: {cortex}:4:17: a placeholder comment, not a rule",
         "    /* Replace me */",
         "    ^",
-        "imported: coverage: needs (SonarQube)",
+        "imported: coverage: needs SonarQube (set SONARQUBE_URL and SONARQUBE_TOKEN)",
         "imported: owned: evaluable",
         "ok: 1 scorecards, 3 rules, 0 initiatives in 1 files; 1 evaluable, 1 needs, 1 unsupported",
     ]
@@ -433,7 +434,7 @@ def test_the_check_command_tells_each_rule_with_a_summary(
             "rule": "coverage",
             "status": "needs",
             "needs": ["sonarqube"],
-            "reason": "needs SonarQube, not configured",
+            "reason": "needs SonarQube (set SONARQUBE_URL and SONARQUBE_TOKEN)",
         },
         {
             "scorecard": "imported",
@@ -445,6 +446,31 @@ def test_the_check_command_tells_each_rule_with_a_summary(
     ]
 
 
+def test_the_check_command_reads_which_sources_are_configured(
+    write: Write, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:///:memory:")
+    monkeypatch.setenv("SONARQUBE_URL", "https://sonar.example.com")
+    monkeypatch.setenv("SONARQUBE_TOKEN", "squ_test")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)  # CI runners may set one
+    cortex = write(
+        """
+        tag: imported
+        rules:
+          - title: Coverage
+            expression: sonarqube.metric("coverage") > 80
+          - title: Readme
+            expression: git.fileExists("README.md")
+        """
+    )
+    assert main(["scorecards", "check", str(cortex)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "imported: coverage: evaluable",
+        "imported: readme: needs GitHub (set GITHUB_TOKEN)",
+        "ok: 1 scorecards, 2 rules, 0 initiatives in 1 files; 1 evaluable, 1 needs, 0 unsupported",
+    ]
+
+
 def test_our_scorecards_take_a_cql_expression_beside_the_typed_kinds(write: Write) -> None:
     loaded = load_paths([write(CQL_CARD)])
     assert loaded.errors == []
@@ -453,7 +479,7 @@ def test_our_scorecards_take_a_cql_expression_beside_the_typed_kinds(write: Writ
     service = Entity(kind="component", name="s", links=[Link("runbook", "https://r")])
     (result,) = evaluate(card, [service], Facts(), date(2026, 1, 1))
     assert [(o.status, o.reason) for o in result.outcomes] == [
-        (UNSUPPORTED, "needs: no GitHub repository for this service"),
+        (NEEDS, "needs GitHub: no GitHub repository for this service"),
         ("pass", 'links("runbook").length is 1'),
     ]
 

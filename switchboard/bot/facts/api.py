@@ -78,6 +78,9 @@ class LiveFacts:
         self.engine = RefreshEngine(self.store, clock, owner or process_owner())
         # `/owner` asks again and again: who is on call, kept a few seconds per entity
         self._oncalls: dict[str, tuple[datetime, OnCallNow | None]] = {}
+        # the repository paths the loaded scorecards' rules ask about (`git.fileExists`),
+        # given by the composition root: GitHub is asked for them besides the usual ones
+        self.github_paths: Callable[[], Sequence[str]] = tuple
 
     async def targets(self, source: str) -> list[Target]:
         """What `source` is asked about: each catalog entity's target there."""
@@ -89,7 +92,7 @@ class LiveFacts:
         return found
 
     def _targets(self, entity: Entity) -> list[Target]:
-        return targets_of(entity, github_host=self._github_host)
+        return targets_of(entity, github_host=self._github_host, paths=self.github_paths())
 
     async def refresh(self, source: str, *, force: bool = False) -> Report:
         report = await self.engine.refresh(

@@ -4,6 +4,7 @@ import-linter contract holds them to this module)."""
 from __future__ import annotations
 
 from switchboard.bot.scorecards import initiatives as initiatives
+from switchboard.bot.scorecards.check import what_it_needs as what_it_needs
 from switchboard.bot.scorecards.initiatives import Progress as Progress
 from switchboard.bot.scorecards.initiatives import due_reminder as due_reminder
 from switchboard.bot.scorecards.messages import initiative_progress_line as initiative_progress_line

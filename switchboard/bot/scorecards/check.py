@@ -9,16 +9,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.bot.scorecards.cql.compiler import (
+    ALWAYS,
     EVALUABLE,
     NEEDS_SOURCES,
-    SOURCE_LABELS,
     UNSUPPORTED_RULE,
+    needed,
 )
-from switchboard.bot.scorecards.cql.context import ONCALL, PUSHED, RECORDS
 from switchboard.bot.scorecards.model import CqlRule, Rule, Scorecard, Unsupported
 
 STATUSES = (EVALUABLE, NEEDS_SOURCES, UNSUPPORTED_RULE)
-_ALWAYS = {PUSHED, ONCALL, RECORDS}  # from the catalog, from CI, from our own records
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +39,8 @@ class RuleCheck:
 
     def line(self) -> str:
         head = f"{self.scorecard}: {self.rule}: {self.status}"
-        if self.status == NEEDS_SOURCES:
-            return f"{head} ({', '.join(SOURCE_LABELS.get(n, n) for n in self.needs)})"
+        if self.status == NEEDS_SOURCES:  # "needs GitHub (set GITHUB_TOKEN)"
+            return f"{self.scorecard}: {self.rule}: {self.reason}"
         if self.status == UNSUPPORTED_RULE:
             first, _, rest = self.reason.partition("\n")
             return f"{head}: {first}" + (f"\n{rest}" if rest else "")
@@ -55,12 +54,9 @@ def check_rule(scorecard: Scorecard, rule: Rule, configured: Collection[str]) ->
         reason = check.located or check.why.removeprefix("unsupported: ")
         return RuleCheck(scorecard.id, rule.id, UNSUPPORTED_RULE, (), reason)
     if isinstance(check, CqlRule):
-        missing = tuple(sorted(set(check.compiled.sources) - _ALWAYS - set(configured)))
+        missing = tuple(sorted(set(check.compiled.sources) - ALWAYS - set(configured)))
         if missing:
-            names = ", ".join(SOURCE_LABELS.get(n, n) for n in missing)
-            return RuleCheck(
-                scorecard.id, rule.id, NEEDS_SOURCES, missing, f"needs {names}, not configured"
-            )
+            return RuleCheck(scorecard.id, rule.id, NEEDS_SOURCES, missing, needed(missing))
     return RuleCheck(scorecard.id, rule.id, EVALUABLE)
 
 
@@ -71,3 +67,14 @@ def check_all(scorecards: Iterable[Scorecard], configured: Collection[str]) -> l
 def summary(checks: Iterable[RuleCheck]) -> str:
     counts = Counter(c.status for c in checks)
     return ", ".join(f"{counts[s]} {s}" for s in STATUSES)
+
+
+def what_it_needs(scorecard: Scorecard, rule: Rule, configured: Collection[str] | None) -> str:
+    """What a rule stored as needing a fact needs, as the digest tells it: "needs GitHub
+    (set GITHUB_TOKEN)" when a source it reads has no settings here, else that the facts
+    it reads have not been reported for those services."""
+    if configured is not None:
+        checked = check_rule(scorecard, rule, configured)
+        if checked.status == NEEDS_SOURCES:
+            return checked.reason
+    return "needs facts not reported for them yet"

@@ -8,20 +8,22 @@ answers with one of two outcomes built in advance instead of a new one per servi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from switchboard.bot.catalog.api import DEPENDS_ON, MAX_TIER, Entity, on_call
+from switchboard.bot.facts.api import age_text
 from switchboard.bot.platform.text import duration
 from switchboard.bot.scorecards.cql import compiler as cql
-from switchboard.bot.scorecards.cql.context import RECORDS, Snapshot
+from switchboard.bot.scorecards.cql.context import RECORDS, FactTable, Snapshot
 from switchboard.bot.scorecards.cql.context import Facts as LiveFacts
 from switchboard.bot.scorecards.cql.messages import fill
 from switchboard.bot.scorecards.cql.view import ServiceView
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
+    NEEDS,
     PASS,
     UNSUPPORTED,
     CqlRule,
@@ -77,20 +79,53 @@ Checker = Callable[[Entity, ServiceFacts, Context], RuleOutcome]
 _NO_FACTS = ServiceFacts()  # read only
 
 
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """What CQL rules may read besides the entity and its incident facts: the stored live
+    facts (GitHub, SonarQube, on-call now, pushed), the sources configured in this process
+    (cql.context's GITHUB, SONARQUBE; None when not known: needs are then told per service)
+    and the catalog's reverse dependencies (refs depending on each ref; None when not loaded)."""
+
+    live: LiveFacts | None = None
+    configured: Collection[str] | None = None
+    dependents: Mapping[str, Sequence[str]] | None = None
+
+
 def evaluate(
     scorecard: Scorecard,
     entities: Iterable[Entity],
     facts: Facts,
     today: date,
     teams: Mapping[str, Entity] | None = None,
-    live: LiveFacts | None = None,
+    live: LiveFacts | Sources | None = None,
 ) -> list[ServiceResult]:
     """The result of every entity the scorecard's filter selects, in the given order;
     `teams` holds the owning teams (by ref) that rules about on-call read, `live` the
-    stored facts (GitHub, SonarQube, on-call now, pushed) that CQL rules read."""
-    plan = _Plan(scorecard, today, live)
+    stored facts CQL rules read (or `Sources`, those and more)."""
+    sources = live if isinstance(live, Sources) else Sources(live)
+    plan = _Plan(scorecard, today, sources)
     context = Context(facts.team_overdue_followups, teams or {}, facts.team_private_overdue)
     return [plan.result(e, facts, context) for e in entities if applies(scorecard.filter, e)]
+
+
+def reads_cql(scorecards: Iterable[Scorecard], source: str) -> bool:
+    """Whether any CQL rule reads `source` (cql.context's RECORDS, DEPENDENTS...)."""
+    return any(
+        isinstance(rule.check, CqlRule) and source in rule.check.compiled.sources
+        for scorecard in scorecards
+        for rule in scorecard.rules
+    )
+
+
+def dependents_index(entities: Iterable[Entity]) -> dict[str, list[str]]:
+    """Ref -> the refs of the entities declaring a dependency on it: `dependencies.in()`,
+    built once per evaluation rather than a scan of the catalog per service."""
+    index: dict[str, list[str]] = {}
+    for entity in entities:
+        for relation in entity.relations:
+            if relation.type == DEPENDS_ON:
+                index.setdefault(relation.target, []).append(entity.ref)
+    return index
 
 
 def reads_teams(scorecards: Iterable[Scorecard]) -> bool:
@@ -193,14 +228,16 @@ class _Plan:
     """A scorecard made ready for one run: checkers bound, levels indexed, exemptions
     filtered by date and grouped by service."""
 
-    def __init__(self, scorecard: Scorecard, today: date, live: LiveFacts | None = None) -> None:
+    def __init__(self, scorecard: Scorecard, today: date, sources: Sources) -> None:
         index = {name: i for i, name in enumerate(scorecard.levels)}
         self.levels = scorecard.levels
+        # one view for every CQL rule of the run (docs/cql.md): now, the facts, dependents
+        view = ServiceView(datetime.combine(today, time(), UTC), sources.live, sources.dependents)
         self.steps = [
             _Step(
                 rule,
                 index.get(rule.level, len(self.levels)),
-                _checker(rule, today, live),
+                _checker(rule, today, sources, view),
                 _private_reads(rule),
             )
             for rule in scorecard.rules
@@ -231,7 +268,7 @@ class _Plan:
                 passed += step.rule.weight
                 applicable += step.rule.weight
                 continue
-            if outcome.status == FAIL:  # unsupported: not applicable, yet it blocks
+            if outcome.status == FAIL:  # unsupported, needs: not applicable, yet they block
                 applicable += step.rule.weight
             blocked = min(blocked, step.level)
         return self._result(ref, outcomes, blocked, passed / applicable if applicable else None)
@@ -245,7 +282,7 @@ class _Plan:
         blockers = tuple(
             outcome
             for outcome, step in zip(outcomes, self.steps, strict=True)
-            if outcome.status in (FAIL, UNSUPPORTED) and step.level <= blocked
+            if outcome.status in (FAIL, UNSUPPORTED, NEEDS) and step.level <= blocked
         )
         return ServiceResult(ref, level, score, tuple(outcomes), self.levels[blocked], blockers)
 
@@ -253,7 +290,7 @@ class _Plan:
 # Checkers ----------------------------------------------------------------------------------
 
 
-def _checker(rule: Rule, today: date, live: LiveFacts | None = None) -> Checker:
+def _checker(rule: Rule, today: date, sources: Sources, view: ServiceView) -> Checker:
     check = rule.check
     match check:
         case FieldPresent(field="oncall"):
@@ -283,27 +320,84 @@ def _checker(rule: Rule, today: date, live: LiveFacts | None = None) -> Checker:
         case IncidentCount():
             return _incident_count(rule, check, today)
         case CqlRule():
-            return _cql(rule, check.compiled, today, live)
+            return _cql(rule, check.compiled, sources, view)
         case Unsupported():
             return _constant(RuleOutcome(rule, UNSUPPORTED, check.why))
 
 
-def _cql(rule: Rule, compiled: cql.CompiledRule, today: date, live: LiveFacts | None) -> Checker:
-    """A CQL rule: pass or fail with its reason; a source it needs, or an error while it
-    ran, makes it unsupported for this service, saying which, never a plain fail."""
-    view = ServiceView(datetime.combine(today, time(), UTC), live)
+def _cql(rule: Rule, compiled: cql.CompiledRule, sources: Sources, view: ServiceView) -> Checker:
+    """A CQL rule: pass or fail with its reason; a fact it needs that we cannot have for
+    this service is NEEDS, saying what is needed; an error while it ran is unsupported for
+    this service, saying which, never a plain fail."""
+    unconfigured = {  # sources this process has no settings for: the same reason everywhere
+        source: cql.needed([source])
+        for source in cql.SOURCE_SETTINGS
+        if sources.configured is not None and source not in sources.configured
+    }
+
+    # Many services get the same outcome ("links("runbook").length is 0, must be > 0"):
+    # outcomes are frozen, so one is built per distinct (status, reason, facts), up to a bound.
+    seen: dict[tuple[str, str, str], RuleOutcome] = {}
+
+    def outcome(status: str, reason: str, facts: str) -> RuleOutcome:
+        key = (status, reason, facts)
+        found = seen.get(key)
+        if found is None:
+            found = RuleOutcome(rule, status, reason, facts=facts)
+            if len(seen) < _MAX_SHARED:
+                seen[key] = found
+        return found
 
     def check(entity: Entity, service: ServiceFacts, context: Context) -> RuleOutcome:
-        verdict = compiled.evaluate(entity, view.at(entity, service.incidents, context.teams))
+        at = view.at(entity, service.incidents, context.teams)
+        verdict = compiled.evaluate(entity, at, at.ref)
+        facts = _ages(sources.live, view.read) if view.read else ""
         if verdict.status == cql.PASS:
-            return RuleOutcome(rule, PASS, verdict.reason)
+            return outcome(PASS, verdict.reason, facts)
         if verdict.status == cql.FAIL:
-            message = rule.failure_message
-            return RuleOutcome(rule, FAIL, fill(message, verdict.captures) or verdict.reason)
-        prefix = "needs" if verdict.status == cql.NEEDS else "error"
-        return RuleOutcome(rule, UNSUPPORTED, f"{prefix}: {verdict.reason}")
+            message = fill(rule.failure_message, verdict.captures) or verdict.reason
+            return outcome(FAIL, message, facts)
+        if verdict.status == cql.NEEDS:
+            reason = unconfigured.get(verdict.needs) or (
+                f"needs {cql.SOURCE_LABELS.get(verdict.needs, verdict.needs)}: {verdict.reason}"
+            )
+            return outcome(NEEDS, reason, facts)
+        return outcome(UNSUPPORTED, f"error: {verdict.reason}", facts)
 
     return check
+
+
+_MAX_SHARED = 1_000  # distinct outcomes kept per CQL rule and run
+
+
+# a facts source as an outcome names it
+_SOURCE_NAMES = {
+    "github": "GitHub",
+    "sonarqube": "SonarQube",
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+    "slack": "Slack",
+}
+
+
+def _ages(live: LiveFacts | None, read: Sequence[tuple[str, str]]) -> str:
+    """ "GitHub, 12 min ago" for the facts a rule read: per source its oldest value, and
+    "stale" when any of them is past its TTL or its source failed since."""
+    if not isinstance(live, FactTable) or live.about is None:
+        return ""
+    oldest: dict[str, tuple[timedelta, bool]] = {}
+    for pair in dict.fromkeys(read):
+        if (about := live.about.get(pair)) is None:
+            continue
+        name = _SOURCE_NAMES.get(about.source) or (
+            "pushed" if about.source.startswith("push:") else about.source
+        )
+        age, stale = oldest.get(name, (timedelta(0), False))
+        oldest[name] = (max(age, about.age), stale or about.stale)
+    return "; ".join(
+        f"{name}, {age_text(age)}" + (", stale" if stale else "")
+        for name, (age, stale) in oldest.items()
+    )
 
 
 def _constant(outcome: RuleOutcome) -> Checker:

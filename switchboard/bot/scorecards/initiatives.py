@@ -14,6 +14,7 @@ from switchboard.bot.catalog.api import Entity
 from switchboard.bot.scorecards.evaluate import applies
 from switchboard.bot.scorecards.model import (
     FAIL,
+    NEEDS,
     UNSUPPORTED,
     Initiative,
     Scorecard,
@@ -27,12 +28,12 @@ class Standing:
 
     service: str  # entity ref
     level: str | None  # None: below the first level
-    failing: frozenset[str]  # ids of the rules that fail or are unsupported (not exempt)
+    failing: frozenset[str]  # ids of the rules not passing: failing, unsupported or needs
     withheld: frozenset[str] = frozenset()  # of those, the ones never named in public
 
     @classmethod
     def of(cls, result: ServiceResult) -> Standing:
-        failing = [o for o in result.outcomes if o.status in (FAIL, UNSUPPORTED)]
+        failing = [o for o in result.outcomes if o.status in (FAIL, UNSUPPORTED, NEEDS)]
         withheld = frozenset(o.rule.id for o in failing if o.withheld)
         return cls(result.service, result.level, frozenset(o.rule.id for o in failing), withheld)
 

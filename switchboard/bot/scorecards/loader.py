@@ -7,6 +7,7 @@ with any error yields no scorecard: the caller keeps the ones it had.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,14 @@ from switchboard.bot.scorecards.model import (
     TierIn,
     Unsupported,
 )
-from switchboard.bot.scorecards.reading import check_level, day, number, unique_rules, whole
+from switchboard.bot.scorecards.reading import (
+    check_level,
+    day,
+    number,
+    unique_rules,
+    whole,
+    words,
+)
 
 NOT_A_SCORECARD = (
     "not a scorecard file (Switchboard `scorecard:` or Cortex `tag:` + `rules:`), skipped"
@@ -380,6 +388,89 @@ def _incident_count(node: Node) -> Check | None:
     return None if days is None or fewer is None else IncidentCount(days, fewer, severities)
 
 
+# Rule kinds over live facts: each is written as the CQL rule it means (docs/scorecards.md),
+# so it reads the same facts, says what it needs the same way, and shows its facts' age.
+_FACT_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")  # as a pushed fact's key
+_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]{0,255}")
+_BOUNDS = {"at_least": ">=", "at_most": "<=", "equals": "=="}
+_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW")
+
+
+def _as_cql(node: Node, expression: str) -> Check | None:
+    check = cortex.map_expression(expression)
+    if isinstance(check, Unsupported):  # our own text: a bug if it ever shows
+        node.src.error(node.line, f"{node.path}: {check.why.removeprefix('unsupported: ')}")
+        return None
+    return check
+
+
+def _text_matching(node: Node, name: str, pattern: re.Pattern[str], what: str) -> str:
+    value = node.need(name)
+    if value and not pattern.fullmatch(value):
+        child = node.child(name)
+        child.src.error(child.line, f"{child.path}: {value!r} is not {what}")
+        return ""
+    return value
+
+
+def _bound(node: Node) -> tuple[str, float] | None:
+    """The one comparison a fact rule gives: `at_least`, `at_most` or `equals` N."""
+    given = [(name, node.child(name)) for name in _BOUNDS if node.child(name).present]
+    if len(given) != 1:
+        node.src.error(node.line, f"{node.path}: give one of at_least, at_most or equals")
+        return None
+    name, child = given[0]
+    value = number(child)
+    return None if value is None else (_BOUNDS[name], value)
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def _fact(node: Node) -> Check | None:
+    key = _text_matching(node, "fact", _FACT_KEY, "a fact key (letters, digits, . _ : -)")
+    bound = _bound(node)
+    if not key or bound is None:
+        return None
+    op, value = bound
+    return _as_cql(node, f'custom("{key.removeprefix("custom.")}") {op} {_number_text(value)}')
+
+
+def _sonarqube_metric(node: Node) -> Check | None:
+    key = _text_matching(node, "metric", _FACT_KEY, "a SonarQube metric key")
+    bound = _bound(node)
+    if not key or bound is None:
+        return None
+    op, value = bound
+    return _as_cql(node, f'sonarqube.metric("{key}") {op} {_number_text(value)}')
+
+
+def _file_exists(node: Node) -> Check | None:
+    path = _text_matching(node, "path", _PATH, "a repository path (README.md, docs/)")
+    return _as_cql(node, f'git.fileExists("{path}")') if path else None
+
+
+def _vulnerabilities_at_most(node: Node) -> Check | None:
+    levels = tuple(word.upper() for word in words(node.child("severities"))) or _LEVELS
+    wrong = [s for s in levels if s not in _LEVELS]
+    if wrong:
+        child = node.child("severities")
+        child.src.error(
+            child.line, f"{child.path}: {wrong[0]!r} is not one of {', '.join(_LEVELS)}"
+        )
+        return None
+    most = whole(node.child("at_most"), required=True)
+    if most is None:
+        return None
+    listed = ", ".join(f'"{s}"' for s in levels)
+    return _as_cql(node, f"git.numOfVulnerabilities(severity=[{listed}]) <= {most}")
+
+
+def _oncall_now(node: Node) -> Check | None:
+    return _as_cql(node, "oncall.details().current.length > 0")
+
+
 # rule kind -> (its parameters, its reader)
 _CHECKS: dict[str, tuple[set[str], Callable[[Node], Check | None]]] = {
     "field_present": ({"field"}, _field_present),
@@ -394,6 +485,11 @@ _CHECKS: dict[str, tuple[set[str], Callable[[Node], Check | None]]] = {
     "no_unresolved_incidents": ({"older_than_days", "severities"}, _no_unresolved_incidents),
     "mean_time_to_resolve": ({"days", "under_hours"}, _mean_time_to_resolve),
     "incident_count": ({"days", "fewer_than", "severities"}, _incident_count),
+    "fact": ({"fact", *_BOUNDS}, _fact),
+    "sonarqube_metric": ({"metric", *_BOUNDS}, _sonarqube_metric),
+    "file_exists": ({"path"}, _file_exists),
+    "vulnerabilities_at_most": ({"severities", "at_most"}, _vulnerabilities_at_most),
+    "oncall_now": (set(), _oncall_now),
 }
 
 

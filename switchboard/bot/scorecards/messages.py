@@ -15,6 +15,7 @@ from switchboard.bot.scorecards.initiatives import Progress
 from switchboard.bot.scorecards.model import (
     EXEMPT,
     FAIL,
+    NEEDS,
     PASS,
     RuleOutcome,
     Scorecard,
@@ -41,13 +42,15 @@ MAX_LISTED = 40  # services listed per scorecard in a team answer; the rest are 
 MAX_CHOICES = 5
 MAX_MISSING = 10  # services named as missing from an initiative in a team answer
 
-ICONS = {PASS: ":white_check_mark:", FAIL: ":x:", EXEMPT: ":zzz:"}
+# NEEDS: a fact we cannot have for this service (neither passing nor failing)
+ICONS = {PASS: ":white_check_mark:", FAIL: ":x:", EXEMPT: ":zzz:", NEEDS: ":electric_plug:"}
 UNSUPPORTED_ICON = ":grey_question:"
 
 USAGE = (
     "*/scorecard* shows how services measure up against the scorecards.\n"
     "• `/scorecard &lt;service&gt;`: per scorecard the level reached, the score, every rule "
-    "(passing, failing, exempt or unsupported) and what blocks the next level\n"
+    "(passing, failing, exempt, needing a source or unsupported, with where live facts came "
+    "from and how old they are) and what blocks the next level\n"
     "• `/scorecard team:&lt;name&gt;`: the level and score of each of the team's services\n"
     "Both show the progress of the scorecards' initiatives (a level or a rule by a date)."
 )
@@ -157,14 +160,23 @@ def _rule_line(outcome: RuleOutcome) -> str:
         return f"{UNSUPPORTED_ICON} {title}: *unsupported*, never passes: {safe(why, 200)} {shown}"
     if outcome.withheld:  # counted, but neither the rule nor why is told
         return f"{ICONS.get(outcome.status, UNSUPPORTED_ICON)} _{unnamed_rules(1)}_{suffix}"
-    # a CQL rule that needs a fact not stored yet ("needs: ...") is neither pass nor fail
-    return f"{ICONS.get(outcome.status, UNSUPPORTED_ICON)} {title}: {safe(outcome.reason, 400)}"
+    icon = ICONS.get(outcome.status, UNSUPPORTED_ICON)
+    # NEEDS reads "needs GitHub (set GITHUB_TOKEN)": neither pass nor fail
+    line = f"{icon} {title}: {safe(outcome.reason, 400)}"
+    if outcome.facts:  # where the live facts it read came from: "GitHub, 12 min ago"
+        stale = ":warning: " if ", stale" in outcome.facts else ""
+        line += f" · {stale}_{safe(outcome.facts, 200)}_"
+    return line
 
 
 def _blocking(result: ServiceResult) -> str:
     if result.next_level is None:
         return "Top level reached: nothing blocks."
-    named = [shorten(o.rule.title, 100) for o in result.blockers if not o.withheld]
+    named = [
+        shorten(o.rule.title, 100) + (" (needs a source)" if o.status == NEEDS else "")
+        for o in result.blockers
+        if not o.withheld
+    ]
     if withheld := sum(1 for o in result.blockers if o.withheld):
         named.append(unnamed_rules(withheld))
     names = ", ".join(named) or "nothing"
@@ -298,5 +310,8 @@ def _no_scorecards(answer: NoScorecards) -> Message:
 
 
 def _origin(shared_by: str) -> str:
-    origin = "Evaluated just now from the catalog and Switchboard's incident records"
+    origin = (
+        "Evaluated just now from the catalog, Switchboard's incident records "
+        "and the stored live facts"
+    )
     return f"{origin} · shared by <@{shared_by}>" if shared_by else origin

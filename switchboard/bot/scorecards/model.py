@@ -18,8 +18,10 @@ FIELDS = ("owner", "oncall", "slack_channel", "runbook", "repo", "docs", "descri
 DEFAULT_SEVERITIES = ("SEV1", "SEV2")
 DEFAULT_REMINDERS = (30, 14, 7, 1)  # days before an initiative's deadline
 
-# A rule's outcome for one service.
-PASS, FAIL, EXEMPT, UNSUPPORTED = "pass", "fail", "exempt", "unsupported"
+# A rule's outcome for one service. NEEDS: a CQL rule reads a fact we cannot have for this
+# service (its source is not configured, or has not reported it): neither passing nor
+# failing, it counts in no score, and like UNSUPPORTED it blocks its level.
+PASS, FAIL, EXEMPT, UNSUPPORTED, NEEDS = "pass", "fail", "exempt", "unsupported", "needs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +229,19 @@ class RuleOutcome:
     the participants of every one of `private_incidents`."""
 
     rule: Rule
-    status: str  # PASS, FAIL, EXEMPT or UNSUPPORTED
+    status: str  # PASS, FAIL, EXEMPT, UNSUPPORTED or NEEDS
     reason: str  # short and human: "no runbook link"; "" when withheld
     withheld: bool = False
     private_reason: str = ""  # "" when no private incident changed anything
     private_incidents: frozenset[int] = frozenset()
+    # the live facts the rule read, oldest first per source: "GitHub, 12 min ago"; "" when
+    # it read none, or the evaluation was not asked to tell (the scheduled one is not)
+    facts: str = ""
 
     def seen_by(self, insider_of: frozenset[int]) -> RuleOutcome:
         """The outcome as someone taking part in `insider_of` (incident ids) may read it."""
         if self.private_reason and self.private_incidents <= insider_of:
-            return RuleOutcome(self.rule, self.status, self.private_reason)
+            return RuleOutcome(self.rule, self.status, self.private_reason, facts=self.facts)
         return self
 
 
@@ -247,7 +252,7 @@ class ServiceResult:
     score: float | None  # passing / applicable weight; None when no rule is applicable
     outcomes: tuple[RuleOutcome, ...]  # in the scorecard's rule order
     next_level: str | None = None  # None at the top
-    blockers: tuple[RuleOutcome, ...] = ()  # failing or unsupported rules up to next_level
+    blockers: tuple[RuleOutcome, ...] = ()  # rules not passing (nor exempt) up to next_level
 
     @property
     def private_incidents(self) -> frozenset[int]:

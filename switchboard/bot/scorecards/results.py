@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.scorecards.model import EXEMPT, PASS, Scorecard, ServiceResult
+from switchboard.bot.scorecards.model import EXEMPT, NEEDS, PASS, Scorecard, ServiceResult
 from switchboard.bot.scorecards.service import ScorecardService
 from switchboard.storage import scorecard_store
 from switchboard.storage.scorecard_store import Standing
@@ -36,6 +36,7 @@ def standing(scorecard: Scorecard, result: ServiceResult) -> Standing:
         score,
         tuple(sorted(o.rule.id for o in failing)),
         tuple(sorted(o.rule.id for o in failing if o.withheld)),
+        tuple(sorted(o.rule.id for o in failing if o.status == NEEDS)),
     )
 
 

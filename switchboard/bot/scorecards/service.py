@@ -12,19 +12,34 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from switchboard.bot.catalog.api import CatalogReader, Entity, from_row
+from switchboard.bot.catalog.api import DEPENDS_ON, CatalogReader, Entity, from_row
 from switchboard.bot.facts.api import FactView
-from switchboard.bot.scorecards.cql.context import ONCALL, PUSHED, FactTable
-from switchboard.bot.scorecards.evaluate import applies, evaluate, lookback_days, reads_teams
+from switchboard.bot.scorecards.cql.context import (
+    DEPENDENTS,
+    ONCALL,
+    PUSHED,
+    RECORDS,
+    FactAge,
+    FactTable,
+)
+from switchboard.bot.scorecards.evaluate import (
+    Sources,
+    applies,
+    evaluate,
+    lookback_days,
+    reads_cql,
+    reads_teams,
+)
 from switchboard.bot.scorecards.initiatives import Progress, Standing, in_scope, progress
 from switchboard.bot.scorecards.loader import LoadResult, load_paths
 from switchboard.bot.scorecards.model import (
+    CqlRule,
     IncidentCount,
     MeanTimeToResolve,
     NoOldUnresolvedIncidents,
@@ -40,6 +55,8 @@ log = logging.getLogger(__name__)
 LiveLoader = Callable[[Sequence[str]], Awaitable[list[FactView]]]
 
 _TEAM_PREFIX = re.compile(r"^team:\s*", re.IGNORECASE)
+_REPO_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]{0,255}")
+MAX_GITHUB_PATHS = 50  # paths rules ask GitHub about, besides its own
 _FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, IncidentCount)
 
 
@@ -109,8 +126,15 @@ class ScorecardService:
         owner: CatalogReader,
         clock: Callable[[], datetime],
         live: LiveLoader | None = None,
+        configured: Collection[str] | None = None,
     ) -> None:
+        """`configured`: the facts sources set up in this process (the facts' own names:
+        "github", "sonarqube"...); None when not known, and rules needing a fact then say
+        only what this service lacks."""
         self._live_loader = live
+        self.configured = (
+            None if configured is None else frozenset(cql_source(s) for s in configured)
+        )
         self._sessions = sessions
         self._owner = owner
         self._clock = clock
@@ -120,6 +144,21 @@ class ScorecardService:
     @property
     def scorecards(self) -> list[Scorecard]:
         return list(self._loaded.scorecards)
+
+    def github_paths(self) -> list[str]:
+        """The repository paths the loaded scorecards' rules ask about (`git.fileExists`
+        with a literal path): what the GitHub refresh looks for besides its own."""
+        keys = {
+            key
+            for scorecard in self._loaded.scorecards
+            for rule in scorecard.rules
+            if isinstance(rule.check, CqlRule)
+            for key in rule.check.compiled.facts
+        }
+        paths = [k.removeprefix("git.file:") for k in keys if k.startswith("git.file:")]
+        # a scorecard file is hostile: plain repository paths only, and a bounded number
+        wanted = [p for p in paths if _REPO_PATH.fullmatch(p) and ".." not in p.split("/")]
+        return sorted(wanted)[:MAX_GITHUB_PATHS]
 
     @property
     def problems(self) -> int:
@@ -225,7 +264,7 @@ class ScorecardService:
         teams = await self._teams(scorecards, [service])
         today = self._today()
         results: list[ScorecardResult] = []
-        live = await self._live([service])
+        live = await self._sources(scorecards, [service], ages=True)
         for scorecard in scorecards:
             for result in evaluate(scorecard, [service], facts, today, teams, live):
                 standing = [(service, Standing.of(result))]
@@ -246,7 +285,7 @@ class ScorecardService:
         teams = await self._teams(scorecards, owned)
         today = self._today()
         rows = {e.ref: TeamRow(e, {}) for e in owned}
-        live = await self._live(owned)
+        live = await self._sources(scorecards, owned)
         for scorecard in scorecards:
             for result in evaluate(scorecard, owned, facts, today, teams, live):
                 rows[result.service].results[scorecard.id] = result
@@ -261,7 +300,12 @@ class ScorecardService:
     ) -> Facts:
         """The incident and follow-up facts of these services and their owners (of every
         service and team when None), and only when some rule reads them."""
-        if not any(isinstance(r.check, _FACT_RULES) for s in scorecards for r in s.rules):
+        if not any(
+            isinstance(r.check, _FACT_RULES)
+            or (isinstance(r.check, CqlRule) and RECORDS in r.check.compiled.sources)
+            for s in scorecards
+            for r in s.rules
+        ):
             return Facts()
         today = self._today()
         since = datetime.combine(today - timedelta(days=lookback_days(scorecards)), time(), UTC)
@@ -285,15 +329,37 @@ class ScorecardService:
                 rows = await catalog_store.entities_by_ref(session, owners)
         return {team.ref: team for team in map(from_row, rows) if team.kind == "group"}
 
-    async def _live(self, entities: Sequence[Entity]) -> FactTable | None:
+    async def _sources(
+        self,
+        scorecards: Sequence[Scorecard],
+        entities: Sequence[Entity],
+        *,
+        ages: bool = False,
+        dependents: dict[str, list[str]] | None = None,
+    ) -> Sources:
+        """What CQL rules read of these entities besides their incident facts: the stored
+        live facts (with their sources and ages when `ages`: one service's answer shows
+        them), the sources configured here, and who depends on each (the whole catalog's
+        index when given, else read for these entities, and only when a rule asks)."""
+        if dependents is None and reads_cql(scorecards, DEPENDENTS):
+            async with self._sessions() as session:
+                refs = [e.ref for e in entities]
+                dependents = await scorecard_facts.dependents(session, DEPENDS_ON, refs)
+        live = await self._live(entities, ages) if self._live_loader is not None else None
+        return Sources(live, self.configured, dependents)
+
+    async def _live(self, entities: Sequence[Entity], ages: bool) -> FactTable:
         """The stored live facts of these entities (and which sources hold some for each),
         for the CQL rules that read git, sonarqube, on-call or custom facts."""
-        if self._live_loader is None:
-            return None
-        table = FactTable()
-        for fact in await self._live_loader([e.ref for e in entities]):
+        assert self._live_loader is not None
+        table = FactTable(about={} if ages else None)
+        # the owning teams' too: an on-call held by the team is stored under its ref
+        refs = {e.ref: None for e in entities} | {o: None for e in entities for o in e.owners}
+        for fact in await self._live_loader(list(refs)):
             table.values[(fact.entity, fact.key)] = fact.value
-            table.sources.setdefault(fact.entity, set()).add(_cql_source(fact.source))
+            table.sources.setdefault(fact.entity, set()).add(cql_source(fact.source))
+            if table.about is not None:
+                table.about[(fact.entity, fact.key)] = FactAge(fact.source, fact.age, fact.stale)
         return table
 
     def _today(self) -> date:
@@ -311,17 +377,21 @@ class ScorecardService:
         teams = await self._teams(scorecards, None)
         today = self._today()
         found: dict[str, list[ServiceResult]] = {s.id: [] for s in scorecards}
+        dependents = None  # the whole catalog's reverse dependencies, read once
+        if reads_cql(scorecards, DEPENDENTS):
+            async with self._sessions() as session:
+                dependents = await scorecard_facts.dependents(session, DEPENDS_ON)
         # A batch at a time: the whole catalog at once held the event loop for seconds.
         async with self._sessions() as session:
             async for rows in catalog_store.of_kinds_in_batches(session, kinds):
                 entities = [from_row(row) for row in rows]
-                live = await self._live(entities)
+                live = await self._sources(scorecards, entities, dependents=dependents or {})
                 for scorecard in scorecards:
                     found[scorecard.id] += evaluate(scorecard, entities, facts, today, teams, live)
         return [ScorecardResult(s, result) for s in scorecards for result in found[s.id]]
 
 
-def _cql_source(source: str) -> str:
+def cql_source(source: str) -> str:
     """The CQL name of a facts source: what `Context.configured` is asked about."""
     if source in ("pagerduty", "opsgenie", "slack"):
         return ONCALL

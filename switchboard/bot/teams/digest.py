@@ -114,6 +114,8 @@ class WeeklyDigest(TeamJob):
         today = self._local_now().date()
         count = self._config.incidents.private_in_public == "count"
         weeks = {t.ref: TeamWeek(t, start, moment, today, count) for t in teams}
+        for week in weeks.values():
+            week.configured = self._scorecards.configured
         owners = {ref: set(e.owners) for ref, e in entities.items()}
         owned: dict[str, list[Entity]] = defaultdict(list)
         for entity in entities.values():

@@ -5,6 +5,7 @@ services still gets one message within Block Kit's limits."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -19,6 +20,7 @@ from switchboard.bot.scorecards.api import (
     initiative_progress_line,
     rank,
     unnamed_rules,
+    what_it_needs,
 )
 from switchboard.storage.tables import FollowUp, Incident
 
@@ -65,6 +67,8 @@ class TeamWeek:
     incidents: list[Incident] = field(default_factory=list)  # declared in the week
     initiatives: list[tuple[Scorecard, Progress]] = field(default_factory=list)
     unevaluated: str = ""  # why no scorecard was evaluated; "" when they were
+    # the facts sources set up here (scorecards' `configured`), to say what a rule needs
+    configured: Collection[str] | None = None
 
     def add_result(
         self, scorecard: Scorecard, service: Entity, now: Standing, before: Standing | None
@@ -168,19 +172,27 @@ def _initiatives(week: TeamWeek) -> list[str]:
 
 def _most_failed(week: TeamWeek) -> list[str]:
     failed: Counter[tuple[str, str]] = Counter()
+    needing: Counter[tuple[str, str]] = Counter()  # rules needing a fact: not failures
     scored: Counter[str] = Counter()
     titles: dict[tuple[str, str], str] = {}
+    needs: dict[tuple[str, str], str] = {}
     unnamed = 0  # failures of rules that private incidents fail: counted, never named
     for result in week.results:
         scored[result.scorecard.id] += 1
-        rules = {rule.id: rule.title for rule in result.scorecard.rules}
+        rules = {rule.id: rule for rule in result.scorecard.rules}
         unnamed += len(result.now.withheld)
         for rule in result.now.failing:
             if rule in result.now.withheld:
                 continue
-            failed[(result.scorecard.id, rule)] += 1
-            titles[(result.scorecard.id, rule)] = rules.get(rule, rule)
-    if not failed and not unnamed:
+            key = (result.scorecard.id, rule)
+            titles[key] = rules[rule].title if rule in rules else rule
+            if rule in result.now.needs:
+                needing[key] += 1
+                if key not in needs and rule in rules:
+                    needs[key] = what_it_needs(result.scorecard, rules[rule], week.configured)
+            else:
+                failed[key] += 1
+    if not failed and not unnamed and not needing:
         return ["Every rule passes. :tada:" if week.results else "No rules to report."]
     lines = [
         f"• {safe(titles[key], 200)}: {count} of {scored[key[0]]} service(s)"
@@ -188,6 +200,11 @@ def _most_failed(week: TeamWeek) -> list[str]:
     ]
     if unnamed:
         lines.append(f"• {unnamed_rules(unnamed)} (failing, counted in the levels)")
+    lines += [
+        f"• :electric_plug: {safe(titles[key], 200)}: not evaluated for {count} of "
+        f"{scored[key[0]]} service(s), {safe(needs.get(key, 'needs a source'), 200)}"
+        for key, count in needing.most_common(MAX_RULES)
+    ]
     return lines
 
 

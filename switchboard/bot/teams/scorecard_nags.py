@@ -43,7 +43,9 @@ class Worse:
 
     @property
     def new_failures(self) -> set[str]:
-        return set(self.now.failing) - set(self.before.failing)
+        """Rules failing now that did not before; a rule that needs a fact we cannot have
+        is not failing (it is told apart where the level drops because of it)."""
+        return set(self.now.failing) - set(self.before.failing) - set(self.now.needs)
 
 
 class ScorecardNags(TeamJob):
@@ -143,7 +145,9 @@ def _describe(item: Worse) -> str:
     # Rules that private incidents fail count, but are never named here.
     named = [r for r in wanted if r not in now.withheld]
     lines = [
-        f"• {safe(titles.get(rule, rule), 200)}" + (" (newly failing)" if rule in new else "")
+        f"• {safe(titles.get(rule, rule), 200)}"
+        + (" (newly failing)" if rule in new else "")
+        + (" (needs a source: `/scorecard` says which)" if rule in now.needs else "")
         for rule in named[:MAX_RULES]
     ]
     if len(named) > MAX_RULES:

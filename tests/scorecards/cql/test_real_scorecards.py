@@ -90,7 +90,7 @@ def test_the_placeholders_of_the_incident_preparedness_library_say_where(
 
 def test_deploy_health_needs_github() -> None:
     assert status('deploys(lookback=duration("P7D")).length > 0', set()) == Status(
-        NEEDS_SOURCES, (GITHUB,), "needs GitHub, not configured"
+        NEEDS_SOURCES, (GITHUB,), "needs GitHub (set GITHUB_TOKEN)"
     )
 
 
@@ -103,5 +103,5 @@ def test_our_scorecard_from_the_documented_functions_is_evaluable() -> None:
 def test_without_sonarqube_the_coverage_rule_needs_it() -> None:
     results = dict(checked(OWN.parent, {GITHUB}))
     assert results["Coverage over 80%"] == Status(
-        NEEDS_SOURCES, (SONARQUBE,), "needs SonarQube, not configured"
+        NEEDS_SOURCES, (SONARQUBE,), "needs SonarQube (set SONARQUBE_URL and SONARQUBE_TOKEN)"
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from switchboard.bot.catalog.model import Entity, Link
+from switchboard.bot.catalog.model import DEPENDS_ON, Entity, Link, Relation
 from switchboard.bot.scorecards.cortex import map_expression
 from switchboard.bot.scorecards.cql.messages import fill
-from switchboard.bot.scorecards.evaluate import evaluate, lookback_days
+from switchboard.bot.scorecards.evaluate import Sources, dependents_index, evaluate, lookback_days
 from switchboard.bot.scorecards.loader import load_paths
-from switchboard.bot.scorecards.model import FAIL, PASS, UNSUPPORTED, Rule, Scorecard
+from switchboard.bot.scorecards.model import FAIL, NEEDS, PASS, Rule, Scorecard
 from switchboard.storage.scorecard_facts import Facts, IncidentFact, ServiceFacts
 
 TODAY = date(2026, 3, 10)
@@ -31,7 +31,7 @@ def test_a_cql_rule_passes_fails_or_says_what_it_needs() -> None:
     assert [(o.status, o.reason) for o in result.outcomes] == [
         (PASS, "has a GitHub repository"),
         (FAIL, 'links("runbook").length is 0, must be > 0'),
-        (UNSUPPORTED, "needs: GitHub has not reported `git.file:README.md` for this service yet"),
+        (NEEDS, "needs GitHub: GitHub has not reported `git.file:README.md` for this service yet"),
     ]
 
 
@@ -59,9 +59,27 @@ def test_the_rules_say_how_many_days_of_incidents_to_load() -> None:
 def test_dependents_unknown_to_the_evaluator_are_needed_not_false() -> None:
     (result,) = evaluate(card("dependencies.in().length > 0"), [SERVICE], Facts(), TODAY)
     assert (result.outcomes[0].status, result.outcomes[0].reason) == (
-        UNSUPPORTED,
-        "needs: the services that depend on this one are not loaded here",
+        NEEDS,
+        "needs the catalog: the services that depend on this one are not loaded here",
     )
+
+
+def test_dependencies_in_reads_the_index_built_once_per_evaluation() -> None:
+    caller = Entity(kind="component", name="caller", relations=[Relation(DEPENDS_ON, SERVICE.ref)])
+    entities = [SERVICE, caller]
+    index = dependents_index(entities)
+    assert index == {SERVICE.ref: [caller.ref]}
+    results = evaluate(
+        card("dependencies.in().length > 0"),
+        entities,
+        Facts(),
+        TODAY,
+        live=Sources(dependents=index),
+    )
+    assert [(r.service, r.outcomes[0].status, r.outcomes[0].reason) for r in results] == [
+        (SERVICE.ref, PASS, "dependencies.in().length is 1"),
+        (caller.ref, FAIL, "dependencies.in().length is 0, must be > 0"),
+    ]
 
 
 def test_a_failure_message_shows_the_captured_value(tmp_path: Path) -> None:

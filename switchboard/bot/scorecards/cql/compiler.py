@@ -34,6 +34,7 @@ from switchboard.bot.scorecards.cql.ast import (
     text,
 )
 from switchboard.bot.scorecards.cql.context import (
+    DEPENDENTS,
     GITHUB,
     ONCALL,
     PUSHED,
@@ -95,7 +96,7 @@ NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[s
     "slack": (data.slack, {"channels": Spec(data.slack_channels)}),
     "dependencies": (
         data.dependencies,
-        {"in": Spec(data.dependencies_in), "out": Spec(data.dependencies_out)},
+        {"in": Spec(data.dependencies_in, (), 0, DEPENDENTS), "out": Spec(data.dependencies_out)},
     ),
     "oncall": (
         data.oncall,
@@ -118,12 +119,20 @@ NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[s
             ),
             "lastCommit": Spec(data.git_last_commit, (), 0, GITHUB, "git.last_push"),
             "releases": Spec(data.git_releases, (), 0, GITHUB, "git.latest_release"),
-            "codeSearch": Spec(data.git_code_search, ("query",), 1, GITHUB, "git.code_search:{}"),
         },
     ),
     "sonarqube": (
         data.sonarqube,
         {"metric": Spec(data.sonarqube_metric, ("key",), 1, SONARQUBE, "sonarqube.{}")},
+    ),
+}
+# Methods Cortex has that we refuse when the rule is read, each saying why and what instead.
+REFUSED: dict[tuple[str, str], str] = {
+    ("git", "codeSearch"): (
+        "`git.codeSearch()` is not evaluated here: GitHub's code search allows 10 searches a "
+        "minute, too few to search every repository on each refresh; use "
+        '`git.fileExists("path")` for a file, or push the answer from CI as a fact and read '
+        'it with `custom("key")`'
     ),
 }
 # Tools we do not pull from: `snyk.numOfIssues()` reads the pushed fact `snyk.issues`.
@@ -382,6 +391,8 @@ class _Gen:
             return self.pushed_call(ns, call)
         specs = NAMESPACES[ns][1]
         spec = specs.get(call.name)
+        if refused := REFUSED.get((ns, call.name)):
+            raise CqlError(UNSUPPORTED, refused, call.pos)
         if spec is None:
             hint = closest(call.name, specs)
             kind = NAME if hint else UNSUPPORTED
@@ -658,19 +669,39 @@ def status(
         rule = compile_rule(expression)
     except CqlError as error:
         return Status(UNSUPPORTED_RULE, (), error.located(expression, file, line, column))
-    have = {*configured, PUSHED, ONCALL, RECORDS}
+    have = {*configured, *ALWAYS}
     missing = tuple(sorted(s for s in rule.sources if s not in have))
     if missing:
-        names = ", ".join(SOURCE_LABELS[s] for s in missing)
-        return Status(NEEDS_SOURCES, missing, f"needs {names}, not configured")
+        return Status(NEEDS_SOURCES, missing, needed(missing))
     return Status(EVALUABLE)
 
+
+def needed(sources: Collection[str]) -> str:
+    """What a rule reading these sources (not configured) needs, with what to set:
+    "needs GitHub (set GITHUB_TOKEN)"."""
+    named = [
+        f"{SOURCE_LABELS.get(s, s)} (set {SOURCE_SETTINGS[s]})"
+        if s in SOURCE_SETTINGS
+        else SOURCE_LABELS.get(s, s)
+        for s in sorted(sources)
+    ]
+    return "needs " + ", ".join(named)
+
+
+# Sources there whatever is configured: the catalog's on-call, what teams push, our records.
+ALWAYS = frozenset({PUSHED, ONCALL, RECORDS, DEPENDENTS})
 
 SOURCE_LABELS = {
     GITHUB: "GitHub",
     SONARQUBE: "SonarQube",
     ONCALL: "on-call",
     PUSHED: "pushed facts",
+    DEPENDENTS: "the catalog",
+}
+# What to set for a source to be configured, as `needs ... (set ...)` tells it.
+SOURCE_SETTINGS = {
+    GITHUB: "GITHUB_TOKEN",
+    SONARQUBE: "SONARQUBE_URL and SONARQUBE_TOKEN",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from switchboard.bot.catalog.api import Entity
@@ -16,6 +16,7 @@ from switchboard.bot.catalog.api import Entity
 # Sources a rule may need, as `Context.configured` names them.
 GITHUB, SONARQUBE, ONCALL, PUSHED = "github", "sonarqube", "oncall", "pushed"
 RECORDS = "records"  # our own incidents: always there, and private ones among them
+DEPENDENTS = "dependents"  # the catalog's reverse dependencies: loaded as one index per run
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +58,25 @@ class Context(Protocol):
         """An owning team, for on-call held by the team rather than the service."""
 
 
+@dataclass(frozen=True, slots=True)
+class FactAge:
+    """Where a stored fact came from and how old it is, as a rule's outcome tells it."""
+
+    source: str  # the facts source: "github", "sonarqube", "pagerduty", "push:ci"...
+    age: timedelta
+    stale: bool  # past its TTL, or its source failed since (bot/facts/freshness.py)
+
+
 @dataclass(slots=True)
 class FactTable:
     """Facts in memory, by (entity ref, key); `sources` by entity ref, `everywhere` for a
-    source configured for every entity (an integration with no per-service setting)."""
+    source configured for every entity (an integration with no per-service setting);
+    `about`, when given, each fact's source and age (what `/scorecard` shows)."""
 
     values: dict[tuple[str, str], Any] = field(default_factory=dict)
     sources: dict[str, set[str]] = field(default_factory=dict)
     everywhere: Collection[str] = ()
+    about: dict[tuple[str, str], FactAge] | None = None
 
     def get(self, entity_ref: str, key: str) -> Any | None:
         return self.values.get((entity_ref, key))

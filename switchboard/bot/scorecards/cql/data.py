@@ -163,14 +163,19 @@ def oncall(e: Entity, r: str, c: Context) -> dict[str, Any] | None:
 
 
 def oncall_details(e: Entity, r: str, c: Context, pos: Pos) -> dict[str, Any]:
+    """Who is on call now and next (`oncall.now`, `oncall.next`), as `/owner` reads them:
+    the service's own, else the first owning team's; `Needs` until a source reported it."""
     if not has_oncall(e, r, c):
         raise Needs(ONCALL, _MISSING[ONCALL])
-    current = c.facts.get(r, "oncall.now") or []
-    return {
-        "current": current,
-        "next": c.facts.get(r, "oncall.next") or [],
-        "escalations": current,
-    }
+    for ref in (r, *e.owners):
+        current = c.facts.get(ref, "oncall.now")
+        if current is not None:
+            return {
+                "current": current if isinstance(current, list) else [],
+                "next": c.facts.get(ref, "oncall.next") or [],
+                "escalations": current if isinstance(current, list) else [],
+            }
+    raise Needs(ONCALL, "no on-call source has reported who is on call for this service yet")
 
 
 def oncall_escalations(e: Entity, r: str, c: Context, pos: Pos) -> int:
@@ -294,13 +299,6 @@ def git_releases(e: Entity, r: str, c: Context, pos: Pos) -> list[dict[str, Any]
     if not isinstance(latest, dict):
         return []
     return [{"tag": latest.get("tag"), "date": latest.get("published_at")}]
-
-
-def git_code_search(e: Entity, r: str, c: Context, pos: Pos, query: Any = None) -> list[Any]:
-    if not isinstance(query, str):
-        raise CqlError(TYPE, f'git.codeSearch() needs query="...", got {show(query)}', pos)
-    found = _fact(e, r, c, GITHUB, f"git.code_search:{query}", "GitHub code search")
-    return found if isinstance(found, list) else []
 
 
 def deploys(e: Entity, r: str, c: Context, pos: Pos, lookback: Any = None) -> list[Any]:
