@@ -44,6 +44,20 @@ LABELS = {
 }
 
 
+_SOURCE_NAMES = {
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+    "slack": "Slack",
+    "github": "GitHub",
+    "sonarqube": "SonarQube",
+}
+
+
+def source_name(source: str) -> str:
+    """How a fact's source is named to people: the tool's name, or a pusher's token name."""
+    return _SOURCE_NAMES.get(source, source)
+
+
 def process_owner() -> str:
     """Who holds a source's lease: this process, told apart from its replicas."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -58,6 +72,9 @@ class OnCallNow:
     age: timedelta
     stale: bool
     source: str
+
+
+CATALOG = "catalog"  # the source of facts read from catalog files (custom metadata)
 
 
 class LiveFacts:
@@ -106,15 +123,29 @@ class LiveFacts:
         return [s.line(now) for s in await self.status()]
 
     async def facts_of(self, entities: Sequence[str]) -> list[FactView]:
-        """The stored facts of these entities, for scorecards (no network)."""
-        return views(await self.store.facts_of(entities), self._clock())
+        """The stored facts of these entities, for scorecards (no network), with the
+        catalog's custom metadata as `custom.<key>` facts of source "catalog" (a value
+        pushed under the same key wins: it is the newer word)."""
+        now = self._clock()
+        stored = views(await self.store.facts_of(entities), now)
+        async with self._sessions() as session:
+            custom = await catalog_store.custom_of(session, entities)
+        held = {(f.entity, f.key) for f in stored}
+        from_catalog = [
+            FactView(ref, key, CATALOG, value, now, timedelta(0), False, "")
+            for ref, values in custom.items()
+            for name, value in values.items()
+            if (ref, key := f"custom.{name}") not in held
+        ]
+        return stored + from_catalog
 
     async def facts(self, entity: str) -> list[FactView]:
-        return views(await self.store.facts(entity), self._clock())
+        return sorted(await self.facts_of([entity]), key=lambda f: f.key)
 
     async def oncall(self, entity: str) -> OnCallNow | None:
         """The stored `oncall.now` and `oncall.next` of `entity`; None when never fetched."""
-        facts = {f.key: f for f in await self.facts(entity)}
+        stored = views(await self.store.facts(entity), self._clock())
+        facts = {f.key: f for f in stored}
         now = facts.get("oncall.now")
         if now is None:
             return None
