@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from switchboard.bot.facts.settings import FactsSettings, base_url, checked_tokens
+from switchboard.bot.facts.settings import FactsSettings, base_url, checked_tokens, web_host
 from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
     # GitHub Enterprise Server: https://HOST/api/v3
     github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    github_host: str = Field("", alias="GITHUB_HOST")  # of repository links: see FactsSettings
     sonarqube_url: str = Field("", alias="SONARQUBE_URL")
     sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
     # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
@@ -106,6 +107,7 @@ class Settings(BaseSettings):
         base_url
     )
     check_facts_tokens = field_validator("facts_tokens")(checked_tokens)
+    check_github_host = field_validator("github_host")(web_host)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -160,6 +162,7 @@ class Settings(BaseSettings):
             OPSGENIE_API_URL=self.opsgenie_api_url,
             GITHUB_TOKEN=self.github_token,
             GITHUB_API_URL=self.github_api_url,
+            GITHUB_HOST=self.github_host,
             SONARQUBE_URL=self.sonarqube_url,
             SONARQUBE_TOKEN=self.sonarqube_token,
             SWITCHBOARD_FACTS_TOKENS=self.facts_tokens,

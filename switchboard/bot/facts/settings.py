@@ -4,6 +4,8 @@ simply not configured; `integrations status` says so."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -16,6 +18,17 @@ def base_url(value: str) -> str:
     value = value.strip().rstrip("/")
     if value and not value.startswith(("https://", "http://")):
         raise ValueError("must be an http(s):// URL")
+    return value
+
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?")
+
+
+def web_host(value: str) -> str:
+    """A host name (with an optional port), lower-cased; "" for none."""
+    value = value.strip().lower()
+    if value and not _HOST.fullmatch(value):
+        raise ValueError("must be a host name such as github.example.com")
     return value
 
 
@@ -38,6 +51,9 @@ class FactsSettings(BaseSettings):
     github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
     # GitHub Enterprise Server: https://HOST/api/v3
     github_api_url: str = Field(github.DEFAULT_URL, alias="GITHUB_API_URL")
+    # The host the catalog's repository links name; by default github.com for GitHub's own
+    # API, the API URL's host for Enterprise Server.
+    github_host: str = Field("", alias="GITHUB_HOST")
     sonarqube_url: str = Field("", alias="SONARQUBE_URL")
     sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
     # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
@@ -47,6 +63,7 @@ class FactsSettings(BaseSettings):
         "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url"
     )(base_url)
     check_tokens = field_validator("facts_tokens")(checked_tokens)
+    check_host = field_validator("github_host")(web_host)
 
     def tokens(self) -> dict[str, str]:
         """Token name -> token; {} when none are configured (the endpoints answer 401)."""
