@@ -11,6 +11,8 @@ the run (a budget of `--limit` requests per `--window` seconds instead of 5,000 
   (every answer a 304), aim <= 5%.
 
     python bench/facts_refresh.py [--services 5000] [--limit 2000] [--window 4]
+
+`/owner`'s ack with the on-call shown, beside today's: `bench/owner_oncall.py`.
 """
 
 from __future__ import annotations

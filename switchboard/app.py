@@ -37,6 +37,7 @@ from switchboard.storage import db, postmortem_stats_store
 from switchboard.wiring.catalog import CatalogFeature, wire_catalog
 from switchboard.wiring.core import Core, Feature, build_core, utcnow
 from switchboard.wiring.facts import FactsFeature, wire_facts
+from switchboard.wiring.health import wire_health
 from switchboard.wiring.home import HomeFeature, wire_home
 from switchboard.wiring.incidents import IncidentsFeature, wire_incidents
 from switchboard.wiring.scorecards import ScorecardsFeature, wire_scorecards
@@ -156,6 +157,7 @@ def build(
     incidents = wire_incidents(core, catalog)
     scorecards = wire_scorecards(core, catalog, facts)
     teams = wire_teams(core, catalog, scorecards)
+    wire_health(core, catalog, facts, scorecards)
     home = wire_home(core, catalog, incidents)
     return Switchboard(core, catalog, facts, incidents, scorecards, teams, home)
 

@@ -10,7 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from switchboard.bot.facts.settings import FactsSettings, base_url, checked_tokens
+from switchboard.bot.facts.settings import FactsSettings, base_url, checked_tokens, web_host
 from switchboard.storage.db import normalise_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
     # GitHub Enterprise Server: https://HOST/api/v3
     github_api_url: str = Field("https://api.github.com", alias="GITHUB_API_URL")
+    github_host: str = Field("", alias="GITHUB_HOST")  # of repository links: see FactsSettings
     sonarqube_url: str = Field("", alias="SONARQUBE_URL")
     sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
     # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
@@ -101,11 +102,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
-    # The facts sources' settings are checked as FactsSettings checks them.
-    check_facts_urls = field_validator("pagerduty_api_url", "github_api_url", "sonarqube_url")(
-        base_url
-    )
+    # The facts sources' settings (handed to them as `FactsSettings`).
+    check_facts_urls = field_validator(
+        "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url"
+    )(base_url)
     check_facts_tokens = field_validator("facts_tokens")(checked_tokens)
+    check_github_host = field_validator("github_host")(web_host)
 
     @field_validator("slack_api_url")
     @classmethod
@@ -153,16 +155,16 @@ class Settings(BaseSettings):
     def facts(self) -> FactsSettings:
         """What the facts sources read of these settings."""
         return FactsSettings(
-            _env_file=None,
-            PAGERDUTY_API_TOKEN=self.pagerduty_api_token,
-            PAGERDUTY_API_URL=self.pagerduty_api_url,
-            OPSGENIE_API_KEY=self.opsgenie_api_key,
-            OPSGENIE_API_URL=self.opsgenie_api_url,
-            GITHUB_TOKEN=self.github_token,
-            GITHUB_API_URL=self.github_api_url,
-            SONARQUBE_URL=self.sonarqube_url,
-            SONARQUBE_TOKEN=self.sonarqube_token,
-            SWITCHBOARD_FACTS_TOKENS=self.facts_tokens,
+            pagerduty_api_token=self.pagerduty_api_token,
+            pagerduty_api_url=self.pagerduty_api_url,
+            opsgenie_api_key=self.opsgenie_api_key,
+            opsgenie_api_url=self.opsgenie_api_url,
+            github_token=self.github_token,
+            github_api_url=self.github_api_url,
+            github_host=self.github_host,
+            sonarqube_url=self.sonarqube_url,
+            sonarqube_token=self.sonarqube_token,
+            facts_tokens=self.facts_tokens,
         )
 
     @property

@@ -20,14 +20,17 @@ from pydantic import SecretStr
 from switchboard.app import Switchboard, build, listen, serving
 from switchboard.bot.catalog.loader import parse_paths
 from switchboard.bot.catalog.model import Entity
+from switchboard.bot.facts.targets import github_repository
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run
 from switchboard.demo.emulator import Emulator, Person, seed
 from switchboard.demo.web import build_page
+from switchboard.fakes.github.server import FakeGitHub, Repo
 from switchboard.fakes.pagers.opsgenie import FakeOpsgenie
 from switchboard.fakes.pagers.pagerduty import FakePagerDuty
 from switchboard.fakes.pagers.pagerduty_rest import FakePagerDutyRest, Shift
 from switchboard.fakes.slack import FakeSlack, SlackRequester, TeamInfo
+from switchboard.fakes.sonarqube.server import FakeSonarQube
 from switchboard.settings import Settings
 from switchboard.storage.db import normalise_url
 
@@ -77,6 +80,8 @@ async def _running(
         FakePagerDuty() as pagerduty,
         FakeOpsgenie() as opsgenie,
         FakePagerDutyRest(token="pd-demo-" + secrets.token_hex(8)) as pagerduty_rest,
+        FakeGitHub(token="ghp_demo" + secrets.token_hex(8)) as github,
+        FakeSonarQube(token="squ_demo" + secrets.token_hex(8)) as sonarqube,
     ):
         secret = secrets.token_hex(16)
         settings = settings.model_copy(
@@ -92,6 +97,12 @@ async def _running(
                 # Who is on call now, for /owner: PagerDuty's REST API, faked on loopback
                 "pagerduty_api_token": SecretStr(pagerduty_rest.token),
                 "pagerduty_api_url": pagerduty_rest.base_url,
+                # The repositories and code measures scorecards and /owner read
+                "github_token": SecretStr(github.token),
+                "github_api_url": github.base_url,
+                "github_host": "github.com",  # the fake stands in for GitHub itself
+                "sonarqube_url": sonarqube.base_url,
+                "sonarqube_token": SecretStr(sonarqube.token),
             }
         )
         if not config.scorecards.paths and examples("scorecards"):
@@ -102,13 +113,14 @@ async def _running(
         for key in pagerduty_keys(entities):  # the catalog's PagerDuty services exist here
             pagerduty.add_service(key)
         seed_oncall(pagerduty_rest, entities, datetime.now(UTC))
+        seed_code(github, sonarqube, entities)
         switchboard = build(settings, config)
         try:
             async with (
                 serving(switchboard, LOOPBACK, 0) as served,
                 aiohttp.ClientSession() as session,
             ):
-                await refresh_oncall(switchboard)
+                await refresh_facts(switchboard)
                 emulator = Emulator(fake, SlackRequester(served.url, secret, session, fake=fake))
                 runner = web.AppRunner(build_page(emulator), access_log=None, shutdown_timeout=0.5)
                 await runner.setup()
@@ -161,11 +173,47 @@ def seed_oncall(fake: FakePagerDutyRest, entities: Iterable[Entity], now: dateti
             )
 
 
-async def refresh_oncall(switchboard: Switchboard) -> None:
-    """The on-call facts at once, rather than at the refresh job's first minute."""
-    job = switchboard.jobs.get("facts-pagerduty")
-    if job is not None:
-        await job.run(Run(manual=True))
+async def refresh_facts(switchboard: Switchboard) -> None:
+    """The on-call, repository and code facts at once, rather than at the refresh jobs'
+    first minute; then the scorecards over them."""
+    for name in ("facts-pagerduty", "facts-github", "facts-sonarqube", "scorecard-evaluation"):
+        job = switchboard.jobs.get(name)
+        if job is not None:
+            await job.run(Run(manual=True))
+
+
+# What the demo's repositories hold and what SonarQube measured, service by service in
+# turn: some pass every rule, some miss files, carry alerts or lack coverage.
+_FILES = ({"README.md", "CODEOWNERS", "docs/index.md"}, {"README.md"}, {"README.md", "CODEOWNERS"})
+_ALERTS: tuple[list[str], ...] = ([], ["high", "medium"], ["critical", "high", "low"])
+_COVERAGE = ("86.4", "61.0", "74.2")
+
+
+def seed_code(github: FakeGitHub, sonarqube: FakeSonarQube, entities: Iterable[Entity]) -> None:
+    """Every repository the catalog links to on GitHub exists in the fake, with some files,
+    pull requests and alerts; every SonarQube project key has measures."""
+    for n, entity in enumerate(e for e in entities if e.kind == "component"):
+        if repo := github_repository(entity):
+            github.add(
+                Repo(
+                    repo,
+                    files=set(_FILES[n % 3]),
+                    open_pulls=n % 4,
+                    alerts=list(_ALERTS[n % 3]),
+                    releases=[(f"v1.{n}.0", "2026-11-20T10:00:00Z")],
+                )
+            )
+        if entity.sonarqube_project:
+            sonarqube.projects[entity.sonarqube_project] = {
+                "coverage": _COVERAGE[n % 3],
+                "duplicated_lines_density": "3.1",
+                "bugs": str(n % 3),
+                "vulnerabilities": str(n % 2),
+                "code_smells": "12",
+                "sqale_rating": "1.0",
+                "reliability_rating": "1.0" if n % 3 == 0 else "2.0",
+                "security_rating": "1.0",
+            }
 
 
 def pagerduty_keys(entities: Iterable[Entity]) -> set[str]:

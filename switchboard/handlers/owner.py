@@ -18,9 +18,9 @@ def register(app: AsyncApp, owner: CatalogReader, lane: asyncio.Semaphore) -> No
     register_lookup(
         app,
         name=COMMAND,
-        # the catalog is the same for everyone: the viewer changes nothing
-        answer=lambda text, viewer: owner.answer(text),
-        answer_ref=lambda ref, viewer: owner.answer_ref(ref),
+        # the viewer decides only which private incidents the health line counts
+        answer=owner.answer,
+        answer_ref=owner.answer_ref,
         render=render,
         pick_action=PICK_ACTION,
         share_action=SHARE_ACTION,

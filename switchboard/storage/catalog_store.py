@@ -199,6 +199,17 @@ async def entities_by_ref(session: AsyncSession, refs: Collection[str]) -> list[
     return list(await session.scalars(_BY_REF, {"refs": list(refs)}))
 
 
+async def custom_of(session: AsyncSession, refs: Collection[str]) -> dict[str, dict[str, Any]]:
+    """The custom metadata of these entities (those with any), by ref."""
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(dict.fromkeys(refs))):
+        rows = await session.execute(
+            select(ENTITY.c.ref, ENTITY.c.custom).where(ENTITY.c.ref.in_(chunk))
+        )
+        found.update({ref: custom for ref, custom in rows if custom})
+    return found
+
+
 async def owned_by(session: AsyncSession, owner_refs: Collection[str]) -> list[CatalogEntity]:
     if not owner_refs:
         return []

@@ -79,6 +79,10 @@ class CatalogEntity(SQLModel, table=True):
     slack_channels: list[str] = json_column()
     owners: list[str] = json_column()
     relations: list[list[str]] = json_column()  # [type, target ref] pairs
+    sonarqube_project: str = Field(default="", max_length=512)
+    custom: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
     source_file: str = Field(max_length=4096, index=True)
     source_line: int = 0
     content_hash: str = Field(max_length=64)

@@ -57,7 +57,10 @@ def wire_facts(core: Core, catalog: CatalogFeature) -> FactsFeature:
     slack = core.client if core.settings.bot_token else None
     sources = build_sources(settings, core.http, timeout=core.limits.timeout, slack=slack)
     live = LiveFacts(
-        core.sessions, sources, core.clock, github_host=github_host(settings.github_api_url)
+        core.sessions,
+        sources,
+        core.clock,
+        github_host=settings.github_host or github_host(settings.github_api_url),
     )
 
     async def live_oncall(refs: Sequence[str]) -> str:

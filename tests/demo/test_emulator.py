@@ -182,3 +182,21 @@ async def test_owner_in_the_demo_shows_who_is_on_call_now(demo: Demo) -> None:
     assert isinstance(answer, ServiceAnswer)
     assert answer.oncall_now.startswith("On call now: <@U"), answer.oncall_now
     assert "; next <@U" in answer.oncall_now
+
+
+async def test_owner_in_the_demo_shows_the_services_code_health(demo: Demo) -> None:
+    """Seeded repositories and SonarQube measures reach `/owner`'s health line, and the
+    catalog's custom metadata the facts scorecards read."""
+    answer = await demo.switchboard.catalog.reader.answer("payments-api")
+    assert isinstance(answer, ServiceAnswer)
+    assert answer.health.startswith(":stethoscope: "), answer.health
+    assert "no open incidents" in answer.health
+    assert "coverage 86.4%" in answer.health
+    assert "no critical or high vulnerabilities" in answer.health
+    ledger = await demo.switchboard.catalog.reader.answer("ledger")
+    assert isinstance(ledger, ServiceAnswer)
+    assert "coverage 61%" in ledger.health and "1 high vulnerabilities" in ledger.health
+    facts = await demo.switchboard.facts.live.facts_of(["component:default/payments-api"])
+    by_key = {f.key: f for f in facts}
+    assert by_key["git.file:README.md"].value is True
+    assert by_key["custom.ci"].value == "github-actions"

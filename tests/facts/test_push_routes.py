@@ -75,7 +75,7 @@ async def test_facts_pushed_by_alias_are_stored_as_custom_facts(
         200,
         {"entity": PAYMENTS, "facts": 2, "changed": 2},
     )
-    stored = {f.key: (f.value, f.source) for f in await sb.facts.live.facts(PAYMENTS)}
+    stored = {f.key: (f.value, f.source) for f in await sb.facts.live.store.facts(PAYMENTS)}
     assert stored == {
         "custom.build": ({"green": True}, "push:ci"),
         "custom.test.coverage": (87.5, "push:ci"),
@@ -98,7 +98,7 @@ async def test_refused_pushes_say_why_and_store_nothing(app: tuple[Switchboard, 
     assert status == 413 and str(MAX_BODY) in body["error"]
     bad_key = {"entity": "payments-api", "facts": {"ok": 1, "bad key!": 2}}
     assert (await post(base, "/api/facts", bad_key))[1]["field"] == "facts.bad key!"
-    assert await sb.facts.live.facts(PAYMENTS) == []  # not even `ok`
+    assert await sb.facts.live.store.facts(PAYMENTS) == []  # not even `ok`
 
 
 async def test_deploys(app: tuple[Switchboard, str]) -> None:

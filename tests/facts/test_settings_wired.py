@@ -40,3 +40,11 @@ def test_a_malformed_token_list_names_the_variable_not_the_token() -> None:
 def test_a_facts_url_must_be_http() -> None:
     with pytest.raises(SettingsError, match="GITHUB_API_URL"):
         load_settings(_env_file=None, GITHUB_API_URL="ftp://example.com")
+
+
+def test_github_host_is_a_host_name() -> None:
+    settings = load_settings(_env_file=None, GITHUB_HOST=" GitHub.Example.com:8443 ")
+    assert settings.facts().github_host == "github.example.com:8443"
+    for hostile in ("https://github.com", "github.com/acme", "gh host", "<!channel>"):
+        with pytest.raises(SettingsError, match="GITHUB_HOST"):
+            load_settings(_env_file=None, GITHUB_HOST=hostile)

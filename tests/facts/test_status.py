@@ -3,6 +3,8 @@ facts it holds and the budget left, as a person reads it."""
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
 from switchboard.bot.facts.engine import RefreshEngine
 from switchboard.bot.facts.settings import FactsSettings
 from switchboard.bot.facts.source import Target
@@ -16,8 +18,8 @@ from tests.facts.conftest import Clock
 async def test_status_lines(store: FactsStore, http: HttpSession, clock: Clock) -> None:
     async with FakeGitHub(token="ghp_status_token") as fake:
         fake.add(Repo("acme/payments"))
-        settings = FactsSettings(  # type: ignore[call-arg]
-            _env_file=None, GITHUB_TOKEN="ghp_status_token", GITHUB_API_URL=fake.base_url
+        settings = FactsSettings(
+            github_token=SecretStr("ghp_status_token"), github_api_url=fake.base_url
         )
         sources = build_sources(settings, http, timeout=5.0)
         assert sorted(sources) == ["github"]

@@ -17,10 +17,9 @@ def test_an_entity_with_everything() -> None:
         ],
         oncall=[OnCall("pagerduty", "service", "PSVC"), OnCall("pagerduty", "schedule", "PSCHED")],
         slack_usergroup="@payments",
+        sonarqube_project="acme_payments",
     )
-    assert targets_of(
-        entity, sonarqube_project="acme_payments", paths=["Dockerfile", "README.md"]
-    ) == [
+    assert targets_of(entity, paths=["Dockerfile", "README.md"]) == [
         Target("pagerduty", "component:default/payments", "schedule", "PSCHED"),
         Target(
             "github",

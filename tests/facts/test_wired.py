@@ -263,3 +263,45 @@ async def test_healthz_adds_each_source_without_failing(wired: Switchboard) -> N
         "budget": None,
     }
     assert body["sources"]["github"]["configured"] is False
+
+
+async def test_a_cold_miss_asks_the_source_once_and_answers(
+    wired: Switchboard, slack: FakeSlack, pagerduty: FakePagerDutyRest
+) -> None:
+    """Nothing stored yet (no refresh ran): `/owner` asks PagerDuty for this service alone,
+    stores what it said, and shows it; the next `/owner` reads it from the database."""
+    server = TestServer(wired.web, host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("/slack/events"))
+    try:
+        async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
+            before = len(pagerduty.seen)
+            text = await on_call_field(requester)
+            assert text.startswith("On call now: <@U0001ALICE>"), text
+            asked = [s.path for s in pagerduty.seen[before:]]
+            # this one service's policy, then who is on call now and next: no other target
+            assert sorted(asked) == ["/oncalls", "/oncalls", "/services/PPAYAPI"], asked
+            again = await on_call_field(requester)
+            assert again == text and len(pagerduty.seen) == before + len(asked)
+    finally:
+        await server.close()
+
+
+async def test_a_failing_cold_miss_leaves_the_card_and_is_not_retried_at_once(
+    wired: Switchboard, slack: FakeSlack, pagerduty: FakePagerDutyRest
+) -> None:
+    pagerduty.fail("/", status=500, times=10)
+    server = TestServer(wired.web, host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("/slack/events"))
+    try:
+        async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
+            before = len(pagerduty.seen)
+            text = await on_call_field(requester)
+            assert text.startswith("PagerDuty service PPAYAPI"), text  # the static on-call
+            tried = len(pagerduty.seen)
+            assert tried > before
+            assert await on_call_field(requester) == text
+            assert len(pagerduty.seen) == tried  # not asked again within the minute
+    finally:
+        await server.close()

@@ -17,6 +17,7 @@ from switchboard.bot.catalog.common import (
     link_type,
     slack_channel,
 )
+from switchboard.bot.catalog.custom import custom_values
 from switchboard.bot.catalog.model import (
     CONSUMES_API,
     DEPENDS_ON,
@@ -121,6 +122,27 @@ def _read_spec(spec: Node, entity: Entity) -> None:
     entity.email = profile.child("email").text()
 
 
+# The annotations read into fields; every other one is the entity's custom metadata.
+_MAPPED_ANNOTATIONS = frozenset(
+    {
+        "pagerduty.com/service-id",
+        "pagerduty.com/integration-key",
+        "opsgenie.com/team",
+        "github.com/project-slug",
+        "backstage.io/source-location",
+        "backstage.io/techdocs-ref",
+        "slack.com/bot-notify",
+        "slack.com/user-id",
+        "sonarqube.org/project-key",
+        # where Backstage itself read the entity from: not the entity's own data
+        "backstage.io/managed-by-location",
+        "backstage.io/managed-by-origin-location",
+        "backstage.io/view-url",
+        "backstage.io/edit-url",
+    }
+)
+
+
 def _read_annotations(annotations: Node, entity: Entity) -> None:
     def value(key: str) -> str:
         return annotations.child(key).text()
@@ -147,6 +169,8 @@ def _read_annotations(annotations: Node, entity: Entity) -> None:
     if channel := slack_channel(value("slack.com/bot-notify")):
         add_unique(entity.slack_channels, channel)
     entity.slack_user_id = value("slack.com/user-id")
+    entity.sonarqube_project = value("sonarqube.org/project-key")
+    entity.custom = custom_values(annotations, skip=_MAPPED_ANNOTATIONS)
 
 
 def _url_location(value: str) -> str:

@@ -10,6 +10,7 @@ from switchboard.bot.catalog.common import (
     slack_channel,
     tier_number,
 )
+from switchboard.bot.catalog.custom import custom_values
 from switchboard.bot.catalog.model import (
     DEPENDS_ON,
     MEMBER_OF,
@@ -75,6 +76,9 @@ def read(doc: Node) -> None:
     for dependency in _tags(info.child("x-cortex-dependency")):
         add_unique(entity.relations, Relation(DEPENDS_ON, make_ref("component", dependency)))
     _read_hierarchy(info, entity)
+    sonarqube = info.child("x-cortex-static-analysis").mapping().child("sonarqube").mapping()
+    entity.sonarqube_project = sonarqube.child("project").text()
+    entity.custom = custom_values(info.child("x-cortex-custom-metadata"))
     team = info.child("x-cortex-team").mapping()
     for item in team.child("groups").items():
         if name := item.mapping().need("name"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 # Kinds we know. Backstage's are the reference; "service" is not a kind but a component type.
 KINDS = ("component", "api", "resource", "system", "domain", "group", "user")
@@ -143,6 +144,9 @@ class Entity:
     slack_usergroup: str = ""  # a user group id "S..." or handle "@team"
     slack_user_id: str = ""  # people: "U..."
     email: str = ""  # people
+    sonarqube_project: str = ""  # its project key in SonarQube
+    # What its file says beyond these fields (custom metadata), as JSON values: see custom.py
+    custom: dict[str, Any] = field(default_factory=dict)
     source_file: str = ""
     source_line: int = 0
 

@@ -14,6 +14,7 @@ from switchboard.bot.catalog.common import (
     link_type,
     slack_channel,
 )
+from switchboard.bot.catalog.custom import custom_values
 from switchboard.bot.catalog.model import (
     DEPENDS_ON,
     KINDS,
@@ -65,6 +66,8 @@ _SERVICE_FIELDS = _SHARED_FIELDS | {
     "system",
     "dashboards",
     "depends_on",
+    "sonarqube_project",
+    "custom",
     *_LINK_FIELDS,
 }
 
@@ -222,4 +225,6 @@ def _read_service(node: Node) -> None:
         add_link(service, Link("dashboard", url))
     for ref in node.child("depends_on").texts():
         add_unique(service.relations, Relation(DEPENDS_ON, parse_ref(ref, "component")))
+    service.sonarqube_project = node.child("sonarqube_project").text()
+    service.custom = custom_values(node.child("custom"))
     node.src.add(service, node.line)

@@ -15,6 +15,7 @@ from switchboard.bot.catalog.common import (
     repo_url,
     slugify,
 )
+from switchboard.bot.catalog.custom import custom_values
 from switchboard.bot.catalog.model import (
     DEPENDS_ON,
     Entity,
@@ -60,6 +61,7 @@ def read(doc: Node) -> None:
         entity.system = parse_ref(system, "system")
     _read_tags(service, entity)
     _read_tools(service.child("tools"), entity)
+    entity.custom = custom_values(service.child("properties"))
     for item in service.child("repositories").items():
         repo = item.mapping()
         repo_name = repo.need("name")

@@ -64,6 +64,8 @@ def _service(answer: ServiceAnswer, shared_by: str) -> Message:
         f"*Lifecycle*\n{safe(service.lifecycle, 100) or 'not set'}",
     ]
     blocks.append({"type": "section", "fields": [kit.mrkdwn(_fit(f, 2000)) for f in fields]})
+    if answer.health:
+        blocks.append(kit.section(_fit(answer.health, 2900)))
     if links := _links(service):
         blocks.append(kit.section(links))
     if answer.dependencies:

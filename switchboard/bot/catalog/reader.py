@@ -4,6 +4,7 @@ entities, and the typed answers that `owner_message` renders."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import re
@@ -75,6 +76,7 @@ class ServiceAnswer:
     unresolved_owners: list[str]  # owner refs the catalog does not know
     dependencies: list[str]  # display names of what it depends on
     oncall_now: str = ""  # who is on call now, from the stored live facts (mrkdwn)
+    health: str = ""  # scorecard levels, open incidents, ... (mrkdwn): see bot/health.py
 
 
 # Who is on call now for the first of these entity refs that has a stored on-call, as one
@@ -83,6 +85,8 @@ class ServiceAnswer:
 LiveOnCall = Callable[[Sequence[str]], Awaitable[str]]
 # The Slack user ids on call now for the first of these refs with a stored on-call.
 LiveOnCallUsers = Callable[[Sequence[str]], Awaitable[list[str]]]
+# (service ref, the viewer's Slack id or "" for a shared answer) -> its health line (mrkdwn).
+Health = Callable[[str, str], Awaitable[str]]
 
 
 @dataclass(slots=True)
@@ -149,23 +153,29 @@ class CatalogReader:
     ) -> None:
         self.live_oncall = live_oncall
         self.live_oncall_users = live_oncall_users
+        self.health: Health | None = None  # given by the composition root
         self._sessions = sessions
         self._gateway = gateway
         self._clock = clock
         self._indexes: _Indexes | None = None
         self._checked_at = -REVISION_CHECK_SECONDS
 
-    async def answer(self, text: str) -> Answer:
-        return await self._live(await self._answer(text))
+    async def answer(self, text: str, viewer: str = "") -> Answer:
+        """`viewer` is who asks ("" for an answer shared in a channel): the health line
+        counts their private incidents only for them."""
+        return await self._live(await self._answer(text), viewer)
 
-    async def _live(self, answer: Answer) -> Answer:
-        """A service's answer with who is on call now (the card itself is cached; the
-        on-call is read each time, from the stored facts)."""
-        if not isinstance(answer, ServiceAnswer) or self.live_oncall is None:
+    async def _live(self, answer: Answer, viewer: str) -> Answer:
+        """A service's answer with who is on call now and its health (the card itself is
+        cached; these are read each time, from the stored facts and records)."""
+        if not isinstance(answer, ServiceAnswer):
             return answer
         refs = [answer.service.ref, *(t.entity.ref for t in answer.teams)]
-        line = await self.live_oncall(refs)
-        return dataclasses.replace(answer, oncall_now=line) if line else answer
+        oncall, health = await asyncio.gather(
+            self.live_oncall(refs) if self.live_oncall else _nothing(),
+            self.health(answer.service.ref, viewer) if self.health else _nothing(),
+        )
+        return dataclasses.replace(answer, oncall_now=oncall, health=health)
 
     async def _answer(self, text: str) -> Answer:
         query = parse_owner_text(text)
@@ -183,7 +193,7 @@ class CatalogReader:
                 return await self._person(session, query.value)
             return await self._handle(session, indexes, query.value)
 
-    async def answer_ref(self, ref: str) -> Answer:
+    async def answer_ref(self, ref: str, viewer: str = "") -> Answer:
         """The answer for one entity, as chosen from a button."""
         async with self._sessions() as session:
             rows = await catalog_store.entities_by_ref(session, [ref])
@@ -191,7 +201,7 @@ class CatalogReader:
                 return NoMatch(ref, "service", [])
             if rows[0].kind == "group":
                 return await self._owned(session, rows[0].id)
-            return await self._live(await self._service_card(session, rows[0].id))
+            return await self._live(await self._service_card(session, rows[0].id), viewer)
 
     async def find(self, text: str) -> tuple[Entity | None, list[Entity]]:
         """The service (or, with `team:`, the team) `text` names, else the closest ones."""
@@ -409,6 +419,10 @@ class CatalogReader:
         """Entities in the order of `ids`."""
         rows = {row.id: row for row in await catalog_store.entities_by_id(session, ids)}
         return _entities([rows[i] for i in ids if i in rows])
+
+
+async def _nothing() -> str:
+    return ""
 
 
 def _settle() -> None:

@@ -54,6 +54,8 @@ def _columns(entity: Entity) -> dict[str, Any]:
         "source_line": entity.source_line,
         "owners": list(dict.fromkeys(entity.owners)),
         "relations": [list(r) for r in dict.fromkeys((r.type, r.target) for r in entity.relations)],
+        "sonarqube_project": entity.sonarqube_project,
+        "custom": entity.custom,
     }
 
 
@@ -79,6 +81,8 @@ def from_row(row: CatalogEntity) -> Entity:
         slack_usergroup=row.slack_usergroup,
         slack_user_id=row.slack_user_id,
         email=row.email,
+        sonarqube_project=row.sonarqube_project,
+        custom=dict(row.custom),
         source_file=row.source_file,
         source_line=row.source_line,
     )

@@ -49,6 +49,7 @@ ENTITY_MAX_CHARS = {
     "email": 320,
     "slack_user_id": 64,
     "slack_usergroup": 128,
+    "sonarqube_project": 512,
 }
 EXCERPT_CHARS = 40  # the most of a value any message quotes
 MESSAGE_CHARS = 300  # the most of any message: values in it come from files we were given

@@ -5,6 +5,7 @@ on a request's path)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import os
 import re
@@ -23,8 +24,8 @@ from switchboard.bot.facts.engine import Report as Report
 from switchboard.bot.facts.freshness import FactView as FactView
 from switchboard.bot.facts.freshness import age_text as age_text
 from switchboard.bot.facts.freshness import views
-from switchboard.bot.facts.source import Source, Target
-from switchboard.bot.facts.targets import targets_of
+from switchboard.bot.facts.source import Source, SourceError, Target
+from switchboard.bot.facts.targets import oncall_target, targets_of
 from switchboard.bot.facts.wiring import SourceStatus as SourceStatus
 from switchboard.bot.facts.wiring import build_sources as build_sources
 from switchboard.bot.facts.wiring import status
@@ -33,6 +34,10 @@ from switchboard.storage import catalog_store
 from switchboard.storage.facts_store import FactsStore as FactsStore
 
 ONCALL_CACHE = timedelta(seconds=15)
+# A cold miss (nothing stored yet) asks the source once, within this, at most once a minute
+# per entity: a source that is down is not asked on every `/owner`.
+COLD_MISS_SECONDS = 5.0
+COLD_MISS_EVERY = timedelta(minutes=1)
 _MAX_CACHED = 10_000
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 LABELS = {
@@ -42,6 +47,20 @@ LABELS = {
     "github": "GitHub repositories",
     "sonarqube": "SonarQube's measures",
 }
+
+
+_SOURCE_NAMES = {
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+    "slack": "Slack",
+    "github": "GitHub",
+    "sonarqube": "SonarQube",
+}
+
+
+def source_name(source: str) -> str:
+    """How a fact's source is named to people: the tool's name, or a pusher's token name."""
+    return _SOURCE_NAMES.get(source, source)
 
 
 def process_owner() -> str:
@@ -58,6 +77,9 @@ class OnCallNow:
     age: timedelta
     stale: bool
     source: str
+
+
+CATALOG = "catalog"  # the source of facts read from catalog files (custom metadata)
 
 
 class LiveFacts:
@@ -81,6 +103,7 @@ class LiveFacts:
         # the repository paths the loaded scorecards' rules ask about (`git.fileExists`),
         # given by the composition root: GitHub is asked for them besides the usual ones
         self.github_paths: Callable[[], Sequence[str]] = tuple
+        self._cold_asked: dict[str, datetime] = {}
 
     async def targets(self, source: str) -> list[Target]:
         """What `source` is asked about: each catalog entity's target there."""
@@ -109,15 +132,29 @@ class LiveFacts:
         return [s.line(now) for s in await self.status()]
 
     async def facts_of(self, entities: Sequence[str]) -> list[FactView]:
-        """The stored facts of these entities, for scorecards (no network)."""
-        return views(await self.store.facts_of(entities), self._clock())
+        """The stored facts of these entities, for scorecards (no network), with the
+        catalog's custom metadata as `custom.<key>` facts of source "catalog" (a value
+        pushed under the same key wins: it is the newer word)."""
+        now = self._clock()
+        stored = views(await self.store.facts_of(entities), now)
+        async with self._sessions() as session:
+            custom = await catalog_store.custom_of(session, entities)
+        held = {(f.entity, f.key) for f in stored}
+        from_catalog = [
+            FactView(ref, key, CATALOG, value, now, timedelta(0), False, "")
+            for ref, values in custom.items()
+            for name, value in values.items()
+            if (ref, key := f"custom.{name}") not in held
+        ]
+        return stored + from_catalog
 
     async def facts(self, entity: str) -> list[FactView]:
-        return views(await self.store.facts(entity), self._clock())
+        return sorted(await self.facts_of([entity]), key=lambda f: f.key)
 
     async def oncall(self, entity: str) -> OnCallNow | None:
         """The stored `oncall.now` and `oncall.next` of `entity`; None when never fetched."""
-        facts = {f.key: f for f in await self.facts(entity)}
+        stored = views(await self.store.facts(entity), self._clock())
+        facts = {f.key: f for f in stored}
         now = facts.get("oncall.now")
         if now is None:
             return None
@@ -133,22 +170,50 @@ class LiveFacts:
     async def oncall_line(self, refs: Sequence[str], tz: tzinfo) -> str:
         """`/owner`'s line: "On call now: <@U1> (level 1, until 18:00 UTC; next <@U2>)",
         with "as of 12 min ago" when the stored value is stale; for the first of `refs`
-        with a stored on-call, "" when none has. Stored facts only: no network."""
-        for ref in refs:
-            found = await self._cached_oncall(ref)
-            if found is not None:
-                return oncall_text(found, tz)
-        return ""
+        with a stored on-call, "" when none has and the source cannot say (`_oncall_of`)."""
+        found = await self._oncall_of(refs)
+        return oncall_text(found, tz) if found is not None else ""
 
     async def oncall_users(self, refs: Sequence[str]) -> list[str]:
         """The Slack user ids on call now (every level) for the first of `refs` with a
-        stored on-call: whom `/incident declare` invites. Stored facts only."""
+        on-call (`_oncall_of`): whom `/incident declare` invites."""
+        found = await self._oncall_of(refs)
+        if found is None:
+            return []
+        ids = [str(p.get("user_id") or "") for p in found.now]
+        return list(dict.fromkeys(i for i in ids if _USER_ID.fullmatch(i)))
+
+    async def _oncall_of(self, refs: Sequence[str]) -> OnCallNow | None:
+        """The stored on-call of the first of `refs` that has one; when none has, what the
+        source says now of the first with an on-call target (a cold miss)."""
         for ref in refs:
-            found = await self._cached_oncall(ref)
-            if found is not None:
-                ids = [str(p.get("user_id") or "") for p in found.now]
-                return list(dict.fromkeys(i for i in ids if _USER_ID.fullmatch(i)))
-        return []
+            if (found := await self._cached_oncall(ref)) is not None:
+                return found
+        return await self._cold_miss(refs)
+
+    async def _cold_miss(self, refs: Sequence[str]) -> OnCallNow | None:
+        """One round trip to the source, stored as a refresh stores it; None when the
+        source is not configured, fails, is slow, or was asked within `COLD_MISS_EVERY`."""
+        async with self._sessions() as session:
+            rows = await catalog_store.entities_by_ref(session, list(refs))
+        targets = {row.ref: oncall_target(from_row(row)) for row in rows}
+        target = next((t for ref in refs if (t := targets.get(ref)) is not None), None)
+        if target is None or (source := self.sources.get(target.source)) is None:
+            return None
+        now = self._clock()
+        asked = self._cold_asked.get(target.entity)
+        if asked is not None and now - asked < COLD_MISS_EVERY:
+            return None
+        if len(self._cold_asked) >= _MAX_CACHED:
+            self._cold_asked.clear()
+        self._cold_asked[target.entity] = now
+        try:
+            async with asyncio.timeout(COLD_MISS_SECONDS):
+                await self.engine.fetch_one(source, target)
+        except (SourceError, TimeoutError):
+            return None  # the card still says how to page them
+        self._oncalls.pop(target.entity, None)
+        return await self._cached_oncall(target.entity)
 
     async def _cached_oncall(self, ref: str) -> OnCallNow | None:
         now = self._clock()

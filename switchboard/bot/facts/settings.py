@@ -1,11 +1,13 @@
-"""The settings of the facts sources, from the environment or `.env`, in the style of
-`switchboard.settings` (for the lead to fold into it). A source without its token is
-simply not configured; `integrations status` says so."""
+"""The settings of the facts sources, as `switchboard.settings` reads them, and the checks it
+applies to them. A source without its token is simply not configured; `integrations
+status` says so."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import re
+from dataclasses import dataclass
+
+from pydantic import SecretStr
 
 from switchboard.bot.facts import github, opsgenie, pagerduty
 from switchboard.bot.facts.pushed import parse_tokens
@@ -19,6 +21,17 @@ def base_url(value: str) -> str:
     return value
 
 
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::[0-9]{1,5})?")
+
+
+def web_host(value: str) -> str:
+    """A host name (with an optional port), lower-cased; "" for none."""
+    value = value.strip().lower()
+    if value and not _HOST.fullmatch(value):
+        raise ValueError("must be a host name such as github.example.com")
+    return value
+
+
 def checked_tokens(value: SecretStr | None) -> SecretStr | None:
     """`SWITCHBOARD_FACTS_TOKENS` as given, once its pairs parse (a ValueError names the bad
     pair, never its token)."""
@@ -27,26 +40,23 @@ def checked_tokens(value: SecretStr | None) -> SecretStr | None:
     return value
 
 
-class FactsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+@dataclass(frozen=True, slots=True)
+class FactsSettings:
+    """What the facts sources read of the process settings (`Settings.facts()`), which read
+    and checked them (with the validators above)."""
 
-    pagerduty_api_token: SecretStr | None = Field(None, alias="PAGERDUTY_API_TOKEN")
-    pagerduty_api_url: str = Field(pagerduty.DEFAULT_URL, alias="PAGERDUTY_API_URL")
-    opsgenie_api_key: SecretStr | None = Field(None, alias="OPSGENIE_API_KEY")
-    # US by default; EU accounts use https://api.eu.opsgenie.com
-    opsgenie_api_url: str = Field(opsgenie.DEFAULT_URL, alias="OPSGENIE_API_URL")
-    github_token: SecretStr | None = Field(None, alias="GITHUB_TOKEN")
-    # GitHub Enterprise Server: https://HOST/api/v3
-    github_api_url: str = Field(github.DEFAULT_URL, alias="GITHUB_API_URL")
-    sonarqube_url: str = Field("", alias="SONARQUBE_URL")
-    sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
-    # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
-    facts_tokens: SecretStr | None = Field(None, alias="SWITCHBOARD_FACTS_TOKENS")
-
-    check_urls = field_validator(
-        "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url"
-    )(base_url)
-    check_tokens = field_validator("facts_tokens")(checked_tokens)
+    pagerduty_api_token: SecretStr | None = None
+    pagerduty_api_url: str = pagerduty.DEFAULT_URL
+    opsgenie_api_key: SecretStr | None = None
+    opsgenie_api_url: str = opsgenie.DEFAULT_URL  # US; EU: https://api.eu.opsgenie.com
+    github_token: SecretStr | None = None
+    github_api_url: str = github.DEFAULT_URL  # Enterprise Server: https://HOST/api/v3
+    # The host the catalog's repository links name; "" for github.com with GitHub's own
+    # API, the API URL's host with Enterprise Server.
+    github_host: str = ""
+    sonarqube_url: str = ""
+    sonarqube_token: SecretStr | None = None
+    facts_tokens: SecretStr | None = None  # name=token pairs: who may push facts and deploys
 
     def tokens(self) -> dict[str, str]:
         """Token name -> token; {} when none are configured (the endpoints answer 401)."""

@@ -7,8 +7,7 @@
 - GitHub: its first repository link on GitHub's host (Backstage `github.com/project-slug`,
   Cortex `x-cortex-git.github.repository`, OpsLevel `repositories`).
 - SonarQube: its project key (Backstage `sonarqube.org/project-key`, Cortex
-  `x-cortex-static-analysis.sonarqube.project`), which the caller passes: the catalog model
-  does not keep it yet."""
+  `x-cortex-static-analysis.sonarqube.project`, native `sonarqube_project`)."""
 
 from __future__ import annotations
 
@@ -29,7 +28,6 @@ def targets_of(
     entity: Entity,
     *,
     github_host: str = "github.com",
-    sonarqube_project: str = "",
     paths: Sequence[str] = (),
 ) -> list[Target]:
     """The targets of `entity`, at most one per source."""
@@ -39,8 +37,8 @@ def targets_of(
     if repo := github_repository(entity, github_host):
         wanted = tuple(dict.fromkeys((*DEFAULT_PATHS, *paths)))
         found.append(Target("github", entity.ref, "repository", repo, wanted))
-    if sonarqube_project.strip():
-        found.append(Target("sonarqube", entity.ref, "project", sonarqube_project.strip()))
+    if entity.sonarqube_project:
+        found.append(Target("sonarqube", entity.ref, "project", entity.sonarqube_project))
     return found
 
 

@@ -51,3 +51,10 @@ def duration(delta: timedelta) -> str:
     if seconds or not parts:
         parts.append(f"{seconds} s")
     return sign + " ".join(parts)
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 open incident", "2 open incidents", "no open incidents"."""
+    if count == 0:
+        return f"no {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
