@@ -77,7 +77,7 @@ async def snooze(
 ) -> tuple[int, int]:
     """Snooze the nags about the open ones among `ids` that `actor` may act on; returns how
     many were snoozed, and how many were not because they belong to private incidents
-    `actor` takes no part in (whoever sends a Snooze payload chooses its ids)."""
+    `actor` takes no part in (whoever sends a Snooze payload chooses its ids). Commits."""
     open_ones = and_(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.state == OPEN)
     hidden = select(FOLLOWUP.c.id).join(INCIDENT, FOLLOWUP.c.incident_id == INCIDENT.c.id)
     hidden = hidden.where(open_ones, _hidden_from(actor))
@@ -87,6 +87,7 @@ async def snooze(
         .where(open_ones, FOLLOWUP.c.id.not_in(withheld))
         .values(nag_snoozed_until=until)
     )
+    await session.commit()
     return int(result.rowcount), len(withheld)  # type: ignore[attr-defined]
 
 

@@ -179,7 +179,6 @@ class CatchUpService:
         now = self._clock()
         async with self._sessions() as session:
             claimed = await delivery_store.claim(session, key, channel, now, now - self._lease)
-            await session.commit()
         return claimed.outcome is not Claim.TAKEN
 
     async def _send(self, key: Key, channel: str, user: str, text: str) -> bool:
@@ -190,11 +189,9 @@ class CatchUpService:
             if not failure.in_doubt:  # in doubt the claim stays: never twice
                 async with self._sessions() as session:
                     await delivery_store.release(session, key)
-                    await session.commit()
             return False
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, "", self._clock())
-            await session.commit()
         return True
 
     async def _record(self, view: IncidentView, viewer: str) -> Record:

@@ -126,11 +126,9 @@ class PostmortemService:
         except BaseException:
             async with self._sessions() as session:  # not shared: a later try may share it
                 await delivery_store.release(session, key)
-                await session.commit()
             raise
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, "", self._clock())
-            await session.commit()
         return dataclasses.replace(draft, shared=True)
 
     async def _claim(self, key: Key, channel: str) -> bool:
@@ -138,7 +136,6 @@ class PostmortemService:
         stale = now - timedelta(seconds=self._config.delivery.lease_seconds)
         async with self._sessions() as session:
             claimed = await delivery_store.claim(session, key, channel, now, stale)
-            await session.commit()
         return claimed.outcome is not Claim.TAKEN
 
     def _fingerprint(self, record: Record) -> str:

@@ -72,7 +72,6 @@ class FollowUpNags:
         until = today + timedelta(days=self._config.nags.snooze_days)
         async with self._sessions() as session:
             count, withheld = await followup_store.snooze(session, ids, until, actor)
-            await session.commit()
         said = f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
         if withheld:
             said += (
