@@ -93,8 +93,7 @@ class FollowUpService:
         async with self._sessions() as session:
             if key and not await request_store.claim(session, key, self._clock()):
                 raise Replayed(key)
-            session.add(followup)
-            await session.commit()
+            await followup_store.add(session, followup)
         return Item(followup, incident)
 
     async def _team(self, name: str) -> str:
@@ -179,10 +178,8 @@ class FollowUpService:
             await self._may_touch(incident, actor, "close its follow-ups")
             if key and not await request_store.claim(session, key, self._clock()):
                 raise Replayed(key)
-            if not await followup_store.close(session, followup_id, state, actor, self._clock()):
+            if not await followup_store.close(session, followup, state, actor, self._clock()):
                 raise Refused("That follow-up was closed already.")
-            await session.commit()
-            await session.refresh(followup)
         return Item(followup, incident), await self._relist(scope, actor)
 
     # telling the channel
