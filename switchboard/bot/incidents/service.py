@@ -155,8 +155,8 @@ class IncidentService:
                 if existing:
                     return existing, False
                 try:
-                    incident = await self._insert(session, request, contacts)
-                    await session.commit()
+                    incident, rows = await self._insert(session, request, contacts)
+                    await incident_store.save(session, *rows)
                 except IntegrityError:  # another process took the number, or the request
                     await session.rollback()
                     if attempt == DECLARE_ATTEMPTS - 1:
@@ -176,7 +176,8 @@ class IncidentService:
 
     async def _insert(
         self, session: AsyncSession, request: DeclareRequest, contacts: list[Contacts]
-    ) -> Incident:
+    ) -> tuple[Incident, list[incident_store.Row]]:
+        """The new incident, written for its id, and its rows for `save` to commit."""
         now = self._clock()
         incident = Incident(
             number=await incident_store.next_number(session),
@@ -191,23 +192,20 @@ class IncidentService:
             declared_at=now,
             last_update_at=now,
         )
-        session.add(incident)
-        await session.flush()
-        assert incident.id is not None
-        for contact in contacts:
-            entity = contact.entity
-            session.add(
-                IncidentServiceLink(
-                    incident_id=incident.id, entity_ref=entity.ref, name=entity.display_name
-                )
+        incident_id = await incident_store.insert(session, incident)
+        rows: list[incident_store.Row] = [
+            IncidentServiceLink(
+                incident_id=incident_id, entity_ref=c.entity.ref, name=c.entity.display_name
             )
+            for c in contacts
+        ]
         owners = [u for c in contacts for u in (*c.users, *c.oncall_now)]
         for group in {g for c in contacts for g in c.usergroups}:
             owners += await self._members(group)
-        await incident_store.add_participants(session, incident.id, [request.actor, *owners])
-        self._page_rows(session, incident.id, contacts, now)
-        session.add(self._event(incident.id, request.actor, "declared", "", now))
-        return incident
+        await incident_store.add_participants(session, incident_id, [request.actor, *owners])
+        rows += self._page_rows(incident_id, contacts, now)
+        rows.append(self._event(incident_id, request.actor, "declared", "", now))
+        return incident, rows
 
     async def _members(self, usergroup: str) -> list[str]:
         try:
@@ -215,22 +213,21 @@ class IncidentService:
         except SlackFailure:
             return []
 
-    def _page_rows(
-        self, session: AsyncSession, incident_id: int, contacts: list[Contacts], now: datetime
-    ) -> None:
-        for contact in contacts:
-            for target in contact.oncall:
-                session.add(
-                    IncidentPage(
-                        incident_id=incident_id,
-                        entity_ref=contact.entity.ref,
-                        name=contact.entity.display_name,
-                        provider=target.provider,
-                        target_type=target.target_type,
-                        target_id=target.target_id,
-                        next_attempt_at=now,
-                    )
-                )
+    @staticmethod
+    def _page_rows(incident_id: int, contacts: list[Contacts], now: datetime) -> list[IncidentPage]:
+        return [
+            IncidentPage(
+                incident_id=incident_id,
+                entity_ref=contact.entity.ref,
+                name=contact.entity.display_name,
+                provider=target.provider,
+                target_type=target.target_type,
+                target_id=target.target_id,
+                next_attempt_at=now,
+            )
+            for contact in contacts
+            for target in contact.oncall
+        ]
 
     # changing
 
@@ -269,11 +266,11 @@ class IncidentService:
             incident.version += 1
             if incident.acknowledged_at is None:
                 incident.acknowledged_at = now  # the first responder action
-            session.add(incident)
-            session.add(self._event(incident_id, actor, action, text, now, value=value, user=user))
+            event = self._event(incident_id, actor, action, text, now, value=value, user=user)
+            incident_store.add(session, incident, event)
             if key and not await request_store.claim(session, key, now):
                 raise Replayed(key)  # a concurrent delivery of the same request won
-            await session.commit()
+            await incident_store.save(session)
             return await _view(session, incident)
 
     def _checked(self, action: str, value: str, user: str) -> str:
@@ -390,15 +387,10 @@ class IncidentService:
             return f"{who} changed the severity from *{old}* to *{value}*."
         if action == "assign":
             await incident_store.end_role(session, incident.id, value, now)
-            session.add(
-                IncidentRole(
-                    incident_id=incident.id,
-                    role=value,
-                    user_id=user,
-                    assigned_by=actor,
-                    started_at=now,
-                )
+            role = IncidentRole(
+                incident_id=incident.id, role=value, user_id=user, assigned_by=actor, started_at=now
             )
+            incident_store.add(session, role)
             await incident_store.add_participants(session, incident.id, [user])
             return f"{who} made <@{user}> the {value}."
         if action == "update":
@@ -439,7 +431,7 @@ class IncidentService:
             raise Refused(
                 f"The catalog says nothing about how to page {safe(entity.display_name, 100)}."
             )
-        self._page_rows(session, incident.id, [contacts], now)
+        incident_store.add(session, *self._page_rows(incident.id, [contacts], now))
         await incident_store.add_participants(session, incident.id, contacts.users)
         return f"{who} is paging the on-call of *{safe(entity.display_name, 100)}*."
 
@@ -455,45 +447,28 @@ class IncidentService:
                 return None
             if incident.acknowledged_at is None:
                 incident.acknowledged_at = now
-                session.add(incident)
             text = (
                 f"{safe(who, 100) or 'Someone'} acknowledged the page for *{safe(page.name, 100)}*."
             )
-            session.add(self._event(page.incident_id, "", "pager-ack", text, now))
-            await session.commit()
+            event = self._event(page.incident_id, "", "pager-ack", text, now)
+            await incident_store.save(session, incident, event)
             return page.incident_id
 
     async def snooze(self, incident_id: int, actor: str, minutes: int, *, key: str = "") -> None:
         async with self._sessions() as session:
             incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_snoozed_until = self._clock() + timedelta(minutes=minutes)
-            session.add(incident)
-            session.add(
-                self._event(
-                    incident_id,
-                    actor,
-                    "snooze",
-                    f"<@{actor}> snoozed status reminders for {minutes} minutes.",
-                    self._clock(),
-                )
-            )
-            await session.commit()
+            said = f"<@{actor}> snoozed status reminders for {minutes} minutes."
+            event = self._event(incident_id, actor, "snooze", said, self._clock())
+            await incident_store.save(session, incident, event)
 
     async def stop_reminders(self, incident_id: int, actor: str, *, key: str = "") -> None:
         async with self._sessions() as session:
             incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_off = True
-            session.add(incident)
-            session.add(
-                self._event(
-                    incident_id,
-                    actor,
-                    "reminders-off",
-                    f"<@{actor}> turned status reminders off.",
-                    self._clock(),
-                )
-            )
-            await session.commit()
+            said = f"<@{actor}> turned status reminders off."
+            event = self._event(incident_id, actor, "reminders-off", said, self._clock())
+            await incident_store.save(session, incident, event)
 
     async def _reminded(
         self, session: AsyncSession, incident_id: int, actor: str, key: str
