@@ -195,13 +195,11 @@ class IncidentSync:
         """Store what concurrent steps achieved (all of it, even when one failed), then raise
         the first failure for the retry."""
         self._track_posts(incident)
-        session.add(incident)
-        for row in (*out.rows, *out.notes):
-            session.add(row)
+        incident_store.add(session, incident, *out.rows, *out.notes)
         if out.invited:
             assert incident.id is not None
             await incident_store.mark_invited(session, incident.id, out.invited)
-        await session.commit()
+        await incident_store.save(session)
         out.clear()
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
@@ -403,17 +401,14 @@ class IncidentSync:
         if not unposted:
             return
         _set_posting(incident, {"events": True})
-        session.add(incident)
-        await session.commit()
+        await incident_store.save(session, incident)
         for event in unposted:
             event.posted_ts = await self._post_once(
                 incident.channel_id, f"event:{event.id}", event.at, in_doubt, event.text
             )
-            session.add(event)
-            await session.commit()
+            await incident_store.save(session, event)
         _set_posting(incident, {"events": False})
-        session.add(incident)
-        await session.commit()
+        await incident_store.save(session, incident)
 
     async def _postmortem(self, session: AsyncSession, incident: Incident) -> None:
         """Once resolved, the postmortem draft is shared in the channel, after the message
@@ -430,10 +425,9 @@ class IncidentSync:
             await self._postmortems.publish(incident.id)
         except TemplateFailure as failure:
             text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
-            session.add(_note(incident, text, self._clock()))
+            incident_store.add(session, _note(incident, text, self._clock()))
         incident.steps_done = [*incident.steps_done, postmortem_stats_store.POSTMORTEM_STEP]
-        session.add(incident)
-        await session.commit()
+        await incident_store.save(session, incident)
         await self._events(session, incident)
 
     async def _page(self, view: IncidentView, page: IncidentPage, out: _Outcome) -> None:
