@@ -1,0 +1,37 @@
+"""The incident's summary card in its channel: posted once, updated on every change."""
+
+from __future__ import annotations
+
+from switchboard.bot.incidents import messages
+from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.sync_posting import Poster
+from switchboard.bot.platform.config import IncidentsConfig
+from switchboard.bot.platform.slack_gateway import SlackGateway
+
+
+class CardStep:
+    def __init__(self, gateway: SlackGateway, config: IncidentsConfig, poster: Poster) -> None:
+        self._gateway = gateway
+        self._config = config
+        self._poster = poster
+
+    async def run(self, view: IncidentView, in_doubt: bool) -> None:
+        incident = view.incident
+        if incident.card_version >= incident.version:
+            return
+        version = incident.version
+        text, blocks = messages.card(view, self._config, buttons=True)
+        bar = messages.severity_bar(view, self._config)
+        if not incident.card_ts:
+            incident.card_ts = await self._poster.post_once(
+                incident.channel_id,
+                f"card:{incident.id}",
+                incident.declared_at,
+                in_doubt,
+                text,
+                blocks,
+                bar,
+            )
+        else:
+            await self._gateway.update(incident.channel_id, incident.card_ts, text, blocks, bar)
+        incident.card_version = version
