@@ -12,6 +12,16 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
+from switchboard.bot.incidents.modal_fields import (
+    PAGE_SEARCH,
+    SERVICES_SEARCH,
+    VALUE,
+    AssignField,
+    BackfillField,
+    DeclareField,
+    FollowUpField,
+    PageField,
+)
 from switchboard.handlers.payloads import Payload, ResponseUrl, RowId, Text, UserId
 
 # What Slack sends, bounded: trigger ids look like `1234.5678.0abc...`, action timestamps
@@ -125,7 +135,8 @@ class CardSelect(Action):
     selected_option: CardOption
 
 
-# modal state: block id -> action id -> element; our inputs' action id is "value"
+# modal state: block id -> action id -> element. The ids are `modal_fields`', the ones the
+# modals are built with: each model reads them by alias.
 
 
 class TextInput(Payload):
@@ -156,9 +167,9 @@ E = TypeVar("E", bound=Payload)
 
 
 class Input(Payload, Generic[E]):
-    """An input block whose element has the action id `value`."""
+    """An input block whose element has the action id `VALUE`."""
 
-    value: E
+    value: E = Field(alias=VALUE)
 
 
 class Values(Payload):
@@ -193,41 +204,41 @@ class Submitted(Interaction, Generic[V]):
 
 
 class ServicesSearch(Payload):
-    incident_services: MultiSelect = MultiSelect()
+    search: MultiSelect = Field(MultiSelect(), alias=SERVICES_SEARCH)
 
 
 class DeclareValues(Values):
-    title: Input[TextInput] | None = None
-    severity: Input[StaticSelect] | None = None
-    services: ServicesSearch | None = None
-    description: Input[TextInput] | None = None
-    options: Input[MultiSelect] | None = None
+    title: Input[TextInput] | None = Field(None, alias=DeclareField.TITLE)
+    severity: Input[StaticSelect] | None = Field(None, alias=DeclareField.SEVERITY)
+    services: ServicesSearch | None = Field(None, alias=DeclareField.SERVICES)
+    description: Input[TextInput] | None = Field(None, alias=DeclareField.DESCRIPTION)
+    options: Input[MultiSelect] | None = Field(None, alias=DeclareField.OPTIONS)
 
 
 class AssignValues(Values):
-    role: Input[StaticSelect] | None = None
-    user: Input[UserSelect]
+    role: Input[StaticSelect] | None = Field(None, alias=AssignField.ROLE)
+    user: Input[UserSelect] = Field(alias=AssignField.USER)
 
 
 class PageSearch(Payload):
-    incident_page_target: StaticSelect
+    search: StaticSelect = Field(alias=PAGE_SEARCH)
 
 
 class PageValues(Values):
-    target: PageSearch
+    target: PageSearch = Field(alias=PageField.TARGET)
 
 
 class BackfillValues(Values):
-    date: Input[DatePicker]
-    time: Input[TimePicker]
-    text: Input[TextInput]
+    date: Input[DatePicker] = Field(alias=BackfillField.DATE)
+    time: Input[TimePicker] = Field(alias=BackfillField.TIME)
+    text: Input[TextInput] = Field(alias=BackfillField.TEXT)
 
 
 class FollowUpValues(Values):
-    text: Input[TextInput] | None = None
-    owner: Input[UserSelect] | None = None
-    team: Input[TextInput] | None = None
-    due: Input[DatePicker] | None = None
+    text: Input[TextInput] | None = Field(None, alias=FollowUpField.TEXT)
+    owner: Input[UserSelect] | None = Field(None, alias=FollowUpField.OWNER)
+    team: Input[TextInput] | None = Field(None, alias=FollowUpField.TEAM)
+    due: Input[DatePicker] | None = Field(None, alias=FollowUpField.DUE)
 
 
 class ForIncident(Payload):

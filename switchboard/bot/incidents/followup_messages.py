@@ -11,6 +11,7 @@ from typing import Any
 
 from switchboard.bot.catalog.api import parse_owner_text
 from switchboard.bot.incidents.messages import Block, ref
+from switchboard.bot.incidents.modal_fields import VALUE, FollowUpField
 from switchboard.bot.incidents.service import Refused
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.text import safe
@@ -39,9 +40,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 class BadField(Refused):
     """Refused because of one input: `field` is the modal block to show the message on."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, field: FollowUpField, message: str) -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,9 @@ def _is_option(word: str) -> bool:
 def _text(text: str) -> str:
     text = _LABELLED.sub(lambda m: ("#" if m[1] == "#" else "@") + m[2], text).strip()
     if not text:
-        raise BadField("text", "What should the follow-up say? `/incident followup Add alerts`")
+        raise BadField(
+            FollowUpField.TEXT, "What should the follow-up say? `/incident followup Add alerts`"
+        )
     return text
 
 
@@ -129,7 +131,7 @@ def parse_due(text: str) -> date:
             return date.fromisoformat(text)
         except ValueError:  # no such day, like 2026-13-40
             pass
-    raise BadField("due", DUE_FORMAT)
+    raise BadField(FollowUpField.DUE, DUE_FORMAT)
 
 
 # the button and the modal
@@ -160,28 +162,32 @@ def modal(value: str, number: int) -> dict[str, Any]:
         "blocks": [
             {"type": "context", "elements": [kit.mrkdwn(f"An action item from *{ref(number)}*.")]},
             kit.input_block(
-                "text",
+                FollowUpField.TEXT,
                 "What needs doing?",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "multiline": True,
                     "max_length": TEXT_LIMIT,
                 },
             ),
-            kit.input_block("owner", "Owner", {"type": "users_select", "action_id": "value"}, True),
             kit.input_block(
-                "team",
+                FollowUpField.OWNER, "Owner", {"type": "users_select", "action_id": VALUE}, True
+            ),
+            kit.input_block(
+                FollowUpField.TEAM,
                 "Or a team from the catalog",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "placeholder": kit.plain("payments"),
                 },
                 True,
                 hint="Neither: the team that owns the first affected service.",
             ),
-            kit.input_block("due", "Due", {"type": "datepicker", "action_id": "value"}, True),
+            kit.input_block(
+                FollowUpField.DUE, "Due", {"type": "datepicker", "action_id": VALUE}, True
+            ),
         ],
     }
 
@@ -190,15 +196,15 @@ def read_modal(view: dict[str, Any]) -> tuple[int, Draft]:
     """The incident id and the follow-up a submitted modal asks for."""
     values = view["state"]["values"]
 
-    def field(block: str, key: str) -> str:
-        return str(values.get(block, {}).get("value", {}).get(key) or "").strip()
+    def field(block: FollowUpField, key: str) -> str:
+        return str(values.get(block, {}).get(VALUE, {}).get(key) or "").strip()
 
     incident_id, entry_id = origin(view["private_metadata"])
-    due = field("due", "selected_date")
+    due = field(FollowUpField.DUE, "selected_date")
     draft = Draft(
-        _text(field("text", "value")),
-        owner_user=field("owner", "selected_user"),
-        team=field("team", "value"),
+        _text(field(FollowUpField.TEXT, "value")),
+        owner_user=field(FollowUpField.OWNER, "selected_user"),
+        team=field(FollowUpField.TEAM, "value"),
         due=parse_due(due) if due else None,
         timeline_entry_id=entry_id,
     )

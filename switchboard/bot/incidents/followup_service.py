@@ -21,6 +21,7 @@ from switchboard.bot.incidents.followup_messages import (
     parse,
 )
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.modal_fields import FollowUpField
 from switchboard.bot.incidents.service import (
     USER_ID,
     IncidentService,
@@ -75,7 +76,7 @@ class FollowUpService:
         assert incident.id is not None
         await self._may_touch(incident, actor, "add follow-ups to it")
         if draft.owner_user and not USER_ID.match(draft.owner_user):
-            raise BadField("owner", "Choose the owner from your workspace.")
+            raise BadField(FollowUpField.OWNER, "Choose the owner from your workspace.")
         owner_user, owner_team = draft.owner_user, await self._team(draft.team)
         if not (owner_user or owner_team):
             owner_team = await self._owning_team(view)
@@ -104,7 +105,7 @@ class FollowUpService:
         if entity is None:
             hint = ", ".join(f"`{e.name}`" for e in close[:5])
             raise BadField(
-                "team",
+                FollowUpField.TEAM,
                 f"No team called `{safe(name, 100)}` in the catalog."
                 + (f" Did you mean {hint}?" if hint else ""),
             )

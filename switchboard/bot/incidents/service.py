@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.logs import about_incident
 from switchboard.bot.platform.slack_gateway import SlackFailure
@@ -141,12 +142,12 @@ class IncidentService:
         await self._may_declare(request.actor)
         severity = self._config.severity(request.severity)
         if severity is None:
-            raise Refused(f"{_shown(request.severity)} is not a severity.", "severity")
+            raise Refused(f"{_shown(request.severity)} is not a severity.", DeclareField.SEVERITY)
         contacts = []
         for service in request.services:
             contact = await self._catalog.contacts(service)
             if contact is None:  # not something the services search offered
-                raise Refused(f"{_shown(service)} is not in the catalog.", "services")
+                raise Refused(f"{_shown(service)} is not in the catalog.", DeclareField.SERVICES)
             contacts.append(contact)
         request = dataclasses.replace(request, severity=severity.name)
         for attempt in range(DECLARE_ATTEMPTS):
@@ -291,11 +292,13 @@ class IncidentService:
         if action == "assign":
             if value not in config.roles:
                 names = ", ".join(f"`{r}`" for r in config.roles)
-                raise Refused(f"{_shown(value)} is not a role. Choose one of {names}.", "role")
+                raise Refused(
+                    f"{_shown(value)} is not a role. Choose one of {names}.", AssignField.ROLE
+                )
             if not USER_ID.match(user):
-                raise Refused("Choose a person from your workspace.", "user")
+                raise Refused("Choose a person from your workspace.", AssignField.USER)
         if action in ("page", "update") and not value.strip():
-            raise Refused(f"What should I {action}?", "target" if action == "page" else "")
+            raise Refused(f"What should I {action}?", PageField.TARGET if action == "page" else "")
         if action not in ACTIONS:
             raise Refused(f"Unknown action {_shown(action)}.")
         return value

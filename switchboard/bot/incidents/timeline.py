@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.modal_fields import BackfillField
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
@@ -214,9 +215,11 @@ class TimelineService:
         await self._incidents.may_take_part(incident, actor, "add to its timeline")
         now = self._clock()
         if at is not None and at > now:
-            raise Refused("That time is in the future: backfill what already happened.", "time")
+            raise Refused(
+                "That time is in the future: backfill what already happened.", BackfillField.TIME
+            )
         if not text.strip():
-            raise Refused("Say what happened.", "text")
+            raise Refused("Say what happened.", BackfillField.TEXT)
         async with self._sessions() as session:
             if key and not await request_store.claim(session, key, now):
                 raise Replayed(key)
