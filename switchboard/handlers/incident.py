@@ -30,6 +30,7 @@ from switchboard.bot.incidents.modal_fields import (
 )
 from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused, Replayed
 from switchboard.bot.incidents.sync import IncidentSync
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.handlers.incident_requests import (
@@ -189,9 +190,7 @@ class IncidentHandlers:
         else:
             await respond(text=f"*{view.ref}* is stored; Slack is slow, its channel will follow.")
 
-    async def _refusing(
-        self, ack: AsyncAck, change: Callable[[], Awaitable[messages.IncidentView]]
-    ) -> None:
+    async def _refusing(self, ack: AsyncAck, change: Callable[[], Awaitable[IncidentView]]) -> None:
         try:
             view = await change()
         except Refused as refusal:
@@ -358,7 +357,7 @@ class IncidentHandlers:
 
     async def _may_open(
         self, respond: AsyncRespond, clicked: Clicked[IncidentButton]
-    ) -> messages.IncidentView | None:
+    ) -> IncidentView | None:
         """The incident, when the clicker may change it (else they are told why): a form is
         not opened for someone whose submission would be refused."""
         try:

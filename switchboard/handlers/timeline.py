@@ -16,6 +16,7 @@ from switchboard.bot.incidents.followup_messages import followup_button
 from switchboard.bot.incidents.modal_fields import BackfillField
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     BackfillValues,
@@ -103,7 +104,7 @@ class TimelineHandlers:
         except Replayed:
             await ack()
 
-    async def _page(self, view: messages.IncidentView, page: int, viewer: str) -> Body:
+    async def _page(self, view: IncidentView, page: int, viewer: str) -> Body:
         assert view.incident.id is not None
         incident_id = view.incident.id
         moments = await self.timeline.moments_for(view, viewer)

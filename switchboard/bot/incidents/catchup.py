@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from switchboard.bot.incidents.messages import IncidentView, moment_text
+from switchboard.bot.incidents.messages import moment_text
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.timeline import Moment, TimelineService
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import duration, safe, shorten

@@ -13,10 +13,10 @@ from switchboard.bot.catalog.api import parse_owner_text
 from switchboard.bot.incidents.messages import Block, ref
 from switchboard.bot.incidents.modal_fields import VALUE, FollowUpField
 from switchboard.bot.incidents.service import Refused
+from switchboard.bot.incidents.views import FollowUpData, IncidentData, Item
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.text import safe
 from switchboard.storage.followup_store import DONE, OPEN, WONT_DO
-from switchboard.storage.tables import FollowUp, Incident
 
 OPEN_ACTION = "followup_open"  # the "Follow up" button: opens the modal
 DONE_ACTION = "followup_done"
@@ -56,12 +56,6 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True)
-class Item:
-    followup: FollowUp
-    incident: Incident
-
-
-@dataclass(frozen=True, slots=True)
 class Scope:
     """What a listing shows: one incident's follow-ups (`key` is its id), or the open ones of
     a team (`key` is its catalog ref) or a person (a Slack user id)."""
@@ -85,7 +79,7 @@ class Listing:
     more: int  # the viewer may read them, but they are not shown
     hidden: int  # of private incidents the viewer takes no part in
     today: date  # in the configured time zone: what is overdue
-    incident: Incident | None = None  # the incident of an incident scope
+    incident: IncidentData | None = None  # the incident of an incident scope
     may_add: bool = False  # whether the viewer may add follow-ups to it
 
 
@@ -284,7 +278,7 @@ def _line(item: Item, today: date, with_ref: bool) -> str:
     return f"{_MARK[followup.state]}{head}{text}\n" + " · ".join(facts)
 
 
-def _owner(followup: FollowUp) -> str:
+def _owner(followup: FollowUpData) -> str:
     people = [f"<@{followup.owner_user}>"] if followup.owner_user else []
     teams = [f"team *{safe(_team_name(followup.owner_team), 100)}*"] if followup.owner_team else []
     return "owner " + " and ".join(people + teams)
@@ -309,7 +303,7 @@ def announcement(item: Item, actor: str) -> str:
     return f"<@{actor}> marked the follow-up “{text}” {_closed(followup.state)}."
 
 
-def _summary(followup: FollowUp) -> str:
+def _summary(followup: FollowUpData) -> str:
     due = f" · due {followup.due.isoformat()}" if followup.due else ""
     return f"{safe(followup.text, TEXT_LIMIT)} · {_owner(followup)}{due}"
 

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
-from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.messages import ref
 from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
+from switchboard.bot.incidents.views import IncidentData, IncidentView, incident_view
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.logs import about_incident
 from switchboard.bot.platform.slack_gateway import SlackFailure
@@ -356,7 +357,7 @@ class IncidentService:
             await self._may_act(session, incident, actor, what)
             return await _view(session, incident)
 
-    async def may_take_part(self, incident: Incident, actor: str, what: str) -> None:
+    async def may_take_part(self, incident: IncidentData, actor: str, what: str) -> None:
         """Record keeping (notes, backfills, follow-ups) on a private incident is for its
         participants only; on a closed one it goes on (a postmortem adds to the record)."""
         assert incident.id is not None
@@ -520,5 +521,5 @@ async def _views(session: AsyncSession, incidents: Sequence[Incident]) -> list[I
     services = await incident_store.services_of(session, ids)
     roles = await incident_store.current_roles_of(session, ids)
     return [
-        IncidentView(i, services.get(i.id or 0, []), roles.get(i.id or 0, [])) for i in incidents
+        incident_view(i, services.get(i.id or 0, []), roles.get(i.id or 0, [])) for i in incidents
     ]

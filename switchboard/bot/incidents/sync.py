@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from switchboard.bot.catalog.api import CatalogReader
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.sync_announcement import AnnouncementStep
 from switchboard.bot.incidents.sync_card import CardStep
@@ -29,6 +28,7 @@ from switchboard.bot.incidents.sync_events import EventPosts
 from switchboard.bot.incidents.sync_paging import PagingStep
 from switchboard.bot.incidents.sync_posting import LEASE, POSTING, Outcome, Poster, set_posting
 from switchboard.bot.incidents.sync_postmortem import PostmortemUpload
+from switchboard.bot.incidents.views import incident_view
 from switchboard.bot.paging import Pagers
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.logs import about_incident, incident_scope
@@ -166,22 +166,21 @@ class IncidentSync:
         # No autoflush while the steps change the row: a flush running at the same moment
         # would mark a change made during it as saved without writing it.
         with session.no_autoflush:
-            view = IncidentView(
-                incident,
-                await incident_store.services(session, incident_id),
-                await incident_store.current_roles(session, incident_id),
-            )
+            services = await incident_store.services(session, incident_id)
+            roles = await incident_store.current_roles(session, incident_id)
             participants = await incident_store.participants(session, incident_id)
             pages = await incident_store.pages(session, incident_id)
         await self._store(session, incident, out, await first)
+        # What the steps render, once the channel is there; they write to the row itself.
+        view = incident_view(incident, services, roles)
         # Everything else happens in the channel and depends on nothing but it: all at once.
         waiting = [p.user_id for p in participants if not p.invited]
         steps = (
             self._channel.purpose(incident),
             self._channel.invite(incident, waiting, out),
-            self._channel.topic(view),
-            self._card.run(view, "card" in in_doubt),
-            self._announcement.run(view, "announce" in in_doubt),
+            self._channel.topic(incident, view),
+            self._card.run(incident, view, "card" in in_doubt),
+            self._announcement.run(incident, view, "announce" in in_doubt),
             *(self._paging.run(view, page, out) for page in pages),
         )
         await self._store(

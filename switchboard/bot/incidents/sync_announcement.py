@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.sync_posting import Outcome, Poster, note
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.bot.platform.text import safe
@@ -53,7 +53,7 @@ class AnnouncementStep:
         if channel is None:
             out.notes.append(
                 note(
-                    incident,
+                    incident.id,
                     (
                         "I could not announce this incident: there is no channel "
                         f"`{safe(self._config.announce_channel, 80)}` that I can post in."
@@ -62,8 +62,8 @@ class AnnouncementStep:
                 )
             )
 
-    async def run(self, view: IncidentView, in_doubt: bool) -> None:
-        incident = view.incident
+    async def run(self, incident: Incident, view: IncidentView, in_doubt: bool) -> None:
+        """Post or update the announcement of `incident` (its row), rendered from `view`."""
         if incident.announce_version >= incident.version:
             return
         version = incident.version

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.sync_posting import Poster
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackGateway
+from switchboard.storage.tables import Incident
 
 
 class CardStep:
@@ -15,8 +16,8 @@ class CardStep:
         self._config = config
         self._poster = poster
 
-    async def run(self, view: IncidentView, in_doubt: bool) -> None:
-        incident = view.incident
+    async def run(self, incident: Incident, view: IncidentView, in_doubt: bool) -> None:
+        """Post or update the card of `incident` (its row), rendered from `view`."""
         if incident.card_version >= incident.version:
             return
         version = incident.version

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.sync_posting import Outcome
+from switchboard.bot.incidents.views import IncidentView, incident_view
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.storage.tables import Incident
@@ -59,7 +59,7 @@ class ChannelSteps:
         if "purpose" in incident.steps_done:
             return
         await self._gateway.set_purpose(
-            incident.channel_id, messages.purpose(IncidentView(incident))
+            incident.channel_id, messages.purpose(incident_view(incident))
         )
         incident.steps_done = [*incident.steps_done, "purpose"]
 
@@ -75,8 +75,7 @@ class ChannelSteps:
             log.info("invites to %s: %s", incident.channel_id, failure.error)
         out.invited = waiting
 
-    async def topic(self, view: IncidentView) -> None:
-        incident = view.incident
+    async def topic(self, incident: Incident, view: IncidentView) -> None:
         if incident.topic_version >= incident.version:
             return
         version = incident.version

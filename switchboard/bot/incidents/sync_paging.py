@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from switchboard.bot.catalog.api import CatalogReader, OnCall
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.sync_posting import LEASE, Outcome, note
+from switchboard.bot.incidents.views import IncidentData, IncidentView
 from switchboard.bot.paging import Page, PageReceipt, Pagers, PagingError
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.text import safe
-from switchboard.storage.tables import Incident, IncidentPage
+from switchboard.storage.tables import IncidentPage
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class PagingStep:
             return
         page.status, page.receipt, page.error = "triggered", receipt.key, ""
         said = f"Paged the on-call of *{safe(page.name, 100)}* through {_provider(page.provider)}."
-        out.notes.append(note(view.incident, said, now))
+        out.notes.append(note(view.incident.id, said, now))
 
     async def _resolve(
         self, view: IncidentView, page: IncidentPage, out: Outcome, now: datetime
@@ -85,7 +85,7 @@ class PagingStep:
 
     def _failed(
         self,
-        incident: Incident,
+        incident: IncidentData,
         page: IncidentPage,
         error: str,
         retryable: bool,
@@ -116,7 +116,7 @@ class PagingStep:
             then = "I will keep trying." if retryable else "Page them another way."
             out.notes.append(
                 note(
-                    incident,
+                    incident.id,
                     (
                         f"Paging the on-call of *{safe(page.name, 100)}* through "
                         f"{_provider(page.provider)} failed: {safe(error, 300)}. {then}"

@@ -93,7 +93,7 @@ def set_posting(incident: Incident, posting: dict[str, bool]) -> None:
         incident.steps_done = steps
 
 
-def note(incident: Incident, text: str, at: datetime) -> IncidentEvent:
+def note(incident_id: int | None, text: str, at: datetime) -> IncidentEvent:
     """A line the bot says in the incident channel (posted with the incident's events)."""
-    assert incident.id is not None
-    return IncidentEvent(incident_id=incident.id, at=at, actor="", kind="note", text=text)
+    assert incident_id is not None
+    return IncidentEvent(incident_id=incident_id, at=at, actor="", kind="note", text=text)

@@ -35,7 +35,7 @@ class PostmortemUpload:
             await self._postmortems.publish(incident.id)
         except TemplateFailure as failure:
             text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
-            incident_store.add(session, note(incident, text, self._clock()))
+            incident_store.add(session, note(incident.id, text, self._clock()))
         incident.steps_done = [*incident.steps_done, postmortem_stats_store.POSTMORTEM_STEP]
         await incident_store.save(session, incident)
         return True

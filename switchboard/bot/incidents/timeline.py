@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.incidents.messages import IncidentView
 from switchboard.bot.incidents.modal_fields import BackfillField
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import safe
@@ -124,7 +124,7 @@ class TimelineService:
             message = None
         if message is None:
             await self._note(
-                incident, "I could not read that message, so it is not on the timeline."
+                incident.channel_id, "I could not read that message, so it is not on the timeline."
             )
         return message
 
@@ -233,17 +233,19 @@ class TimelineService:
             )
             await timeline_store.add(session, entry)
         what = "an event to" if at else "a note to"
-        await self._note(incident, f"<@{actor}> added {what} the timeline: {safe(text, 2800)}")
+        await self._note(
+            incident.channel_id, f"<@{actor}> added {what} the timeline: {safe(text, 2800)}"
+        )
         return incident.number
 
-    async def _note(self, incident: Incident, text: str) -> None:
+    async def _note(self, channel_id: str, text: str) -> None:
         """Say something in the incident channel; a failure is logged, not raised."""
-        if not incident.channel_id:
+        if not channel_id:
             return
         try:
-            await self._gateway.post(incident.channel_id, text)
+            await self._gateway.post(channel_id, text)
         except SlackFailure as failure:
-            log.warning("could not post in %s: %s", incident.channel_id, failure.error)
+            log.warning("could not post in %s: %s", channel_id, failure.error)
 
     # reading
 
