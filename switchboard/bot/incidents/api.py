@@ -17,3 +17,4 @@ from switchboard.bot.incidents.views import IncidentData as IncidentData
 from switchboard.bot.incidents.views import IncidentView as IncidentView
 from switchboard.bot.incidents.views import Item as Item
 from switchboard.bot.incidents.views import followup_item as followup_item
+from switchboard.bot.incidents.views import incident_data as incident_data

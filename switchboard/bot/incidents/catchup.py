@@ -18,13 +18,18 @@ from zoneinfo import ZoneInfo
 from switchboard.bot.incidents.messages import moment_text
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.timeline import Moment, TimelineService
-from switchboard.bot.incidents.views import IncidentView
+from switchboard.bot.incidents.views import (
+    FollowUpData,
+    IncidentView,
+    StatusUpdate,
+    followup_data,
+    status_update,
+)
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import duration, safe, shorten
 from switchboard.storage import delivery_store, followup_store, incident_store
 from switchboard.storage.delivery_store import Claim, Key
-from switchboard.storage.tables import FollowUp, IncidentEvent
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +48,9 @@ class Record:
 
     view: IncidentView
     now: datetime
-    update: IncidentEvent | None  # the latest status update
+    update: StatusUpdate | None  # the latest status update
     recent: list[Moment]  # the last few timeline entries, oldest first
-    followups: list[FollowUp]  # open ones
+    followups: list[FollowUpData]  # open ones
     more_followups: int = 0
 
 
@@ -114,7 +119,7 @@ def _followups(record: Record) -> list[str]:
     return lines
 
 
-def _followup(item: FollowUp) -> str:
+def _followup(item: FollowUpData) -> str:
     team = item.owner_team.rpartition("/")[2]  # a catalog ref, `group:default/shop`
     owner = f"<@{item.owner_user}>" if item.owner_user else ""
     if not owner and team:
@@ -205,11 +210,11 @@ class CatchUpService:
             found = await followup_store.visible(session, which, viewer, FOLLOWUPS + 1)
             total, _ = await followup_store.count(session, which, viewer)
         updates = [e for e in events if e.kind == "update"]
-        items = [f for f, _ in found][:FOLLOWUPS]
+        items = [followup_data(f) for f, _ in found][:FOLLOWUPS]
         return Record(
             view,
             self._clock(),
-            updates[-1] if updates else None,
+            status_update(updates[-1]) if updates else None,
             moments[-RECENT:],
             items,
             max(0, total - len(items)),

@@ -8,7 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from switchboard.storage.tables import FollowUp, Incident, IncidentRole, IncidentServiceLink
+from switchboard.storage.tables import (
+    FollowUp,
+    Incident,
+    IncidentEvent,
+    IncidentRole,
+    IncidentServiceLink,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,3 +158,16 @@ def followup_data(row: FollowUp) -> FollowUpData:
 
 def followup_item(followup: FollowUp, incident: Incident) -> Item:
     return Item(followup_data(followup), incident_data(incident))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A status update posted on an incident: when, by whom, what it said (mrkdwn, escaped)."""
+
+    at: datetime
+    actor: str
+    text: str
+
+
+def status_update(event: IncidentEvent) -> StatusUpdate:
+    return StatusUpdate(event.at, event.actor, event.text)
