@@ -22,7 +22,15 @@ from switchboard.bot.incidents.modal_fields import (
     FollowUpField,
     PageField,
 )
-from switchboard.handlers.payloads import Payload, ResponseUrl, RowId, Text, UserId
+from switchboard.handlers.payloads import (
+    Interaction,
+    Payload,
+    ResponseUrl,
+    RowId,
+    Text,
+    User,
+    UserId,
+)
 
 # What Slack sends, bounded: trigger ids look like `1234.5678.0abc...`, action timestamps
 # like `1712345678.123456`, view ids like `V0123ABC`.
@@ -65,16 +73,6 @@ class Command(Payload):
     @property
     def key(self) -> str:
         return f"trigger:{self.trigger_id}"
-
-
-class User(Payload):
-    id: UserId
-
-
-class Interaction(Payload):
-    """Who sent an interaction: every block action and view submission names them."""
-
-    user: User
 
 
 class Action(Payload):
