@@ -12,16 +12,7 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from switchboard.bot.incidents.modal_fields import (
-    PAGE_SEARCH,
-    SERVICES_SEARCH,
-    VALUE,
-    AssignField,
-    BackfillField,
-    DeclareField,
-    FollowUpField,
-    PageField,
-)
+from switchboard.bot.incidents import modal_fields as ids
 from switchboard.handlers.payloads import (
     Interaction,
     Payload,
@@ -167,7 +158,7 @@ E = TypeVar("E", bound=Payload)
 class Input(Payload, Generic[E]):
     """An input block whose element has the action id `VALUE`."""
 
-    value: E = Field(alias=VALUE)
+    value: E = Field(alias=ids.VALUE)
 
 
 class Values(Payload):
@@ -202,41 +193,41 @@ class Submitted(Interaction, Generic[V]):
 
 
 class ServicesSearch(Payload):
-    search: MultiSelect = Field(MultiSelect(), alias=SERVICES_SEARCH)
+    search: MultiSelect = Field(MultiSelect(), alias=ids.SERVICES_SEARCH)
 
 
 class DeclareValues(Values):
-    title: Input[TextInput] | None = Field(None, alias=DeclareField.TITLE)
-    severity: Input[StaticSelect] | None = Field(None, alias=DeclareField.SEVERITY)
-    services: ServicesSearch | None = Field(None, alias=DeclareField.SERVICES)
-    description: Input[TextInput] | None = Field(None, alias=DeclareField.DESCRIPTION)
-    options: Input[MultiSelect] | None = Field(None, alias=DeclareField.OPTIONS)
+    title: Input[TextInput] | None = Field(None, alias=ids.DeclareField.TITLE)
+    severity: Input[StaticSelect] | None = Field(None, alias=ids.DeclareField.SEVERITY)
+    services: ServicesSearch | None = Field(None, alias=ids.DeclareField.SERVICES)
+    description: Input[TextInput] | None = Field(None, alias=ids.DeclareField.DESCRIPTION)
+    options: Input[MultiSelect] | None = Field(None, alias=ids.DeclareField.OPTIONS)
 
 
 class AssignValues(Values):
-    role: Input[StaticSelect] | None = Field(None, alias=AssignField.ROLE)
-    user: Input[UserSelect] = Field(alias=AssignField.USER)
+    role: Input[StaticSelect] | None = Field(None, alias=ids.AssignField.ROLE)
+    user: Input[UserSelect] = Field(alias=ids.AssignField.USER)
 
 
 class PageSearch(Payload):
-    search: StaticSelect = Field(alias=PAGE_SEARCH)
+    search: StaticSelect = Field(alias=ids.PAGE_SEARCH)
 
 
 class PageValues(Values):
-    target: PageSearch = Field(alias=PageField.TARGET)
+    target: PageSearch = Field(alias=ids.PageField.TARGET)
 
 
 class BackfillValues(Values):
-    date: Input[DatePicker] = Field(alias=BackfillField.DATE)
-    time: Input[TimePicker] = Field(alias=BackfillField.TIME)
-    text: Input[TextInput] = Field(alias=BackfillField.TEXT)
+    date: Input[DatePicker] = Field(alias=ids.BackfillField.DATE)
+    time: Input[TimePicker] = Field(alias=ids.BackfillField.TIME)
+    text: Input[TextInput] = Field(alias=ids.BackfillField.TEXT)
 
 
 class FollowUpValues(Values):
-    text: Input[TextInput] | None = Field(None, alias=FollowUpField.TEXT)
-    owner: Input[UserSelect] | None = Field(None, alias=FollowUpField.OWNER)
-    team: Input[TextInput] | None = Field(None, alias=FollowUpField.TEAM)
-    due: Input[DatePicker] | None = Field(None, alias=FollowUpField.DUE)
+    text: Input[TextInput] | None = Field(None, alias=ids.FollowUpField.TEXT)
+    owner: Input[UserSelect] | None = Field(None, alias=ids.FollowUpField.OWNER)
+    team: Input[TextInput] | None = Field(None, alias=ids.FollowUpField.TEAM)
+    due: Input[DatePicker] | None = Field(None, alias=ids.FollowUpField.DUE)
 
 
 class ForIncident(Payload):

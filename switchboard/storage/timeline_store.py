@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from switchboard.storage.db import insert_once
 from switchboard.storage.tables import TimelineEntry
 
 ENTRY = SQLModel.metadata.tables["timeline_entry"]
@@ -34,13 +34,7 @@ async def add(session: AsyncSession, entry: TimelineEntry) -> None:
 async def add_unless_there(session: AsyncSession, entry: TimelineEntry) -> bool:
     """Add an entry made from a message; False (and nothing stored) when the message is on
     this incident's timeline already: another delivery or person got there first."""
-    session.add(entry)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
+    return await insert_once(session, entry)
 
 
 async def add_reactor(session: AsyncSession, entry: TimelineEntry, user: str) -> None:

@@ -5,6 +5,7 @@ private incident shows there as a private card, or not at all (`private_in_publi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from switchboard.bot.incidents import messages
@@ -18,21 +19,15 @@ from switchboard.storage.tables import Incident
 NO_CHANNEL = "-"  # announce_channel_id when the announcement channel does not exist
 
 
+@dataclass(frozen=True, slots=True)
 class AnnouncementStep:
-    def __init__(
-        self,
-        gateway: SlackGateway,
-        config: IncidentsConfig,
-        poster: Poster,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._gateway = gateway
-        self._config = config
-        self._poster = poster
-        self._clock = clock
+    gateway: SlackGateway
+    config: IncidentsConfig
+    poster: Poster
+    clock: Callable[[], datetime]
 
     def hidden(self, incident: Incident) -> bool:
-        return incident.private and self._config.private_in_public == "hide"
+        return incident.private and self.config.private_in_public == "hide"
 
     def due(self, incident: Incident) -> bool:
         """Whether the announcement is to be posted (not yet, but it can be now)."""
@@ -56,9 +51,9 @@ class AnnouncementStep:
                     incident.id,
                     (
                         "I could not announce this incident: there is no channel "
-                        f"`{safe(self._config.announce_channel, 80)}` that I can post in."
+                        f"`{safe(self.config.announce_channel, 80)}` that I can post in."
                     ),
-                    self._clock(),
+                    self.clock(),
                 )
             )
 
@@ -73,12 +68,12 @@ class AnnouncementStep:
             if incident.private:
                 text, blocks = messages.private_card(view)
             else:
-                text, blocks = messages.card(view, self._config, buttons=False)
-                bar = messages.severity_bar(view, self._config)
+                text, blocks = messages.card(view, self.config, buttons=False)
+                bar = messages.severity_bar(view, self.config)
             if incident.announce_ts:
-                await self._gateway.update(channel, incident.announce_ts, text, blocks, bar)
+                await self.gateway.update(channel, incident.announce_ts, text, blocks, bar)
             else:
-                incident.announce_ts = await self._poster.post_once(
+                incident.announce_ts = await self.poster.post_once(
                     channel,
                     f"announce:{incident.id}",
                     incident.declared_at,
@@ -90,13 +85,13 @@ class AnnouncementStep:
         incident.announce_version = version
 
     async def _announce_channel(self) -> str | None:
-        wanted = self._config.announce_channel.lstrip("#")
-        found = await self._gateway.find_channel(wanted)
+        wanted = self.config.announce_channel.lstrip("#")
+        found = await self.gateway.find_channel(wanted)
         if found is None:
             return None
         if not found.get("is_member"):
             try:
-                await self._gateway.join(str(found["id"]))
+                await self.gateway.join(str(found["id"]))
             except SlackFailure as failure:
                 if failure.retryable:
                     raise

@@ -4,6 +4,7 @@ and topic, and the people invited to it."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.sync_posting import Outcome
@@ -16,10 +17,10 @@ log = logging.getLogger(__name__)
 MAX_NAME_ATTEMPTS = 5
 
 
+@dataclass(frozen=True, slots=True)
 class ChannelSteps:
-    def __init__(self, gateway: SlackGateway, config: IncidentsConfig) -> None:
-        self._gateway = gateway
-        self._config = config
+    gateway: SlackGateway
+    config: IncidentsConfig
 
     async def create(self, incident: Incident) -> None:
         if incident.channel_id:
@@ -27,19 +28,19 @@ class ChannelSteps:
         private = incident.private or incident.security
         for attempt in range(MAX_NAME_ATTEMPTS):
             name = messages.channel_name(
-                self._config.channel_name,
+                self.config.channel_name,
                 incident.number,
                 incident.title,
                 incident.declared_at,
                 attempt,
             )
             try:
-                channel_id = await self._gateway.create_channel(name, private)
+                channel_id = await self.gateway.create_channel(name, private)
             except SlackFailure as failure:
                 if failure.error != "name_taken":
                     raise
                 # Ours already, if an earlier try created it but died before storing it.
-                found = await self._gateway.find_channel(name)
+                found = await self.gateway.find_channel(name)
                 if not found or not await self._is_ours(found, incident):
                     continue
                 channel_id = str(found["id"])
@@ -50,7 +51,7 @@ class ChannelSteps:
     async def _is_ours(self, channel: dict[str, object], incident: Incident) -> bool:
         creator = channel.get("creator")
         purpose = str((channel.get("purpose") or {}).get("value", ""))  # type: ignore[attr-defined]
-        mine = bool(channel.get("is_member")) and creator == await self._gateway.bot_user_id()
+        mine = bool(channel.get("is_member")) and creator == await self.gateway.bot_user_id()
         return mine and (
             not purpose or purpose.startswith(f"Incident {messages.ref(incident.number)}:")
         )
@@ -58,7 +59,7 @@ class ChannelSteps:
     async def purpose(self, incident: Incident) -> None:
         if "purpose" in incident.steps_done:
             return
-        await self._gateway.set_purpose(
+        await self.gateway.set_purpose(
             incident.channel_id, messages.purpose(incident_view(incident))
         )
         incident.steps_done = [*incident.steps_done, "purpose"]
@@ -67,7 +68,7 @@ class ChannelSteps:
         if not waiting:
             return
         try:
-            await self._gateway.invite(incident.channel_id, waiting)
+            await self.gateway.invite(incident.channel_id, waiting)
         except SlackFailure as failure:
             if failure.retryable:
                 raise
@@ -80,6 +81,6 @@ class ChannelSteps:
             return
         version = incident.version
         commander = view.holder("commander")
-        name = await self._gateway.user_name(commander) if commander else ""  # cached
-        await self._gateway.set_topic(incident.channel_id, messages.topic(view, name))
+        name = await self.gateway.user_name(commander) if commander else ""  # cached
+        await self.gateway.set_topic(incident.channel_id, messages.topic(view, name))
         incident.topic_version = version

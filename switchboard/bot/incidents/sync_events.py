@@ -3,6 +3,8 @@ notes), each posted once, in the order they happened."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.incidents.sync_posting import Poster, set_posting
@@ -10,9 +12,9 @@ from switchboard.storage import incident_store
 from switchboard.storage.tables import Incident
 
 
+@dataclass(frozen=True, slots=True)
 class EventPosts:
-    def __init__(self, poster: Poster) -> None:
-        self._poster = poster
+    poster: Poster
 
     async def run(self, session: AsyncSession, incident: Incident, in_doubt: bool = False) -> None:
         assert incident.id is not None
@@ -22,7 +24,7 @@ class EventPosts:
         set_posting(incident, {"events": True})
         await incident_store.save(session, incident)
         for event in unposted:
-            event.posted_ts = await self._poster.post_once(
+            event.posted_ts = await self.poster.post_once(
                 incident.channel_id, f"event:{event.id}", event.at, in_doubt, event.text
             )
             await incident_store.save(session, event)

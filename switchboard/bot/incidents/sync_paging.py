@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from switchboard.bot.catalog.api import CatalogReader, OnCall
@@ -21,21 +22,15 @@ from switchboard.storage.tables import IncidentPage
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class PagingStep:
-    def __init__(
-        self,
-        config: IncidentsConfig,
-        catalog: CatalogReader,
-        pagers: Pagers,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._config = config
-        self._catalog = catalog
-        self._pagers = pagers
-        self._clock = clock
+    config: IncidentsConfig
+    catalog: CatalogReader
+    pagers: Pagers
+    clock: Callable[[], datetime]
 
     async def run(self, view: IncidentView, page: IncidentPage, out: Outcome) -> None:
-        now = self._clock()
+        now = self.clock()
         if page.next_attempt_at > now:
             return
         if page.status == "pending" and not view.resolved:
@@ -52,7 +47,7 @@ class PagingStep:
         try:
             target = await self._target(page)
             async with asyncio.timeout(lease.call_within):  # pagers have their own timeout too
-                receipt = await self._pagers.for_target(target).trigger(
+                receipt = await self.pagers.for_target(target).trigger(
                     self._page_of(view, page, target)
                 )
         except TimeoutError:
@@ -72,9 +67,7 @@ class PagingStep:
         try:
             target = await self._target(page)
             receipt = PageReceipt(page.provider, page.receipt)
-            await self._pagers.for_target(target).resolve(
-                self._page_of(view, page, target), receipt
-            )
+            await self.pagers.for_target(target).resolve(self._page_of(view, page, target), receipt)
         except PagingError as error:
             if error.retryable:
                 page.next_attempt_at = now + self._backoff(page)
@@ -126,11 +119,11 @@ class PagingStep:
             )
 
     def _backoff(self, page: IncidentPage) -> timedelta:
-        return timedelta(seconds=min(self._config.retry_seconds * 2 ** min(page.attempts, 6), 3600))
+        return timedelta(seconds=min(self.config.retry_seconds * 2 ** min(page.attempts, 6), 3600))
 
     async def _target(self, page: IncidentPage) -> OnCall:
         """The catalog's on-call target, with its integration key (never stored with us)."""
-        contacts = await self._catalog.contacts(page.entity_ref)
+        contacts = await self.catalog.contacts(page.entity_ref)
         for target in contacts.oncall if contacts else []:
             if (target.provider, target.target_type, target.target_id) == (
                 page.provider,
@@ -141,7 +134,7 @@ class PagingStep:
         return OnCall(page.provider, page.target_type, page.target_id)
 
     def _page_of(self, view: IncidentView, page: IncidentPage, target: OnCall) -> Page:
-        names = [s.name for s in self._config.severities]
+        names = [s.name for s in self.config.severities]
         incident = view.incident
         rank = names.index(incident.severity) if incident.severity in names else len(names) - 1
         return Page(

@@ -34,11 +34,11 @@ class Lease(Protocol):
 LEASE: ContextVar[Lease] = ContextVar("incident_sync_lease")
 
 
+@dataclass(frozen=True, slots=True)
 class Poster:
     """Posts a step's message once, whatever runs were interrupted before."""
 
-    def __init__(self, gateway: SlackGateway) -> None:
-        self._gateway = gateway
+    gateway: SlackGateway
 
     async def post_once(
         self,
@@ -54,14 +54,14 @@ class Poster:
         metadata = {"event_type": METADATA_TYPE, "event_payload": {"key": key}}
         if in_doubt:
             # Slack's ts and our clock may differ slightly.
-            found = await self._gateway.find_posted(channel, since.timestamp() - 5, metadata)
+            found = await self.gateway.find_posted(channel, since.timestamp() - 5, metadata)
             if found:
                 log.info("found %s posted by an interrupted run; not posting it again", key)
                 return found
         lease = LEASE.get()
         await lease.renew()
         try:
-            return await self._gateway.post(
+            return await self.gateway.post(
                 channel, text, blocks, metadata, attachments, within=lease.call_within
             )
         except SlackFailure as failure:

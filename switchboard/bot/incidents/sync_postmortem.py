@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,10 @@ from switchboard.storage import incident_store, postmortem_stats_store
 from switchboard.storage.tables import Incident
 
 
+@dataclass(frozen=True, slots=True)
 class PostmortemUpload:
-    def __init__(self, postmortems: PostmortemService, clock: Callable[[], datetime]) -> None:
-        self._postmortems = postmortems
-        self._clock = clock
+    postmortems: PostmortemService
+    clock: Callable[[], datetime]
 
     async def run(self, session: AsyncSession, incident: Incident) -> bool:
         """Once resolved, the postmortem draft is shared in the channel, after the message
@@ -32,10 +33,10 @@ class PostmortemUpload:
         assert incident.id is not None
         await LEASE.get().renew()
         try:
-            await self._postmortems.publish(incident.id)
+            await self.postmortems.publish(incident.id)
         except TemplateFailure as failure:
             text = f"I could not draft the postmortem: {safe(str(failure), 500)}"
-            incident_store.add(session, note(incident.id, text, self._clock()))
+            incident_store.add(session, note(incident.id, text, self.clock()))
         incident.steps_done = [*incident.steps_done, postmortem_stats_store.POSTMORTEM_STEP]
         await incident_store.save(session, incident)
         return True

@@ -5,8 +5,9 @@ a session may still change or write."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
+from typing import Any, TypeVar
 
 from switchboard.storage.tables import (
     FollowUp,
@@ -83,27 +84,7 @@ def ref(number: int) -> str:
 
 
 def incident_data(row: Incident) -> IncidentData:
-    return IncidentData(
-        id=row.id,
-        number=row.number,
-        title=row.title,
-        description=row.description,
-        severity=row.severity,
-        status=row.status,
-        private=row.private,
-        security=row.security,
-        declared_by=row.declared_by,
-        declared_at=row.declared_at,
-        acknowledged_at=row.acknowledged_at,
-        mitigated_at=row.mitigated_at,
-        resolved_at=row.resolved_at,
-        closed_at=row.closed_at,
-        last_update_at=row.last_update_at,
-        reminders_snoozed_until=row.reminders_snoozed_until,
-        reminders_off=row.reminders_off,
-        channel_id=row.channel_id,
-        channel_name=row.channel_name,
-    )
+    return _copied(IncidentData, row)
 
 
 def incident_view(
@@ -143,17 +124,7 @@ class Item:
 
 
 def followup_data(row: FollowUp) -> FollowUpData:
-    return FollowUpData(
-        id=row.id,
-        incident_id=row.incident_id,
-        text=row.text,
-        owner_user=row.owner_user,
-        owner_team=row.owner_team,
-        due=row.due,
-        state=row.state,
-        closed_by=row.closed_by,
-        timeline_entry_id=row.timeline_entry_id,
-    )
+    return _copied(FollowUpData, row)
 
 
 def followup_item(followup: FollowUp, incident: Incident) -> Item:
@@ -171,3 +142,13 @@ class StatusUpdate:
 
 def status_update(event: IncidentEvent) -> StatusUpdate:
     return StatusUpdate(event.at, event.actor, event.text)
+
+
+T = TypeVar("T")
+
+
+def _copied(model: type[T], row: object) -> T:
+    """A view model with the values of the row's columns of the same names."""
+    names = [f.name for f in fields(model)]  # type: ignore[arg-type]
+    values: dict[str, Any] = {name: getattr(row, name) for name in names}
+    return model(**values)
