@@ -12,6 +12,7 @@ from switchboard.bot.incidents import followup_messages
 from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.followup_messages import BadField
 from switchboard.bot.incidents.followup_service import FollowUpService
+from switchboard.bot.incidents.modal_fields import FollowUpField
 from switchboard.bot.incidents.service import Refused, Replayed
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
@@ -98,7 +99,7 @@ class FollowUpHandlers:
             await ack(response_action="errors", errors={refusal.field: str(refusal)})
             return
         except Refused as refusal:
-            await ack(response_action="errors", errors={"text": str(refusal)})
+            await ack(response_action="errors", errors={FollowUpField.TEXT: str(refusal)})
             return
         except Replayed:
             await ack()

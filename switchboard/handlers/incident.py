@@ -20,8 +20,17 @@ from switchboard.bot.incidents.commands import (
     OpenDeclareModal,
     Record,
 )
+from switchboard.bot.incidents.modal_fields import (
+    PAGE_SEARCH,
+    SERVICES_SEARCH,
+    AssignField,
+    DeclareField,
+    PageField,
+    Visibility,
+)
 from switchboard.bot.incidents.service import DeclareRequest, IncidentService, Refused, Replayed
 from switchboard.bot.incidents.sync import IncidentSync
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
 from switchboard.handlers.incident_requests import (
@@ -95,8 +104,8 @@ class IncidentHandlers:
         app.view(modals.DECLARE)(self.declare_submitted)
         app.view(modals.ASSIGN)(self.assign_submitted)
         app.view(modals.PAGE)(self.page_submitted)
-        app.options(modals.SERVICES_SEARCH)(self.search_services)
-        app.options(modals.PAGE_SEARCH)(self.search_targets)
+        app.options(SERVICES_SEARCH)(self.search_services)
+        app.options(PAGE_SEARCH)(self.search_targets)
         for action in (messages.STATUS_ACTION, messages.SEVERITY_ACTION):
             app.action(action)(self.select_changed)
         app.action(messages.RESOLVE_ACTION)(self.resolve_clicked)
@@ -181,9 +190,7 @@ class IncidentHandlers:
         else:
             await respond(text=f"*{view.ref}* is stored; Slack is slow, its channel will follow.")
 
-    async def _refusing(
-        self, ack: AsyncAck, change: Callable[[], Awaitable[messages.IncidentView]]
-    ) -> None:
+    async def _refusing(self, ack: AsyncAck, change: Callable[[], Awaitable[IncidentView]]) -> None:
         try:
             view = await change()
         except Refused as refusal:
@@ -202,13 +209,14 @@ class IncidentHandlers:
         values = submitted.values
         title = (values.title.value.value if values.title else None) or ""
         if not title.strip():
-            await ack(response_action="errors", errors={"title": "Give the incident a title."})
+            errors: dict[str, str] = {DeclareField.TITLE: "Give the incident a title."}
+            await ack(response_action="errors", errors=errors)
             return
         options = (
             {o.value for o in values.options.value.selected_options} if values.options else set()
         )
         severity = values.severity.value.selected_option if values.severity else None
-        services = values.services.incident_services.selected_options if values.services else ()
+        services = values.services.search.selected_options if values.services else ()
         request = DeclareRequest(
             request_key=submitted.key,
             actor=submitted.user.id,
@@ -218,13 +226,14 @@ class IncidentHandlers:
             description=(
                 (values.description.value.value if values.description else None) or ""
             ).strip(),
-            private="private" in options,
-            security="security" in options,
+            private=Visibility.PRIVATE in options,
+            security=Visibility.SECURITY in options,
         )
         try:
             incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
-            field = refusal.field if refusal.field in ("severity", "services") else "title"
+            shown = (DeclareField.SEVERITY, DeclareField.SERVICES)
+            field = refusal.field if refusal.field in shown else DeclareField.TITLE
             await ack(response_action="errors", errors={field: str(refusal)})
             return
         await ack()
@@ -249,13 +258,13 @@ class IncidentHandlers:
         role = values.role.value.selected_option if values.role else None
         user = values.user.value.selected_user or ""
         change = ("assign", role.value if role else self.config.roles[0], user)
-        await self._view_change(ack, submitted, change, ("role", "user"))
+        await self._view_change(ack, submitted, change, (AssignField.ROLE, AssignField.USER))
 
     async def page_submitted(self, ack: AsyncAck, body: Body) -> None:
         submitted = parse(Submitted[PageValues], body)
-        target = submitted.values.target.incident_page_target.selected_option
+        target = submitted.values.target.search.selected_option
         change = ("page", target.value if target else "", "")
-        await self._view_change(ack, submitted, change, ("target",))
+        await self._view_change(ack, submitted, change, (PageField.TARGET,))
 
     async def _view_change(
         self,
@@ -348,7 +357,7 @@ class IncidentHandlers:
 
     async def _may_open(
         self, respond: AsyncRespond, clicked: Clicked[IncidentButton]
-    ) -> messages.IncidentView | None:
+    ) -> IncidentView | None:
         """The incident, when the clicker may change it (else they are told why): a form is
         not opened for someone whose submission would be refused."""
         try:

@@ -12,7 +12,16 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from switchboard.handlers.payloads import Payload, ResponseUrl, RowId, Text, UserId
+from switchboard.bot.incidents import modal_fields as ids
+from switchboard.handlers.payloads import (
+    Interaction,
+    Payload,
+    ResponseUrl,
+    RowId,
+    Text,
+    User,
+    UserId,
+)
 
 # What Slack sends, bounded: trigger ids look like `1234.5678.0abc...`, action timestamps
 # like `1712345678.123456`, view ids like `V0123ABC`.
@@ -55,16 +64,6 @@ class Command(Payload):
     @property
     def key(self) -> str:
         return f"trigger:{self.trigger_id}"
-
-
-class User(Payload):
-    id: UserId
-
-
-class Interaction(Payload):
-    """Who sent an interaction: every block action and view submission names them."""
-
-    user: User
 
 
 class Action(Payload):
@@ -125,7 +124,8 @@ class CardSelect(Action):
     selected_option: CardOption
 
 
-# modal state: block id -> action id -> element; our inputs' action id is "value"
+# modal state: block id -> action id -> element. The ids are `modal_fields`', the ones the
+# modals are built with: each model reads them by alias.
 
 
 class TextInput(Payload):
@@ -156,9 +156,9 @@ E = TypeVar("E", bound=Payload)
 
 
 class Input(Payload, Generic[E]):
-    """An input block whose element has the action id `value`."""
+    """An input block whose element has the action id `VALUE`."""
 
-    value: E
+    value: E = Field(alias=ids.VALUE)
 
 
 class Values(Payload):
@@ -193,41 +193,41 @@ class Submitted(Interaction, Generic[V]):
 
 
 class ServicesSearch(Payload):
-    incident_services: MultiSelect = MultiSelect()
+    search: MultiSelect = Field(MultiSelect(), alias=ids.SERVICES_SEARCH)
 
 
 class DeclareValues(Values):
-    title: Input[TextInput] | None = None
-    severity: Input[StaticSelect] | None = None
-    services: ServicesSearch | None = None
-    description: Input[TextInput] | None = None
-    options: Input[MultiSelect] | None = None
+    title: Input[TextInput] | None = Field(None, alias=ids.DeclareField.TITLE)
+    severity: Input[StaticSelect] | None = Field(None, alias=ids.DeclareField.SEVERITY)
+    services: ServicesSearch | None = Field(None, alias=ids.DeclareField.SERVICES)
+    description: Input[TextInput] | None = Field(None, alias=ids.DeclareField.DESCRIPTION)
+    options: Input[MultiSelect] | None = Field(None, alias=ids.DeclareField.OPTIONS)
 
 
 class AssignValues(Values):
-    role: Input[StaticSelect] | None = None
-    user: Input[UserSelect]
+    role: Input[StaticSelect] | None = Field(None, alias=ids.AssignField.ROLE)
+    user: Input[UserSelect] = Field(alias=ids.AssignField.USER)
 
 
 class PageSearch(Payload):
-    incident_page_target: StaticSelect
+    search: StaticSelect = Field(alias=ids.PAGE_SEARCH)
 
 
 class PageValues(Values):
-    target: PageSearch
+    target: PageSearch = Field(alias=ids.PageField.TARGET)
 
 
 class BackfillValues(Values):
-    date: Input[DatePicker]
-    time: Input[TimePicker]
-    text: Input[TextInput]
+    date: Input[DatePicker] = Field(alias=ids.BackfillField.DATE)
+    time: Input[TimePicker] = Field(alias=ids.BackfillField.TIME)
+    text: Input[TextInput] = Field(alias=ids.BackfillField.TEXT)
 
 
 class FollowUpValues(Values):
-    text: Input[TextInput] | None = None
-    owner: Input[UserSelect] | None = None
-    team: Input[TextInput] | None = None
-    due: Input[DatePicker] | None = None
+    text: Input[TextInput] | None = Field(None, alias=ids.FollowUpField.TEXT)
+    owner: Input[UserSelect] | None = Field(None, alias=ids.FollowUpField.OWNER)
+    team: Input[TextInput] | None = Field(None, alias=ids.FollowUpField.TEAM)
+    due: Input[DatePicker] | None = Field(None, alias=ids.FollowUpField.DUE)
 
 
 class ForIncident(Payload):

@@ -42,29 +42,35 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Actor(Payload):
+class User(Payload):
     """`user` of an interaction: who clicked or submitted."""
 
     id: UserId
 
 
-class Clicked(Payload):
+class Interaction(Payload):
+    """Who sent an interaction: every block action and view submission names them."""
+
+    user: User
+
+
+class ButtonAction(Payload):
     """One element of `actions` in a `block_actions` payload: a button's id and value."""
 
     action_id: Annotated[str, StringConstraints(max_length=255)]
     value: ButtonValue
 
 
-class ButtonClick(Payload):
+class ButtonClick(Interaction):
     """A button clicked in a message: who, which, and where the answer goes. Bolt's `action`
-    is the first of `actions`, the one a listener was matched on."""
+    is the first of `actions`, the one a listener was matched on. (The incident listeners'
+    `Clicked` in `incident_requests.py` reads more of the same payload.)"""
 
-    user: Actor
-    actions: Annotated[tuple[Clicked, ...], Field(min_length=1)]
+    actions: Annotated[tuple[ButtonAction, ...], Field(min_length=1)]
     response_url: ResponseUrl
 
     @property
-    def action(self) -> Clicked:
+    def action(self) -> ButtonAction:
         return self.actions[0]
 
 

@@ -13,8 +13,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from switchboard.bot.incidents import messages, modals
 from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.followup_messages import followup_button
+from switchboard.bot.incidents.modal_fields import BackfillField
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
 from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.slack_gateway import SlackGateway
 from switchboard.handlers.incident_requests import (
     BackfillValues,
@@ -102,7 +104,7 @@ class TimelineHandlers:
         except Replayed:
             await ack()
 
-    async def _page(self, view: messages.IncidentView, page: int, viewer: str) -> Body:
+    async def _page(self, view: IncidentView, page: int, viewer: str) -> Body:
         assert view.incident.id is not None
         incident_id = view.incident.id
         moments = await self.timeline.moments_for(view, viewer)
@@ -154,7 +156,8 @@ class TimelineHandlers:
         try:
             at = datetime.fromisoformat(f"{date}T{time}").replace(tzinfo=ZoneInfo(self.timezone))
         except ValueError:
-            await ack(response_action="errors", errors={"date": "Pick a date and a time."})
+            errors: dict[str, str] = {BackfillField.DATE: "Pick a date and a time."}
+            await ack(response_action="errors", errors=errors)
             return
         incident = await self.incidents.view(incident_id)
         if incident is None:
@@ -165,7 +168,8 @@ class TimelineHandlers:
                 incident.incident.number, "", submitted.user.id, text, at, key=submitted.key
             )
         except Refused as refusal:
-            field = refusal.field if refusal.field in ("date", "text") else "time"
+            shown = (BackfillField.DATE, BackfillField.TEXT)
+            field = refusal.field if refusal.field in shown else BackfillField.TIME
             await ack(response_action="errors", errors={field: str(refusal)})
             return
         except Replayed:

@@ -10,12 +10,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlmodel import SQLModel
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any 64-bit number of our own: serialises `db upgrade` between replicas on PostgreSQL.
@@ -90,3 +92,15 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Apply every Alembic migration not applied yet, in one transaction."""
     async with engine.begin() as conn:
         await conn.run_sync(_upgrade)
+
+
+async def insert_once(session: AsyncSession, row: SQLModel) -> bool:
+    """Add `row` and commit; False (and rolled back) when a row with its unique key is
+    stored already: the key decides between concurrent inserts, replicas included."""
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

@@ -1,6 +1,5 @@
 """Ledger and nag queries for `bot/platform/delivery.py` and `bot/teams/followup_nags.py`.
-Writes happen in the caller's transaction; the caller commits, at once, so other processes
-see each claim."""
+Each ledger write (claim, mark sent, release) commits at once, so other processes see it."""
 
 from __future__ import annotations
 
@@ -58,6 +57,7 @@ async def claim(
         dialect.insert(NOTIFICATION).values(values).on_conflict_do_nothing()
     )
     if inserted.rowcount:  # type: ignore[attr-defined]
+        await session.commit()
         return Claimed(Claim.NEW)
     row = (
         await session.execute(
@@ -65,6 +65,7 @@ async def claim(
         )
     ).one_or_none()
     if row is None or row.sent_at is not None or row.claimed_at >= stale_before:
+        await session.commit()
         return Claimed(Claim.TAKEN)
     # Only the process that still sees the old claimed_at takes it over.
     taken = await session.execute(
@@ -73,6 +74,7 @@ async def claim(
         .where(NOTIFICATION.c.claimed_at == row.claimed_at)
         .values(claimed_at=now, channel=channel)
     )
+    await session.commit()
     if not taken.rowcount:  # type: ignore[attr-defined]
         return Claimed(Claim.TAKEN)
     return Claimed(Claim.STALE, row.claimed_at)
@@ -82,6 +84,7 @@ async def mark_sent(session: AsyncSession, key: Key, ts: str, now: datetime) -> 
     await session.execute(
         update(NOTIFICATION).where(*_match(key)).values(sent_at=now, message_ts=ts)
     )
+    await session.commit()
 
 
 async def release(session: AsyncSession, key: Key) -> None:
@@ -89,6 +92,7 @@ async def release(session: AsyncSession, key: Key) -> None:
     await session.execute(
         delete(NOTIFICATION).where(*_match(key), NOTIFICATION.c.sent_at.is_(None))
     )
+    await session.commit()
 
 
 async def sent(session: AsyncSession, keys: Sequence[Key]) -> set[Key]:

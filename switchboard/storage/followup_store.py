@@ -1,4 +1,5 @@
-"""Follow-up queries. Writes happen in the caller's transaction; the caller commits."""
+"""Follow-up queries and writes. A write commits, with whatever the caller claimed in the
+same transaction (the Slack request it carries out)."""
 
 from __future__ import annotations
 
@@ -62,14 +63,26 @@ async def count(session: AsyncSession, which: Filter, viewer: str) -> tuple[int,
     return int(total) - int(secret), int(secret)
 
 
-async def close(session: AsyncSession, followup_id: int, state: str, by: str, at: datetime) -> bool:
-    """Close an open follow-up; False when it was closed already (two clicks at once)."""
+async def add(session: AsyncSession, followup: FollowUp) -> None:
+    session.add(followup)
+    await session.commit()
+
+
+async def close(
+    session: AsyncSession, followup: FollowUp, state: str, by: str, at: datetime
+) -> bool:
+    """Close an open follow-up and commit, then read it again; False (nothing committed)
+    when it was closed already (two clicks at once)."""
     result = await session.execute(
         update(FOLLOWUP)
-        .where(FOLLOWUP.c.id == followup_id, FOLLOWUP.c.state == OPEN)
+        .where(FOLLOWUP.c.id == followup.id, FOLLOWUP.c.state == OPEN)
         .values(state=state, closed_by=by, closed_at=at)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    await session.commit()
+    await session.refresh(followup)
+    return True
 
 
 async def snooze(
@@ -77,7 +90,7 @@ async def snooze(
 ) -> tuple[int, int]:
     """Snooze the nags about the open ones among `ids` that `actor` may act on; returns how
     many were snoozed, and how many were not because they belong to private incidents
-    `actor` takes no part in (whoever sends a Snooze payload chooses its ids)."""
+    `actor` takes no part in (whoever sends a Snooze payload chooses its ids). Commits."""
     open_ones = and_(FOLLOWUP.c.id.in_(ids), FOLLOWUP.c.state == OPEN)
     hidden = select(FOLLOWUP.c.id).join(INCIDENT, FOLLOWUP.c.incident_id == INCIDENT.c.id)
     hidden = hidden.where(open_ones, _hidden_from(actor))
@@ -87,6 +100,7 @@ async def snooze(
         .where(open_ones, FOLLOWUP.c.id.not_in(withheld))
         .values(nag_snoozed_until=until)
     )
+    await session.commit()
     return int(result.rowcount), len(withheld)  # type: ignore[attr-defined]
 
 

@@ -1,4 +1,6 @@
-"""Incident queries. Writes happen in the caller's transaction; the caller commits."""
+"""Incident queries and writes. `add` and the other writes put rows in the caller's
+transaction; `save` ends it with one commit (with whatever else it holds: a claimed Slack
+request, participants). The lease functions commit at once."""
 
 from __future__ import annotations
 
@@ -24,6 +26,37 @@ PAGE = SQLModel.metadata.tables["incident_page"]
 ROLE = SQLModel.metadata.tables["incident_role"]
 PARTICIPANT = SQLModel.metadata.tables["incident_participant"]
 SERVICE = SQLModel.metadata.tables["incident_service"]
+
+
+# Any row of an incident's, new or changed.
+Row = (
+    Incident
+    | IncidentEvent
+    | IncidentPage
+    | IncidentParticipant
+    | IncidentRole
+    | IncidentServiceLink
+)
+
+
+def add(session: AsyncSession, *rows: Row) -> None:
+    """Put new or changed rows in the transaction (`save` commits them)."""
+    session.add_all(rows)
+
+
+async def save(session: AsyncSession, *rows: Row) -> None:
+    """Put `rows` in the transaction and commit it."""
+    session.add_all(rows)
+    await session.commit()
+
+
+async def insert(session: AsyncSession, incident: Incident) -> int:
+    """A new incident, written now (not yet committed) for its id: the rows that belong to
+    it need that id. Raises IntegrityError when a concurrent declare took its number."""
+    session.add(incident)
+    await session.flush()
+    assert incident.id is not None
+    return incident.id
 
 
 # pg_advisory_xact_lock key serialising incident numbering (any constant of our own).

@@ -76,7 +76,8 @@ async def save(
     at: datetime,
 ) -> None:
     """Record new and changed results (now and in the history) and forget the results of
-    services that left a scorecard (their history stays)."""
+    services that left a scorecard (their history stays); commits the evaluation's
+    transaction (the lock taken by `lock_for_evaluation` goes with it)."""
     values: list[dict[str, object]] = [
         {
             "scorecard": s.scorecard,
@@ -99,6 +100,7 @@ async def save(
                 tuple_(SCORE.c.scorecard, SCORE.c.service).in_(pairs[start : start + _CHUNK])
             )
         )
+    await session.commit()
 
 
 async def as_of(

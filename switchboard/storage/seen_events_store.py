@@ -5,23 +5,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from switchboard.storage.db import insert_once
 from switchboard.storage.tables import SlackEvent
 
 
 async def claim_event(session: AsyncSession, event_id: str, now: datetime) -> bool:
     """Record `event_id`; False when it was recorded before (a retry or a duplicate delivery).
     The primary key decides, so two replicas racing on one event cannot both win."""
-    session.add(SlackEvent(event_id=event_id, received_at=now))
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        return False
-    return True
+    return await insert_once(session, SlackEvent(event_id=event_id, received_at=now))
 
 
 async def release_event(session: AsyncSession, event_id: str) -> None:

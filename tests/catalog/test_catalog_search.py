@@ -10,7 +10,7 @@ import pytest
 
 from switchboard.app import Switchboard
 from switchboard.bot.catalog.lookup import NameIndex
-from switchboard.bot.incidents import modals
+from switchboard.bot.incidents import modal_fields
 from switchboard.fakes.slack.signer import SlackRequester
 
 ALICE = "U0001ALICE"
@@ -19,7 +19,7 @@ PUBLIC_API = "Payments public API (openapi)"
 
 async def options(requester: SlackRequester, action_id: str, typed: str) -> list[str]:
     """The options' texts Slack would show, and (checked) within its limits."""
-    block = "services" if action_id == modals.SERVICES_SEARCH else "target"
+    block = "services" if action_id == modal_fields.SERVICES_SEARCH else "target"
     response = await requester.block_suggestion(
         {"id": "V0SEARCH01", "type": "modal"},
         user_id=ALICE,
@@ -55,12 +55,12 @@ async def searching(switchboard: Switchboard, requester: SlackRequester) -> Slac
 async def test_declare_search_matches_prefixes_and_words_first(
     searching: SlackRequester, typed: str, shown: list[str]
 ) -> None:
-    assert await options(searching, modals.SERVICES_SEARCH, typed) == shown
+    assert await options(searching, modal_fields.SERVICES_SEARCH, typed) == shown
 
 
 async def test_page_search_offers_teams_and_services(searching: SlackRequester) -> None:
-    assert await options(searching, modals.PAGE_SEARCH, "plat") == ["Platform (team)"]
-    found = await options(searching, modals.PAGE_SEARCH, "pay")
+    assert await options(searching, modal_fields.PAGE_SEARCH, "plat") == ["Platform (team)"]
+    found = await options(searching, modal_fields.PAGE_SEARCH, "pay")
     assert set(found[:2]) == {"Payments API (service)", "Payments (team)"}  # each one's best
     assert found[2:] == ["Payments database (database)", PUBLIC_API]
 

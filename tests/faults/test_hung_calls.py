@@ -13,7 +13,7 @@ import asyncio
 import pytest
 
 from switchboard.app import Switchboard, build, prepare
-from switchboard.bot.incidents.sync import METADATA_TYPE
+from switchboard.bot.incidents.sync_posting import METADATA_TYPE
 from switchboard.bot.platform.config import Config, IncidentsConfig
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.outside_calls import CallLimits

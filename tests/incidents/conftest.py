@@ -95,10 +95,9 @@ class World:
         """Wait until the incident's Slack side caught up, and return its row."""
 
         async def caught_up() -> Any:
-            view = await self.sb.incidents.service.view(incident_id)
-            if view is None:
+            row = await self.row(incident_id)
+            if row is None:
                 return None
-            row = view.incident
             ready = (
                 row.channel_id
                 and row.card_version == row.version == row.announce_version
@@ -112,8 +111,8 @@ class World:
         """Wait for a change that a button made after its ack, then for Slack to catch up."""
 
         async def changed() -> bool:
-            view = await self.sb.incidents.service.view(incident_id)
-            return view is not None and check(view.incident)
+            row = await self.row(incident_id)
+            return row is not None and check(row)
 
         await eventually_async(changed)
         row: Incident = await self.settled(incident_id)
@@ -123,11 +122,18 @@ class World:
         """What the scheduler does: once the sync that failed let go, run it again."""
 
         async def idle() -> bool:
-            view = await self.sb.incidents.service.view(incident_id)
-            return view is not None and view.incident.lease_until is None
+            row = await self.row(incident_id)
+            return row is not None and row.lease_until is None
 
         await eventually_async(idle)
         await self.sb.incidents.sync.run_due()
+
+    async def row(self, incident_id: int) -> Incident | None:
+        """The incident's row as stored now (with the sync's bookkeeping: versions, lease)."""
+        from switchboard.storage import incident_store
+
+        async with self.sb.core.sessions() as session:
+            return await incident_store.by_id(session, incident_id)
 
     async def unposted(self, incident_id: int) -> int:
         from switchboard.storage import incident_store

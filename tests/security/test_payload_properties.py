@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from switchboard.bot import home
 from switchboard.bot.catalog import owner_message
-from switchboard.bot.incidents import followup_messages, messages, modals
+from switchboard.bot.incidents import followup_messages, messages, modal_fields, modals
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.scorecards import messages as scorecard_messages
@@ -72,7 +72,7 @@ VIEWS = {
     modals.BACKFILL: "",
     followup_messages.MODAL: "",
 }
-OPTIONS = {modals.SERVICES_SEARCH: "", modals.PAGE_SEARCH: ""}
+OPTIONS = {modal_fields.SERVICES_SEARCH: "", modal_fields.PAGE_SEARCH: ""}
 COMMAND_TEXTS = {
     "/owner": ("checkout", ""),
     "/scorecard": ("checkout", ""),

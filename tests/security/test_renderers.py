@@ -4,6 +4,7 @@ mention, link or date that the text brought in."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -16,9 +17,9 @@ from switchboard.bot.catalog.owner_message import render
 from switchboard.bot.catalog.reader import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents import followup_messages, messages, stats
-from switchboard.bot.incidents.followup_messages import Item, Listing, Scope
-from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.followup_messages import Listing, Scope
 from switchboard.bot.incidents.timeline import Moment
+from switchboard.bot.incidents.views import IncidentView, Item, followup_item, incident_view
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.scorecards.evaluate import evaluate
 from switchboard.bot.scorecards.messages import render as scorecard_render
@@ -188,7 +189,7 @@ def incident_views(draw: st.DrawFn) -> IncidentView:
         IncidentRole(incident_id=1, role=role, user_id="U0001BOB", assigned_by="U0001ALICE")
         for role in draw(st.lists(st.sampled_from(CONFIG.roles), max_size=3))
     ]
-    return IncidentView(row, services, roles)
+    return incident_view(row, services, roles)
 
 
 @FAST
@@ -217,9 +218,10 @@ def test_incident_cards_and_channel_texts(view: IncidentView) -> None:
 )
 def test_incident_lists_and_app_home(views: list[IncidentView], private_in_public: str) -> None:
     config = IncidentsConfig(private_in_public=private_in_public)
-    views = [IncidentView(v.incident.model_copy(), v.services, v.roles) for v in views]
-    for n, view in enumerate(views):  # distinct ids and numbers, as stored
-        view.incident.id = view.incident.number = n + 1
+    views = [  # distinct ids and numbers, as stored
+        dataclasses.replace(v, incident=dataclasses.replace(v.incident, id=n + 1, number=n + 1))
+        for n, v in enumerate(views)
+    ]
     mine = {v.incident.id for v in views[::2] if v.incident.id is not None}
     listing = messages.listing(views, config, mine)
     assert_message_ok({"text": listing, "blocks": []})
@@ -274,7 +276,7 @@ def followup_items(draw: st.DrawFn) -> Item:
         created_at=NOW,
         closed_by="U0001CAROL",
     )
-    return Item(followup, incident(draw(hostile_words), number=draw(st.integers(1, 99))))
+    return followup_item(followup, incident(draw(hostile_words), number=draw(st.integers(1, 99))))
 
 
 @FAST

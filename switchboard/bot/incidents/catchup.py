@@ -15,15 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from switchboard.bot.incidents.messages import IncidentView, moment_text
+from switchboard.bot.incidents.messages import moment_text
 from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.incidents.timeline import Moment, TimelineService
+from switchboard.bot.incidents.views import (
+    FollowUpData,
+    IncidentView,
+    StatusUpdate,
+    followup_data,
+    status_update,
+)
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import duration, safe, shorten
 from switchboard.storage import delivery_store, followup_store, incident_store
 from switchboard.storage.delivery_store import Claim, Key
-from switchboard.storage.tables import FollowUp, IncidentEvent
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +48,9 @@ class Record:
 
     view: IncidentView
     now: datetime
-    update: IncidentEvent | None  # the latest status update
+    update: StatusUpdate | None  # the latest status update
     recent: list[Moment]  # the last few timeline entries, oldest first
-    followups: list[FollowUp]  # open ones
+    followups: list[FollowUpData]  # open ones
     more_followups: int = 0
 
 
@@ -113,7 +119,7 @@ def _followups(record: Record) -> list[str]:
     return lines
 
 
-def _followup(item: FollowUp) -> str:
+def _followup(item: FollowUpData) -> str:
     team = item.owner_team.rpartition("/")[2]  # a catalog ref, `group:default/shop`
     owner = f"<@{item.owner_user}>" if item.owner_user else ""
     if not owner and team:
@@ -179,7 +185,6 @@ class CatchUpService:
         now = self._clock()
         async with self._sessions() as session:
             claimed = await delivery_store.claim(session, key, channel, now, now - self._lease)
-            await session.commit()
         return claimed.outcome is not Claim.TAKEN
 
     async def _send(self, key: Key, channel: str, user: str, text: str) -> bool:
@@ -190,11 +195,9 @@ class CatchUpService:
             if not failure.in_doubt:  # in doubt the claim stays: never twice
                 async with self._sessions() as session:
                     await delivery_store.release(session, key)
-                    await session.commit()
             return False
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, "", self._clock())
-            await session.commit()
         return True
 
     async def _record(self, view: IncidentView, viewer: str) -> Record:
@@ -207,11 +210,11 @@ class CatchUpService:
             found = await followup_store.visible(session, which, viewer, FOLLOWUPS + 1)
             total, _ = await followup_store.count(session, which, viewer)
         updates = [e for e in events if e.kind == "update"]
-        items = [f for f, _ in found][:FOLLOWUPS]
+        items = [followup_data(f) for f, _ in found][:FOLLOWUPS]
         return Record(
             view,
             self._clock(),
-            updates[-1] if updates else None,
+            status_update(updates[-1]) if updates else None,
             moments[-RECENT:],
             items,
             max(0, total - len(items)),

@@ -11,11 +11,12 @@ from typing import Any
 
 from switchboard.bot.catalog.api import parse_owner_text
 from switchboard.bot.incidents.messages import Block, ref
+from switchboard.bot.incidents.modal_fields import VALUE, FollowUpField
 from switchboard.bot.incidents.service import Refused
+from switchboard.bot.incidents.views import FollowUpData, IncidentData, Item
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.text import safe
 from switchboard.storage.followup_store import DONE, OPEN, WONT_DO
-from switchboard.storage.tables import FollowUp, Incident
 
 OPEN_ACTION = "followup_open"  # the "Follow up" button: opens the modal
 DONE_ACTION = "followup_done"
@@ -39,9 +40,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 class BadField(Refused):
     """Refused because of one input: `field` is the modal block to show the message on."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, field: FollowUpField, message: str) -> None:
+        super().__init__(message, field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +53,6 @@ class Draft:
     team: str = ""  # a catalog team's name, as typed
     due: date | None = None
     timeline_entry_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    followup: FollowUp
-    incident: Incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +79,7 @@ class Listing:
     more: int  # the viewer may read them, but they are not shown
     hidden: int  # of private incidents the viewer takes no part in
     today: date  # in the configured time zone: what is overdue
-    incident: Incident | None = None  # the incident of an incident scope
+    incident: IncidentData | None = None  # the incident of an incident scope
     may_add: bool = False  # whether the viewer may add follow-ups to it
 
 
@@ -119,7 +113,9 @@ def _is_option(word: str) -> bool:
 def _text(text: str) -> str:
     text = _LABELLED.sub(lambda m: ("#" if m[1] == "#" else "@") + m[2], text).strip()
     if not text:
-        raise BadField("text", "What should the follow-up say? `/incident followup Add alerts`")
+        raise BadField(
+            FollowUpField.TEXT, "What should the follow-up say? `/incident followup Add alerts`"
+        )
     return text
 
 
@@ -129,7 +125,7 @@ def parse_due(text: str) -> date:
             return date.fromisoformat(text)
         except ValueError:  # no such day, like 2026-13-40
             pass
-    raise BadField("due", DUE_FORMAT)
+    raise BadField(FollowUpField.DUE, DUE_FORMAT)
 
 
 # the button and the modal
@@ -160,28 +156,32 @@ def modal(value: str, number: int) -> dict[str, Any]:
         "blocks": [
             {"type": "context", "elements": [kit.mrkdwn(f"An action item from *{ref(number)}*.")]},
             kit.input_block(
-                "text",
+                FollowUpField.TEXT,
                 "What needs doing?",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "multiline": True,
                     "max_length": TEXT_LIMIT,
                 },
             ),
-            kit.input_block("owner", "Owner", {"type": "users_select", "action_id": "value"}, True),
             kit.input_block(
-                "team",
+                FollowUpField.OWNER, "Owner", {"type": "users_select", "action_id": VALUE}, True
+            ),
+            kit.input_block(
+                FollowUpField.TEAM,
                 "Or a team from the catalog",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "placeholder": kit.plain("payments"),
                 },
                 True,
                 hint="Neither: the team that owns the first affected service.",
             ),
-            kit.input_block("due", "Due", {"type": "datepicker", "action_id": "value"}, True),
+            kit.input_block(
+                FollowUpField.DUE, "Due", {"type": "datepicker", "action_id": VALUE}, True
+            ),
         ],
     }
 
@@ -190,15 +190,15 @@ def read_modal(view: dict[str, Any]) -> tuple[int, Draft]:
     """The incident id and the follow-up a submitted modal asks for."""
     values = view["state"]["values"]
 
-    def field(block: str, key: str) -> str:
-        return str(values.get(block, {}).get("value", {}).get(key) or "").strip()
+    def field(block: FollowUpField, key: str) -> str:
+        return str(values.get(block, {}).get(VALUE, {}).get(key) or "").strip()
 
     incident_id, entry_id = origin(view["private_metadata"])
-    due = field("due", "selected_date")
+    due = field(FollowUpField.DUE, "selected_date")
     draft = Draft(
-        _text(field("text", "value")),
-        owner_user=field("owner", "selected_user"),
-        team=field("team", "value"),
+        _text(field(FollowUpField.TEXT, "value")),
+        owner_user=field(FollowUpField.OWNER, "selected_user"),
+        team=field(FollowUpField.TEAM, "value"),
         due=parse_due(due) if due else None,
         timeline_entry_id=entry_id,
     )
@@ -278,7 +278,7 @@ def _line(item: Item, today: date, with_ref: bool) -> str:
     return f"{_MARK[followup.state]}{head}{text}\n" + " · ".join(facts)
 
 
-def _owner(followup: FollowUp) -> str:
+def _owner(followup: FollowUpData) -> str:
     people = [f"<@{followup.owner_user}>"] if followup.owner_user else []
     teams = [f"team *{safe(_team_name(followup.owner_team), 100)}*"] if followup.owner_team else []
     return "owner " + " and ".join(people + teams)
@@ -303,7 +303,7 @@ def announcement(item: Item, actor: str) -> str:
     return f"<@{actor}> marked the follow-up “{text}” {_closed(followup.state)}."
 
 
-def _summary(followup: FollowUp) -> str:
+def _summary(followup: FollowUpData) -> str:
     due = f" · due {followup.due.isoformat()}" if followup.due else ""
     return f"{safe(followup.text, TEXT_LIMIT)} · {_owner(followup)}{due}"
 

@@ -12,7 +12,6 @@ from switchboard.bot.incidents.followup_messages import (
     USAGE,
     BadField,
     Draft,
-    Item,
     Listing,
     Scope,
     announcement,
@@ -20,19 +19,27 @@ from switchboard.bot.incidents.followup_messages import (
     origin,
     parse,
 )
-from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.modal_fields import FollowUpField
 from switchboard.bot.incidents.service import (
     USER_ID,
     IncidentService,
     Refused,
     Replayed,
 )
+from switchboard.bot.incidents.views import (
+    IncidentData,
+    IncidentView,
+    Item,
+    followup_data,
+    followup_item,
+    incident_data,
+)
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import safe
 from switchboard.storage import followup_store, incident_store, request_store
 from switchboard.storage.followup_store import Filter
-from switchboard.storage.tables import FollowUp, Incident
+from switchboard.storage.tables import FollowUp
 
 log = logging.getLogger(__name__)
 PAGE = 20  # follow-ups a listing shows: two blocks each and four more stay within Slack's 50
@@ -75,7 +82,7 @@ class FollowUpService:
         assert incident.id is not None
         await self._may_touch(incident, actor, "add follow-ups to it")
         if draft.owner_user and not USER_ID.match(draft.owner_user):
-            raise BadField("owner", "Choose the owner from your workspace.")
+            raise BadField(FollowUpField.OWNER, "Choose the owner from your workspace.")
         owner_user, owner_team = draft.owner_user, await self._team(draft.team)
         if not (owner_user or owner_team):
             owner_team = await self._owning_team(view)
@@ -93,9 +100,8 @@ class FollowUpService:
         async with self._sessions() as session:
             if key and not await request_store.claim(session, key, self._clock()):
                 raise Replayed(key)
-            session.add(followup)
-            await session.commit()
-        return Item(followup, incident)
+            await followup_store.add(session, followup)
+        return Item(followup_data(followup), incident)
 
     async def _team(self, name: str) -> str:
         """The catalog ref of the team called `name`; "" for no name."""
@@ -105,7 +111,7 @@ class FollowUpService:
         if entity is None:
             hint = ", ".join(f"`{e.name}`" for e in close[:5])
             raise BadField(
-                "team",
+                FollowUpField.TEAM,
                 f"No team called `{safe(name, 100)}` in the catalog."
                 + (f" Did you mean {hint}?" if hint else ""),
             )
@@ -149,14 +155,15 @@ class FollowUpService:
         incident, which = None, _filter(scope)
         async with self._sessions() as session:
             if which.incident_id is not None:
-                incident = await incident_store.by_id(session, which.incident_id)
-                if incident is None:
+                row = await incident_store.by_id(session, which.incident_id)
+                if row is None:
                     raise Refused("That incident no longer exists.")
+                incident = incident_data(row)
             rows = await followup_store.visible(session, which, viewer, PAGE)
             readable, hidden = await followup_store.count(session, which, viewer)
         return Listing(
             scope,
-            [Item(followup, of) for followup, of in rows],
+            [followup_item(followup, of) for followup, of in rows],
             more=readable - len(rows),
             hidden=hidden if self._config.incidents.private_in_public == "count" else 0,
             today=self._clock().astimezone(self._config.tz).date(),
@@ -174,16 +181,15 @@ class FollowUpService:
             followup = await followup_store.by_id(session, followup_id)
             if followup is None:
                 raise Refused("That follow-up no longer exists.")
-            incident = await incident_store.by_id(session, followup.incident_id)
-            assert incident is not None  # its follow-ups go with it
+            row = await incident_store.by_id(session, followup.incident_id)
+            assert row is not None  # its follow-ups go with it
+            incident = incident_data(row)
             await self._may_touch(incident, actor, "close its follow-ups")
             if key and not await request_store.claim(session, key, self._clock()):
                 raise Replayed(key)
-            if not await followup_store.close(session, followup_id, state, actor, self._clock()):
+            if not await followup_store.close(session, followup, state, actor, self._clock()):
                 raise Refused("That follow-up was closed already.")
-            await session.commit()
-            await session.refresh(followup)
-        return Item(followup, incident), await self._relist(scope, actor)
+        return Item(followup_data(followup), incident), await self._relist(scope, actor)
 
     # telling the channel
 
@@ -206,14 +212,14 @@ class FollowUpService:
             raise Refused("That incident no longer exists.")
         return view
 
-    async def _may(self, incident: Incident, user: str) -> bool:
+    async def _may(self, incident: IncidentData, user: str) -> bool:
         try:
             await self._may_touch(incident, user, "add follow-ups to it")
         except Refused:
             return False
         return True
 
-    async def _may_touch(self, incident: Incident, user: str, what: str) -> None:
+    async def _may_touch(self, incident: IncidentData, user: str, what: str) -> None:
         """The incidents' own rule for record keeping (one rule, every surface)."""
         await self._incidents.may_take_part(incident, user, what)
 

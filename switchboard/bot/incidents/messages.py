@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
+from switchboard.bot.incidents.views import IncidentView
+from switchboard.bot.incidents.views import ref as ref
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import IncidentsConfig
 from switchboard.bot.platform.text import duration, safe, shorten
-from switchboard.storage.tables import Incident, IncidentRole, IncidentServiceLink
 
 Block = dict[str, Any]
 CHANNEL_NAME_LIMIT = 80
@@ -27,30 +27,6 @@ PAGE_ACTION = "incident_page"
 RESOLVE_ACTION = "incident_resolve"
 SNOOZE_ACTION = "incident_snooze"
 DISMISS_ACTION = "incident_dismiss"
-
-
-@dataclass(slots=True)
-class IncidentView:
-    """An incident with what its cards show."""
-
-    incident: Incident
-    services: list[IncidentServiceLink] = field(default_factory=list)
-    roles: list[IncidentRole] = field(default_factory=list)
-
-    @property
-    def ref(self) -> str:
-        return ref(self.incident.number)
-
-    @property
-    def resolved(self) -> bool:
-        return self.incident.resolved_at is not None
-
-    def holder(self, role: str) -> str:
-        return next((r.user_id for r in self.roles if r.role == role), "")
-
-
-def ref(number: int) -> str:
-    return f"INC-{number}"
 
 
 def slug(text: str) -> str:

@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.bot.incidents.messages import ref
+from switchboard.bot.incidents.modal_fields import (
+    PAGE_SEARCH,
+    SERVICES_SEARCH,
+    VALUE,
+    AssignField,
+    BackfillField,
+    DeclareField,
+    PageField,
+    Visibility,
+)
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.config import IncidentsConfig
 
@@ -12,8 +22,6 @@ View = dict[str, Any]
 DECLARE = "incident_declare"
 ASSIGN = "incident_assign_role"
 PAGE = "incident_page_more"
-SERVICES_SEARCH = "incident_services"  # external select: catalog services
-PAGE_SEARCH = "incident_page_target"  # external select: services and teams
 TITLE_LIMIT = 250
 
 
@@ -32,27 +40,27 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
         "close": kit.title("Cancel"),
         "blocks": [
             kit.input_block(
-                "title",
+                DeclareField.TITLE,
                 "Title",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "max_length": TITLE_LIMIT,
                     "placeholder": kit.plain("Checkout fails for card payments"),
                 },
             ),
             kit.input_block(
-                "severity",
+                DeclareField.SEVERITY,
                 "Severity",
                 {
                     "type": "static_select",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "options": severities,
                     "initial_option": default,
                 },
             ),
             kit.input_block(
-                "services",
+                DeclareField.SERVICES,
                 "Affected services",
                 {
                     "type": "multi_external_select",
@@ -63,27 +71,28 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
                 optional=True,
             ),
             kit.input_block(
-                "description",
+                DeclareField.DESCRIPTION,
                 "What is happening?",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "multiline": True,
                     "max_length": 2800,
                 },
                 optional=True,
             ),
             kit.input_block(
-                "options",
+                DeclareField.OPTIONS,
                 "Visibility",
                 {
                     "type": "checkboxes",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "options": [
                         kit.option(
-                            "private", "Private: a private channel, not named in public places"
+                            Visibility.PRIVATE,
+                            "Private: a private channel, not named in public places",
                         ),
-                        kit.option("security", "Security incident (private too)"),
+                        kit.option(Visibility.SECURITY, "Security incident (private too)"),
                     ],
                 },
                 optional=True,
@@ -102,16 +111,18 @@ def assign(config: IncidentsConfig, incident_id: int, number: int) -> View:
         "submit": kit.title("Assign"),
         "blocks": [
             kit.input_block(
-                "role",
+                AssignField.ROLE,
                 "Role",
                 {
                     "type": "static_select",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "options": roles,
                     "initial_option": roles[0],
                 },
             ),
-            kit.input_block("user", "Person", {"type": "users_select", "action_id": "value"}),
+            kit.input_block(
+                AssignField.USER, "Person", {"type": "users_select", "action_id": VALUE}
+            ),
         ],
     }
 
@@ -125,7 +136,7 @@ def page(incident_id: int, number: int) -> View:
         "submit": kit.title("Page"),
         "blocks": [
             kit.input_block(
-                "target",
+                PageField.TARGET,
                 "Service or team",
                 {
                     "type": "external_select",
@@ -149,16 +160,16 @@ def backfill(incident_id: int, number: int, timezone: str) -> View:
         "title": kit.title(f"Timeline: {ref(number)}"),
         "submit": kit.title("Add"),
         "blocks": [
-            kit.input_block("date", "Date", {"type": "datepicker", "action_id": "value"}),
+            kit.input_block(BackfillField.DATE, "Date", {"type": "datepicker", "action_id": VALUE}),
             kit.input_block(
-                "time", f"Time ({timezone})", {"type": "timepicker", "action_id": "value"}
+                BackfillField.TIME, f"Time ({timezone})", {"type": "timepicker", "action_id": VALUE}
             ),
             kit.input_block(
-                "text",
+                BackfillField.TEXT,
                 "What happened",
                 {
                     "type": "plain_text_input",
-                    "action_id": "value",
+                    "action_id": VALUE,
                     "multiline": True,
                     "max_length": 2800,
                 },

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import from_row
-from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.messages import ref
 from switchboard.bot.incidents.postmortem_view import (
     Facts,
     FileLink,
@@ -35,6 +35,7 @@ from switchboard.bot.incidents.postmortem_view import (
     sample_record,
 )
 from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.views import IncidentView, incident_view
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.templating import OPTIONS, configure, render_team_template
 from switchboard.bot.platform.templating import (
@@ -126,11 +127,9 @@ class PostmortemService:
         except BaseException:
             async with self._sessions() as session:  # not shared: a later try may share it
                 await delivery_store.release(session, key)
-                await session.commit()
             raise
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, "", self._clock())
-            await session.commit()
         return dataclasses.replace(draft, shared=True)
 
     async def _claim(self, key: Key, channel: str) -> bool:
@@ -138,7 +137,6 @@ class PostmortemService:
         stale = now - timedelta(seconds=self._config.delivery.lease_seconds)
         async with self._sessions() as session:
             claimed = await delivery_store.claim(session, key, channel, now, stale)
-            await session.commit()
         return claimed.outcome is not Claim.TAKEN
 
     def _fingerprint(self, record: Record) -> str:
@@ -190,7 +188,7 @@ class PostmortemService:
             users = _user_ids(incident, roles, participants, events, entries, followups)
             names = await postmortem_stats_store.people_names(session, users)
         people = _People(names | await self._slack_names(users - names.keys()))
-        view = IncidentView(incident, links, [r for r in roles if r.ended_at is None])
+        view = incident_view(incident, links, [r for r in roles if r.ended_at is None])
         record = Record(
             incident=self._facts(incident, people),
             services=services.affected,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.incidents import messages
-from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.views import incident_view
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.deps import Deps
 from switchboard.storage import incident_store
@@ -51,7 +51,7 @@ class Reminders:
     ) -> Outgoing:
         assert incident.id is not None
         roles = await incident_store.current_roles(session, incident.id)
-        view = IncidentView(incident, [], roles)
+        view = incident_view(incident, (), roles)
         lead = view.holder(self._config.roles[0]) or incident.declared_by
         minutes = int((now - incident.last_update_at).total_seconds() // 60)
         text, blocks = messages.reminder(view, lead, minutes)

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
-from switchboard.bot.incidents.messages import IncidentView, ref
+from switchboard.bot.incidents.messages import ref
+from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
+from switchboard.bot.incidents.views import IncidentData, IncidentView, incident_view
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.logs import about_incident
 from switchboard.bot.platform.slack_gateway import SlackFailure
@@ -141,12 +143,12 @@ class IncidentService:
         await self._may_declare(request.actor)
         severity = self._config.severity(request.severity)
         if severity is None:
-            raise Refused(f"{_shown(request.severity)} is not a severity.", "severity")
+            raise Refused(f"{_shown(request.severity)} is not a severity.", DeclareField.SEVERITY)
         contacts = []
         for service in request.services:
             contact = await self._catalog.contacts(service)
             if contact is None:  # not something the services search offered
-                raise Refused(f"{_shown(service)} is not in the catalog.", "services")
+                raise Refused(f"{_shown(service)} is not in the catalog.", DeclareField.SERVICES)
             contacts.append(contact)
         request = dataclasses.replace(request, severity=severity.name)
         for attempt in range(DECLARE_ATTEMPTS):
@@ -155,8 +157,8 @@ class IncidentService:
                 if existing:
                     return existing, False
                 try:
-                    incident = await self._insert(session, request, contacts)
-                    await session.commit()
+                    incident, rows = await self._insert(session, request, contacts)
+                    await incident_store.save(session, *rows)
                 except IntegrityError:  # another process took the number, or the request
                     await session.rollback()
                     if attempt == DECLARE_ATTEMPTS - 1:
@@ -176,7 +178,8 @@ class IncidentService:
 
     async def _insert(
         self, session: AsyncSession, request: DeclareRequest, contacts: list[Contacts]
-    ) -> Incident:
+    ) -> tuple[Incident, list[incident_store.Row]]:
+        """The new incident, written for its id, and its rows for `save` to commit."""
         now = self._clock()
         incident = Incident(
             number=await incident_store.next_number(session),
@@ -191,23 +194,20 @@ class IncidentService:
             declared_at=now,
             last_update_at=now,
         )
-        session.add(incident)
-        await session.flush()
-        assert incident.id is not None
-        for contact in contacts:
-            entity = contact.entity
-            session.add(
-                IncidentServiceLink(
-                    incident_id=incident.id, entity_ref=entity.ref, name=entity.display_name
-                )
+        incident_id = await incident_store.insert(session, incident)
+        rows: list[incident_store.Row] = [
+            IncidentServiceLink(
+                incident_id=incident_id, entity_ref=c.entity.ref, name=c.entity.display_name
             )
+            for c in contacts
+        ]
         owners = [u for c in contacts for u in (*c.users, *c.oncall_now)]
         for group in {g for c in contacts for g in c.usergroups}:
             owners += await self._members(group)
-        await incident_store.add_participants(session, incident.id, [request.actor, *owners])
-        self._page_rows(session, incident.id, contacts, now)
-        session.add(self._event(incident.id, request.actor, "declared", "", now))
-        return incident
+        await incident_store.add_participants(session, incident_id, [request.actor, *owners])
+        rows += self._page_rows(incident_id, contacts, now)
+        rows.append(self._event(incident_id, request.actor, "declared", "", now))
+        return incident, rows
 
     async def _members(self, usergroup: str) -> list[str]:
         try:
@@ -215,22 +215,21 @@ class IncidentService:
         except SlackFailure:
             return []
 
-    def _page_rows(
-        self, session: AsyncSession, incident_id: int, contacts: list[Contacts], now: datetime
-    ) -> None:
-        for contact in contacts:
-            for target in contact.oncall:
-                session.add(
-                    IncidentPage(
-                        incident_id=incident_id,
-                        entity_ref=contact.entity.ref,
-                        name=contact.entity.display_name,
-                        provider=target.provider,
-                        target_type=target.target_type,
-                        target_id=target.target_id,
-                        next_attempt_at=now,
-                    )
-                )
+    @staticmethod
+    def _page_rows(incident_id: int, contacts: list[Contacts], now: datetime) -> list[IncidentPage]:
+        return [
+            IncidentPage(
+                incident_id=incident_id,
+                entity_ref=contact.entity.ref,
+                name=contact.entity.display_name,
+                provider=target.provider,
+                target_type=target.target_type,
+                target_id=target.target_id,
+                next_attempt_at=now,
+            )
+            for contact in contacts
+            for target in contact.oncall
+        ]
 
     # changing
 
@@ -269,11 +268,11 @@ class IncidentService:
             incident.version += 1
             if incident.acknowledged_at is None:
                 incident.acknowledged_at = now  # the first responder action
-            session.add(incident)
-            session.add(self._event(incident_id, actor, action, text, now, value=value, user=user))
+            event = self._event(incident_id, actor, action, text, now, value=value, user=user)
+            incident_store.add(session, incident, event)
             if key and not await request_store.claim(session, key, now):
                 raise Replayed(key)  # a concurrent delivery of the same request won
-            await session.commit()
+            await incident_store.save(session)
             return await _view(session, incident)
 
     def _checked(self, action: str, value: str, user: str) -> str:
@@ -294,11 +293,13 @@ class IncidentService:
         if action == "assign":
             if value not in config.roles:
                 names = ", ".join(f"`{r}`" for r in config.roles)
-                raise Refused(f"{_shown(value)} is not a role. Choose one of {names}.", "role")
+                raise Refused(
+                    f"{_shown(value)} is not a role. Choose one of {names}.", AssignField.ROLE
+                )
             if not USER_ID.match(user):
-                raise Refused("Choose a person from your workspace.", "user")
+                raise Refused("Choose a person from your workspace.", AssignField.USER)
         if action in ("page", "update") and not value.strip():
-            raise Refused(f"What should I {action}?", "target" if action == "page" else "")
+            raise Refused(f"What should I {action}?", PageField.TARGET if action == "page" else "")
         if action not in ACTIONS:
             raise Refused(f"Unknown action {_shown(action)}.")
         return value
@@ -356,7 +357,7 @@ class IncidentService:
             await self._may_act(session, incident, actor, what)
             return await _view(session, incident)
 
-    async def may_take_part(self, incident: Incident, actor: str, what: str) -> None:
+    async def may_take_part(self, incident: IncidentData, actor: str, what: str) -> None:
         """Record keeping (notes, backfills, follow-ups) on a private incident is for its
         participants only; on a closed one it goes on (a postmortem adds to the record)."""
         assert incident.id is not None
@@ -390,15 +391,10 @@ class IncidentService:
             return f"{who} changed the severity from *{old}* to *{value}*."
         if action == "assign":
             await incident_store.end_role(session, incident.id, value, now)
-            session.add(
-                IncidentRole(
-                    incident_id=incident.id,
-                    role=value,
-                    user_id=user,
-                    assigned_by=actor,
-                    started_at=now,
-                )
+            role = IncidentRole(
+                incident_id=incident.id, role=value, user_id=user, assigned_by=actor, started_at=now
             )
+            incident_store.add(session, role)
             await incident_store.add_participants(session, incident.id, [user])
             return f"{who} made <@{user}> the {value}."
         if action == "update":
@@ -439,7 +435,7 @@ class IncidentService:
             raise Refused(
                 f"The catalog says nothing about how to page {safe(entity.display_name, 100)}."
             )
-        self._page_rows(session, incident.id, [contacts], now)
+        incident_store.add(session, *self._page_rows(incident.id, [contacts], now))
         await incident_store.add_participants(session, incident.id, contacts.users)
         return f"{who} is paging the on-call of *{safe(entity.display_name, 100)}*."
 
@@ -455,45 +451,28 @@ class IncidentService:
                 return None
             if incident.acknowledged_at is None:
                 incident.acknowledged_at = now
-                session.add(incident)
             text = (
                 f"{safe(who, 100) or 'Someone'} acknowledged the page for *{safe(page.name, 100)}*."
             )
-            session.add(self._event(page.incident_id, "", "pager-ack", text, now))
-            await session.commit()
+            event = self._event(page.incident_id, "", "pager-ack", text, now)
+            await incident_store.save(session, incident, event)
             return page.incident_id
 
     async def snooze(self, incident_id: int, actor: str, minutes: int, *, key: str = "") -> None:
         async with self._sessions() as session:
             incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_snoozed_until = self._clock() + timedelta(minutes=minutes)
-            session.add(incident)
-            session.add(
-                self._event(
-                    incident_id,
-                    actor,
-                    "snooze",
-                    f"<@{actor}> snoozed status reminders for {minutes} minutes.",
-                    self._clock(),
-                )
-            )
-            await session.commit()
+            said = f"<@{actor}> snoozed status reminders for {minutes} minutes."
+            event = self._event(incident_id, actor, "snooze", said, self._clock())
+            await incident_store.save(session, incident, event)
 
     async def stop_reminders(self, incident_id: int, actor: str, *, key: str = "") -> None:
         async with self._sessions() as session:
             incident = await self._reminded(session, incident_id, actor, key)
             incident.reminders_off = True
-            session.add(incident)
-            session.add(
-                self._event(
-                    incident_id,
-                    actor,
-                    "reminders-off",
-                    f"<@{actor}> turned status reminders off.",
-                    self._clock(),
-                )
-            )
-            await session.commit()
+            said = f"<@{actor}> turned status reminders off."
+            event = self._event(incident_id, actor, "reminders-off", said, self._clock())
+            await incident_store.save(session, incident, event)
 
     async def _reminded(
         self, session: AsyncSession, incident_id: int, actor: str, key: str
@@ -542,5 +521,5 @@ async def _views(session: AsyncSession, incidents: Sequence[Incident]) -> list[I
     services = await incident_store.services_of(session, ids)
     roles = await incident_store.current_roles_of(session, ids)
     return [
-        IncidentView(i, services.get(i.id or 0, []), roles.get(i.id or 0, [])) for i in incidents
+        incident_view(i, services.get(i.id or 0, []), roles.get(i.id or 0, [])) for i in incidents
     ]

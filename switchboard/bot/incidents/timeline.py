@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.modal_fields import BackfillField
 from switchboard.bot.incidents.service import IncidentService, Refused, Replayed
+from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import safe
@@ -111,10 +111,7 @@ class TimelineService:
         entry = _mine(await timeline_store.for_message(session, channel, ts), incident_id)
         if entry is None:
             return False
-        if user not in entry.reactors:
-            entry.reactors = [*entry.reactors, user]
-            session.add(entry)
-            await session.commit()
+        await timeline_store.add_reactor(session, entry, user)
         return True
 
     async def _read(self, incident: Incident, channel: str, ts: str) -> dict[str, object] | None:
@@ -126,7 +123,7 @@ class TimelineService:
             message = None
         if message is None:
             await self._note(
-                incident, "I could not read that message, so it is not on the timeline."
+                incident.channel_id, "I could not read that message, so it is not on the timeline."
             )
         return message
 
@@ -149,11 +146,7 @@ class TimelineService:
             reactors=[user],
         )
         async with self._sessions() as session:
-            session.add(entry)
-            try:
-                await session.commit()
-            except IntegrityError:  # another delivery or person got there first
-                await session.rollback()
+            if not await timeline_store.add_unless_there(session, entry):
                 await self._add_reactor(session, incident.id, channel, ts, user)
 
     async def reaction_removed(self, channel: str, ts: str, emoji: str, user: str) -> None:
@@ -167,11 +160,7 @@ class TimelineService:
             keeping = await self._still_reacting(channel, ts)
             for entry in entries:
                 entry.reactors = [r for r in entry.reactors if r != user or r in keeping]
-                if entry.reactors:
-                    session.add(entry)
-                else:  # nobody keeps it on the timeline any more
-                    await session.delete(entry)
-            await session.commit()
+            await timeline_store.keep_reactors(session, entries)
             if any(e.reactors for e in entries):
                 return
         # The confirmation said "on the timeline": it goes with the last timeline emoji.
@@ -199,18 +188,11 @@ class TimelineService:
             found = await timeline_store.for_message(session, channel, ts)
             if not found:
                 return
-            readable = await self.readable(text)
-            for entry in found:
-                entry.text, entry.edited_at = readable, self._clock()
-                session.add(entry)
-            await session.commit()
+            await timeline_store.edit(session, found, await self.readable(text), self._clock())
 
     async def message_deleted(self, channel: str, ts: str) -> None:
         async with self._sessions() as session:
-            for entry in await timeline_store.for_message(session, channel, ts):
-                entry.deleted = True
-                session.add(entry)
-            await session.commit()
+            await timeline_store.mark_deleted(session, channel, ts)
 
     # notes and backfills
 
@@ -232,35 +214,37 @@ class TimelineService:
         await self._incidents.may_take_part(incident, actor, "add to its timeline")
         now = self._clock()
         if at is not None and at > now:
-            raise Refused("That time is in the future: backfill what already happened.", "time")
+            raise Refused(
+                "That time is in the future: backfill what already happened.", BackfillField.TIME
+            )
         if not text.strip():
-            raise Refused("Say what happened.", "text")
+            raise Refused("Say what happened.", BackfillField.TEXT)
         async with self._sessions() as session:
             if key and not await request_store.claim(session, key, now):
                 raise Replayed(key)
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    source="backfill" if at else "note",
-                    at=at or now,
-                    author=actor,
-                    added_by=actor,
-                    text=text,
-                )
+            entry = TimelineEntry(
+                incident_id=incident.id,
+                source="backfill" if at else "note",
+                at=at or now,
+                author=actor,
+                added_by=actor,
+                text=text,
             )
-            await session.commit()
+            await timeline_store.add(session, entry)
         what = "an event to" if at else "a note to"
-        await self._note(incident, f"<@{actor}> added {what} the timeline: {safe(text, 2800)}")
+        await self._note(
+            incident.channel_id, f"<@{actor}> added {what} the timeline: {safe(text, 2800)}"
+        )
         return incident.number
 
-    async def _note(self, incident: Incident, text: str) -> None:
+    async def _note(self, channel_id: str, text: str) -> None:
         """Say something in the incident channel; a failure is logged, not raised."""
-        if not incident.channel_id:
+        if not channel_id:
             return
         try:
-            await self._gateway.post(incident.channel_id, text)
+            await self._gateway.post(channel_id, text)
         except SlackFailure as failure:
-            log.warning("could not post in %s: %s", incident.channel_id, failure.error)
+            log.warning("could not post in %s: %s", channel_id, failure.error)
 
     # reading
 

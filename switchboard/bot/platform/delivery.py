@@ -212,7 +212,6 @@ class Delivery:
             claimed = await delivery_store.claim(
                 session, message.key, message.channel, now, now - self._lease
             )
-            await session.commit()
         if claimed.outcome is Claim.TAKEN:
             return Outcome.TAKEN
         if claimed.outcome is Claim.STALE:
@@ -239,7 +238,6 @@ class Delivery:
                 raise SlackFailure(failure.method, f"in doubt: {failure.error}", False) from None
             async with self._sessions() as session:
                 await delivery_store.release(session, message.key)
-                await session.commit()
             raise
         finally:
             self._pacer.posted(message.channel)
@@ -249,7 +247,6 @@ class Delivery:
     async def _mark_sent(self, key: Key, ts: str) -> None:
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, ts, self._clock())
-            await session.commit()
 
     async def _posted_since(self, message: Outgoing, tried_at: datetime) -> str:
         """The ts of the message an interrupted run posted, or "" when it did not."""

@@ -103,7 +103,6 @@ class ScorecardResults:
             # A result of a scorecard that is not loaded now (a file being fixed) is kept.
             gone = [p for p in stored if p not in fresh and p[0] in loaded]
             await scorecard_store.save(session, changed, gone, self._clock())
-            await session.commit()
         moves = [
             rank(loaded[now.scorecard], now.level) - rank(loaded[now.scorecard], before.level)
             for now in changed

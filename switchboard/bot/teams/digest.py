@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from switchboard.bot.catalog.api import Entity
+from switchboard.bot.incidents.api import followup_item, incident_data
 from switchboard.bot.platform.delivery import Key, Outgoing, Report
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
@@ -129,11 +130,12 @@ class WeeklyDigest(TeamJob):
                 continue
             for team in owners[service.ref] & weeks.keys():
                 weeks[team].add_result(scorecard, service, standing, before.get(pair))
-        for followup, incident in followups:
-            for team in _teams_of(followup.owner_team, affected[incident.id or 0], owners):
+        for item in (followup_item(f, i) for f, i in followups):
+            owner_team, incident_id = item.followup.owner_team, item.incident.id or 0
+            for team in _teams_of(owner_team, affected[incident_id], owners):
                 if team in weeks:
-                    weeks[team].followups.append((followup, incident))
-        for incident in incidents:
+                    weeks[team].followups.append(item)
+        for incident in (incident_data(i) for i in incidents):
             for team in _teams_of("", affected[incident.id or 0], owners):
                 if team in weeks:
                     weeks[team].incidents.append(incident)

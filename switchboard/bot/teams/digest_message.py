@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from switchboard.bot.catalog.api import Entity
+from switchboard.bot.incidents.api import IncidentData, Item
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.blocks import Block
 from switchboard.bot.platform.text import safe
@@ -22,7 +23,6 @@ from switchboard.bot.scorecards.api import (
     unnamed_rules,
     what_it_needs,
 )
-from switchboard.storage.tables import FollowUp, Incident
 
 MAX_LINES = 15  # per list; the rest are counted
 MAX_RULES = 5
@@ -63,8 +63,8 @@ class TeamWeek:
     today: date
     count_private: bool  # say how many private incidents there were (never which)
     results: list[Result] = field(default_factory=list)
-    followups: list[tuple[FollowUp, Incident]] = field(default_factory=list)  # open ones
-    incidents: list[Incident] = field(default_factory=list)  # declared in the week
+    followups: list[Item] = field(default_factory=list)  # open ones
+    incidents: list[IncidentData] = field(default_factory=list)  # declared in the week
     initiatives: list[tuple[Scorecard, Progress]] = field(default_factory=list)
     unevaluated: str = ""  # why no scorecard was evaluated; "" when they were
     # the facts sources set up here (scorecards' `configured`), to say what a rule needs
@@ -211,18 +211,23 @@ def _most_failed(week: TeamWeek) -> list[str]:
 def _followups(week: TeamWeek) -> list[str]:
     if not week.followups:
         return ["No open follow-ups."]
-    overdue = [(f, i) for f, i in week.followups if f.due is not None and f.due < week.today]
-    named = [(f, i) for f, i in overdue if not i.private]
+    overdue = [
+        item
+        for item in week.followups
+        if item.followup.due is not None and item.followup.due < week.today
+    ]
+    named = [item for item in overdue if not item.incident.private]
     hidden = len(overdue) - len(named)
     lines = [f"{len(week.followups)} open, {len(overdue)} overdue."]
-    lines += [_followup_line(f, i) for f, i in named[:MAX_LINES]]
+    lines += [_followup_line(item) for item in named[:MAX_LINES]]
     lines += _more(len(named) - MAX_LINES, "overdue follow-up")
     if hidden and week.count_private:
         lines.append(f"…and {hidden} overdue from private incidents (not named here)")
     return lines
 
 
-def _followup_line(followup: FollowUp, incident: Incident) -> str:
+def _followup_line(item: Item) -> str:
+    followup, incident = item.followup, item.incident
     owner = f"<@{followup.owner_user}>" if followup.owner_user else "the team"
     return f"• {safe(followup.text, 300)} (INC-{incident.number}, due {followup.due}, {owner})"
 

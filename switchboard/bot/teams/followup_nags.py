@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date, time, timedelta
 
 from switchboard.bot.catalog.api import CatalogReader
-from switchboard.bot.incidents.api import PAGE, Item, Listing, Scope, listing
+from switchboard.bot.incidents.api import PAGE, Item, Listing, Scope, followup_item, listing
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.delivery import Key, Outgoing
 from switchboard.bot.platform.deps import Deps
@@ -72,7 +72,6 @@ class FollowUpNags:
         until = today + timedelta(days=self._config.nags.snooze_days)
         async with self._sessions() as session:
             count, withheld = await followup_store.snooze(session, ids, until, actor)
-            await session.commit()
         said = f"<@{actor}> snoozed the nags about {count} follow-up(s) until {until}."
         if withheld:
             said += (
@@ -97,7 +96,7 @@ class FollowUpNags:
             scope = Scope("user", user) if user else Scope("team", followup.owner_team)
             # Private incidents are shown to their participants only, as in listings.
             visible = not incident.private or user in insiders.get(followup.incident_id, set())
-            owed[scope].append((Item(followup, incident), visible))
+            owed[scope].append((followup_item(followup, incident), visible))
         return owed
 
     def _nag(
