@@ -31,12 +31,14 @@ from switchboard.bot.facts.targets import github_host
 from switchboard.bot.home import HomeService
 from switchboard.bot.incidents.catchup import CatchUpService
 from switchboard.bot.incidents.followup_service import FollowUpService
+from switchboard.bot.incidents.impact import ImpactService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
+from switchboard.bot.insight.api import ChartSharing, InsightService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.config import Config
@@ -68,6 +70,8 @@ from switchboard.handlers import (
 from switchboard.handlers.catchup import CatchUpHandlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers, RecordHandler
+from switchboard.handlers.incident_started import StartedHandlers
+from switchboard.handlers.insight import InsightHandlers
 from switchboard.handlers.lookup import answer_lane
 from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
 from switchboard.handlers.timeline import TimelineHandlers
@@ -130,6 +134,8 @@ class Switchboard:
     metrics: Metrics
     redactor: Redactor
     facts: LiveFacts
+    insight: InsightService
+    charts: ChartSharing
 
     @cached_property
     def bolt(self) -> AsyncApp:
@@ -182,6 +188,8 @@ class Switchboard:
             FollowUpHandlers(self.followups, self.gateway),
             PostmortemStatsHandlers(self.postmortems, self.stats),
             CatchUpHandlers(CatchUpService(self.timeline.deps, self.incidents, self.timeline)),
+            InsightHandlers(self.insight, self.charts),  # after: `stats` is insight's now
+            StartedHandlers(ImpactService(self.timeline.deps, self.incidents), self.incident_sync),
         ]
 
     @cached_property
@@ -320,6 +328,8 @@ def build(
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
         facts=facts,
+        insight=InsightService(deps, owner, lambda: scorecards.scorecards),
+        charts=ChartSharing(deps),
     )
 
 

@@ -220,11 +220,13 @@ class IncidentHandlers:
             ).strip(),
             private="private" in options,
             security="security" in options,
+            impact_started=(values.started.value.value if values.started else None) or "",
         )
         try:
             incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
-            field = refusal.field if refusal.field in ("severity", "services") else "title"
+            fields = ("severity", "services", "started")
+            field = refusal.field if refusal.field in fields else "title"
             await ack(response_action="errors", errors={field: str(refusal)})
             return
         await ack()

@@ -200,6 +200,7 @@ class DeclareValues(Values):
     title: Input[TextInput] | None = None
     severity: Input[StaticSelect] | None = None
     services: ServicesSearch | None = None
+    started: Input[TextInput] | None = None
     description: Input[TextInput] | None = None
     options: Input[MultiSelect] | None = None
 

@@ -1,0 +1,322 @@
+"""Insight for a scope (a window of days; everyone, a service, a team; a severity) and an
+audience: the rows are read once, narrowed to what the audience may count, and handed to
+`measures.py`. Every surface asks here.
+
+Private incidents (docs/insight.md, "Private incidents"): a surface posted in a channel
+(`public=True`: the digest, charts) leaves them out entirely and says "public incidents
+only". An answer seen by one person counts them in the whole window's totals and response
+times, when no service or team is asked for; every breakdown (service, team, week, scorecard
+level, DORA, repeats) leaves them out, so none can be attributed or dated."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from switchboard.bot.catalog.api import CatalogReader
+from switchboard.bot.insight import measures
+from switchboard.bot.insight.measures import (
+    Dora,
+    FollowThrough,
+    Line,
+    Response,
+    Standards,
+)
+from switchboard.bot.platform.deps import Deps
+from switchboard.bot.platform.text import safe
+from switchboard.bot.scorecards.api import Scorecard
+from switchboard.storage import insight_store
+from switchboard.storage.insight_store import IncidentRow, Owned
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 3660
+STANDARD_WINDOWS = (28, 90)
+CHART_WEEKS = 12
+USAGE = (
+    "`/incident stats [days] [service:<id>|team:<name>] [sev:<severity>]`, "
+    "for example `/incident stats 90 team:payments sev:SEV1`."
+)
+_WORD = re.compile(r"^(service|team|sev):(.+)$", re.IGNORECASE)
+
+
+class Unclear(Exception):
+    """The scope asked for makes no sense; the message says why and how (mrkdwn, escaped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What `/incident stats` (or the command line) asked for, as typed: not yet resolved."""
+
+    days: int = DEFAULT_DAYS
+    service: str = ""
+    team: str = ""
+    severity: str = ""
+
+
+def parse_asked(text: str) -> Asked:
+    """`[days] [service:<id>|team:<name>] [sev:<n>]`, in any order, each at most once."""
+    days: int | None = None
+    named: dict[str, str] = {}
+    for word in text.split():
+        match = _WORD.match(word)
+        if word.isdigit() and days is None:
+            days = int(word)
+            if not 1 <= days <= MAX_DAYS:
+                raise Unclear(f"Look back 1 to {MAX_DAYS} days. Try {USAGE}")
+        elif match and match.group(1).casefold() not in named:
+            named[match.group(1).casefold()] = match.group(2)
+        else:
+            raise Unclear(f"I don't understand `{_code(word)}`. Try {USAGE}")
+    if "service" in named and "team" in named:
+        raise Unclear("Ask for a service or a team, not both.")
+    return Asked(
+        days or DEFAULT_DAYS, named.get("service", ""), named.get("team", ""), named.get("sev", "")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    days: int
+    since: datetime
+    until: datetime
+    service: str = ""  # ref
+    team: str = ""  # ref
+    severity: str = ""  # a configured severity name
+    label: str = "everyone"  # what the scope is, for people
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.service or self.team)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    """A chart's numbers: incidents by severity per week, and their median time to resolve."""
+
+    title: str
+    weeks: list[str]  # Mondays, ISO dates, oldest first
+    counts: dict[str, list[int]]  # severity -> a count per week
+    resolve_hours: list[float | None]  # median per week; None with nothing resolved
+
+    @property
+    def empty(self) -> bool:
+        return not any(sum(c) for c in self.counts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Insight:
+    scope: Scope
+    public: bool
+    private_counted: int  # private incidents in the totals (0 on a public surface)
+    response: Response
+    by_service: list[Line]
+    by_team: list[Line]
+    by_week: list[Line]
+    standards: list[Standards]
+    dora: Dora
+    follow_through: FollowThrough
+    names: dict[str, str] = field(default_factory=dict)  # ref -> name
+
+    def name(self, ref: str) -> str:
+        return self.names.get(ref, ref)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    incidents: list[IncidentRow]  # in the window, declared
+    earlier: list[IncidentRow]  # the 30 days before it (repeats)
+    catalog: list[Owned]
+
+
+class InsightService:
+    def __init__(
+        self,
+        deps: Deps,
+        catalog: CatalogReader,
+        scorecards: Callable[[], Sequence[Scorecard]],
+    ) -> None:
+        self._sessions = deps.sessions
+        self._config = deps.config
+        self._clock = deps.clock
+        self._catalog = catalog
+        self._scorecards = scorecards
+
+    async def scope(self, asked: Asked) -> Scope:
+        """The scope `asked` names, resolved in the catalog and the configuration."""
+        until = self._clock()
+        since = until - timedelta(days=asked.days)
+        scope = Scope(asked.days, since, until)
+        if asked.severity:
+            severity = self._config.incidents.severity(asked.severity)
+            if severity is None:
+                names = ", ".join(f"`{s.name}`" for s in self._config.incidents.severities)
+                raise Unclear(
+                    f"`{_code(asked.severity)}` is not a severity. Choose one of {names}."
+                )
+            scope = replace(scope, severity=severity.name)
+        if asked.service:
+            entity, close = await self._catalog.find(asked.service)
+            if entity is None or entity.kind == "group":
+                raise Unclear(f"No service called `{_code(asked.service)}`." + _hint(close))
+            scope = replace(scope, service=entity.ref, label=f"service {entity.display_name}")
+        if asked.team:
+            entity, close = await self._catalog.find(f"team:{asked.team}")
+            if entity is None:
+                raise Unclear(f"No team called `{_code(asked.team)}`." + _hint(close))
+            scope = replace(scope, team=entity.ref, label=f"team {entity.display_name}")
+        if scope.severity:
+            scope = replace(scope, label=f"{scope.label}, {scope.severity} only")
+        return scope
+
+    async def insight(self, scope: Scope, *, public: bool) -> Insight:
+        rows = await self._rows(scope.since - measures.REPEAT_WITHIN, scope.since, scope.until)
+        longest = max(STANDARD_WINDOWS)
+        async with self._sessions() as session:
+            followups = await insight_store.followups(
+                session, self._local(scope.since).date(), self._local(scope.until).date()
+            )
+            deploys = await insight_store.deploys(
+                session, scope.since, scope.until, self._config.insight.environments
+            )
+            history = await insight_store.levels(session, scope.until)
+            standards_rows = await insight_store.incidents(
+                session, scope.until - timedelta(days=longest), scope.until
+            )
+        owners = _owners(rows.catalog)
+        services = self._services(scope, rows.catalog)
+        shown = self._narrow(rows.incidents, scope, services)
+        public_only = [i for i in shown if not i.private]
+        totals = public_only if public or scope.narrowed else shown
+        severities = [s.name for s in self._config.incidents.severities]
+        teams = lambda i: _teams(i, owners)  # noqa: E731
+        deploys = [d for d in deploys if services is None or d.entity in services]
+        followups = [
+            f
+            for f in followups
+            if not (public and f.private)
+            and (services is None or set(f.services) & services or f.owner_team == scope.team)
+        ]
+        earlier = [i for i in self._narrow(rows.earlier, scope, services) if not i.private]
+        serious = {s.upper() for s in severities[:2]}
+        minimum = (self._config.insight.min_services, self._config.insight.min_incidents)
+        standards = []
+        for card in self._scorecards():
+            for days in STANDARD_WINDOWS:
+                since = scope.until - timedelta(days=days)
+                standards.append(
+                    measures.standards(
+                        card.name,
+                        card.levels,
+                        [h for h in history if h.scorecard == card.id],
+                        [i for i in self._narrow(standards_rows, scope, services) if not i.private],
+                        serious,
+                        since,
+                        scope.until,
+                        minimum,
+                        services,
+                    )
+                )
+        failure_window = timedelta(hours=self._config.insight.failure_window_hours)
+        return Insight(
+            scope=scope,
+            public=public,
+            private_counted=len(totals) - len(public_only),
+            response=measures.response(totals, severities),
+            by_service=measures.breakdown(public_only, lambda i: i.services or ("(no service)",)),
+            by_team=measures.breakdown(public_only, teams),
+            by_week=measures.weeks(
+                public_only, self._config.tz, scope.until, max(1, scope.days // 7)
+            ),
+            standards=standards,
+            dora=measures.dora(deploys, public_only, scope.since, scope.until, failure_window),
+            follow_through=measures.follow_through(
+                followups,
+                public_only,
+                earlier,
+                self._local(scope.since).date(),
+                self._local(scope.until).date(),
+                self._config.tz,
+            ),
+            names={o.ref: o.name for o in rows.catalog},
+        )
+
+    async def chart(self, scope: Scope, weeks: int = CHART_WEEKS) -> ChartData:
+        """The last `weeks` weeks of public incidents in `scope`: for a channel."""
+        since = scope.until - timedelta(weeks=weeks)
+        rows = await self._rows(since, since, scope.until)
+        services = self._services(scope, rows.catalog)
+        shown = [i for i in self._narrow(rows.incidents, scope, services) if not i.private]
+        tz = self._config.tz
+        names = [s.name for s in self._config.incidents.severities]
+        lines = measures.weeks(shown, tz, scope.until, weeks)
+        counts = {name: [0] * weeks for name in names}
+        index = {line.name: n for n, line in enumerate(lines)}
+        for incident in shown:
+            n = index.get(str(measures.week_of(incident.declared_at, tz)))
+            if n is not None:
+                counts.setdefault(incident.severity, [0] * weeks)[n] += 1
+        hours = [
+            round(line.to_resolve.median.total_seconds() / 3600, 2)
+            if line.to_resolve.median is not None
+            else None
+            for line in lines
+        ]
+        return ChartData(f"Incidents: {scope.label}", [line.name for line in lines], counts, hours)
+
+    # reading and narrowing
+
+    async def _rows(self, earliest: datetime, since: datetime, until: datetime) -> _Rows:
+        async with self._sessions() as session:
+            every = await insight_store.incidents(session, earliest, until)
+            catalog = await insight_store.catalog(session)
+        return _Rows(
+            [i for i in every if i.declared_at >= since],
+            [i for i in every if i.declared_at < since],
+            catalog,
+        )
+
+    @staticmethod
+    def _services(scope: Scope, catalog: list[Owned]) -> set[str] | None:
+        """The refs a scope narrows to (a team: what it owns, and the team itself); None for
+        everyone."""
+        if scope.service:
+            return {scope.service}
+        if scope.team:
+            return {o.ref for o in catalog if scope.team in o.owners} | {scope.team}
+        return None
+
+    @staticmethod
+    def _narrow(
+        incidents: list[IncidentRow], scope: Scope, services: set[str] | None
+    ) -> list[IncidentRow]:
+        return [
+            i
+            for i in incidents
+            if (not scope.severity or i.severity == scope.severity)
+            and (services is None or set(i.services) & services)
+        ]
+
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self._config.tz)
+
+
+def _owners(catalog: list[Owned]) -> dict[str, tuple[str, ...]]:
+    return {o.ref: o.owners for o in catalog}
+
+
+def _teams(incident: IncidentRow, owners: dict[str, tuple[str, ...]]) -> list[str]:
+    """The teams owning the services an incident affected (and teams it named directly)."""
+    teams = {t for s in incident.services for t in owners.get(s, ()) if t.startswith("group:")}
+    teams |= {s for s in incident.services if s.startswith("group:")}
+    return sorted(teams) or ["(no team)"]
+
+
+def _hint(close: Sequence[object]) -> str:
+    names = [str(getattr(e, "name", "")) for e in close[:5]]
+    return f" Did you mean {', '.join(f'`{_code(n)}`' for n in names)}?" if names else ""
+
+
+def _code(text: str) -> str:
+    return safe(text.replace("`", "'"), 100)
