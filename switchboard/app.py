@@ -299,6 +299,8 @@ def build(
     owner.live_oncall_users = facts.oncall_users
     scorecards = ScorecardService(sessions, owner, clock, facts.facts_of)
     results = ScorecardResults(sessions, scorecards, clock)
+    insight = InsightService(deps, owner, lambda: scorecards.scorecards)
+    charts = ChartSharing(deps)
     return Switchboard(
         settings,
         config,
@@ -323,13 +325,13 @@ def build(
         scorecards=scorecards,
         results=results,
         scorecard_nags=ScorecardNags(deps, owner, scorecards, results),
-        digest=WeeklyDigest(deps, owner, scorecards, results),
+        digest=WeeklyDigest(deps, owner, scorecards, results, insight, charts),
         initiative_reminders=InitiativeReminders(deps, owner, scorecards, results),
         metrics=metrics,
         redactor=redactor or Redactor(settings.secrets()),
         facts=facts,
-        insight=InsightService(deps, owner, lambda: scorecards.scorecards),
-        charts=ChartSharing(deps),
+        insight=insight,
+        charts=charts,
     )
 
 

@@ -9,6 +9,7 @@ from switchboard.bot.insight.service import ChartData as ChartData
 from switchboard.bot.insight.service import Insight as Insight
 from switchboard.bot.insight.service import InsightService as InsightService
 from switchboard.bot.insight.service import Scope as Scope
+from switchboard.bot.insight.service import TeamWeeks as TeamWeeks
 from switchboard.bot.insight.service import Unclear as Unclear
 from switchboard.bot.insight.service import parse_asked as parse_asked
 from switchboard.bot.insight.sharing import ChartSharing as ChartSharing

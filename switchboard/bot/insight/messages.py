@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from switchboard.bot.insight.measures import Dora, Figure, LevelRate, Line, Standards
-from switchboard.bot.insight.service import Insight
+from switchboard.bot.insight.service import STANDARD_WINDOWS, Insight, TeamWeeks
 from switchboard.bot.platform import blocks as kit
 from switchboard.bot.platform.blocks import Block
 from switchboard.bot.platform.text import duration, safe
@@ -283,3 +283,39 @@ def _dora_json(d: Dora) -> dict[str, Any]:
         "to_restore": _figure_json(d.to_restore),
         "to_restore_band": d.to_restore_band,
     }
+
+
+# the weekly digest
+
+
+def how_we_are_doing(team: TeamWeeks) -> list[str]:
+    """The digest's lines: each measure over the week against the four weeks before it,
+    and the standards-against-outcomes line (28 days) of the team's services."""
+    now, before = team.week, team.before
+    per_week = before.response.incidents / 4
+    lines = [
+        f"Incidents: {now.response.incidents} this week (a week in the four before: {per_week:g})",
+        _against(
+            "Time to acknowledge", now.response.to_acknowledge, before.response.to_acknowledge
+        ),
+        _against("Time to resolve", now.response.to_resolve, before.response.to_resolve),
+        f"Deploys: {now.dora.deploys} this week (a week before: {before.dora.deploys / 4:g}); "
+        f"change failure rate {_percent(now.dora.change_failure_rate)} "
+        f"(before: {_percent(before.dora.change_failure_rate)})",
+        f"Follow-ups done on time: {_percent(now.follow_through.on_time_rate)} "
+        f"(before: {_percent(before.follow_through.on_time_rate)}); "
+        f"{now.follow_through.overdue} overdue",
+    ]
+    lines += [standards_line(s) for s in now.standards if s.days == STANDARD_WINDOWS[0]]
+    return [f"• {safe(line, 300)}" for line in lines] + [f"_{PUBLIC_NOTE}_"]
+
+
+def _against(what: str, now: Figure, before: Figure) -> str:
+    def median(fig: Figure) -> str:
+        return duration(fig.median) if fig.median is not None else "none"
+
+    return f"{what}: median {median(now)} (before: {median(before)})"
+
+
+def _percent(rate: float | None) -> str:
+    return f"{rate:.0%}" if rate is not None else "-"

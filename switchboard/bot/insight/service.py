@@ -11,6 +11,7 @@ level, DORA, repeats) leaves them out, so none can be attributed or dated."""
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,7 +29,7 @@ from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.text import safe
 from switchboard.bot.scorecards.api import Scorecard
 from switchboard.storage import insight_store
-from switchboard.storage.insight_store import IncidentRow, Owned
+from switchboard.storage.insight_store import DeployFact, FollowUpRow, IncidentRow, LevelRow, Owned
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3660
@@ -124,10 +125,10 @@ class Insight:
 
 
 @dataclass(frozen=True, slots=True)
-class _Rows:
-    incidents: list[IncidentRow]  # in the window, declared
-    earlier: list[IncidentRow]  # the 30 days before it (repeats)
-    catalog: list[Owned]
+class TeamWeeks:
+    week: Insight  # the last 7 days
+    before: Insight  # the 28 days before them
+    chart: ChartData  # the last 12 weeks
 
 
 class InsightService:
@@ -171,46 +172,109 @@ class InsightService:
         return scope
 
     async def insight(self, scope: Scope, *, public: bool) -> Insight:
-        rows = await self._rows(scope.since - measures.REPEAT_WITHIN, scope.since, scope.until)
-        longest = max(STANDARD_WINDOWS)
-        async with self._sessions() as session:
-            followups = await insight_store.followups(
-                session, self._local(scope.since).date(), self._local(scope.until).date()
+        longest = scope.until - timedelta(days=max(STANDARD_WINDOWS))
+        loaded = await self._load(_earliest(scope.since, longest), scope.until)
+        return self._compute(scope, loaded, public)
+
+    async def for_teams(self, teams: Sequence[str], moment: datetime) -> dict[str, TeamWeeks]:
+        """Each team's week to `moment` and the four weeks before it, and its chart's
+        numbers (public incidents only): the digest's "How we are doing". One read for all
+        teams."""
+        week = timedelta(days=7)
+        before = moment - 5 * week
+        longest = moment - timedelta(days=max(STANDARD_WINDOWS))
+        loaded = await self._load(_earliest(before, longest), moment)
+        names = {o.ref: o.name for o in loaded.catalog}
+        out = {}
+        for team in teams:
+            label = f"team {names.get(team, team)}"
+            now = self._compute(
+                Scope(7, moment - week, moment, team=team, label=label), loaded, True
             )
-            deploys = await insight_store.deploys(
-                session, scope.since, scope.until, self._config.insight.environments
+            then = self._compute(
+                Scope(28, before, moment - week, team=team, label=label), loaded, True
             )
-            history = await insight_store.levels(session, scope.until)
-            standards_rows = await insight_store.incidents(
-                session, scope.until - timedelta(days=longest), scope.until
+            chart = self._chart(
+                Scope(7 * CHART_WEEKS, moment - CHART_WEEKS * week, moment, team=team, label=label),
+                loaded,
             )
-        owners = _owners(rows.catalog)
-        services = self._services(scope, rows.catalog)
-        shown = self._narrow(rows.incidents, scope, services)
-        public_only = [i for i in shown if not i.private]
-        totals = public_only if public or scope.narrowed else shown
+            out[team] = TeamWeeks(now, then, chart)
+        return out
+
+    async def chart(self, scope: Scope, weeks: int = CHART_WEEKS) -> ChartData:
+        """The last `weeks` weeks of public incidents in `scope`: for a channel."""
+        since = scope.until - timedelta(weeks=weeks)
+        loaded = await self._load(since, scope.until)
+        return self._chart(replace(scope, days=7 * weeks, since=since), loaded)
+
+    # computing
+
+    def _compute(self, scope: Scope, loaded: _Loaded, public: bool) -> Insight:
+        services = self._services(scope, loaded.catalog)
+        chosen = loaded.narrowed(scope, services)
+        window = [i for i in chosen if scope.since <= i.declared_at < scope.until]
+        public_only = [i for i in window if not i.private]
+        totals = public_only if public or scope.narrowed else window
+        earlier_start = scope.since - measures.REPEAT_WITHIN
+        earlier = [
+            i for i in chosen if earlier_start <= i.declared_at < scope.since and not i.private
+        ]
         severities = [s.name for s in self._config.incidents.severities]
-        teams = lambda i: _teams(i, owners)  # noqa: E731
-        deploys = [d for d in deploys if services is None or d.entity in services]
+        owners = {o.ref: o.owners for o in loaded.catalog}
+        deploys = [
+            d
+            for d in loaded.deploys
+            if scope.since <= d.finished_at < scope.until
+            and (services is None or d.entity in services)
+        ]
         followups = [
             f
-            for f in followups
+            for f in loaded.followups
             if not (public and f.private)
             and (services is None or set(f.services) & services or f.owner_team == scope.team)
         ]
-        earlier = [i for i in self._narrow(rows.earlier, scope, services) if not i.private]
-        serious = {s.upper() for s in severities[:2]}
+        failure_window = timedelta(hours=self._config.insight.failure_window_hours)
+        since_day, today = self._local(scope.since).date(), self._local(scope.until).date()
+        return Insight(
+            scope=scope,
+            public=public,
+            private_counted=len(totals) - len(public_only),
+            response=measures.response(totals, severities),
+            by_service=measures.breakdown(public_only, lambda i: i.services or ("(no service)",)),
+            by_team=measures.breakdown(public_only, lambda i: _teams(i, owners)),
+            by_week=measures.weeks(
+                public_only, self._config.tz, scope.until, max(1, scope.days // 7)
+            ),
+            standards=self._standards(
+                scope, [i for i in chosen if not i.private], loaded, services
+            ),
+            dora=measures.dora(deploys, public_only, scope.since, scope.until, failure_window),
+            follow_through=measures.follow_through(
+                followups, public_only, earlier, since_day, today, self._config.tz
+            ),
+            names={o.ref: o.name for o in loaded.catalog},
+        )
+
+    def _standards(
+        self,
+        scope: Scope,
+        incidents: list[IncidentRow],
+        loaded: _Loaded,
+        services: set[str] | None,
+    ) -> list[Standards]:
+        serious = {s.name.upper() for s in self._config.incidents.severities[:2]}
         minimum = (self._config.insight.min_services, self._config.insight.min_incidents)
-        standards = []
+        out = []
         for card in self._scorecards():
+            history = loaded.history_of(card.id)
             for days in STANDARD_WINDOWS:
                 since = scope.until - timedelta(days=days)
-                standards.append(
+                out.append(
                     measures.standards(
                         card.name,
                         card.levels,
-                        [h for h in history if h.scorecard == card.id],
-                        [i for i in self._narrow(standards_rows, scope, services) if not i.private],
+                        history,
+                        incidents,
                         serious,
                         since,
                         scope.until,
@@ -218,40 +282,19 @@ class InsightService:
                         services,
                     )
                 )
-        failure_window = timedelta(hours=self._config.insight.failure_window_hours)
-        return Insight(
-            scope=scope,
-            public=public,
-            private_counted=len(totals) - len(public_only),
-            response=measures.response(totals, severities),
-            by_service=measures.breakdown(public_only, lambda i: i.services or ("(no service)",)),
-            by_team=measures.breakdown(public_only, teams),
-            by_week=measures.weeks(
-                public_only, self._config.tz, scope.until, max(1, scope.days // 7)
-            ),
-            standards=standards,
-            dora=measures.dora(deploys, public_only, scope.since, scope.until, failure_window),
-            follow_through=measures.follow_through(
-                followups,
-                public_only,
-                earlier,
-                self._local(scope.since).date(),
-                self._local(scope.until).date(),
-                self._config.tz,
-            ),
-            names={o.ref: o.name for o in rows.catalog},
-        )
+        return out
 
-    async def chart(self, scope: Scope, weeks: int = CHART_WEEKS) -> ChartData:
-        """The last `weeks` weeks of public incidents in `scope`: for a channel."""
-        since = scope.until - timedelta(weeks=weeks)
-        rows = await self._rows(since, since, scope.until)
-        services = self._services(scope, rows.catalog)
-        shown = [i for i in self._narrow(rows.incidents, scope, services) if not i.private]
+    def _chart(self, scope: Scope, loaded: _Loaded) -> ChartData:
+        weeks = max(1, scope.days // 7)
+        services = self._services(scope, loaded.catalog)
+        shown = [
+            i
+            for i in loaded.narrowed(scope, services)
+            if not i.private and scope.since <= i.declared_at < scope.until
+        ]
         tz = self._config.tz
-        names = [s.name for s in self._config.incidents.severities]
         lines = measures.weeks(shown, tz, scope.until, weeks)
-        counts = {name: [0] * weeks for name in names}
+        counts = {s.name: [0] * weeks for s in self._config.incidents.severities}
         index = {line.name: n for n, line in enumerate(lines)}
         for incident in shown:
             n = index.get(str(measures.week_of(incident.declared_at, tz)))
@@ -265,17 +308,21 @@ class InsightService:
         ]
         return ChartData(f"Incidents: {scope.label}", [line.name for line in lines], counts, hours)
 
-    # reading and narrowing
+    # reading
 
-    async def _rows(self, earliest: datetime, since: datetime, until: datetime) -> _Rows:
+    async def _load(self, earliest: datetime, until: datetime) -> _Loaded:
         async with self._sessions() as session:
-            every = await insight_store.incidents(session, earliest, until)
-            catalog = await insight_store.catalog(session)
-        return _Rows(
-            [i for i in every if i.declared_at >= since],
-            [i for i in every if i.declared_at < since],
-            catalog,
-        )
+            return _Loaded(
+                incidents=await insight_store.incidents(session, earliest, until),
+                followups=await insight_store.followups(
+                    session, self._local(earliest).date(), self._local(until).date()
+                ),
+                deploys=await insight_store.deploys(
+                    session, earliest, until, self._config.insight.environments
+                ),
+                history=await insight_store.levels(session, until),
+                catalog=await insight_store.catalog(session),
+            )
 
     @staticmethod
     def _services(scope: Scope, catalog: list[Owned]) -> set[str] | None:
@@ -287,23 +334,48 @@ class InsightService:
             return {o.ref for o in catalog if scope.team in o.owners} | {scope.team}
         return None
 
-    @staticmethod
-    def _narrow(
-        incidents: list[IncidentRow], scope: Scope, services: set[str] | None
-    ) -> list[IncidentRow]:
-        return [
-            i
-            for i in incidents
-            if (not scope.severity or i.severity == scope.severity)
-            and (services is None or set(i.services) & services)
-        ]
-
     def _local(self, moment: datetime) -> datetime:
         return moment.astimezone(self._config.tz)
 
 
-def _owners(catalog: list[Owned]) -> dict[str, tuple[str, ...]]:
-    return {o.ref: o.owners for o in catalog}
+@dataclass
+class _Loaded:
+    """The rows of one read, and indexes over them built on first use (a digest narrows the
+    same rows to each of thousands of teams)."""
+
+    incidents: list[IncidentRow]
+    followups: list[FollowUpRow]
+    deploys: list[DeployFact]
+    history: list[LevelRow]
+    catalog: list[Owned]
+    _by_service: dict[str, list[IncidentRow]] | None = None
+    _by_scorecard: dict[str, list[LevelRow]] | None = None
+
+    def narrowed(self, scope: Scope, services: set[str] | None) -> list[IncidentRow]:
+        if services is None:
+            found = self.incidents
+        else:
+            if self._by_service is None:
+                self._by_service = defaultdict(list)
+                for incident in self.incidents:
+                    for ref in incident.services:
+                        self._by_service[ref].append(incident)
+            unique = {i.id: i for ref in services for i in self._by_service.get(ref, [])}
+            found = sorted(unique.values(), key=lambda i: i.number)
+        return [i for i in found if not scope.severity or i.severity == scope.severity]
+
+    def history_of(self, scorecard: str) -> list[LevelRow]:
+        if self._by_scorecard is None:
+            self._by_scorecard = defaultdict(list)
+            for row in self.history:
+                self._by_scorecard[row.scorecard].append(row)
+        return self._by_scorecard.get(scorecard, [])
+
+
+def _earliest(since: datetime, other: datetime) -> datetime:
+    """What to read for a window from `since`: the 30 days before it too (repeats), and
+    the longest standards window."""
+    return min(since - measures.REPEAT_WITHIN, other, since)
 
 
 def _teams(incident: IncidentRow, owners: dict[str, tuple[str, ...]]) -> list[str]:

@@ -4,6 +4,7 @@ gives the claim back for a later try. Two replicas (or a replayed command) share
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.text import safe
 from switchboard.storage import delivery_store
 from switchboard.storage.delivery_store import Claim
+
+_CONVERSATION_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ class ChartSharing:
         try:
             png = await chart.render(data, self._colors)
             file_id = await self._gateway.upload_image(
-                channel,
+                await self._channel_id(channel),
                 "insight.png",
                 png,
                 safe(data.title, 200),
@@ -60,3 +63,11 @@ class ChartSharing:
             await delivery_store.mark_sent(session, key, file_id, self._clock())
             await session.commit()
         return Shared(file_id)
+
+    async def _channel_id(self, channel: str) -> str:
+        """Uploads are shared to an id: a channel given by name (a team's `#shop`) is looked
+        up (not found: the name as given, which Slack refuses with channel_not_found)."""
+        if _CONVERSATION_ID.match(channel):
+            return channel
+        found = await self._gateway.find_channel(channel.removeprefix("#"))
+        return str(found["id"]) if found else channel

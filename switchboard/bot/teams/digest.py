@@ -15,9 +15,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from switchboard.bot.catalog.api import Entity
+from switchboard.bot.catalog.api import CatalogReader, Entity
+from switchboard.bot.insight.api import ChartSharing, InsightService, TeamWeeks, messages
 from switchboard.bot.platform.delivery import Key, Outgoing, Report
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.jobs import Run
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
+from switchboard.bot.scorecards.api import ScorecardResults, ScorecardService
 from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
 from switchboard.bot.teams.digest_message import TeamWeek, render
 from switchboard.bot.teams.reports import (
@@ -29,6 +34,7 @@ from switchboard.bot.teams.reports import (
 from switchboard.storage import digest_store
 
 KIND = "digest"
+CHART_KIND = "digest-chart"  # the chart beside each digest, through the same ledger
 RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -42,6 +48,20 @@ class _Target:
 
 class WeeklyDigest(TeamJob):
     what = "weekly digest"
+
+    def __init__(
+        self,
+        deps: Deps,
+        owner: CatalogReader,
+        scorecards: ScorecardService,
+        results: ScorecardResults,
+        insight: InsightService | None = None,
+        charts: ChartSharing | None = None,
+    ) -> None:
+        """Without `insight` and `charts`, the digest has no "How we are doing" nor chart."""
+        super().__init__(deps, owner, scorecards, results)
+        self._insight = insight
+        self._charts = charts
 
     def moment(self, now: datetime) -> datetime:
         """This week's digest time: the latest `digest.day` at `digest.at` not after `now`."""
@@ -77,9 +97,41 @@ class WeeklyDigest(TeamJob):
         weeks = await self._weeks([t.team for t in targets], entities, moment)
         for week in weeks.values():
             week.unevaluated = unevaluated
+        doing = await self._doing(weeks, moment)
         report = await self._send(targets, weeks, period)  # the job's runner logs the outcome
+        charts = await self._share_charts(targets, doing, period)
         earlier = f", {len(done)} sent earlier" if done else ""
-        return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
+        return "\n".join([f"{head}: {report.summary()}{earlier}{charts}", *skipped])
+
+    async def _doing(self, weeks: dict[str, TeamWeek], moment: datetime) -> dict[str, TeamWeeks]:
+        """Insight's "How we are doing" for each team (public incidents only)."""
+        if self._insight is None:
+            return {}
+        found = await self._insight.for_teams(list(weeks), moment)
+        for team, week in weeks.items():
+            week.doing = messages.how_we_are_doing(found[team])
+        return found
+
+    async def _share_charts(
+        self, targets: list[_Target], doing: dict[str, TeamWeeks], period: str
+    ) -> str:
+        """Each team's 12-week chart beside its digest, once per team and week (the
+        ledger); a team with no incidents in them gets none."""
+        if self._charts is None or not doing:
+            return ""
+        shared, failed = 0, []
+        for target in targets:
+            data = doing[target.team.ref].chart
+            key = Key(CHART_KIND, target.team.ref, period)
+            comment = f"The last 12 weeks of *{safe(target.team.display_name, 100)}*."
+            try:
+                shared += bool(
+                    (await self._charts.share(key, target.channel, data, comment)).file_id
+                )
+            except SlackFailure as failure:
+                failed.append(f"{target.team.ref} ({failure.error})")
+        said = f", {shared} chart{'s' if shared != 1 else ''} shared" if shared else ""
+        return said + (f", charts not shared: {', '.join(failed)}" if failed else "")
 
     async def _send(
         self, targets: list[_Target], weeks: dict[str, TeamWeek], period: str
