@@ -46,9 +46,7 @@ def parse_moment(text: str, tz: tzinfo, now: datetime) -> datetime:
     wall = datetime.combine(day, time(int(hour), int(minute)))
     local = wall.replace(tzinfo=tz)
     if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall:
-        raise BadMoment(
-            f"{wall:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skipped it).", "started"
-        )
+        raise BadMoment(f"{wall:%Y-%m-%d %H:%M} does not exist in {zone} (the clocks skipped it).")
     return local.astimezone(UTC)
 
 
@@ -57,9 +55,7 @@ def checked(moment: datetime, declared_at: datetime) -> datetime:
     if moment > declared_at:
         raise BadMoment("The impact cannot have started after the incident was declared.")
     if moment < declared_at - EARLIEST:
-        raise BadMoment(
-            f"That is more than {EARLIEST.days} days before the incident was declared.", "started"
-        )
+        raise BadMoment(f"That is more than {EARLIEST.days} days before the incident was declared.")
     return moment
 
 
