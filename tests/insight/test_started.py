@@ -79,9 +79,7 @@ async def test_started_is_stored_said_in_the_channel_and_measured_from(world: Wo
     world.clock.advance(minutes=30)
     await world.incident("resolve", channel=row.channel_id)
     stats = await world.sb.insight.insight(
-        await world.sb.insight.scope(
-            __import__("switchboard.bot.insight.service", fromlist=["Asked"]).Asked()
-        ),
+        await world.sb.insight.scope(Asked()),
         public=False,
     )
     # from 00:30 UTC to the resolve at 06:30: 6 h, not the 30 min since declared
