@@ -82,10 +82,11 @@ class Owned:
 
 
 async def incidents(session: AsyncSession, since: datetime, until: datetime) -> list[IncidentRow]:
-    """Incidents declared in [since, until), with their affected services."""
+    """Incidents declared in (since, until], with their affected services: a window ends
+    now, and the one before it ends where it starts."""
     rows = list(
         await session.execute(
-            select(INCIDENT).where(INCIDENT.c.declared_at >= since, INCIDENT.c.declared_at < until)
+            select(INCIDENT).where(INCIDENT.c.declared_at > since, INCIDENT.c.declared_at <= until)
         )
     )
     services = await _services(session, [r.id for r in rows])
@@ -150,14 +151,14 @@ async def followups(session: AsyncSession, since: date, until: date) -> list[Fol
 async def deploys(
     session: AsyncSession, since: datetime, until: datetime, environments: Collection[str]
 ) -> list[DeployFact]:
-    """Finished deploys to `environments` (compared without case) in [since, until): those
+    """Finished deploys to `environments` (compared without case) in (since, until]: those
     CI pushed, and GitHub's deployments that no pushed deploy of the same service, commit and
     environment already stands for."""
     wanted = {e.casefold() for e in environments}
     found: dict[tuple[str, str, str], DeployFact] = {}
     query = select(DEPLOY).where(
-        DEPLOY.c.finished_at >= since,
-        DEPLOY.c.finished_at < until,
+        DEPLOY.c.finished_at > since,
+        DEPLOY.c.finished_at <= until,
         DEPLOY.c.status.in_(("success", "failure", "rolled_back")),
     )
     for r in await session.execute(query.order_by(DEPLOY.c.id)):
@@ -188,7 +189,7 @@ async def _github_deploys(
     """Every deployment the GitHub source saw (each change of the fact holds the latest of
     each environment), once each, dated by its `created_at`."""
     query = select(FACT_CHANGE.c.entity, FACT_CHANGE.c.value).where(
-        FACT_CHANGE.c.key == GITHUB_DEPLOYMENTS, FACT_CHANGE.c.observed_at >= since
+        FACT_CHANGE.c.key == GITHUB_DEPLOYMENTS, FACT_CHANGE.c.observed_at > since
     )
     seen: dict[tuple[str, str, str], DeployFact] = {}
     for entity, value in await session.execute(query.order_by(FACT_CHANGE.c.id)):
@@ -196,7 +197,7 @@ async def _github_deploys(
             deploy = _github_deploy(entity, item)
             if deploy is None or deploy.environment.casefold() not in wanted:
                 continue
-            if since <= deploy.finished_at < until:
+            if since < deploy.finished_at <= until:
                 seen[(entity, deploy.sha, deploy.environment.casefold())] = deploy
     return list(seen.values())
 
@@ -215,7 +216,7 @@ def _github_deploy(entity: str, item: Any) -> DeployFact | None:
 async def levels(session: AsyncSession, until: datetime) -> list[LevelRow]:
     """The scorecard history up to `until`, in order: where each service stood from when."""
     query = select(CHANGE.c.scorecard, CHANGE.c.service, CHANGE.c.at, CHANGE.c.level).where(
-        CHANGE.c.at < until
+        CHANGE.c.at <= until
     )
     rows = await session.execute(query.order_by(CHANGE.c.at, CHANGE.c.id))
     return [LevelRow(s, svc, _aware(at), level) for s, svc, at, level in rows]

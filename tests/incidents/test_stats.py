@@ -1,12 +1,11 @@
-"""Incident metrics: exact counts, means and medians on a hand-built set of incidents, the
-window, what is left out, and private incidents counted but never named nor put under their
-services; in Slack and on the command line."""
+"""Incident metrics (`StatsService`): exact counts, means and medians on a hand-built set of
+incidents, the window, what is left out, and private incidents counted but never named nor
+put under their services. `/incident stats` and `switchboard stats` answer with insight's
+measures now: tests/insight."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.service import DeclareRequest
 from switchboard.bot.incidents.stats import Figure, ServiceCount, Stats, duration
-from switchboard.cli import main
 from tests.incidents.conftest import ALICE, BOB, World
 
 SECRET = "Card numbers in the logs"
@@ -139,72 +137,3 @@ async def test_the_numbers_are_exact(history: World) -> None:
     # The window moves with the days asked for: the last 2 days hold the last two.
     recent = await history.sb.stats.stats(2)
     assert (recent.declared, recent.by_severity["SEV2"], recent.to_resolve.incidents) == (2, 1, 0)
-
-
-async def test_slack_answers_privately_and_never_names_a_private_incident(
-    history: World,
-) -> None:
-    response = await history.incident("stats")
-    answer = response.json()
-    assert answer["response_type"] == "ephemeral"
-    assert answer["text"] == "4 incidents declared in the last 30 days; 3 open now."
-    sections = [b["text"]["text"] for b in answer["blocks"] if b["type"] == "section"]
-    assert sections == [
-        "*4 incidents declared in the last 30 days; 3 open now.*",
-        "*By severity*\nSEV1: 1\nSEV2: 2\nSEV3: 0\nSEV4: 1",
-        "*By service*\nCheckout: 2\nSearch: 1\n(private): 1\n(no service): 1",
-        "*Time to acknowledge*\nmean 7 min, median 5 min (over the 3 of 4 that were acknowledged)",
-        "*Time to resolve*\nmean 1 d 2 h 7 min 30 s, median 1 d 2 h 7 min 30 s "
-        "(over the 2 of 4 that were resolved)",
-    ]
-    assert SECRET not in json.dumps(answer)
-    assert "INC-4" not in json.dumps(answer)
-
-
-async def test_a_window_of_days(history: World) -> None:
-    answer = (await history.incident("stats 1")).json()
-    assert answer["text"] == "2 incidents declared in the last 1 day; 3 open now."
-    refused = (await history.incident("stats a-month")).json()
-    assert refused["text"] == "Say how many days back to look, 1 to 3660: `/incident stats 90`."
-
-
-async def test_no_incidents(world: World) -> None:
-    sections = [
-        b["text"]["text"]
-        for b in (await world.incident("stats")).json()["blocks"]
-        if b["type"] == "section"
-    ]
-    assert sections[2:] == [
-        "*By service*\nnone",
-        "*Time to acknowledge*\nnone acknowledged yet",
-        "*Time to resolve*\nnone resolved yet",
-    ]
-
-
-def test_the_command_line(
-    history: World,
-    database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    for name in ("SWITCHBOARD_CATALOG", "SWITCHBOARD_CONFIG", "SLACK_BOT_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-
-    assert main(["stats", "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
-    assert {k: v for k, v in printed.items() if k not in ("since", "until")} == EXPECTED
-    assert SECRET not in json.dumps(printed)
-
-    assert main(["stats", "--days", "30"]) == 0
-    assert capsys.readouterr().out.splitlines()[:4] == [
-        "4 incidents declared in the last 30 days; 3 open now.",
-        "By severity:",
-        "  SEV1: 1",
-        "  SEV2: 2",
-    ]
-    with pytest.raises(SystemExit):
-        main(["stats", "--days", "0"])
-    assert "give a number of days from 1 to 3660" in capsys.readouterr().err

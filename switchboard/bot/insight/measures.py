@@ -171,7 +171,7 @@ def standards(
 ) -> Standards:
     """SEV1/SEV2 (`serious`) incidents per service at each level of one scorecard (named
     `scorecard`, its `history` only), over
-    [since, until). An incident counts for each affected service at the level that service
+    (since, until]. An incident counts for each affected service at the level that service
     held when it was declared (its last history row at or before then); a service counts
     at each level for the share of the window it held that level (time before its first
     result counts nowhere). `minimum` is (services per group, incidents in all)."""
@@ -185,7 +185,7 @@ def standards(
             exposure[level] += (end - start).total_seconds() / window
     counted: Counter[str] = Counter()
     for incident in incidents:
-        if incident.severity.upper() not in serious or not since <= incident.declared_at < until:
+        if incident.severity.upper() not in serious or not since < incident.declared_at <= until:
             continue
         for service in incident.services:
             held = _level_at(spans.get(service, []), incident.declared_at)
@@ -211,7 +211,7 @@ Span = tuple[str, datetime, datetime]
 
 
 def _spans(history: Sequence[LevelRow], since: datetime, until: datetime) -> dict[str, list[Span]]:
-    """Each service's levels over [since, until), from its history rows (in order)."""
+    """Each service's levels over (since, until], from its history rows (in order)."""
     rows: dict[str, list[LevelRow]] = defaultdict(list)
     for row in history:
         rows[row.service].append(row)
@@ -229,7 +229,10 @@ def _spans(history: Sequence[LevelRow], since: datetime, until: datetime) -> dic
 
 
 def _level_at(periods: list[Span], moment: datetime) -> str | None:
-    return next((level for level, start, end in periods if start <= moment < end), None)
+    """The level of the last period begun at or before `moment` (periods are in order and
+    end where the next begins; the last ends at the window's end)."""
+    held = [level for level, start, _ in periods if start <= moment]
+    return held[-1] if held else None
 
 
 def _group(levels: list[LevelRate], names: Sequence[str]) -> LevelRate:
@@ -273,7 +276,7 @@ def dora(
     until: datetime,
     failure_window: timedelta,
 ) -> Dora:
-    """DORA's four keys over [since, until) for the deploys and incidents given (a service's,
+    """DORA's four keys over (since, until] for the deploys and incidents given (a service's,
     a team's, everyone's). A deploy is a change failure when it failed or was rolled back,
     or an incident on its service started within `failure_window` after it finished."""
     days = (until - since) / DAY

@@ -212,19 +212,19 @@ class InsightService:
     def _compute(self, scope: Scope, loaded: _Loaded, public: bool) -> Insight:
         services = self._services(scope, loaded.catalog)
         chosen = loaded.narrowed(scope, services)
-        window = [i for i in chosen if scope.since <= i.declared_at < scope.until]
+        window = [i for i in chosen if scope.since < i.declared_at <= scope.until]
         public_only = [i for i in window if not i.private]
         totals = public_only if public or scope.narrowed else window
         earlier_start = scope.since - measures.REPEAT_WITHIN
         earlier = [
-            i for i in chosen if earlier_start <= i.declared_at < scope.since and not i.private
+            i for i in chosen if earlier_start < i.declared_at <= scope.since and not i.private
         ]
         severities = [s.name for s in self._config.incidents.severities]
         owners = {o.ref: o.owners for o in loaded.catalog}
         deploys = [
             d
             for d in loaded.deploys
-            if scope.since <= d.finished_at < scope.until
+            if scope.since < d.finished_at <= scope.until
             and (services is None or d.entity in services)
         ]
         followups = [
@@ -290,7 +290,7 @@ class InsightService:
         shown = [
             i
             for i in loaded.narrowed(scope, services)
-            if not i.private and scope.since <= i.declared_at < scope.until
+            if not i.private and scope.since < i.declared_at <= scope.until
         ]
         tz = self._config.tz
         lines = measures.weeks(shown, tz, scope.until, weeks)
