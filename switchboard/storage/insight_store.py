@@ -156,12 +156,19 @@ async def deploys(
     environment already stands for."""
     wanted = {e.casefold() for e in environments}
     found: dict[tuple[str, str, str], DeployFact] = {}
-    query = select(DEPLOY).where(
+    query = select(
+        DEPLOY.c.entity,
+        DEPLOY.c.environment,
+        DEPLOY.c.sha,
+        DEPLOY.c.status,
+        DEPLOY.c.finished_at,
+        DEPLOY.c.commits,
+    ).where(
         DEPLOY.c.finished_at > since,
         DEPLOY.c.finished_at <= until,
         DEPLOY.c.status.in_(("success", "failure", "rolled_back")),
     )
-    for r in await session.execute(query.order_by(DEPLOY.c.id)):
+    for r in await session.execute(query.order_by(DEPLOY.c.id)):  # the last report wins
         if r.environment.casefold() not in wanted:
             continue
         deploy = DeployFact(
@@ -233,9 +240,14 @@ async def catalog(session: AsyncSession) -> list[Owned]:
 
 
 def _first_commit(commits: Any) -> datetime | None:
-    times = [_parse_time(c.get("authored_at")) for c in commits or [] if isinstance(c, dict)]
-    known = [t for t in times if t is not None]
-    return min(known) if known else None
+    """The earliest `authored_at` of a deploy's commits (as `POST /api/deploys` stored them:
+    ISO 8601 with an offset)."""
+    first = None
+    for commit in commits or ():
+        moment = _parse_time(commit.get("authored_at")) if isinstance(commit, dict) else None
+        if moment is not None and (first is None or moment < first):
+            first = moment
+    return first
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -47,7 +47,8 @@ def draw(data: ChartData, colors: dict[str, str]) -> bytes:
         right.set_ylim(bottom=0)
     if any(bottom):
         axes.legend(loc="upper left", fontsize=7)
-    figure.tight_layout()
+    # Fixed margins: tight_layout measures every text and costs more than the drawing.
+    figure.subplots_adjust(left=0.07, right=0.92, top=0.9, bottom=0.12)
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()

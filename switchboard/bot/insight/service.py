@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from switchboard.bot.catalog.api import CatalogReader
 from switchboard.bot.insight import measures
@@ -173,7 +174,9 @@ class InsightService:
 
     async def insight(self, scope: Scope, *, public: bool) -> Insight:
         longest = scope.until - timedelta(days=max(STANDARD_WINDOWS))
-        loaded = await self._load(_earliest(scope.since, longest), scope.until)
+        loaded = await self._load(
+            _earliest(scope.since, longest), scope.until, deploys_since=scope.since
+        )
         return self._compute(scope, loaded, public)
 
     async def for_teams(self, teams: Sequence[str], moment: datetime) -> dict[str, TeamWeeks]:
@@ -183,7 +186,7 @@ class InsightService:
         week = timedelta(days=7)
         before = moment - 5 * week
         longest = moment - timedelta(days=max(STANDARD_WINDOWS))
-        loaded = await self._load(_earliest(before, longest), moment)
+        loaded = await self._load(_earliest(before, longest), moment, deploys_since=before)
         names = {o.ref: o.name for o in loaded.catalog}
         out = {}
         for team in teams:
@@ -204,13 +207,13 @@ class InsightService:
     async def chart(self, scope: Scope, weeks: int = CHART_WEEKS) -> ChartData:
         """The last `weeks` weeks of public incidents in `scope`: for a channel."""
         since = scope.until - timedelta(weeks=weeks)
-        loaded = await self._load(since, scope.until)
+        loaded = await self._load(since, scope.until, deploys_since=scope.until)  # none needed
         return self._chart(replace(scope, days=7 * weeks, since=since), loaded)
 
     # computing
 
     def _compute(self, scope: Scope, loaded: _Loaded, public: bool) -> Insight:
-        services = self._services(scope, loaded.catalog)
+        services = loaded.services(scope)
         chosen = loaded.narrowed(scope, services)
         window = [i for i in chosen if scope.since < i.declared_at <= scope.until]
         public_only = [i for i in window if not i.private]
@@ -220,18 +223,12 @@ class InsightService:
             i for i in chosen if earlier_start < i.declared_at <= scope.since and not i.private
         ]
         severities = [s.name for s in self._config.incidents.severities]
-        owners = {o.ref: o.owners for o in loaded.catalog}
+        owners = loaded.owners
         deploys = [
-            d
-            for d in loaded.deploys
-            if scope.since < d.finished_at <= scope.until
-            and (services is None or d.entity in services)
+            d for d in loaded.deploys_of(services) if scope.since < d.finished_at <= scope.until
         ]
         followups = [
-            f
-            for f in loaded.followups
-            if not (public and f.private)
-            and (services is None or set(f.services) & services or f.owner_team == scope.team)
+            f for f in loaded.followups_of(services, scope.team) if not (public and f.private)
         ]
         failure_window = timedelta(hours=self._config.insight.failure_window_hours)
         since_day, today = self._local(scope.since).date(), self._local(scope.until).date()
@@ -252,7 +249,7 @@ class InsightService:
             follow_through=measures.follow_through(
                 followups, public_only, earlier, since_day, today, self._config.tz
             ),
-            names={o.ref: o.name for o in loaded.catalog},
+            names=loaded.names,
         )
 
     def _standards(
@@ -266,7 +263,7 @@ class InsightService:
         minimum = (self._config.insight.min_services, self._config.insight.min_incidents)
         out = []
         for card in self._scorecards():
-            history = loaded.history_of(card.id)
+            history = loaded.history_of(card.id, services)
             for days in STANDARD_WINDOWS:
                 since = scope.until - timedelta(days=days)
                 out.append(
@@ -286,7 +283,7 @@ class InsightService:
 
     def _chart(self, scope: Scope, loaded: _Loaded) -> ChartData:
         weeks = max(1, scope.days // 7)
-        services = self._services(scope, loaded.catalog)
+        services = loaded.services(scope)
         shown = [
             i
             for i in loaded.narrowed(scope, services)
@@ -310,7 +307,11 @@ class InsightService:
 
     # reading
 
-    async def _load(self, earliest: datetime, until: datetime) -> _Loaded:
+    async def _load(
+        self, earliest: datetime, until: datetime, deploys_since: datetime | None = None
+    ) -> _Loaded:
+        """The rows from `earliest` to `until` (deploys from `deploys_since` when given:
+        the most numerous rows, needed for the window only)."""
         async with self._sessions() as session:
             return _Loaded(
                 incidents=await insight_store.incidents(session, earliest, until),
@@ -318,58 +319,88 @@ class InsightService:
                     session, self._local(earliest).date(), self._local(until).date()
                 ),
                 deploys=await insight_store.deploys(
-                    session, earliest, until, self._config.insight.environments
+                    session, deploys_since or earliest, until, self._config.insight.environments
                 ),
                 history=await insight_store.levels(session, until),
                 catalog=await insight_store.catalog(session),
             )
 
-    @staticmethod
-    def _services(scope: Scope, catalog: list[Owned]) -> set[str] | None:
+    def _local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self._config.tz)
+
+
+class _Loaded:
+    """The rows of one read, and indexes over them built on first use: a digest narrows the
+    same rows to each of thousands of teams."""
+
+    def __init__(
+        self,
+        incidents: list[IncidentRow],
+        followups: list[FollowUpRow],
+        deploys: list[DeployFact],
+        history: list[LevelRow],
+        catalog: list[Owned],
+    ) -> None:
+        self.incidents, self.followups, self.deploys = incidents, followups, deploys
+        self.history, self.catalog = history, catalog
+        self.owners = {o.ref: o.owners for o in catalog}
+        self.names = {o.ref: o.name for o in catalog}
+        self._owned: dict[str, set[str]] = defaultdict(set)
+        for entity in catalog:
+            for owner in entity.owners:
+                self._owned[owner].add(entity.ref)
+        self._incidents_by = _index(incidents, lambda i: i.services)
+        self._deploys_by = _index(deploys, lambda d: (d.entity,))
+        self._followups_by = _index(followups, lambda f: (*f.services, f.owner_team))
+        self._history_by = _index(history, lambda h: (f"{h.scorecard}\0{h.service}",))
+        self._cards = _index(history, lambda h: (h.scorecard,))
+
+    def services(self, scope: Scope) -> set[str] | None:
         """The refs a scope narrows to (a team: what it owns, and the team itself); None for
         everyone."""
         if scope.service:
             return {scope.service}
         if scope.team:
-            return {o.ref for o in catalog if scope.team in o.owners} | {scope.team}
+            return self._owned.get(scope.team, set()) | {scope.team}
         return None
 
-    def _local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self._config.tz)
-
-
-@dataclass
-class _Loaded:
-    """The rows of one read, and indexes over them built on first use (a digest narrows the
-    same rows to each of thousands of teams)."""
-
-    incidents: list[IncidentRow]
-    followups: list[FollowUpRow]
-    deploys: list[DeployFact]
-    history: list[LevelRow]
-    catalog: list[Owned]
-    _by_service: dict[str, list[IncidentRow]] | None = None
-    _by_scorecard: dict[str, list[LevelRow]] | None = None
-
     def narrowed(self, scope: Scope, services: set[str] | None) -> list[IncidentRow]:
-        if services is None:
-            found = self.incidents
-        else:
-            if self._by_service is None:
-                self._by_service = defaultdict(list)
-                for incident in self.incidents:
-                    for ref in incident.services:
-                        self._by_service[ref].append(incident)
-            unique = {i.id: i for ref in services for i in self._by_service.get(ref, [])}
-            found = sorted(unique.values(), key=lambda i: i.number)
+        found = self.incidents if services is None else _union(self._incidents_by, services)
         return [i for i in found if not scope.severity or i.severity == scope.severity]
 
-    def history_of(self, scorecard: str) -> list[LevelRow]:
-        if self._by_scorecard is None:
-            self._by_scorecard = defaultdict(list)
-            for row in self.history:
-                self._by_scorecard[row.scorecard].append(row)
-        return self._by_scorecard.get(scorecard, [])
+    def deploys_of(self, services: set[str] | None) -> list[DeployFact]:
+        return self.deploys if services is None else _union(self._deploys_by, services)
+
+    def followups_of(self, services: set[str] | None, team: str) -> list[FollowUpRow]:
+        """A team's: of incidents on what it owns, or owned by it."""
+        if services is None:
+            return self.followups
+        return _union(self._followups_by, services | ({team} if team else set()))
+
+    def history_of(self, scorecard: str, services: set[str] | None) -> list[LevelRow]:
+        if services is None:
+            return [row for _, row in self._cards.get(scorecard, [])]
+        return _union(self._history_by, {f"{scorecard}\0{s}" for s in services})
+
+
+T = TypeVar("T")
+Index = dict[str, list[tuple[int, T]]]
+
+
+def _index(rows: list[T], keys: Callable[[T], Iterable[str]]) -> Index[T]:
+    """Each key's rows, with their positions in `rows`."""
+    index: Index[T] = defaultdict(list)
+    for n, row in enumerate(rows):
+        for key in dict.fromkeys(keys(row)):
+            if key:
+                index[key].append((n, row))
+    return index
+
+
+def _union(index: Index[T], keys: set[str]) -> list[T]:
+    """The rows under any of `keys`, each once, in their order in the rows indexed."""
+    found = {n: row for key in keys for n, row in index.get(key, [])}
+    return [found[n] for n in sorted(found)]
 
 
 def _earliest(since: datetime, other: datetime) -> datetime:
