@@ -1,5 +1,5 @@
 """`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
-check, postmortem, stats, jobs list|run, integrations status, db upgrade."""
+check, postmortem, stats, report, jobs list|run, integrations status, db upgrade."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from switchboard.bot.catalog.owner_message import render
 from switchboard.bot.catalog.reader import OwnedAnswer, ServiceAnswer
 from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
 from switchboard.bot.incidents.service import Refused
+from switchboard.bot.insight import chart as insight_chart
+from switchboard.bot.insight import report as insight_report
 from switchboard.bot.insight.api import Asked, Unclear
 from switchboard.bot.insight.api import messages as insight_messages
 from switchboard.bot.insight.service import DEFAULT_DAYS, MAX_DAYS
@@ -169,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     shape.add_argument("--csv", action="store_true", help="print CSV: measure, group, value")
     metrics.set_defaults(command=_stats, needs=(), migrate=True)
 
+    report = commands.add_parser("report", help="insight as one HTML page (docs/insight.md)")
+    report.add_argument("--team", default="", metavar="NAME", help="one team (default: all)")
+    report.add_argument("--weeks", type=_weeks, default=12, metavar="N", help="default 12")
+    report.add_argument("--out", required=True, metavar="FILE.html", help="where to write it")
+    report.set_defaults(command=_report, needs=(), migrate=True)
+
     jobs = commands.add_parser("jobs", help="list the scheduled jobs, or run one now")
     job_actions = jobs.add_subparsers(required=True, metavar="ACTION")
     job_list = job_actions.add_parser("list", help="every job and its next run")
@@ -305,6 +313,34 @@ async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchbo
         print(f"switchboard: {error}", file=sys.stderr)
         return 1
     print(draft.markdown, end="")
+    return 0
+
+
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 520:
+        raise argparse.ArgumentTypeError("give a number of weeks from 1 to 520")
+    return int(text)
+
+
+async def _report(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    """A page to read outside Slack: public incidents only (a file gets passed around)."""
+    try:
+        scope = await sb.insight.scope(Asked(args.weeks * 7, team=args.team))
+    except Unclear as unclear:
+        print(f"switchboard: {unclear}".replace("`", ""), file=sys.stderr)
+        return 2
+    found = await sb.insight.insight(scope, public=True)
+    data = await sb.insight.chart(scope, args.weeks)
+    colors = {s.name: s.color for s in sb.config.incidents.severities}
+    png = b"" if data.empty else await insight_chart.render(data, colors)
+    page = insight_report.render(found, data, png, datetime.now(sb.config.tz))
+    try:
+        await asyncio.to_thread(Path(args.out).write_text, page, encoding="utf-8")
+    except OSError as error:
+        print(f"switchboard: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 1
+    count = found.response.incidents
+    print(f"wrote {args.out}: {count} incident{'s' if count != 1 else ''}, {scope.label}")
     return 0
 
 

@@ -3,6 +3,7 @@ team, a service, a severity, a window; bad options answered on stderr."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -16,6 +17,7 @@ from switchboard.storage import db
 from switchboard.storage.tables import Incident, IncidentServiceLink
 from tests.incidents.conftest import World
 from tests.insight.history import CHECKOUT, SECRET
+from tests.insight.test_stats_command import png_size
 
 
 @pytest.fixture
@@ -89,3 +91,24 @@ def test_a_service_and_bad_options(cli: None, capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         main(["stats", "--since", "yesterday"])
     assert "give a day as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_report_is_one_page_with_its_chart_inline(
+    cli: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.html"
+    assert main(["report", "--team", "shop", "--weeks", "4", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"wrote {out}: 1 incident, team Shop\n"
+    page = out.read_text()
+    assert (
+        page.startswith("<!doctype html>") and "<title>Incident insight: team Shop</title>" in page
+    )
+    start = page.index('src="data:image/png;base64,') + len('src="data:image/png;base64,')
+    png = base64.b64decode(page[start : page.index('"', start)])
+    assert png_size(png) == (800, 360)
+    assert "Public incidents only" in page and SECRET not in page  # a file travels
+    assert "<h2>DORA</h2>" in page and 'src="http' not in page  # nothing fetched elsewhere
+    assert main(["report", "--out", str(tmp_path / "missing" / "r.html")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", "--weeks", "0", "--out", str(out)])
