@@ -315,7 +315,7 @@ def build(
         incidents,
         sync,
         Reminders(deps),
-        HomeService(catalog, incidents, config.incidents, gateway, followups),
+        HomeService(catalog, incidents, config.incidents, gateway, followups, insight.home_lines),
         timeline=TimelineService(deps, incidents),
         followups=followups,
         postmortems=postmortems,

@@ -24,6 +24,7 @@ DEPLOY = SQLModel.metadata.tables["deploy"]
 FACT_CHANGE = SQLModel.metadata.tables["fact_change"]
 CHANGE = SQLModel.metadata.tables["scorecard_change"]
 ENTITY = SQLModel.metadata.tables["catalog_entity"]
+RELATION = SQLModel.metadata.tables["catalog_relation"]
 GITHUB_DEPLOYMENTS = "git.deployments"  # the fact key of bot/facts/github.py
 _CHUNK = 500  # ids per IN (...), well within SQLite's bound-parameter limit
 
@@ -237,6 +238,17 @@ async def catalog(session: AsyncSession) -> list[Owned]:
         Owned(ref, title or name, kind, tuple(owners or ()))
         for ref, name, title, kind, owners in rows
     ]
+
+
+async def teams_of(session: AsyncSession, slack_user_id: str) -> list[str]:
+    """The refs of the catalog teams the person with this Slack id is a member of."""
+    people = select(ENTITY.c.id).where(
+        ENTITY.c.kind == "user", ENTITY.c.slack_user_id == slack_user_id
+    )
+    query = select(RELATION.c.target_ref).where(
+        RELATION.c.type == "memberOf", RELATION.c.entity_id.in_(people.scalar_subquery())
+    )
+    return sorted(set(await session.scalars(query)))
 
 
 def _first_commit(commits: Any) -> datetime | None:

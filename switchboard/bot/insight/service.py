@@ -27,7 +27,7 @@ from switchboard.bot.insight.measures import (
     Standards,
 )
 from switchboard.bot.platform.deps import Deps
-from switchboard.bot.platform.text import safe
+from switchboard.bot.platform.text import duration, safe
 from switchboard.bot.scorecards.api import Scorecard
 from switchboard.storage import insight_store
 from switchboard.storage.insight_store import DeployFact, FollowUpRow, IncidentRow, LevelRow, Owned
@@ -203,6 +203,23 @@ class InsightService:
             )
             out[team] = TeamWeeks(now, then, chart)
         return out
+
+    async def home_lines(self, user_id: str, days: int = 28, most: int = 5) -> list[str]:
+        """The App Home's key numbers: each of the viewer's teams (at most `most`) over the
+        last `days` days. A team's numbers leave private incidents out, as every breakdown."""
+        async with self._sessions() as session:
+            teams = (await insight_store.teams_of(session, user_id))[:most]
+        if not teams:
+            return []
+        until = self._clock()
+        since = until - timedelta(days=days)
+        longest = until - timedelta(days=max(STANDARD_WINDOWS))
+        loaded = await self._load(_earliest(since, longest), until, deploys_since=since)
+        lines = []
+        for team in teams:
+            scope = Scope(days, since, until, team=team, label=loaded.names.get(team, team))
+            lines.append(home_line(self._compute(scope, loaded, True)))
+        return lines
 
     async def chart(self, scope: Scope, weeks: int = CHART_WEEKS) -> ChartData:
         """The last `weeks` weeks of public incidents in `scope`: for a channel."""
@@ -423,3 +440,17 @@ def _hint(close: Sequence[object]) -> str:
 
 def _code(text: str) -> str:
     return safe(text.replace("`", "'"), 100)
+
+
+def home_line(found: Insight) -> str:
+    """ "*Shop*: 3 incidents, median to resolve 2 h, change failure rate 40% (low),
+    follow-ups on time 33%" (mrkdwn, escaped)."""
+    r, d, f = found.response, found.dora, found.follow_through
+    parts = [f"{r.incidents} incident{'s' if r.incidents != 1 else ''}"]
+    if r.to_resolve.median is not None:
+        parts.append(f"median to resolve {duration(r.to_resolve.median)}")
+    if d.change_failure_rate is not None:
+        parts.append(f"change failure rate {d.change_failure_rate:.0%} ({d.change_failure_band})")
+    if f.on_time_rate is not None:
+        parts.append(f"follow-ups on time {f.on_time_rate:.0%}")
+    return f"• *{safe(found.scope.label, 100)}*: " + ", ".join(parts)
