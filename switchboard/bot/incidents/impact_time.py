@@ -15,7 +15,9 @@ USAGE = (
 )
 EARLIEST = timedelta(days=31)  # before the declare: a typo rather than a slow declare
 _TIME = r"([01]?\d|2[0-3]):([0-5]\d)"
-_FORMS = re.compile(rf"^(?:(yesterday|today|\d{{4}}-\d{{2}}-\d{{2}})[ T])?{_TIME}$", re.IGNORECASE)
+_FORMS = re.compile(
+    rf"^(?:(yesterday|today|\d{{4}}-\d{{2}}-\d{{2}})[ T])?{_TIME}$", re.IGNORECASE | re.ASCII
+)
 
 
 class BadMoment(ValueError):

@@ -63,7 +63,7 @@ def parse_asked(text: str) -> Asked:
     named: dict[str, str] = {}
     for word in text.split():
         match = _WORD.match(word)
-        if word.isdigit() and days is None:
+        if word.isascii() and word.isdigit() and days is None:  # not "²": int() fails
             days = int(word)
             if not 1 <= days <= MAX_DAYS:
                 raise Unclear(f"Look back 1 to {MAX_DAYS} days. Try {USAGE}")
