@@ -38,10 +38,7 @@ async def test_how_we_are_doing_and_one_chart_beside_the_digest(world: World) ->
         "• Follow-ups done on time: 33% (before: -); 1 overdue",
     ]
     assert lines[5].startswith("• Ready, 28 days: SEV1/2 per service below Silver ")
-    assert (
-        lines[-1]
-        == "_Public incidents only: private ones are not counted where a channel can see._"
-    )
+    assert lines[-1] == "_Public incidents only (docs/insight.md)._"
     files = [f for f in world.slack.files.values() if f.channels]
     (chart,) = files
     assert chart.channels == [shop]

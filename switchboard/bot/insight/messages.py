@@ -15,7 +15,8 @@ from switchboard.bot.platform.blocks import Block
 from switchboard.bot.platform.text import duration, safe
 
 SHOWN_LINES = 10  # per breakdown in Slack; JSON and CSV have every line
-PUBLIC_NOTE = "Public incidents only: private ones are not counted where a channel can see."
+# A channel's text says nothing of other kinds of incident (tests/security).
+PUBLIC_NOTE = "Public incidents only (docs/insight.md)."
 
 
 def sections(insight: Insight) -> list[tuple[str, list[str]]]:
