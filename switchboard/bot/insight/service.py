@@ -256,9 +256,7 @@ class InsightService:
             response=measures.response(totals, severities),
             by_service=measures.breakdown(public_only, lambda i: i.services or ("(no service)",)),
             by_team=measures.breakdown(public_only, lambda i: _teams(i, owners)),
-            by_week=measures.weeks(
-                public_only, self._config.tz, scope.until, max(1, scope.days // 7)
-            ),
+            by_week=measures.weeks(public_only, self._config.tz, scope.until, self._weeks(scope)),
             standards=self._standards(
                 scope, [i for i in chosen if not i.private], loaded, services
             ),
@@ -341,6 +339,12 @@ class InsightService:
                 history=await insight_store.levels(session, until),
                 catalog=await insight_store.catalog(session),
             )
+
+    def _weeks(self, scope: Scope) -> int:
+        """The weeks (Monday to Sunday, configured time zone) the window touches."""
+        tz = self._config.tz
+        first, last = measures.week_of(scope.since, tz), measures.week_of(scope.until, tz)
+        return (last - first).days // 7 + 1
 
     def _local(self, moment: datetime) -> datetime:
         return moment.astimezone(self._config.tz)

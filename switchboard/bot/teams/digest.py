@@ -11,6 +11,7 @@ gets one; one per team per week through the ledger."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -33,6 +34,7 @@ from switchboard.bot.teams.reports import (
 )
 from switchboard.storage import digest_store
 
+log = logging.getLogger(__name__)
 KIND = "digest"
 CHART_KIND = "digest-chart"  # the chart beside each digest, through the same ledger
 RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
@@ -107,7 +109,11 @@ class WeeklyDigest(TeamJob):
         """Insight's "How we are doing" for each team (public incidents only)."""
         if self._insight is None:
             return {}
-        found = await self._insight.for_teams(list(weeks), moment)
+        try:
+            found = await self._insight.for_teams(list(weeks), moment)
+        except Exception:  # the digest goes out without it rather than not at all
+            log.exception("weekly digest: insight failed; sending without it")
+            return {}
         for team, week in weeks.items():
             week.doing = messages.how_we_are_doing(found[team])
         return found
@@ -130,6 +136,9 @@ class WeeklyDigest(TeamJob):
                 )
             except SlackFailure as failure:
                 failed.append(f"{target.team.ref} ({failure.error})")
+            except Exception as error:  # one team's chart never stops the others'
+                log.exception("weekly digest: the chart of %s failed", target.team.ref)
+                failed.append(f"{target.team.ref} ({type(error).__name__})")
         said = f", {shared} chart{'s' if shared != 1 else ''} shared" if shared else ""
         return said + (f", charts not shared: {', '.join(failed)}" if failed else "")
 
