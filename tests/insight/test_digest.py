@@ -50,3 +50,15 @@ async def test_how_we_are_doing_and_one_chart_beside_the_digest(world: World) ->
     again = await world.sb.digest.run(Run())
     assert "chart" not in again
     assert len([f for f in world.slack.files.values() if f.channels]) == 1
+
+
+async def test_a_refused_chart_is_said_and_shared_by_the_next_run(world: World) -> None:
+    shop = world.slack.add_channel("shop")
+    await seed(world)
+    world.slack.fail("files.completeUploadExternal", error="internal_error")
+    said = await world.sb.digest.run(Run())
+    assert "1 sent, charts not shared: group:default/shop (internal_error)" in said
+    assert not [f for f in world.slack.files.values() if f.channels]
+    # the digest is not sent again; the chart, whose claim was given back, is
+    assert "1 chart shared" in await world.sb.digest.run(Run(manual=True))
+    assert len([m for m in world.slack.messages(shop) if m.text.startswith("Weekly")]) == 1

@@ -36,14 +36,17 @@ class ChartSharing:
     async def share(self, key: Key, channel: str, data: ChartData, comment: str) -> Shared:
         """Upload the chart of `data` to `channel` under `key`; SlackFailure when Slack
         refused it (the claim is given back)."""
-        if data.empty:
-            return Shared("", "empty")
         now = self._clock()
         async with self._sessions() as session:
             claimed = await delivery_store.claim(session, key, channel, now, now - self._lease)
+            if claimed.outcome is not Claim.TAKEN and data.empty:
+                # Nothing to draw: recorded as done, so it is not looked at again.
+                await delivery_store.mark_sent(session, key, "", now)
             await session.commit()
         if claimed.outcome is Claim.TAKEN:
             return Shared("", "taken")
+        if data.empty:
+            return Shared("", "empty")
         try:
             png = await chart.render(data, self._colors)
             file_id = await self._gateway.upload_image(

@@ -82,53 +82,63 @@ class WeeklyDigest(TeamJob):
             wanted = await team_ref(self._owner, run.team)
             teams = [team for team in teams if team.ref == wanted]
         done = await self._delivery.sent([_key(team.ref, period) for team in teams])
-        targets, skipped = [], []
+        charted = await self._charted(teams, period)
+        targets, charts, skipped = [], [], []
         for team in teams:
-            if _key(team.ref, period) in done:
+            sent, drawn = _key(team.ref, period) in done, _chart_key(team.ref, period) in charted
+            if sent and drawn:
                 continue
             channel, note = channel_of(team, self._config.delivery.fallback_channel)
-            if channel:
+            if not channel:
+                skipped += [] if sent else [SkipLog.skipped(team.ref)]
+                continue
+            if not sent:
                 targets.append(_Target(team, channel, note))
-            else:
-                skipped.append(SkipLog.skipped(team.ref))
+            if not drawn:  # with its digest, or after it (a chart Slack refused before)
+                charts.append(_Target(team, channel, note))
         self._skips.warn(self._local_now().date(), skipped)
         head = f"weekly digest of {period}"
-        if not targets:
+        if not targets and not charts:
             return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
-        unevaluated = await self._evaluated()
-        weeks = await self._weeks([t.team for t in targets], entities, moment)
-        for week in weeks.values():
-            week.unevaluated = unevaluated
-        doing = await self._doing(weeks, moment)
-        report = await self._send(targets, weeks, period)  # the job's runner logs the outcome
-        charts = await self._share_charts(targets, doing, period)
+        doing = await self._doing(sorted({t.team.ref for t in [*targets, *charts]}), moment)
+        report = Report()
+        if targets:
+            unevaluated = await self._evaluated()
+            weeks = await self._weeks([t.team for t in targets], entities, moment)
+            for ref, week in weeks.items():
+                week.unevaluated = unevaluated
+                week.doing = messages.how_we_are_doing(doing[ref]) if ref in doing else []
+            report = await self._send(targets, weeks, period)  # the runner logs the outcome
+        said = await self._share_charts(charts, doing, period)
         earlier = f", {len(done)} sent earlier" if done else ""
-        return "\n".join([f"{head}: {report.summary()}{earlier}{charts}", *skipped])
+        return "\n".join([f"{head}: {report.summary()}{earlier}{said}", *skipped])
 
-    async def _doing(self, weeks: dict[str, TeamWeek], moment: datetime) -> dict[str, TeamWeeks]:
-        """Insight's "How we are doing" for each team (public incidents only)."""
-        if self._insight is None:
+    async def _charted(self, teams: list[Entity], period: str) -> set[Key]:
+        """The charts of this week shared already (all of them, without insight)."""
+        keys = [_chart_key(team.ref, period) for team in teams]
+        return set(keys) if self._charts is None else await self._delivery.sent(keys)
+
+    async def _doing(self, teams: list[str], moment: datetime) -> dict[str, TeamWeeks]:
+        """Insight's "How we are doing" and chart of each team (public incidents only)."""
+        if self._insight is None or not teams:
             return {}
         try:
-            found = await self._insight.for_teams(list(weeks), moment)
+            return await self._insight.for_teams(sorted(teams), moment)
         except Exception:  # the digest goes out without it rather than not at all
             log.exception("weekly digest: insight failed; sending without it")
             return {}
-        for team, week in weeks.items():
-            week.doing = messages.how_we_are_doing(found[team])
-        return found
 
     async def _share_charts(
         self, targets: list[_Target], doing: dict[str, TeamWeeks], period: str
     ) -> str:
         """Each team's 12-week chart beside its digest, once per team and week (the
-        ledger); a team with no incidents in them gets none."""
+        ledger); a team with no incidents in them gets none (and that is recorded too)."""
         if self._charts is None or not doing:
             return ""
         shared, failed = 0, []
         for target in targets:
             data = doing[target.team.ref].chart
-            key = Key(CHART_KIND, target.team.ref, period)
+            key = _chart_key(target.team.ref, period)
             comment = f"The last 12 weeks of *{safe(target.team.display_name, 100)}*."
             try:
                 shared += bool(
@@ -201,6 +211,10 @@ class WeeklyDigest(TeamJob):
 
 def _key(team: str, period: str) -> Key:
     return Key(KIND, team, period)
+
+
+def _chart_key(team: str, period: str) -> Key:
+    return Key(CHART_KIND, team, period)
 
 
 def _teams_of(owner_team: str, services: set[str], owners: dict[str, set[str]]) -> set[str]:
