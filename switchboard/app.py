@@ -40,6 +40,7 @@ from switchboard.wiring.facts import FactsFeature, wire_facts
 from switchboard.wiring.health import wire_health
 from switchboard.wiring.home import HomeFeature, wire_home
 from switchboard.wiring.incidents import IncidentsFeature, wire_incidents
+from switchboard.wiring.insight import InsightFeature, wire_insight
 from switchboard.wiring.scorecards import ScorecardsFeature, wire_scorecards
 from switchboard.wiring.teams import TeamsFeature, wire_teams
 
@@ -74,6 +75,7 @@ class Switchboard:
     scorecards: ScorecardsFeature
     teams: TeamsFeature
     home: HomeFeature
+    insight: InsightFeature
 
     @property
     def features(self) -> tuple[Feature, ...]:
@@ -156,10 +158,11 @@ def build(
     facts = wire_facts(core, catalog)
     incidents = wire_incidents(core, catalog)
     scorecards = wire_scorecards(core, catalog, facts)
-    teams = wire_teams(core, catalog, scorecards)
+    insight = wire_insight(core, catalog, scorecards, incidents)
+    teams = wire_teams(core, catalog, scorecards, insight)
     wire_health(core, catalog, facts, scorecards)
-    home = wire_home(core, catalog, incidents)
-    return Switchboard(core, catalog, facts, incidents, scorecards, teams, home)
+    home = wire_home(core, catalog, incidents, insight)
+    return Switchboard(core, catalog, facts, incidents, scorecards, teams, home, insight)
 
 
 async def prepare(switchboard: Switchboard) -> None:

@@ -1,5 +1,5 @@
 """`switchboard` on the command line: serve, demo, socket, catalog import|check|show, scorecards
-check, postmortem, stats, jobs list|run, integrations status, db upgrade."""
+check, postmortem, stats, report, jobs list|run, integrations status, db upgrade."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +23,13 @@ from switchboard.app import PortBusy, Switchboard, build, serve_http, serve_sock
 from switchboard.bot.catalog.model import Entity, ParseResult, Problem, original_name
 from switchboard.bot.catalog.owner_message import render
 from switchboard.bot.catalog.reader import OwnedAnswer, ServiceAnswer
-from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.postmortem import TemplateFailure, check_template
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.incidents.stats import DEFAULT_DAYS, MAX_DAYS
+from switchboard.bot.insight import chart as insight_chart
+from switchboard.bot.insight import report as insight_report
+from switchboard.bot.insight.api import Asked, Unclear
+from switchboard.bot.insight.api import messages as insight_messages
+from switchboard.bot.insight.service import DEFAULT_DAYS, MAX_DAYS
 from switchboard.bot.platform import logs
 from switchboard.bot.platform.config import ConfigError, load_config
 from switchboard.bot.platform.jobs import JobRefused, Run, next_run
@@ -153,12 +156,26 @@ def _parser() -> argparse.ArgumentParser:
     postmortem.add_argument("incident", type=_incident_number, metavar="INC-N")
     postmortem.set_defaults(command=_postmortem, needs=(), migrate=True)
 
-    metrics = commands.add_parser("stats", help="incident metrics over the last days")
-    metrics.add_argument(
+    metrics = commands.add_parser("stats", help="insight's measures (docs/insight.md)")
+    window = metrics.add_mutually_exclusive_group()
+    window.add_argument(
         "--days", type=_days, default=DEFAULT_DAYS, metavar="N", help=f"default {DEFAULT_DAYS}"
     )
-    metrics.add_argument("--json", action="store_true", help="print JSON")
+    window.add_argument("--since", type=_since, metavar="YYYY-MM-DD", help="from this day on")
+    narrow = metrics.add_mutually_exclusive_group()
+    narrow.add_argument("--team", default="", metavar="NAME", help="only this team's services")
+    narrow.add_argument("--service", default="", metavar="ID", help="only this service")
+    metrics.add_argument("--severity", default="", metavar="SEV", help="only this severity")
+    shape = metrics.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON")
+    shape.add_argument("--csv", action="store_true", help="print CSV: measure, group, value")
     metrics.set_defaults(command=_stats, needs=(), migrate=True)
+
+    report = commands.add_parser("report", help="insight as one HTML page (docs/insight.md)")
+    report.add_argument("--team", default="", metavar="NAME", help="one team (default: all)")
+    report.add_argument("--weeks", type=_weeks, default=12, metavar="N", help="default 12")
+    report.add_argument("--out", required=True, metavar="FILE.html", help="where to write it")
+    report.set_defaults(command=_report, needs=(), migrate=True)
 
     jobs = commands.add_parser("jobs", help="list the scheduled jobs, or run one now")
     job_actions = jobs.add_subparsers(required=True, metavar="ACTION")
@@ -298,9 +315,61 @@ async def _postmortem(args: argparse.Namespace, settings: Settings, sb: Switchbo
     return 0
 
 
+def _weeks(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 520:
+        raise argparse.ArgumentTypeError("give a number of weeks from 1 to 520")
+    return int(text)
+
+
+async def _report(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
+    """A page to read outside Slack: public incidents only (a file gets passed around)."""
+    try:
+        scope = await sb.insight.service.scope(Asked(args.weeks * 7, team=args.team))
+    except Unclear as unclear:
+        print(f"switchboard: {unclear}".replace("`", ""), file=sys.stderr)
+        return 2
+    found = await sb.insight.service.insight(scope, public=True)
+    data = await sb.insight.service.chart(scope, args.weeks)
+    colors = {s.name: s.color for s in sb.core.config.incidents.severities}
+    png = b"" if data.empty else await insight_chart.render(data, colors)
+    page = insight_report.render(found, data, png, datetime.now(sb.core.config.tz))
+    try:
+        await asyncio.to_thread(Path(args.out).write_text, page, encoding="utf-8")
+    except OSError as error:
+        print(f"switchboard: cannot write {args.out}: {error.strerror}", file=sys.stderr)
+        return 1
+    count = found.response.incidents
+    print(f"wrote {args.out}: {count} incident{'s' if count != 1 else ''}, {scope.label}")
+    return 0
+
+
+def _since(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("give a day as YYYY-MM-DD") from None
+
+
 async def _stats(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    found = await sb.incidents.stats.stats(args.days)
-    print(json.dumps(stats.as_json(found), indent=2) if args.json else stats.text(found))
+    """The measures as one person sees them (`/incident stats`): see docs/insight.md."""
+    days = args.days
+    if args.since is not None:
+        days = (datetime.now(sb.core.config.tz).date() - args.since).days
+        if not 1 <= days <= MAX_DAYS:
+            print(f"switchboard: --since must be 1 to {MAX_DAYS} days ago", file=sys.stderr)
+            return 2
+    try:
+        scope = await sb.insight.service.scope(Asked(days, args.service, args.team, args.severity))
+    except Unclear as unclear:
+        print(f"switchboard: {unclear}".replace("`", ""), file=sys.stderr)
+        return 2
+    found = await sb.insight.service.insight(scope, public=False)
+    if args.json:
+        print(json.dumps(insight_messages.as_json(found), indent=2))
+    elif args.csv:
+        print(insight_messages.as_csv(found), end="")
+    else:
+        print(insight_messages.text(found))
     return 0
 
 

@@ -3,6 +3,7 @@ recent incidents, and the catalog at a glance."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from switchboard.bot.catalog.api import USAGE, CatalogService
@@ -33,12 +34,15 @@ class HomeService:
         config: IncidentsConfig,
         gateway: SlackGateway,
         followups: FollowUpService | None = None,
+        key_numbers: Callable[[str], Awaitable[list[str]]] | None = None,
     ) -> None:
+        """`key_numbers`: insight's lines for the viewer's teams (`InsightService.home_lines`)."""
         self._catalog = catalog
         self._incidents = incidents
         self._config = config
         self._gateway = gateway
         self._followups = followups
+        self._key_numbers = key_numbers
 
     async def publish(self, user_id: str) -> None:
         mine = await self._incidents.listing(open_only=True, limit=RECENT, user=user_id)
@@ -48,6 +52,12 @@ class HomeService:
         # incident channel: those of private incidents only when the viewer takes part.
         followups = await self._followups.listing(user_id, "", "") if self._followups else None
         view = self.view(mine, recent, counts, followups)
+        if self._key_numbers is not None and (numbers := await self._key_numbers(user_id)):
+            view["blocks"][6:6] = [
+                kit.header("Your teams, last 28 days"),
+                kit.section("\n".join(numbers)),
+                kit.context("`/incident stats team:&lt;name&gt;` says more: docs/insight.md"),
+            ]
         await self._gateway.publish_home(user_id, view)
 
     async def open_declare(self, trigger_id: str) -> None:

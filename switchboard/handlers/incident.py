@@ -228,11 +228,12 @@ class IncidentHandlers:
             ).strip(),
             private=Visibility.PRIVATE in options,
             security=Visibility.SECURITY in options,
+            impact_started=(values.started.value.value if values.started else None) or "",
         )
         try:
             incident, _ = await self.incidents.declare(request)
         except Refused as refusal:
-            shown = (DeclareField.SEVERITY, DeclareField.SERVICES)
+            shown = (DeclareField.SEVERITY, DeclareField.SERVICES, DeclareField.STARTED)
             field = refusal.field if refusal.field in shown else DeclareField.TITLE
             await ack(response_action="errors", errors={field: str(refusal)})
             return

@@ -200,6 +200,7 @@ class DeclareValues(Values):
     title: Input[TextInput] | None = Field(None, alias=ids.DeclareField.TITLE)
     severity: Input[StaticSelect] | None = Field(None, alias=ids.DeclareField.SEVERITY)
     services: ServicesSearch | None = Field(None, alias=ids.DeclareField.SERVICES)
+    started: Input[TextInput] | None = Field(None, alias=ids.DeclareField.STARTED)
     description: Input[TextInput] | None = Field(None, alias=ids.DeclareField.DESCRIPTION)
     options: Input[MultiSelect] | None = Field(None, alias=ids.DeclareField.OPTIONS)
 

@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from switchboard.storage.tables import (
     FollowUp,
-    Incident,
     IncidentRole,
-    IncidentServiceLink,
 )
 
 INCIDENT = SQLModel.metadata.tables["incident"]
@@ -46,24 +44,6 @@ async def people_names(session: AsyncSession, slack_user_ids: Collection[str]) -
         )
     )
     return {user: title or name for user, title, name in rows}
-
-
-def _declared_between(start: datetime, end: datetime) -> ColumnElement[bool]:
-    return and_(INCIDENT.c.declared_at >= start, INCIDENT.c.declared_at <= end)
-
-
-async def declared_between(session: AsyncSession, start: datetime, end: datetime) -> list[Incident]:
-    query = select(Incident).where(_declared_between(start, end))
-    return list(await session.scalars(query.order_by(INCIDENT.c.number)))
-
-
-async def services_declared_between(
-    session: AsyncSession, start: datetime, end: datetime
-) -> list[IncidentServiceLink]:
-    """The affected services of the incidents `declared_between` (one query, however many)."""
-    incidents = select(INCIDENT.c.id).where(_declared_between(start, end))
-    query = select(IncidentServiceLink).where(SERVICE.c.incident_id.in_(incidents))
-    return list(await session.scalars(query))
 
 
 async def open_count(session: AsyncSession) -> int:

@@ -165,6 +165,9 @@ class Incident(SQLModel, table=True):
     security: bool = False
     declared_by: str = Field(max_length=32)
     declared_at: datetime = utc_column()
+    # when the impact started, as people said (declare modal, `/incident started`): None
+    # until someone does; insight measures response times from it when it is set
+    impact_started_at: datetime | None = utc_column(nullable=True)
     acknowledged_at: datetime | None = utc_column(nullable=True)
     mitigated_at: datetime | None = utc_column(nullable=True)
     resolved_at: datetime | None = utc_column(nullable=True)

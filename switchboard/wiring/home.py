@@ -12,6 +12,7 @@ from switchboard.handlers import home
 from switchboard.wiring.catalog import CatalogFeature
 from switchboard.wiring.core import Core, Feature
 from switchboard.wiring.incidents import IncidentsFeature
+from switchboard.wiring.insight import InsightFeature
 
 
 @dataclass
@@ -22,7 +23,9 @@ class HomeFeature(Feature):
         home.register(bolt, self.service)
 
 
-def wire_home(core: Core, catalog: CatalogFeature, incidents: IncidentsFeature) -> HomeFeature:
+def wire_home(
+    core: Core, catalog: CatalogFeature, incidents: IncidentsFeature, insight: InsightFeature
+) -> HomeFeature:
     return HomeFeature(
         HomeService(
             catalog.service,
@@ -30,5 +33,6 @@ def wire_home(core: Core, catalog: CatalogFeature, incidents: IncidentsFeature) 
             core.config.incidents,
             core.gateway,
             incidents.followups,
+            insight.service.home_lines,
         )
     )

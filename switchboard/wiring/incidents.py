@@ -5,17 +5,17 @@ jobs that retry unfinished Slack steps and remind commanders."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from switchboard.bot.incidents.catchup import CatchUpService
 from switchboard.bot.incidents.followup_service import FollowUpService
+from switchboard.bot.incidents.impact import ImpactService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
-from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
@@ -23,8 +23,9 @@ from switchboard.bot.platform.jobs import Job, Run, every
 from switchboard.handlers import pagerduty_webhook
 from switchboard.handlers.catchup import CatchUpHandlers
 from switchboard.handlers.followups import FollowUpHandlers
-from switchboard.handlers.incident import IncidentHandlers
-from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
+from switchboard.handlers.incident import IncidentHandlers, RecordHandler
+from switchboard.handlers.incident_started import StartedHandlers
+from switchboard.handlers.postmortem import PostmortemHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.wiring.catalog import CatalogFeature
 from switchboard.wiring.core import Core, Feature
@@ -40,22 +41,27 @@ class IncidentsFeature(Feature):
     timeline: TimelineService
     followups: FollowUpService
     postmortems: PostmortemService
-    stats: StatsService
     catchup: CatchUpService
+    impact: ImpactService
+    # Other features' verbs of `/incident` (insight's `stats`), registered after these
+    more_records: list[RecordHandler] = field(default_factory=list)
 
     def listeners(self, bolt: AsyncApp, lane: asyncio.Semaphore) -> None:
         core = self.core
         handlers = IncidentHandlers(
             core.config.incidents, self.service, self.sync, self.catalog.reader, core.gateway, lane
         )
-        # Who answers `/incident note|timeline|postmortem|followup|followups|stats|catchup`.
-        for records in (
+        # Who answers `/incident note|timeline|postmortem|followup|followups|stats|catchup|started`.
+        records: list[RecordHandler] = [
             TimelineHandlers(self.timeline, self.service, core.gateway, core.config.timezone),
             FollowUpHandlers(self.followups, core.gateway),
-            PostmortemStatsHandlers(self.postmortems, self.stats),
+            PostmortemHandlers(self.postmortems),
             CatchUpHandlers(self.catchup),
-        ):
-            handlers.add(records)
+            StartedHandlers(self.impact, self.sync),
+            *self.more_records,
+        ]
+        for record in records:
+            handlers.add(record)
         handlers.register(bolt)
 
     def routes(self) -> list[web.RouteDef]:
@@ -104,8 +110,8 @@ def wire_incidents(core: Core, catalog: CatalogFeature) -> IncidentsFeature:
         timeline,
         FollowUpService(deps, service, reader),
         postmortems,
-        StatsService(deps),
         CatchUpService(deps, service, timeline),
+        ImpactService(deps, service),
     )
 
 

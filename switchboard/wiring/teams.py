@@ -16,6 +16,7 @@ from switchboard.bot.teams.scorecard_nags import ScorecardNags
 from switchboard.handlers import nags
 from switchboard.wiring.catalog import CatalogFeature
 from switchboard.wiring.core import Core, Feature
+from switchboard.wiring.insight import InsightFeature
 from switchboard.wiring.scorecards import ScorecardsFeature
 
 
@@ -63,13 +64,15 @@ class TeamsFeature(Feature):
         ]
 
 
-def wire_teams(core: Core, catalog: CatalogFeature, scorecards: ScorecardsFeature) -> TeamsFeature:
+def wire_teams(
+    core: Core, catalog: CatalogFeature, scorecards: ScorecardsFeature, insight: InsightFeature
+) -> TeamsFeature:
     deps, reader = core.deps, catalog.reader
     service, results = scorecards.service, scorecards.results
     return TeamsFeature(
         core,
         FollowUpNags(deps, reader),
         ScorecardNags(deps, reader, service, results),
-        WeeklyDigest(deps, reader, service, results),
+        WeeklyDigest(deps, reader, service, results, insight.service, insight.charts),
         InitiativeReminders(deps, reader, service, results),
     )

@@ -1,4 +1,4 @@
-"""Whatever is typed after `/incident`, `/incident followup`, `/incident stats` or `/owner`
+"""Whatever is typed after `/incident`, `/incident followup` or `/owner`
 (and `/scorecard`, which reads the same grammar), the parsers give a request or a message
 for the user; they never raise anything else, and their messages echo nothing unescaped."""
 
@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from switchboard.bot.catalog.reader import QueryKind, parse_owner_text
-from switchboard.bot.incidents import commands, followup_messages, stats
-from switchboard.bot.incidents.service import Refused
+from switchboard.bot.incidents import commands, followup_messages
 from switchboard.bot.platform.config import IncidentsConfig
 from tests.security.conftest import FAST
 from tests.security.slack_checks import hostile_piece, smuggled
@@ -66,17 +65,6 @@ def test_followup_grammar_gives_a_draft_or_says_which_field_is_wrong(text: str) 
         return
     assert draft.text.strip()
     assert not draft.owner_user or draft.owner_user.startswith(("U", "W"))
-
-
-@FAST
-@given(typed)
-def test_stats_days_are_a_number_in_range_or_a_message(text: str) -> None:
-    try:
-        days = stats.parse_days(text)
-    except Refused as refused:
-        assert str(refused).startswith("Say how many days back to look")
-        return
-    assert 1 <= days <= stats.MAX_DAYS
 
 
 @FAST

@@ -16,7 +16,7 @@ from switchboard.bot.catalog.model import Entity, Link, OnCall
 from switchboard.bot.catalog.owner_message import render
 from switchboard.bot.catalog.reader import ChoiceAnswer, NoMatch, OwnedAnswer, ServiceAnswer, Team
 from switchboard.bot.home import HomeService
-from switchboard.bot.incidents import followup_messages, messages, stats
+from switchboard.bot.incidents import followup_messages, messages
 from switchboard.bot.incidents.followup_messages import Listing, Scope
 from switchboard.bot.incidents.timeline import Moment
 from switchboard.bot.incidents.views import IncidentView, Item, followup_item, incident_view
@@ -301,26 +301,6 @@ def test_followup_listings_and_announcements(
         assert smuggled(followup_messages.confirmation(item)) == []
         assert smuggled(followup_messages.announcement(item, "U0001ALICE")) == []
         assert len(followup_messages.confirmation(item)) <= 3000
-
-
-@FAST
-@given(many(st.tuples(hostile_words, st.integers(0, 10**6)), 80))
-def test_incident_stats(by_service: list[tuple[str, int]]) -> None:
-    figure = stats.Figure(3, timedelta(days=400, seconds=7), timedelta(seconds=1))
-    found = stats.Stats(
-        30,
-        NOW - timedelta(days=30),
-        NOW,
-        10**6,
-        3,
-        {s.name: 1 for s in CONFIG.severities},
-        [stats.ServiceCount(name, "component:default/x", n) for name, n in by_service],
-        figure,
-        stats.Figure(0, None, None),
-    )
-    text, blocks = stats.blocks(found)
-    assert_message_ok({"text": text, "blocks": blocks})
-    assert stats.text(found).startswith("1000000 incidents")  # the terminal: not escaped
 
 
 @st.composite

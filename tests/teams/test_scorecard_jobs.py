@@ -170,7 +170,7 @@ async def test_the_weekly_digest_tells_each_team_its_week(world: World) -> None:
 
     said = await world.sb.teams.digest.run(Run())
     assert said.splitlines() == [
-        "weekly digest of 2026-03-02: 1 sent",
+        "weekly digest of 2026-03-02: 1 sent, 1 chart shared",
         "skipped group:default/web: the team has no Slack channel in the catalog",
     ]
     (digest,) = posts(world, "shop", "Weekly digest")

@@ -12,7 +12,7 @@ _NUMBER = re.compile(r"^(?:inc-?|#)(\d{1,9})$", re.IGNORECASE)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)
 ACTIONS = ("status", "severity", "assign", "resolve", "close", "page", "update")
-RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats", "catchup")
+RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats", "catchup", "started")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +126,8 @@ def _record(verb: str, words: list[str]) -> Command:
     text = " ".join(kept)
     if verb in ("note", "followup") and not text:
         return Invalid(f"What should the {verb} say? For example `/incident {verb} Disk full`.")
+    if verb == "started" and not text:
+        return Invalid("When did the impact start? For example `/incident started 14:05`.")
     return Record(verb, number, text)
 
 
@@ -184,7 +186,11 @@ HELP = "\n".join(
         "`catchup`: what has happened so far",
         "• `/incident followup &lt;text&gt; [@owner] [due:YYYY-MM-DD]` · "
         "`followups [team:&lt;name&gt;|@person]`",
-        "• `/incident resolve` · `close` · `list` · `stats [days]` · `help`",
+        "• `/incident started &lt;time&gt;`: when the impact started (`14:05`, "
+        "`yesterday 23:40`, `2026-03-29 01:30`)",
+        "• `/incident resolve` · `close` · `list` · "
+        "`stats [days] [service:&lt;id&gt;|team:&lt;name&gt;] [sev:&lt;n&gt;]` · "
+        "`stats chart` · `help`",
         "In an incident channel these act on its incident; anywhere else name it: "
         "`/incident status INC-4 identified`.",
     )

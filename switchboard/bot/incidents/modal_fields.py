@@ -18,6 +18,7 @@ class DeclareField(StrEnum):
     TITLE = "title"
     SEVERITY = "severity"
     SERVICES = "services"
+    STARTED = "started"
     DESCRIPTION = "description"
     OPTIONS = "options"
 

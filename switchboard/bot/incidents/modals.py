@@ -71,6 +71,17 @@ def declare(config: IncidentsConfig, channel_id: str) -> View:
                 optional=True,
             ),
             kit.input_block(
+                DeclareField.STARTED,
+                "When did the impact start?",
+                {
+                    "type": "plain_text_input",
+                    "action_id": VALUE,
+                    "max_length": 40,
+                    "placeholder": kit.plain("14:05, yesterday 23:40 or 2026-03-29 01:30"),
+                },
+                optional=True,
+            ),
+            kit.input_block(
                 DeclareField.DESCRIPTION,
                 "What is happening?",
                 {

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import CatalogReader, Contacts
+from switchboard.bot.incidents import impact_time
 from switchboard.bot.incidents.commands import ACTIONS, Act
 from switchboard.bot.incidents.messages import ref
 from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
@@ -69,6 +70,7 @@ class DeclareRequest:
     description: str = ""
     private: bool = False
     security: bool = False
+    impact_started: str = ""  # as typed in the declare modal ("" = not said)
 
 
 class IncidentService:
@@ -78,6 +80,7 @@ class IncidentService:
         self._catalog = catalog
         self._gateway = deps.gateway
         self._clock = deps.clock
+        self._tz = deps.config.tz
 
     # reading
 
@@ -151,6 +154,7 @@ class IncidentService:
                 raise Refused(f"{_shown(service)} is not in the catalog.", DeclareField.SERVICES)
             contacts.append(contact)
         request = dataclasses.replace(request, severity=severity.name)
+        impact = self._impact_start(request.impact_started)
         for attempt in range(DECLARE_ATTEMPTS):
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
@@ -158,6 +162,7 @@ class IncidentService:
                     return existing, False
                 try:
                     incident, rows = await self._insert(session, request, contacts)
+                    incident.impact_started_at = impact
                     await incident_store.save(session, *rows)
                 except IntegrityError:  # another process took the number, or the request
                     await session.rollback()
@@ -170,6 +175,16 @@ class IncidentService:
                 log.info("declared %s", ref(incident.number))
                 return incident, True
         raise AssertionError("unreachable")
+
+    def _impact_start(self, typed: str) -> datetime | None:
+        """When the declarer says the impact started (Refused on the `started` field)."""
+        if not typed.strip():
+            return None
+        now = self._clock()
+        try:
+            return impact_time.checked(impact_time.parse_moment(typed, self._tz, now), now)
+        except impact_time.BadMoment as bad:
+            raise Refused(str(bad), "started") from None
 
     async def _may_declare(self, actor: str) -> None:
         group = self._config.declare_group

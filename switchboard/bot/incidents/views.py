@@ -32,6 +32,7 @@ class IncidentData:
     security: bool
     declared_by: str
     declared_at: datetime
+    impact_started_at: datetime | None  # when the impact started, if someone said
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
     resolved_at: datetime | None

@@ -258,6 +258,21 @@ class ScorecardsConfig(BaseModel):
         return tuple(str(Path(folder, p)) if folder else p for p in paths)
 
 
+class InsightConfig(BaseModel):
+    """What insight's measures count (docs/insight.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # The deploy environments DORA's keys count (compared without case).
+    environments: tuple[str, ...] = ("production", "prod")
+    # A deploy followed by an incident on its service within this long is a change failure.
+    failure_window_hours: int = Field(24, ge=1, le=24 * 14)
+    # Standards against outcomes says "too few to compare" below these: services in each
+    # group (below and at-or-above the level), and incidents in both together.
+    min_services: int = Field(3, ge=1, le=1000)
+    min_incidents: int = Field(3, ge=1, le=1000)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -268,6 +283,7 @@ class Config(BaseModel):
     nags: NagsConfig = NagsConfig()
     digest: DigestConfig = DigestConfig()
     scorecards: ScorecardsConfig = ScorecardsConfig()
+    insight: InsightConfig = InsightConfig()
 
     @field_validator("timezone")
     @classmethod

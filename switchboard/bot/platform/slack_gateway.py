@@ -352,3 +352,25 @@ class SlackGateway:
 
         response = await self._call("files_upload_v2", upload)
         return str(response["file"]["id"])
+
+    async def upload_image(
+        self, channel: str, filename: str, data: bytes, title: str, comment: str, alt_text: str
+    ) -> str:
+        """Share an image (a chart's PNG) in `channel`, with alt text carrying what it shows
+        (at most Slack's 1000 characters); returns the file's id. The same external upload."""
+
+        async def upload() -> Any:
+            try:
+                return await self._client.files_upload_v2(
+                    channel=channel,
+                    filename=filename,
+                    file=data,
+                    title=title,
+                    alt_txt=alt_text[:1000],
+                    initial_comment=comment,
+                )
+            except SlackRequestError:
+                raise SlackFailure("files_upload_v2", "upload_failed", True) from None
+
+        response = await self._call("files_upload_v2", upload)
+        return str(response["file"]["id"])

@@ -11,14 +11,20 @@ gets one; one per team per week through the ledger."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from switchboard.bot.catalog.api import Entity
+from switchboard.bot.catalog.api import CatalogReader, Entity
 from switchboard.bot.incidents.api import followup_item, incident_data
+from switchboard.bot.insight.api import ChartSharing, InsightService, TeamWeeks, messages
 from switchboard.bot.platform.delivery import Key, Outgoing, Report
+from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.jobs import Run
+from switchboard.bot.platform.slack_gateway import SlackFailure
+from switchboard.bot.platform.text import safe
+from switchboard.bot.scorecards.api import ScorecardResults, ScorecardService
 from switchboard.bot.teams.channels import SkipLog, channel_of, team_ref
 from switchboard.bot.teams.digest_message import TeamWeek, render
 from switchboard.bot.teams.reports import (
@@ -29,7 +35,9 @@ from switchboard.bot.teams.reports import (
 )
 from switchboard.storage import digest_store
 
+log = logging.getLogger(__name__)
 KIND = "digest"
+CHART_KIND = "digest-chart"  # the chart beside each digest, through the same ledger
 RENDER_BATCH = 25  # digests rendered before the next delivery step gets its turn
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -43,6 +51,20 @@ class _Target:
 
 class WeeklyDigest(TeamJob):
     what = "weekly digest"
+
+    def __init__(
+        self,
+        deps: Deps,
+        owner: CatalogReader,
+        scorecards: ScorecardService,
+        results: ScorecardResults,
+        insight: InsightService | None = None,
+        charts: ChartSharing | None = None,
+    ) -> None:
+        """Without `insight` and `charts`, the digest has no "How we are doing" nor chart."""
+        super().__init__(deps, owner, scorecards, results)
+        self._insight = insight
+        self._charts = charts
 
     def moment(self, now: datetime) -> datetime:
         """This week's digest time: the latest `digest.day` at `digest.at` not after `now`."""
@@ -61,26 +83,75 @@ class WeeklyDigest(TeamJob):
             wanted = await team_ref(self._owner, run.team)
             teams = [team for team in teams if team.ref == wanted]
         done = await self._delivery.sent([_key(team.ref, period) for team in teams])
-        targets, skipped = [], []
+        charted = await self._charted(teams, period)
+        targets, charts, skipped = [], [], []
         for team in teams:
-            if _key(team.ref, period) in done:
+            sent, drawn = _key(team.ref, period) in done, _chart_key(team.ref, period) in charted
+            if sent and drawn:
                 continue
             channel, note = channel_of(team, self._config.delivery.fallback_channel)
-            if channel:
+            if not channel:
+                skipped += [] if sent else [SkipLog.skipped(team.ref)]
+                continue
+            if not sent:
                 targets.append(_Target(team, channel, note))
-            else:
-                skipped.append(SkipLog.skipped(team.ref))
+            if not drawn:  # with its digest, or after it (a chart Slack refused before)
+                charts.append(_Target(team, channel, note))
         self._skips.warn(self._local_now().date(), skipped)
         head = f"weekly digest of {period}"
-        if not targets:
+        if not targets and not charts:
             return "\n".join([f"{head}: nothing to send, {len(done)} sent earlier", *skipped])
-        unevaluated = await self._evaluated()
-        weeks = await self._weeks([t.team for t in targets], entities, moment)
-        for week in weeks.values():
-            week.unevaluated = unevaluated
-        report = await self._send(targets, weeks, period)  # the job's runner logs the outcome
+        doing = await self._doing(sorted({t.team.ref for t in [*targets, *charts]}), moment)
+        report = Report()
+        if targets:
+            unevaluated = await self._evaluated()
+            weeks = await self._weeks([t.team for t in targets], entities, moment)
+            for ref, week in weeks.items():
+                week.unevaluated = unevaluated
+                week.doing = messages.how_we_are_doing(doing[ref]) if ref in doing else []
+            report = await self._send(targets, weeks, period)  # the runner logs the outcome
+        said = await self._share_charts(charts, doing, period)
         earlier = f", {len(done)} sent earlier" if done else ""
-        return "\n".join([f"{head}: {report.summary()}{earlier}", *skipped])
+        return "\n".join([f"{head}: {report.summary()}{earlier}{said}", *skipped])
+
+    async def _charted(self, teams: list[Entity], period: str) -> set[Key]:
+        """The charts of this week shared already (all of them, without insight)."""
+        keys = [_chart_key(team.ref, period) for team in teams]
+        return set(keys) if self._charts is None else await self._delivery.sent(keys)
+
+    async def _doing(self, teams: list[str], moment: datetime) -> dict[str, TeamWeeks]:
+        """Insight's "How we are doing" and chart of each team (public incidents only)."""
+        if self._insight is None or not teams:
+            return {}
+        try:
+            return await self._insight.for_teams(sorted(teams), moment)
+        except Exception:  # the digest goes out without it rather than not at all
+            log.exception("weekly digest: insight failed; sending without it")
+            return {}
+
+    async def _share_charts(
+        self, targets: list[_Target], doing: dict[str, TeamWeeks], period: str
+    ) -> str:
+        """Each team's 12-week chart beside its digest, once per team and week (the
+        ledger); a team with no incidents in them gets none (and that is recorded too)."""
+        if self._charts is None or not doing:
+            return ""
+        shared, failed = 0, []
+        for target in targets:
+            data = doing[target.team.ref].chart
+            key = _chart_key(target.team.ref, period)
+            comment = f"The last 12 weeks of *{safe(target.team.display_name, 100)}*."
+            try:
+                shared += bool(
+                    (await self._charts.share(key, target.channel, data, comment)).file_id
+                )
+            except SlackFailure as failure:
+                failed.append(f"{target.team.ref} ({failure.error})")
+            except Exception as error:  # one team's chart never stops the others'
+                log.exception("weekly digest: the chart of %s failed", target.team.ref)
+                failed.append(f"{target.team.ref} ({type(error).__name__})")
+        said = f", {shared} chart{'s' if shared != 1 else ''} shared" if shared else ""
+        return said + (f", charts not shared: {', '.join(failed)}" if failed else "")
 
     async def _send(
         self, targets: list[_Target], weeks: dict[str, TeamWeek], period: str
@@ -144,6 +215,10 @@ class WeeklyDigest(TeamJob):
 
 def _key(team: str, period: str) -> Key:
     return Key(KIND, team, period)
+
+
+def _chart_key(team: str, period: str) -> Key:
+    return Key(CHART_KIND, team, period)
 
 
 def _teams_of(owner_team: str, services: set[str], owners: dict[str, set[str]]) -> set[str]:

@@ -69,6 +69,7 @@ class TeamWeek:
     unevaluated: str = ""  # why no scorecard was evaluated; "" when they were
     # the facts sources set up here (scorecards' `configured`), to say what a rule needs
     configured: Collection[str] | None = None
+    doing: list[str] = field(default_factory=list)  # insight's "How we are doing" lines
 
     def add_result(
         self, scorecard: Scorecard, service: Entity, now: Standing, before: Standing | None
@@ -96,6 +97,8 @@ def render(week: TeamWeek, note: str) -> tuple[str, list[Block]]:
     followed = [("Follow-ups", _followups(week)), ("Incidents this week", _incidents(week))]
     if not week.unevaluated:
         followed.append(("Initiatives", _initiatives(week)))
+    if week.doing:
+        followed.append(("How we are doing", week.doing))
     for title, lines in scored + followed:
         blocks.append(kit.section(f"*{title}*"))
         blocks += [kit.section(chunk) for chunk in kit.chunks(lines)]

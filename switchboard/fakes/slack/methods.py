@@ -572,7 +572,10 @@ def reactions_get(ws: Workspace, args: Args) -> JSON:
 def files_get_upload_url_external(ws: Workspace, args: Args) -> JSON:
     if args.number("length", -1) < 0:
         raise invalid_arguments("[ERROR] length must be a non-negative integer")
-    file = File(ws.new_id("F"), args.text("filename"), ws.now())
+    alt_txt = str(args.opt("alt_txt") or "")
+    if len(alt_txt) > 1000:
+        raise SlackError("alt_txt_too_large")
+    file = File(ws.new_id("F"), args.text("filename"), ws.now(), alt_txt=alt_txt)
     ws.files[file.id] = file
     token = secrets.token_urlsafe(16)
     ws.uploads[token] = file.id

@@ -283,6 +283,7 @@ class File:
     title: str = ""
     content: bytes | None = None  # None until the upload URL has been posted to
     channels: list[str] = field(default_factory=list)
+    alt_txt: str = ""  # an image's description, as files.getUploadURLExternal was given it
 
     def to_json(self) -> JSON:
         return {
@@ -292,7 +293,7 @@ class File:
             "size": len(self.content or b""),
             "created": self.created,
             "channels": list(self.channels),
-        }
+        } | ({"alt_txt": self.alt_txt} if self.alt_txt else {})
 
 
 @dataclass

@@ -1,47 +1,28 @@
-"""`/incident postmortem` and `/incident stats`: the record of incidents, read back."""
+"""`/incident postmortem`: the record of an incident, drafted and shared. (`/incident stats` is
+insight's: `handlers/insight.py`.)"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from switchboard.bot.incidents import stats
 from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.postmortem import PostmortemService, TemplateFailure
 from switchboard.bot.incidents.service import Refused
-from switchboard.bot.incidents.stats import StatsService
 from switchboard.bot.platform.slack_gateway import SlackFailure
 from switchboard.bot.platform.text import safe
 from switchboard.handlers.incident_requests import Command
 
 
-class PostmortemStatsHandlers:
-    verbs: tuple[str, ...] = ("postmortem", "stats")
+class PostmortemHandlers:
+    verbs: tuple[str, ...] = ("postmortem",)
 
-    def __init__(self, postmortems: PostmortemService, stats_service: StatsService) -> None:
+    def __init__(self, postmortems: PostmortemService) -> None:
         self.postmortems = postmortems
-        self.stats = stats_service
 
     def register(self, app: AsyncApp) -> None:
-        """Nothing of their own to listen to: both answer through `/incident`."""
+        """Nothing of its own to listen to: it answers through `/incident`."""
 
     async def record(
-        self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
-    ) -> None:
-        if parsed.verb == "stats":
-            await self._stats(ack, parsed)
-        else:
-            await self._postmortem(ack, respond, command, parsed)
-
-    async def _stats(self, ack: AsyncAck, parsed: Record) -> None:
-        try:
-            found = await self.stats.stats(stats.parse_days(parsed.text))
-        except Refused as refusal:
-            await ack(text=str(refusal), response_type="ephemeral")
-            return
-        text, blocks = stats.blocks(found)
-        await ack(text=text, blocks=blocks, response_type="ephemeral")
-
-    async def _postmortem(
         self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None:
         # Rendering and uploading can take longer than Slack waits for the ack.
