@@ -8,8 +8,10 @@ point at nothing.
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from switchboard.bot.catalog import backstage, cortex, native, opslevel
@@ -47,15 +49,30 @@ def parse_paths(paths: Sequence[str | Path]) -> ParseResult:
         found = expand_path(Path(path), result.errors, result.warnings)
         _enqueue(found, _root_of(Path(path)), queue, queued)
     sources = []
-    for path, root in queue:  # grows while we go: Location targets are appended
-        source = _read_file(path, root)
-        result.files.append(str(path))
-        sources.append(source)
-        _enqueue(source.targets, root, queue, queued)
-    _combine(sources, result)
+    with collection_paused():
+        for path, root in queue:  # grows while we go: Location targets are appended
+            source = _read_file(path, root)
+            result.files.append(str(path))
+            sources.append(source)
+            _enqueue(source.targets, root, queue, queued)
+        _combine(sources, result)
     result.errors.sort()
     result.warnings.sort()
     return result
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cycle collector off meanwhile: reading a big catalog makes millions of objects
+    that all stay, and each collection walked all of them again (a third of the parse time of
+    50,000 services). Parsing makes no cycles worth collecting early; it runs once after."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _root_of(path: Path) -> Path:

@@ -217,7 +217,7 @@ def _substitution(value: object) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ cost a tenth of parsing
 class Node:
     """One value of a document and where it is (`path` for messages, `line` for problems).
 
@@ -236,9 +236,10 @@ class Node:
 
     def child(self, key: str) -> Node:
         path = f"{self.path}.{key}" if self.path else key
-        if not isinstance(self.raw, YMap) or key not in self.raw:
-            return Node(self.src, None, path, self.line)
-        return Node(self.src, self.raw[key], path, self.raw.key_lines[key])
+        raw = self.raw
+        if type(raw) is YMap and (line := raw.key_lines.get(key)) is not None:
+            return Node(self.src, raw[key], path, line)
+        return Node(self.src, None, path, self.line)
 
     def field_names(self) -> list[str]:
         return [str(key) for key in self.raw] if isinstance(self.raw, YMap) else []
