@@ -227,8 +227,9 @@ async def client(
     think: float,
     tally: Tally,
     check: bool,
+    mix: tuple[tuple[str, int], ...] = MIX,
 ) -> None:
-    kinds, weights = zip(*MIX, strict=True)
+    kinds, weights = zip(*mix, strict=True)
     await asyncio.sleep(rng.uniform(0, think))  # not all at once at the start
     while time.perf_counter() < until:
         kind = rng.choices(kinds, weights)[0]
@@ -286,7 +287,12 @@ async def send(
 
 
 async def load(
-    url: str, slack: FakeSlack, targets: Targets, args: argparse.Namespace, check: bool
+    url: str,
+    slack: FakeSlack,
+    targets: Targets,
+    args: argparse.Namespace,
+    check: bool,
+    mix: tuple[tuple[str, int], ...] = MIX,
 ) -> tuple[Tally, float]:
     tally = Tally()
     rng = random.Random(args.seed)
@@ -311,6 +317,7 @@ async def load(
                     args.think_ms / 1000,
                     tally,
                     check,
+                    mix,
                 )
                 for _ in range(args.clients)
             ),

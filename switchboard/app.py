@@ -24,6 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from switchboard.bot.catalog.loader import auto_workers
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.facts.api import LABELS, LiveFacts, build_sources, summary
@@ -275,7 +276,8 @@ def build(
     gateway = SlackGateway(client, limits)
     http = HttpSession(limits.timeout)  # Slack's client uses it too, from `prepare` on
     owner = CatalogReader(sessions, gateway)
-    catalog = CatalogService(sessions, owner.recheck)
+    workers = settings.catalog_workers or auto_workers()
+    catalog = CatalogService(sessions, owner.recheck, workers)
     delivery = Delivery(sessions, gateway, config.delivery, clock)
     deps = Deps(sessions, config, gateway, delivery, clock)
     incidents = IncidentService(deps, owner)

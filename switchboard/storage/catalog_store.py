@@ -57,10 +57,10 @@ def in_scope(source_file: str, files: Collection[str], folders: Sequence[str]) -
     return source_file in files or any(source_file.startswith(f"{d.rstrip('/')}/") for d in folders)
 
 
-Progress = Callable[[int], None]  # told how many more entities were compared or written
+Progress = Callable[[str, int, int], None]  # what, done so far, total
 
 
-def _unseen(count: int) -> None:
+def _unseen(what: str, done: int, total: int) -> None:
     return None
 
 
@@ -72,8 +72,8 @@ async def apply_import(
     progress: Progress = _unseen,
 ) -> ImportStats:
     """Make the catalog match `records` for the given scope. The caller commits; on any error
-    it rolls back and the catalog is exactly as it was. `progress` hears of every record
-    compared, then of every one written."""
+    it rolls back and the catalog is exactly as it was. `progress` is told of the entities
+    written ("entities written", done, total)."""
     await _lock(session)
     existing = {
         ref: (entity_id, digest, source)
@@ -89,13 +89,14 @@ async def apply_import(
         for ref, (entity_id, _, source) in existing.items()
         if ref not in wanted and in_scope(source, files, folders)
     ]
-    progress(len(records))
+    progress(WRITTEN, 0, len(fresh) + len(changed))
     writer = bulk.writer(await session.connection())
     await _delete(session, gone)
     ids = {ref: row[0] for ref, row in existing.items() if ref in wanted}
-    await _update(session, writer, changed, ids, progress)
+    tally = _Tally(progress, len(fresh) + len(changed))
+    await _update(session, writer, changed, ids, tally)
     last_id = max((row[0] for row in existing.values()), default=0)
-    await _insert(session, writer, fresh, last_id, progress)
+    await _insert(session, writer, fresh, last_id, tally)
     stats = ImportStats(
         len(fresh), len(changed), len(gone), len(records) - len(fresh) - len(changed)
     )
@@ -106,6 +107,18 @@ async def apply_import(
             .values(revision=STATE.c.revision + 1, updated_at=datetime.now(UTC))
         )
     return stats
+
+
+WRITTEN = "entities written"
+
+
+class _Tally:
+    def __init__(self, progress: Progress, total: int) -> None:
+        self._progress, self._total, self._done = progress, total, 0
+
+    def __call__(self, count: int) -> None:
+        self._done += count
+        self._progress(WRITTEN, self._done, self._total)
 
 
 async def _lock(session: AsyncSession) -> None:
@@ -133,13 +146,13 @@ async def _update(
     writer: bulk.Writer,
     records: Sequence[EntityRecord],
     ids: dict[str, int],
-    progress: Progress,
+    progress: Callable[[int], None],
 ) -> None:
     await _delete_children(session, [ids[r.ref] for r in records])
     for chunk in _chunks(records):
-        rows = [(ids[r.ref], r.row()) for r in chunk]
-        await writer.update(ENTITY, [(*_entity_values(row), entity_id) for entity_id, row in rows])
-        await _insert_children(writer, rows)
+        rows = [(r.row(), ids[r.ref]) for r in chunk]
+        await writer.update(ENTITY, [(*_entity_values(row), entity_id) for row, entity_id in rows])
+        await _insert_children(writer, [_children(row, entity_id) for row, entity_id in rows])
         progress(len(chunk))
 
 
@@ -148,41 +161,55 @@ async def _insert(
     writer: bulk.Writer,
     records: Sequence[EntityRecord],
     last_id: int,
-    progress: Progress,
+    progress: Callable[[int], None],
 ) -> None:
     """New entities, then their children: ids are given by the database, so the new rows'
     are read back (those above the highest id before; the import holds the write lock)."""
     if not records:
         return
+    children: list[tuple[str, Children]] = []  # by ref, until the ids are known
     for chunk in _chunks(records):
-        await writer.insert(ENTITY, [_entity_values(r.row()) for r in chunk])
+        rows = [r.row() for r in chunk]
+        await writer.insert(ENTITY, [_entity_values(row) for row in rows])
+        children += [(row["ref"], _children(row, 0)) for row in rows]
+        progress(len(chunk))
     new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.id > last_id))
     new_ids = {ref: entity_id for entity_id, ref in new}
-    for chunk in _chunks(records):
-        await _insert_children(writer, [(new_ids[r.ref], r.row()) for r in chunk])
-        progress(len(chunk))
+    for part in _chunks(children):
+        await _insert_children(writer, [_with_id(kids, new_ids[ref]) for ref, kids in part])
 
 
-# The entity columns the import writes, in order (all but id); JSON ones as text.
-_ENTITY_COLUMNS = tuple(column.name for column in ENTITY.columns if column.name != "id")
-_JSON_COLUMNS = frozenset(c.name for c in ENTITY.columns if isinstance(c.type, JSON))
+# The entity columns the import writes, in order (all but id), each with whether it is JSON
+# (written as text).
+_ENTITY_COLUMNS = tuple(
+    (column.name, isinstance(column.type, JSON)) for column in ENTITY.columns if column.name != "id"
+)
 
 
 def _entity_values(row: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(
-        json.dumps(row[name]) if name in _JSON_COLUMNS else row[name] for name in _ENTITY_COLUMNS
+        [json.dumps(row[name]) if is_json else row[name] for name, is_json in _ENTITY_COLUMNS]
     )
 
 
-async def _insert_children(
-    writer: bulk.Writer, pairs: Iterable[tuple[int, dict[str, Any]]]
-) -> None:
-    """The owner and relation rows of entities, given as (id, row) pairs."""
+# An entity's owner refs and (type, target) relations, with its id.
+Children = tuple[int, list[str], list[tuple[str, str]]]
+
+
+def _children(row: dict[str, Any], entity_id: int) -> Children:
+    return entity_id, row["owners"], [(kind, target) for kind, target in row["relations"]]
+
+
+def _with_id(children: Children, entity_id: int) -> Children:
+    return entity_id, children[1], children[2]
+
+
+async def _insert_children(writer: bulk.Writer, entities: Iterable[Children]) -> None:
     owners: list[tuple[Any, ...]] = []
     relations: list[tuple[Any, ...]] = []
-    for entity_id, row in pairs:
-        owners += [(entity_id, owner) for owner in row["owners"]]
-        relations += [(entity_id, kind, target) for kind, target in row["relations"]]
+    for entity_id, owned_by, related in entities:
+        owners += [(entity_id, owner) for owner in owned_by]
+        relations += [(entity_id, kind, target) for kind, target in related]
     await writer.insert(OWNER, owners)
     await writer.insert(RELATION, relations)
 
