@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -27,7 +27,7 @@ from switchboard.bot.platform.bodies import cleaned
 from switchboard.bot.platform.logs import SLACK_REQUEST, request_id
 from switchboard.bot.platform.metrics import CONTENT_TYPE, Metrics, outcome
 from switchboard.edge.middleware import LISTENER_STARTED, EventRun
-from switchboard.edge.screening import refusal
+from switchboard.edge.screening import acked_at_once, refusal
 from switchboard.edge.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
@@ -119,6 +119,9 @@ class SlackEdge:
             )
         except (TypeError, KeyError, IndexError, AttributeError):
             return kind, refuse("malformed request")
+        if kind == "command" and acked_at_once(body):
+            self._track(self._command(bolt_request))
+            return kind, web.Response(status=200)
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return kind, web.json_response({"error": "try again later"}, status=503)
@@ -139,9 +142,27 @@ class SlackEdge:
     def _in_background(
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
     ) -> None:
-        task = asyncio.create_task(self._dispatch(body, query, headers))
+        self._track(self._dispatch(body, query, headers))
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)  # a reference, or the task may vanish mid-way
         task.add_done_callback(self._background.discard)
+
+    async def _command(self, request: AsyncBoltRequest) -> None:
+        """A command acknowledged already: its listener answers through the response URL,
+        so Bolt's own acknowledgement has nobody to go to (it is empty, as the edge's was)."""
+        try:
+            response = await self._app.async_dispatch(request)
+        except Exception:  # Bolt reports listener errors itself; this is everything else
+            log.exception("%s failed", request.body.get("command"))
+            return
+        if response.status != 200 or response.body:
+            log.warning(
+                "%s acknowledged at once, then answered %d by its listener",
+                request.body.get("command"),
+                response.status,
+            )
 
     async def _dispatch(
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
