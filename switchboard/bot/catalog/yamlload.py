@@ -90,6 +90,13 @@ class YList(list[Any]):
         self.item_lines: list[int] = []
 
 
+class StreamedList(YList):
+    """A list at the top of a document, built item by item by the streaming loader: it has
+    no anchor, so nothing else in the document shares it (see `Node.items_once`)."""
+
+    __slots__ = ()
+
+
 class _BuiltList(SequenceNode):
     """Stands in the document's tree for a list already constructed item by item."""
 
@@ -326,7 +333,7 @@ class _StreamingComposer(_BoundedComposer, _LineConstructor, Resolver):
     def _compose_built_list(self, parent: Node, index: Node) -> _BuiltList:
         self.descend_resolver(parent, index)
         start = self.get_event()
-        built = _BuiltList(YList(), start.start_mark, start.flow_style)
+        built = _BuiltList(StreamedList(), start.start_mark, start.flow_style)
         while not self.check_event(SequenceEndEvent):
             item = self.compose_node(built, len(built.data))
             built.data.append(self._construct_alone(item))

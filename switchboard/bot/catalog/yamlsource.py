@@ -7,7 +7,7 @@ themselves only ever see the types they asked for.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from switchboard.bot.catalog.common import tier_number
 from switchboard.bot.catalog.model import Entity, Problem, Relation, other_names, safe_name
 from switchboard.bot.catalog.yamlload import (
     ExpansionError,
+    StreamedList,
     YList,
     YMap,
     read_exactly,
@@ -326,6 +327,19 @@ class Node:
             Node(self.src, item, f"{self.path}[{index}]", line)
             for index, (item, line) in enumerate(zip(value, value.item_lines, strict=True))
         ]
+
+    def items_once(self) -> Iterator[Node]:
+        """`items()`, for a list read only once: each item's value is let go once it has been
+        read, when nothing else holds the list (a `StreamedList`). A big catalog's long lists
+        held their values beside the entities made of them: a third of a 50,000-service
+        import's peak memory."""
+        value = self.raw
+        if type(value) is not StreamedList:
+            yield from self.items()
+            return
+        for index, line in enumerate(value.item_lines):
+            yield Node(self.src, value[index], f"{self.path}[{index}]", line)
+            value[index] = None
 
     def texts(self) -> list[str]:
         return [text for item in self.items() if (text := item.text())]
