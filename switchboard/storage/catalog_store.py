@@ -163,20 +163,17 @@ async def _insert(
     last_id: int,
     progress: Callable[[int], None],
 ) -> None:
-    """New entities, then their children: ids are given by the database, so the new rows'
-    are read back (those above the highest id before; the import holds the write lock)."""
-    if not records:
-        return
-    children: list[tuple[str, Children]] = []  # by ref, until the ids are known
+    """New entities, a chunk at a time, then the chunk's children: ids are given by the
+    database, so the chunk's are read back (those above the highest id before it; the import
+    holds the write lock)."""
     for chunk in _chunks(records):
         rows = [r.row() for r in chunk]
         await writer.insert(ENTITY, [_entity_values(row) for row in rows])
-        children += [(row["ref"], _children(row, 0)) for row in rows]
+        new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.id > last_id))
+        ids = {ref: entity_id for entity_id, ref in new}
+        last_id = max(ids.values())
+        await _insert_children(writer, [_children(row, ids[row["ref"]]) for row in rows])
         progress(len(chunk))
-    new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.id > last_id))
-    new_ids = {ref: entity_id for entity_id, ref in new}
-    for part in _chunks(children):
-        await _insert_children(writer, [_with_id(kids, new_ids[ref]) for ref, kids in part])
 
 
 # The entity columns the import writes, in order (all but id), each with whether it is JSON
@@ -198,10 +195,6 @@ Children = tuple[int, list[str], list[tuple[str, str]]]
 
 def _children(row: dict[str, Any], entity_id: int) -> Children:
     return entity_id, row["owners"], [(kind, target) for kind, target in row["relations"]]
-
-
-def _with_id(children: Children, entity_id: int) -> Children:
-    return entity_id, children[1], children[2]
 
 
 async def _insert_children(writer: bulk.Writer, entities: Iterable[Children]) -> None:

@@ -89,6 +89,13 @@ class SourceFile:
     reverse: list[ReverseRelation] = field(default_factory=list)
     owner_checks: list[OwnerCheck] = field(default_factory=list)
     targets: list[Path] = field(default_factory=list)  # files a Backstage Location points at
+    _path_text: str | None = None
+
+    @property
+    def path_text(self) -> str:
+        if self._path_text is None:
+            self._path_text = str(self.path)
+        return self._path_text
 
     @property
     def folder(self) -> Path:
@@ -107,7 +114,7 @@ class SourceFile:
             entity.aliases = list(dict.fromkeys([*other_names(entity.name), *entity.aliases]))
             entity.name = name
         entity.namespace = safe_name(entity.namespace)
-        entity.source_file = str(self.path)
+        entity.source_file = self.path_text  # one string per file, not one per entity
         entity.source_line = line
         if self._fits(entity, line):
             (self.implicit if implicit else self.entities).append(entity)
