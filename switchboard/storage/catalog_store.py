@@ -95,8 +95,7 @@ async def apply_import(
     ids = {ref: row[0] for ref, row in existing.items() if ref in wanted}
     tally = _Tally(progress, len(fresh) + len(changed))
     await _update(session, writer, changed, ids, tally)
-    last_id = max((row[0] for row in existing.values()), default=0)
-    await _insert(session, writer, fresh, last_id, tally)
+    await _insert(session, writer, fresh, tally)
     stats = ImportStats(
         len(fresh), len(changed), len(gone), len(records) - len(fresh) - len(changed)
     )
@@ -160,18 +159,17 @@ async def _insert(
     session: AsyncSession,
     writer: bulk.Writer,
     records: Sequence[EntityRecord],
-    last_id: int,
     progress: Callable[[int], None],
 ) -> None:
     """New entities, a chunk at a time, then the chunk's children: ids are given by the
-    database, so the chunk's are read back (those above the highest id before it; the import
-    holds the write lock)."""
+    database, so the chunk's are read back by ref (not as those above the highest id before
+    the import: SQLite gives the id of a row deleted just before again)."""
     for chunk in _chunks(records):
         rows = [r.row() for r in chunk]
         await writer.insert(ENTITY, [_entity_values(row) for row in rows])
-        new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.id > last_id))
+        refs = [row["ref"] for row in rows]
+        new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.ref.in_(refs)))
         ids = {ref: entity_id for entity_id, ref in new}
-        last_id = max(ids.values())
         await _insert_children(writer, [_children(row, ids[row["ref"]]) for row in rows])
         progress(len(chunk))
 
