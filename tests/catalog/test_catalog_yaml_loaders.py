@@ -248,6 +248,7 @@ def test_plain_documents_are_read_from_libyamls_own_nodes() -> None:
     # kept), and the values are built from its nodes, the same as the reference's.
     text = "---\n".join(BACKSTAGE.format(n=n, tier=n % 4 + 1) for n in range(30))
     assert yamlload._read_nodes(text) is not None
+    assert not yaml.resolver.Resolver.yaml_path_resolvers  # the node loader skips them
     documents, errors = _same_both_ways(text)
     assert errors == []
     assert [line for line, _ in documents[:3]] == [1, 16, 31]  # after each `---` line
