@@ -60,6 +60,7 @@ INCIDENT_CHANNELS = 5
 MESSAGES_PER_CHANNEL = 400
 MIX = (("owner", 50), ("list", 20), ("declare", 2), ("reaction", 28))
 LIST = ("/incident", "list")
+RSS_AIM_MB = 200  # the bot's peak RSS with the catalog, live facts and the query language
 ANSWER_WITHIN = 10.0  # seconds: later than this, an answer counts as missing
 
 
@@ -559,7 +560,8 @@ def report(
     after_import, peak, pss = memory
     print(
         f"  memory: catalog imported on start in {imported:.1f} s; peak RSS (VmHWM) "
-        f"{mb(after_import)} after the import, {mb(peak)} after the load"
+        f"{mb(after_import)} after the import, {mb(peak)} after the load; the bot's own "
+        f"{peak[0]:.0f} MB (aim <= {RSS_AIM_MB} MB): {'ok' if peak[0] <= RSS_AIM_MB else 'OVER'}"
     )
     print(f"  memory: peak PSS of the bot's processes together {pss:.0f} MB (aim < 300 MB)")
     for kind, samples in sorted(ours.answers.items()):
