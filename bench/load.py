@@ -60,6 +60,7 @@ INCIDENT_CHANNELS = 5
 MESSAGES_PER_CHANNEL = 400
 MIX = (("owner", 50), ("list", 20), ("declare", 2), ("reaction", 28))
 LIST = ("/incident", "list")
+RSS_AIM_MB = 200  # the bot's peak RSS with the catalog, live facts and the query language
 ANSWER_WITHIN = 10.0  # seconds: later than this, an answer counts as missing
 
 
@@ -227,8 +228,9 @@ async def client(
     think: float,
     tally: Tally,
     check: bool,
+    mix: tuple[tuple[str, int], ...] = MIX,
 ) -> None:
-    kinds, weights = zip(*MIX, strict=True)
+    kinds, weights = zip(*mix, strict=True)
     await asyncio.sleep(rng.uniform(0, think))  # not all at once at the start
     while time.perf_counter() < until:
         kind = rng.choices(kinds, weights)[0]
@@ -286,7 +288,12 @@ async def send(
 
 
 async def load(
-    url: str, slack: FakeSlack, targets: Targets, args: argparse.Namespace, check: bool
+    url: str,
+    slack: FakeSlack,
+    targets: Targets,
+    args: argparse.Namespace,
+    check: bool,
+    mix: tuple[tuple[str, int], ...] = MIX,
 ) -> tuple[Tally, float]:
     tally = Tally()
     rng = random.Random(args.seed)
@@ -311,6 +318,7 @@ async def load(
                     args.think_ms / 1000,
                     tally,
                     check,
+                    mix,
                 )
                 for _ in range(args.clients)
             ),
@@ -552,7 +560,8 @@ def report(
     after_import, peak, pss = memory
     print(
         f"  memory: catalog imported on start in {imported:.1f} s; peak RSS (VmHWM) "
-        f"{mb(after_import)} after the import, {mb(peak)} after the load"
+        f"{mb(after_import)} after the import, {mb(peak)} after the load; the bot's own "
+        f"{peak[0]:.0f} MB (aim <= {RSS_AIM_MB} MB): {'ok' if peak[0] <= RSS_AIM_MB else 'OVER'}"
     )
     print(f"  memory: peak PSS of the bot's processes together {pss:.0f} MB (aim < 300 MB)")
     for kind, samples in sorted(ours.answers.items()):

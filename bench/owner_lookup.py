@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import difflib
 import itertools
+import os
 import random
 import statistics
 import sys
@@ -34,6 +35,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import load as load_bench
+from load import Tally, Targets, start, start_bot, wait_ready, warm_up
 from rapidfuzz import fuzz, process
 
 from switchboard.bot.catalog.lookup import FUZZY_CUTOFF, TOKEN_SCORE, Match, NameIndex, normalise
@@ -41,6 +44,7 @@ from switchboard.bot.catalog.model import Entity
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.rows import to_record
 from switchboard.bot.platform.slack_gateway import SlackGateway, make_client
+from switchboard.fakes.slack.server import FakeSlack
 from switchboard.storage import catalog_store, db
 
 WORDS = (
@@ -279,14 +283,92 @@ def print_ways(label: str, samples: Samples) -> None:
     print(f"  {label:15} p50/p99  " + "   ".join(parts))
 
 
+OWNER_ONLY = (("owner", 100),)
+ACK_AIM = 1.2
+
+
+async def http_acks(args: argparse.Namespace, folder: Path) -> tuple[Tally, Tally]:
+    """`/owner` over HTTP: plain `switchboard serve` with the catalog, and a bare Bolt app in
+    its own process, in alternating rounds, `args.clients` clients each sending without a
+    pause, half exact names and half typos. The bot also answers every lookup meanwhile (its
+    acks are empty, the answer goes to the response URL), which the bare app does not."""
+    database_url = f"sqlite:///{folder / 'serve.db'}"
+    ours, theirs = Tally(), Tally()
+    async with FakeSlack() as slack:
+        bot = await start_bot(slack, args.services, database_url, folder)
+        bare = await start(
+            "bare-bolt",
+            [load_bench.__file__, "--bare-bolt", slack.base_url],
+            dict(os.environ),
+            folder,
+        )
+        try:
+            await wait_ready(bot, "/healthz", 900)
+            await wait_ready(bare, "/slack/events", 60)
+            home = slack.add_channel("general")
+            targets = Targets(args.services, home, [], {})
+            await warm_up(bot.base + "/slack/events", slack, targets)
+            rounds = argparse.Namespace(
+                clients=args.clients, seconds=args.seconds / 6, think_ms=0, seed=args.seed
+            )
+            for _ in range(3):  # in turn, so that the machine's load weighs on both alike
+                for base, tally, check in ((bot.base, ours, True), (bare.base, theirs, False)):
+                    got, _ = await load_bench.load(
+                        base + "/slack/events", slack, targets, rounds, check, OWNER_ONLY
+                    )
+                    merge(tally, got)
+        finally:
+            await bot.stop()
+            await bare.stop()
+    return ours, theirs
+
+
+def merge(into: Tally, got: Tally) -> None:
+    for kind, samples in got.acks.items():
+        into.acks.setdefault(kind, []).extend(samples)
+    for kind, samples in got.answers.items():
+        into.answers.setdefault(kind, []).extend(samples)
+    into.errors.update(got.errors)
+
+
+def http_report(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        ours, theirs = asyncio.run(http_acks(args, Path(folder)))
+    mine, bare = ours.all_acks(), theirs.all_acks()
+    (our50, our99), (bare50, bare99) = percentiles(mine), percentiles(bare)
+    ratio = our99 / bare99
+    print(
+        f"/owner ack over HTTP: {args.clients} concurrent clients, {args.services} services, "
+        f"plain serve: p99 {our99 * 1e3:.2f} ms, bare Bolt {bare99 * 1e3:.2f} ms: {ratio:.2f}x "
+        f"(aim <= {ACK_AIM}x): {'ok' if ratio <= ACK_AIM else 'OVER'}"
+    )
+    errors = sum((ours.errors + theirs.errors).values())
+    answers = ours.answers.get("owner", [])
+    answer50, answer99 = percentiles(answers) if len(answers) > 1 else (0.0, 0.0)
+    print(
+        f"  p50 {our50 * 1e3:.2f} ms vs {bare50 * 1e3:.2f} ms ({our50 / bare50:.2f}x); "
+        f"{len(mine)} and {len(bare)} requests, {errors} errors; the bot's answers "
+        f"(response URL) p50 {answer50 * 1e3:.1f} ms, p99 {answer99 * 1e3:.1f} ms"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8, help="HTTP: concurrent clients")
+    parser.add_argument("--seconds", type=float, default=30, help="HTTP: in all, both apps")
+    parser.add_argument(
+        "--only", choices=("http", "lookup"), default="", help="one part of the bench"
+    )
     parser.add_argument("--services", type=int, default=50_000)
     parser.add_argument("--queries", type=int, default=1_000)
     parser.add_argument("--baseline-every", type=int, default=10)
     parser.add_argument("--fuzzy-queries", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    if args.only != "lookup":
+        http_report(args)
+    if args.only == "http":
+        return 0
     rng = random.Random(args.seed)
     entities = catalog(args.services, rng)
     names = [e.name for e in entities if e.kind == "component"]

@@ -30,7 +30,7 @@ from switchboard.bot.insight import report as insight_report
 from switchboard.bot.insight.api import Asked, Unclear
 from switchboard.bot.insight.api import messages as insight_messages
 from switchboard.bot.insight.service import DEFAULT_DAYS, MAX_DAYS
-from switchboard.bot.platform import logs
+from switchboard.bot.platform import logs, progress
 from switchboard.bot.platform.config import ConfigError, load_config
 from switchboard.bot.platform.jobs import JobRefused, Run, next_run
 from switchboard.bot.platform.logs import Redactor
@@ -78,10 +78,15 @@ async def _within(sb: Switchboard, settings: Settings, args: argparse.Namespace)
     """Run the command on a database migrated first where the command reads or writes the
     catalog, and always release the database at the end."""
     command: Command = args.command
+    shown = "quiet" in args  # the commands that take --quiet show their progress
     try:
-        if args.migrate:
-            await db.upgrade(sb.core.engine)
-        return await command(args, settings, sb)
+        with progress.on_terminal(asked_quiet=not shown or args.quiet) as tell:
+            args.progress = tell
+            if args.migrate:
+                done = progress.stage(tell, "migrating the database")
+                await db.upgrade(sb.core.engine)
+                done()
+            return await command(args, settings, sb)
     finally:
         await sb.close()
 
@@ -139,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("paths", nargs="+", metavar="PATH")
+        _quiet_option(action)
         action.set_defaults(command=func, needs=(), migrate=migrate)
     show = actions.add_parser("show", help="show one service, as /owner would")
     show.add_argument("service")
@@ -150,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     scorecard_check = scorecard_actions.add_parser("check", help="check files or folders")
     scorecard_check.add_argument("paths", nargs="+", metavar="PATH")
     scorecard_check.add_argument("--json", action="store_true", help="one JSON object per rule")
+    _quiet_option(scorecard_check)
     scorecard_check.set_defaults(command=_scorecards_check, needs=(), migrate=False)
 
     postmortem = commands.add_parser("postmortem", help="print an incident's postmortem draft")
@@ -184,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     job_run = job_actions.add_parser("run", help="run one job now and say what it did")
     job_run.add_argument("job")
     job_run.add_argument("--team", default="", metavar="NAME", help="only this team's part")
+    _quiet_option(job_run)
     job_run.set_defaults(command=_jobs_run, needs=(), migrate=True)
 
     integrations = commands.add_parser("integrations", help="the live facts' sources")
@@ -196,8 +204,17 @@ def _parser() -> argparse.ArgumentParser:
     database = commands.add_parser("db", help="database maintenance")
     db_actions = database.add_subparsers(required=True, metavar="ACTION")
     upgrade = db_actions.add_parser("upgrade", help="apply the database migrations")
+    _quiet_option(upgrade)
     upgrade.set_defaults(command=_db_upgrade, needs=(), migrate=True)
     return parser
+
+
+def _quiet_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress display, only the summary line (as when stderr is no terminal)",
+    )
 
 
 async def _serve(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
@@ -232,7 +249,7 @@ async def _db_upgrade(args: argparse.Namespace, settings: Settings, sb: Switchbo
 
 
 async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    report = await sb.catalog.service.import_paths(args.paths)
+    report = await sb.catalog.service.import_paths(args.paths, args.progress)
     _print_problems(report.parsed)
     if report.stats is None:
         print(f"catalog unchanged: {len(report.parsed.errors)} error(s)", file=sys.stderr)
@@ -247,7 +264,7 @@ async def _catalog_import(args: argparse.Namespace, settings: Settings, sb: Swit
 
 
 async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    parsed = await sb.catalog.service.check(args.paths)
+    parsed = await sb.catalog.service.check(args.paths, args.progress)
     _print_problems(parsed)
     if not parsed.ok:
         print(f"{len(parsed.errors)} error(s)", file=sys.stderr)
@@ -257,13 +274,18 @@ async def _catalog_check(args: argparse.Namespace, settings: Settings, sb: Switc
 
 
 async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Switchboard) -> int:
-    loaded = load_scorecards(args.paths)
+    done = progress.stage(args.progress, "reading scorecards")
+    loaded = await asyncio.to_thread(load_scorecards, args.paths)
+    done()
     _print_problems(loaded)
     if not loaded.ok:
         print(f"{len(loaded.errors)} error(s)", file=sys.stderr)
         return 1
-    # A rule reading GitHub or SonarQube needs it when this process has no settings for it.
-    checks = check_all(loaded.scorecards, configured=sb.scorecards.service.configured or ())
+    # No integration settings exist yet (the live-facts work adds them): until then every
+    # rule reading GitHub or SonarQube is told as needing it.
+    done = progress.stage(args.progress, "checking rules")
+    checks = check_all(loaded.scorecards, configured=())
+    done()
     if args.json:
         print(json.dumps([c.as_json() for c in checks], indent=2))
         return 0
@@ -405,8 +427,10 @@ async def _jobs_run(args: argparse.Namespace, settings: Settings, sb: Switchboar
     if args.team and not job.per_team:
         print(f"switchboard: {job.name} does not take --team", file=sys.stderr)
         return EXIT_USAGE
+    done = progress.stage(args.progress, f"running {job.name}")
     try:
         print(await job.run(Run(team=args.team, manual=True)))
+        done()
     except JobRefused as refusal:
         print(f"switchboard: {job.name}: {refusal}", file=sys.stderr)
         return 1

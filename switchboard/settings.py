@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     database_url: str = Field("sqlite+aiosqlite:///./switchboard.db", alias="DATABASE_URL")
     catalog: str = Field("", alias="SWITCHBOARD_CATALOG")
+    # Processes reading a big catalog's files (0: one per core, at most 4); see
+    # docs/operations.md for what they gain
+    catalog_workers: int = Field(1, alias="SWITCHBOARD_CATALOG_WORKERS", ge=0, le=32)
     config_file: str = Field("", alias="SWITCHBOARD_CONFIG")
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
     pagerduty_events_url: str = Field("https://events.pagerduty.com", alias="PAGERDUTY_EVENTS_URL")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.handlers import EVENT_PAYLOADS, EVENTS
+from switchboard.handlers import ACKED_AT_ONCE, EVENT_PAYLOADS, EVENTS
 from switchboard.handlers.payloads import Malformed, parse
 
 # JSON bodies Slack sends to the events URL.
@@ -81,3 +81,15 @@ def _malformed_interaction(body: dict[str, Any]) -> str:
 def _names(part: dict[str, Any], *keys: str) -> bool:
     """Whether the ids Bolt matches listeners on are text where `part` has them."""
     return all(isinstance(part.get(key, ""), str) for key in keys)
+
+
+def acked_at_once(body: dict[str, Any]) -> bool:
+    """Whether `body` is a well-formed command the edge acknowledges itself (ACKED_AT_ONCE)."""
+    model = ACKED_AT_ONCE.get(str(body.get("command")))
+    if model is None:
+        return False
+    try:
+        parse(model, body)
+    except Malformed:
+        return False
+    return True

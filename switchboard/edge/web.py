@@ -12,9 +12,10 @@ which Bolt skips its own signature check: so ours here must never be skipped.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -22,12 +23,13 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from switchboard.bot.platform.bodies import cleaned
 from switchboard.bot.platform.logs import SLACK_REQUEST, request_id
 from switchboard.bot.platform.metrics import CONTENT_TYPE, Metrics, outcome
 from switchboard.edge.middleware import LISTENER_STARTED, EventRun
-from switchboard.edge.screening import refusal
+from switchboard.edge.screening import acked_at_once, refusal
 from switchboard.edge.slack_requests import (
     MAX_BODY,
     SLACK_PATH,
@@ -119,6 +121,9 @@ class SlackEdge:
             )
         except (TypeError, KeyError, IndexError, AttributeError):
             return kind, refuse("malformed request")
+        if kind == "command" and acked_at_once(body):
+            self._track(self._command(bolt_request))
+            return kind, web.Response(status=200)
         if body.get("type") == "event_callback":
             if not self._accepting_events():
                 return kind, web.json_response({"error": "try again later"}, status=503)
@@ -139,9 +144,27 @@ class SlackEdge:
     def _in_background(
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
     ) -> None:
-        task = asyncio.create_task(self._dispatch(body, query, headers))
+        self._track(self._dispatch(body, query, headers))
+
+    def _track(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)  # a reference, or the task may vanish mid-way
         task.add_done_callback(self._background.discard)
+
+    async def _command(self, request: AsyncBoltRequest) -> None:
+        """A command acknowledged already: its listener answers through the response URL.
+        What Bolt would have acknowledged with instead (a refusal of our token, a failure
+        before the listener) is posted there, as the front does."""
+        command = request.body.get("command")
+        try:
+            response = await self._app.async_dispatch(request)
+        except Exception:  # Bolt reports listener errors itself; this is everything else
+            log.exception("%s failed", command)
+            return
+        if response.status != 200:
+            log.warning("%s acknowledged at once, then answered %d", command, response.status)
+        elif response.body:
+            await _post_answer(str(request.body["response_url"]), response.body)
 
     async def _dispatch(
         self, body: dict[str, Any], query: str, headers: dict[str, str | Sequence[str]]
@@ -175,6 +198,20 @@ class SlackEdge:
         self._closing.set()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
+
+
+async def _post_answer(response_url: str, body: str) -> None:
+    try:
+        message = json.loads(body)
+    except ValueError:
+        message = None
+    if not isinstance(message, dict):
+        message = {"text": body}
+    message.setdefault("response_type", "ephemeral")
+    try:
+        await AsyncWebhookClient(response_url, timeout=10).send_dict(message)
+    except Exception as error:  # the response URL expired, or Slack is down: nobody to tell
+        log.warning("an answer could not be posted: %s", type(error).__name__)
 
 
 def refuse(reason: str) -> web.Response:

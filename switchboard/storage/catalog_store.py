@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import JSON, Row, Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from switchboard.storage import bulk
 from switchboard.storage.tables import CatalogEntity
 
 # Core tables for typed column expressions (SQLModel's class attributes confuse mypy).
@@ -55,14 +57,23 @@ def in_scope(source_file: str, files: Collection[str], folders: Sequence[str]) -
     return source_file in files or any(source_file.startswith(f"{d.rstrip('/')}/") for d in folders)
 
 
+Progress = Callable[[str, int, int], None]  # what, done so far, total
+
+
+def _unseen(what: str, done: int, total: int) -> None:
+    return None
+
+
 async def apply_import(
     session: AsyncSession,
     records: Sequence[EntityRecord],
     files: Collection[str],
     folders: Sequence[str],
+    progress: Progress = _unseen,
 ) -> ImportStats:
     """Make the catalog match `records` for the given scope. The caller commits; on any error
-    it rolls back and the catalog is exactly as it was."""
+    it rolls back and the catalog is exactly as it was. `progress` is told of the entities
+    written ("entities written", done, total)."""
     await _lock(session)
     existing = {
         ref: (entity_id, digest, source)
@@ -78,9 +89,13 @@ async def apply_import(
         for ref, (entity_id, _, source) in existing.items()
         if ref not in wanted and in_scope(source, files, folders)
     ]
+    progress(WRITTEN, 0, len(fresh) + len(changed))
+    writer = bulk.writer(await session.connection())
     await _delete(session, gone)
-    await _update(session, changed, {ref: row[0] for ref, row in existing.items()})
-    await _insert(session, fresh)
+    ids = {ref: row[0] for ref, row in existing.items() if ref in wanted}
+    tally = _Tally(progress, len(fresh) + len(changed))
+    await _update(session, writer, changed, ids, tally)
+    await _insert(session, writer, fresh, tally)
     stats = ImportStats(
         len(fresh), len(changed), len(gone), len(records) - len(fresh) - len(changed)
     )
@@ -93,6 +108,18 @@ async def apply_import(
     return stats
 
 
+WRITTEN = "entities written"
+
+
+class _Tally:
+    def __init__(self, progress: Progress, total: int) -> None:
+        self._progress, self._total, self._done = progress, total, 0
+
+    def __call__(self, count: int) -> None:
+        self._done += count
+        self._progress(WRITTEN, self._done, self._total)
+
+
 async def _lock(session: AsyncSession) -> None:
     # A no-op write takes the row lock on PostgreSQL and the write lock on SQLite, so two
     # importers (two replicas re-syncing) run one after the other instead of interleaving.
@@ -100,56 +127,82 @@ async def _lock(session: AsyncSession) -> None:
 
 
 async def _delete(session: AsyncSession, ids: Sequence[int]) -> None:
+    await _delete_children(session, ids)
     for chunk in _chunks(ids):
-        # Children first: the cascade is declared, but SQLite only honours it per connection.
-        await session.execute(delete(OWNER).where(OWNER.c.entity_id.in_(chunk)))
-        await session.execute(delete(RELATION).where(RELATION.c.entity_id.in_(chunk)))
         await session.execute(delete(ENTITY).where(ENTITY.c.id.in_(chunk)))
 
 
-async def _update(
-    session: AsyncSession, records: Sequence[EntityRecord], ids: dict[str, int]
-) -> None:
-    for record in records:
-        row = record.row()
-        await session.execute(update(ENTITY).where(ENTITY.c.id == ids[record.ref]).values(row))
-    await _delete_children(session, [ids[r.ref] for r in records])
-    for chunk in _chunks(records):
-        await _insert_children(session, [(ids[r.ref], r.row()) for r in chunk])
-
-
 async def _delete_children(session: AsyncSession, ids: Sequence[int]) -> None:
+    # Children deleted explicitly: the cascade is declared, but SQLite only honours it per
+    # connection.
     for chunk in _chunks(ids):
         await session.execute(delete(OWNER).where(OWNER.c.entity_id.in_(chunk)))
         await session.execute(delete(RELATION).where(RELATION.c.entity_id.in_(chunk)))
 
 
-async def _insert(session: AsyncSession, records: Sequence[EntityRecord]) -> None:
-    # Chunk by chunk, children included: only one chunk's rows exist at a time.
-    for chunk in _chunks(records):
-        rows = {r.ref: r.row() for r in chunk}
-        result = await session.execute(
-            insert(ENTITY).returning(ENTITY.c.id, ENTITY.c.ref), list(rows.values())
-        )
-        await _insert_children(session, [(entity_id, rows[ref]) for entity_id, ref in result])
-
-
-async def _insert_children(
-    session: AsyncSession, pairs: Iterable[tuple[int, dict[str, Any]]]
+async def _update(
+    session: AsyncSession,
+    writer: bulk.Writer,
+    records: Sequence[EntityRecord],
+    ids: dict[str, int],
+    progress: Callable[[int], None],
 ) -> None:
-    """The owner and relation rows of entities, given as (id, row) pairs."""
-    owners: list[dict[str, Any]] = []
-    relations: list[dict[str, Any]] = []
-    for entity_id, row in pairs:
-        owners += [{"entity_id": entity_id, "owner_ref": o} for o in row["owners"]]
-        relations += [
-            {"entity_id": entity_id, "type": t, "target_ref": target}
-            for t, target in row["relations"]
-        ]
-    for owner_chunk in _chunks(owners):
-        await session.execute(insert(OWNER), owner_chunk)
-    for relation_chunk in _chunks(relations):
-        await session.execute(insert(RELATION), relation_chunk)
+    await _delete_children(session, [ids[r.ref] for r in records])
+    for chunk in _chunks(records):
+        rows = [(r.row(), ids[r.ref]) for r in chunk]
+        await writer.update(ENTITY, [(*_entity_values(row), entity_id) for row, entity_id in rows])
+        await _insert_children(writer, [_children(row, entity_id) for row, entity_id in rows])
+        progress(len(chunk))
+
+
+async def _insert(
+    session: AsyncSession,
+    writer: bulk.Writer,
+    records: Sequence[EntityRecord],
+    progress: Callable[[int], None],
+) -> None:
+    """New entities, a chunk at a time, then the chunk's children: ids are given by the
+    database, so the chunk's are read back by ref (not as those above the highest id before
+    the import: SQLite gives the id of a row deleted just before again)."""
+    for chunk in _chunks(records):
+        rows = [r.row() for r in chunk]
+        await writer.insert(ENTITY, [_entity_values(row) for row in rows])
+        refs = [row["ref"] for row in rows]
+        new = await session.execute(select(ENTITY.c.id, ENTITY.c.ref).where(ENTITY.c.ref.in_(refs)))
+        ids = {ref: entity_id for entity_id, ref in new}
+        await _insert_children(writer, [_children(row, ids[row["ref"]]) for row in rows])
+        progress(len(chunk))
+
+
+# The entity columns the import writes, in order (all but id), each with whether it is JSON
+# (written as text).
+_ENTITY_COLUMNS = tuple(
+    (column.name, isinstance(column.type, JSON)) for column in ENTITY.columns if column.name != "id"
+)
+
+
+def _entity_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        [json.dumps(row[name]) if is_json else row[name] for name, is_json in _ENTITY_COLUMNS]
+    )
+
+
+# An entity's owner refs and (type, target) relations, with its id.
+Children = tuple[int, list[str], list[tuple[str, str]]]
+
+
+def _children(row: dict[str, Any], entity_id: int) -> Children:
+    return entity_id, row["owners"], [(kind, target) for kind, target in row["relations"]]
+
+
+async def _insert_children(writer: bulk.Writer, entities: Iterable[Children]) -> None:
+    owners: list[tuple[Any, ...]] = []
+    relations: list[tuple[Any, ...]] = []
+    for entity_id, owned_by, related in entities:
+        owners += [(entity_id, owner) for owner in owned_by]
+        relations += [(entity_id, kind, target) for kind, target in related]
+    await writer.insert(OWNER, owners)
+    await writer.insert(RELATION, relations)
 
 
 def _chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:

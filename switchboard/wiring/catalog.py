@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
 
+from switchboard.bot.catalog.loader import auto_workers
 from switchboard.bot.catalog.reader import CatalogReader
 from switchboard.bot.catalog.service import CatalogService, ImportReport
 from switchboard.bot.platform.jobs import Job, Run, every
@@ -84,4 +85,5 @@ class CatalogFeature(Feature):
 
 def wire_catalog(core: Core) -> CatalogFeature:
     reader = CatalogReader(core.sessions, core.gateway)
-    return CatalogFeature(core, reader, CatalogService(core.sessions, reader.recheck))
+    workers = core.settings.catalog_workers or auto_workers()
+    return CatalogFeature(core, reader, CatalogService(core.sessions, reader.recheck, workers))

@@ -157,3 +157,22 @@ def test_check_reads_without_writing(capsys: pytest.CaptureFixture[str], tmp_pat
     code, _, err = run(capsys, "catalog", "show", "checkout")
     assert code == 1
     assert "found no service called checkout" in err
+
+
+def test_an_entity_added_as_another_is_removed_keeps_its_owner(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # SQLite gives the id of the row deleted (the last one) to the next row inserted: the new
+    # entity's owner rows must still be its own.
+    path = tmp_path / "catalog.yaml"
+    path.write_text(SERVICE)
+    assert run(capsys, "catalog", "import", "catalog.yaml")[0] == 0
+    path.write_text(SERVICE.replace("id: basket\n    name: Basket", "id: till\n    name: Till"))
+    code, out, err = run(capsys, "catalog", "import", "catalog.yaml")
+    assert (code, out, err) == (
+        0,
+        "imported 3 entities from 1 files: 1 added, 0 updated, 1 removed, 2 unchanged\n",
+        "",
+    )
+    team = show(capsys, "shop")
+    assert sorted(s["name"] for s in team["owns"]) == ["checkout", "till"]  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from switchboard.bot.catalog import yamlload
 from switchboard.bot.catalog.yamlload import YList, YMap, read_quickly
 from switchboard.bot.catalog.yamlsource import SourceFile, load_documents
 from tests.catalog.conftest import EXAMPLES, Parsed
@@ -222,3 +223,57 @@ def test_generated_documents_read_the_same_both_ways(doc: dict[str, Any], flow: 
 )
 def test_arbitrary_text_reads_the_same_both_ways(text: str, prefix: str) -> None:
     _same_both_ways(prefix + text)
+
+
+BACKSTAGE = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: checkout-{n}
+  tags: [pci, "{n}"]
+  annotations: {{pagerduty.com/service-id: P{n}}}
+spec:
+  type: service
+  tier: {tier}
+  owner: payments
+  enabled: true
+  retired: null
+  weight: 1.5
+  since: 2024-01-0{tier}
+"""
+
+
+def test_plain_documents_are_read_from_libyamls_own_nodes() -> None:
+    # Backstage files hold one small document per entity: libyaml composes each (in C, lines
+    # kept), and the values are built from its nodes, the same as the reference's.
+    text = "---\n".join(BACKSTAGE.format(n=n, tier=n % 4 + 1) for n in range(30))
+    assert yamlload._read_nodes(text) is not None
+    assert not yaml.resolver.Resolver.yaml_path_resolvers  # the node loader skips them
+    documents, errors = _same_both_ways(text)
+    assert errors == []
+    assert [line for line, _ in documents[:3]] == [1, 16, 31]  # after each `---` line
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x {b: 1}\nc: *x\n",  # an alias: shared values, counted against the budget
+        "base: &b {x: 1}\nm:\n  <<: *b\n  y: 2\n",  # a merge
+        "a: 1\na: 2\n",  # a duplicate key: the reference loader's error
+        "a: !!binary aGVsbG8=\n",  # a tag the node path does not build
+        "? [a, b]\n: 1\n",  # a key that is no plain value
+    ],
+)
+def test_what_the_node_path_does_not_build_is_left_to_the_other_loaders(text: str) -> None:
+    assert yamlload._read_nodes(text) is None
+    _same_both_ways(text)
+
+
+def test_a_big_document_is_streamed_not_composed_whole() -> None:
+    # composed whole, a 50,000-service native catalog (one document) took ~500 MB of nodes
+    items = "".join(f"  - {{id: s{n}, owner: t}}\n" for n in range(60_000))
+    text = f"switchboard: 1\nservices:\n{items}"
+    assert len(text) > yamlload.NODE_DOCUMENT_CHARS
+    assert not yamlload._documents_are_small(text)
+    part = "".join(f"  - {{id: s{n}, owner: t}}\n" for n in range(30_000))
+    assert yamlload._documents_are_small("---\n".join([f"services:\n{part}"] * 3))

@@ -85,11 +85,11 @@ def read(doc: Node) -> None:
         return
     doc.warn_unknown(_TOP_FIELDS)
     people: dict[str, Entity] = {}  # by id, e-mail and Slack id, lower-cased
-    for item in doc.child("people").items():
+    for item in doc.child("people").items_once():
         _read_person(item.mapping(), people)
-    for item in doc.child("teams").items():
+    for item in doc.child("teams").items_once():
         _read_team(item.mapping(), people)
-    for item in doc.child("services").items():
+    for item in doc.child("services").items_once():
         _read_service(item.mapping())
 
 

@@ -90,6 +90,13 @@ class YList(list[Any]):
         self.item_lines: list[int] = []
 
 
+class StreamedList(YList):
+    """A list at the top of a document, built item by item by the streaming loader: it has
+    no anchor, so nothing else in the document shares it (see `Node.items_once`)."""
+
+    __slots__ = ()
+
+
 class _BuiltList(SequenceNode):
     """Stands in the document's tree for a list already constructed item by item."""
 
@@ -326,7 +333,7 @@ class _StreamingComposer(_BoundedComposer, _LineConstructor, Resolver):
     def _compose_built_list(self, parent: Node, index: Node) -> _BuiltList:
         self.descend_resolver(parent, index)
         start = self.get_event()
-        built = _BuiltList(YList(), start.start_mark, start.flow_style)
+        built = _BuiltList(StreamedList(), start.start_mark, start.flow_style)
         while not self.check_event(SequenceEndEvent):
             item = self.compose_node(built, len(built.data))
             built.data.append(self._construct_alone(item))
@@ -403,10 +410,12 @@ def read_exactly(text: str) -> Iterator[tuple[Any, int]]:
 def read_quickly(text: str) -> list[tuple[Any, int]] | None:
     """The same as `list(read_exactly(text))` for a text that `read_exactly` reads without an
     error, in less time and memory; None for any other."""
-    if _LIBYAML_DIFFERS.search(text):  # rare in catalogs; left to the reference loader
+    if _libyaml_differs(text):  # rare in catalogs; left to the reference loader
         return None
     if "?" in text and ("[" in text or "{" in text):  # PyYAML ends `[a?]`'s scalar at the ?
         return None
+    if _documents_are_small(text) and (built := _read_nodes(text)) is not None:
+        return built
     try:
         loader = _StreamLoader(text)
         try:
@@ -415,3 +424,147 @@ def read_quickly(text: str) -> list[tuple[Any, int]] | None:
             loader.dispose()
     except Exception:  # any problem is reported as the exact loader reports it
         return None
+
+
+# Plain ASCII text needs only some of `_LIBYAML_DIFFERS`'s checks, each cheap alone: the whole
+# pattern, tried at every character, took a fifth of a 50,000-service import's parsing.
+_ASCII_DIFFERS = re.compile("[\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|[|>][-+0-9]*#")
+_TAG = re.compile("(?:^|[\\s\\[\\]{},:?-])!")
+
+
+def _libyaml_differs(text: str) -> bool:
+    if not text.isascii():
+        return _LIBYAML_DIFFERS.search(text) is not None
+    if _ASCII_DIFFERS.search(text):
+        return True
+    return "!" in text and _TAG.search(text) is not None
+
+
+# The node path composes a whole document at once (libyaml's C composer): ten times the
+# document's size in nodes. Documents up to this many characters are read that way; a file
+# with a bigger one (a native catalog is one document) is streamed item by item instead.
+NODE_DOCUMENT_CHARS = 1_000_000
+_DOCUMENT_START = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+
+
+def _documents_are_small(text: str) -> bool:
+    if len(text) <= NODE_DOCUMENT_CHARS:
+        return True
+    start = 0
+    for marker in _DOCUMENT_START.finditer(text):
+        if marker.start() - start > NODE_DOCUMENT_CHARS:
+            return False
+        start = marker.start()
+    return len(text) - start <= NODE_DOCUMENT_CHARS
+
+
+class _GiveUp(Exception):
+    """What the node path does not build (aliases, merges, tags, duplicate keys): the
+    streaming loader, and the reference one behind it, read such a text."""
+
+
+class _RememberingResolver(Resolver):
+    """PyYAML's resolver, remembering the tag of each plain scalar it resolved (it depends on
+    the text alone: keys and most values repeat from one entity to the next). Resolving took
+    two fifths of composing a 50,000-service catalog."""
+
+    REMEMBERED = 10_000  # texts at most, per file
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tags: dict[str, str] = {}
+
+    def resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        if kind is not ScalarNode or not implicit[0]:
+            return cast(str, super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+        tag = self._tags.get(value)
+        if tag is None:
+            tag = cast(str, super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
+            if len(self._tags) < self.REMEMBERED:
+                self._tags[value] = tag
+        return tag
+
+    # No path resolvers are registered: these are no-ops, called for every node.
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+if _FastParser is not None:
+
+    class _NodeLoader(_FastParser, _RememberingResolver):  # libyaml's parser and composer, in C
+        def __init__(self, text: str) -> None:
+            _FastParser.__init__(self, text)
+            _RememberingResolver.__init__(self)
+
+
+_SCALARS = SafeConstructor()
+_INT, _FLOAT = _SCALARS.construct_yaml_int, _SCALARS.construct_yaml_float
+_STR, _BOOL, _NULL = (f"tag:yaml.org,2002:{name}" for name in ("str", "bool", "null"))
+_NUMBERS = {"tag:yaml.org,2002:int": _INT, "tag:yaml.org,2002:float": _FLOAT}
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+def _read_nodes(text: str) -> list[tuple[Any, int]] | None:
+    """The values `read_exactly` gives for a text made of plain mappings, lists and scalars,
+    built from libyaml's own node trees (which keep every line); None for any other text."""
+    if _FastParser is None:  # pragma: no cover - this environment has libyaml
+        return None
+    try:
+        loader = _NodeLoader(text)
+        try:
+            documents = []
+            while loader.check_node():
+                node = cast(Node, loader.get_node())  # not None after check_node()
+                seen: set[int] | None = set() if "*" in text else None  # * starts an alias
+                documents.append((_build(node, seen), node.start_mark.line + 1))
+            return documents
+        finally:
+            loader.dispose()
+    except Exception:  # _GiveUp, a syntax error, nesting too deep: the other loaders decide
+        return None
+
+
+def _build(node: Node, seen: set[int] | None) -> Any:
+    """One node's value, as `_LineConstructor` builds it; `seen` holds the nodes built so far
+    when the text may have aliases (a node met twice is one), which are given up on."""
+    if seen is not None:
+        if id(node) in seen:
+            raise _GiveUp
+        seen.add(id(node))
+    tag = node.tag
+    if type(node) is ScalarNode:
+        if tag in (_STR, _TIMESTAMP):  # dates stay strings, as in _LineConstructor
+            return node.value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return _BOOL_VALUES[node.value.lower()]
+        if tag in _NUMBERS:
+            return _NUMBERS[tag](node)
+        raise _GiveUp
+    if type(node) is MappingNode and tag == _MAP_TAG:
+        data = YMap()
+        lines = data.key_lines
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                raise _GiveUp
+            key = _build(key_node, seen)
+            if key in data:  # a duplicate (reported by the reference loader), or unhashable
+                raise _GiveUp
+            data[key] = _build(value_node, seen)
+            lines[key] = key_node.start_mark.line + 1
+        return data
+    if type(node) is SequenceNode and tag == _SEQ_TAG:
+        items = YList()
+        item_lines = items.item_lines
+        for child in node.value:
+            items.append(_build(child, seen))
+            item_lines.append(child.start_mark.line + 1)
+        return items
+    raise _GiveUp
+
+
+_BOOL_VALUES = SafeConstructor.bool_values
