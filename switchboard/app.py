@@ -155,6 +155,7 @@ def build(
     catalog = wire_catalog(core)
     facts = wire_facts(core, catalog)
     incidents = wire_incidents(core, catalog)
+    facts.deployed.append(incidents.context.changes.recorded)  # a deploy on the timeline
     scorecards = wire_scorecards(core, catalog, facts)
     teams = wire_teams(core, catalog, scorecards)
     wire_health(core, catalog, facts, scorecards)

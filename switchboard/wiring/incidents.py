@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
+from switchboard.bot.catalog.api import CatalogReader
+from switchboard.bot.incidents.affected import AffectedService
 from switchboard.bot.incidents.catchup import CatchUpService
+from switchboard.bot.incidents.changes import ChangesService
+from switchboard.bot.incidents.context_card import ContextCards
 from switchboard.bot.incidents.followup_service import FollowUpService
 from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
@@ -21,6 +26,7 @@ from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
 from switchboard.bot.platform.jobs import Job, Run, every
 from switchboard.handlers import pagerduty_webhook
+from switchboard.handlers.affected import AffectedHandlers
 from switchboard.handlers.catchup import CatchUpHandlers
 from switchboard.handlers.followups import FollowUpHandlers
 from switchboard.handlers.incident import IncidentHandlers
@@ -28,6 +34,15 @@ from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.wiring.catalog import CatalogFeature
 from switchboard.wiring.core import Core, Feature
+
+
+@dataclass
+class Context:
+    """The responder context: what changed, what else is affected, the card in the channel."""
+
+    changes: ChangesService
+    affected: AffectedService
+    cards: ContextCards
 
 
 @dataclass
@@ -42,6 +57,7 @@ class IncidentsFeature(Feature):
     postmortems: PostmortemService
     stats: StatsService
     catchup: CatchUpService
+    context: Context
 
     def listeners(self, bolt: AsyncApp, lane: asyncio.Semaphore) -> None:
         core = self.core
@@ -54,6 +70,9 @@ class IncidentsFeature(Feature):
             FollowUpHandlers(self.followups, core.gateway),
             PostmortemStatsHandlers(self.postmortems, self.stats),
             CatchUpHandlers(self.catchup),
+            AffectedHandlers(
+                self.service, self.context.changes, self.context.affected, self.context.cards
+            ),
         ):
             handlers.add(records)
         handlers.register(bolt)
@@ -95,18 +114,33 @@ def wire_incidents(core: Core, catalog: CatalogFeature) -> IncidentsFeature:
     service = IncidentService(deps, reader)
     postmortems = PostmortemService(deps, service)
     timeline = TimelineService(deps, service)
+    sync = IncidentSync(deps, reader, _pagers(core), postmortems)
+    catchup = CatchUpService(deps, service, timeline)
+    context = _context(core, service, reader)
+    sync.after.append(context.cards.after_sync)
+    context.changes.sync = sync.run
+    catchup.changes = context.changes.lines
     return IncidentsFeature(
         core,
         catalog,
         service,
-        IncidentSync(deps, reader, _pagers(core), postmortems),
+        sync,
         Reminders(deps),
         timeline,
         FollowUpService(deps, service, reader),
         postmortems,
         StatsService(deps),
-        CatchUpService(deps, service, timeline),
+        catchup,
+        context,
     )
+
+
+def _context(core: Core, service: IncidentService, reader: CatalogReader) -> Context:
+    config = core.config.incidents
+    window = timedelta(minutes=config.changes_window_minutes)
+    changes = ChangesService(core.deps, window)
+    affected = AffectedService(reader, service, core.deps.delivery, config.dependents_depth)
+    return Context(changes, affected, ContextCards(core.deps, service, changes, affected))
 
 
 def _pagers(core: Core) -> Pagers:

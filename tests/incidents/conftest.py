@@ -157,12 +157,26 @@ def config() -> Config:
 
 
 @pytest.fixture
+def catalog_text() -> str:
+    """The catalog the world imports (`CATALOG`'s placeholders); a test module may extend it."""
+    return CATALOG
+
+
+@pytest.fixture
+def world_env() -> dict[str, str]:
+    """More settings for the world (facts tokens, the summariser...); none by default."""
+    return {}
+
+
+@pytest.fixture
 async def world(
     tmp_path: Path,
     database_url: str,
     slack: FakeSlack,
     config: Config,
     outside_call_timeout: float,
+    catalog_text: str,
+    world_env: dict[str, str],
 ) -> AsyncIterator[World]:
     for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
         slack.add_user(name, user_id=uid, email=f"{name}@example.com")
@@ -171,7 +185,7 @@ async def world(
     elsewhere = slack.add_channel("elsewhere", members=[ALICE, BOB, CAROL, DAVE])
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(
-        CATALOG.format(alice=ALICE, bob=BOB, web_group=web_group, routing_key=ROUTING_KEY)
+        catalog_text.format(alice=ALICE, bob=BOB, web_group=web_group, routing_key=ROUTING_KEY)
     )
     clock = Clock()
     async with FakePagerDuty() as pagerduty, FakeOpsgenie() as opsgenie:
@@ -188,6 +202,7 @@ async def world(
             OPSGENIE_API_KEY=opsgenie.api_key,
             PAGERDUTY_WEBHOOK_SECRET=PAGERDUTY_SECRET,
             OUTSIDE_CALL_TIMEOUT=outside_call_timeout,
+            **world_env,  # type: ignore[arg-type]
         )
         sb = build(settings, config, clock)
         await prepare(sb)

@@ -15,16 +15,17 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot.catalog.graph import Dependent, Graph
 from switchboard.bot.catalog.lookup import WORDS, NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.oncall import on_call
 from switchboard.bot.catalog.rows import from_row
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.slack_gateway import SlackGateway
-from switchboard.storage import catalog_store
+from switchboard.storage import catalog_store, dependency_store
 from switchboard.storage.tables import CatalogEntity
 
-QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
+QueryKind = Literal["usage", "service", "deps", "team", "usergroup", "person", "handle"]
 
 _USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -44,12 +45,15 @@ class OwnerQuery:
 
 
 def parse_owner_text(text: str) -> OwnerQuery:
-    """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
-    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage. A
-    handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
+    """`/owner` grammar: `<service>`, `<service> deps`, `team:<name>`, a user-group or user
+    mention (escaped by Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or
+    nothing for usage. A handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
     text = " ".join(text.split())
     if not text or text.casefold() in ("help", "?", "usage"):
         return OwnerQuery("usage")
+    service, _, last = text.rpartition(" ")
+    if service and last.casefold() == "deps" and not service.casefold().startswith("team:"):
+        return OwnerQuery("deps", service)
     if text.casefold().startswith("team:"):
         name = text[5:].strip()
         return OwnerQuery("team", name) if name else OwnerQuery("usage")
@@ -77,6 +81,17 @@ class ServiceAnswer:
     dependencies: list[str]  # display names of what it depends on
     oncall_now: str = ""  # who is on call now, from the stored live facts (mrkdwn)
     health: str = ""  # scorecard levels, open incidents, ... (mrkdwn): see bot/health.py
+    depended_on_by: int = 0  # services that depend on it directly
+    dependent_teams: int = 0  # the teams owning those
+
+
+@dataclass(slots=True)
+class DepsAnswer:
+    """`/owner <service> deps`: what it depends on, and what depends on it (directly)."""
+
+    service: Entity
+    dependencies: list[str]  # display names
+    dependents: list[tuple[str, list[str]]]  # (display name, its teams' names)
 
 
 # Who is on call now for the first of these entity refs that has a stored on-call, as one
@@ -116,7 +131,7 @@ class Usage:
     pass
 
 
-Answer = ServiceAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
+Answer = ServiceAnswer | DepsAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
 
 
 @dataclass(slots=True)
@@ -140,6 +155,7 @@ class _Indexes:
     teams: NameIndex
     cards: dict[int, Answer] = field(default_factory=dict)
     members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
+    graph: Graph | None = None  # the dependency graph, read on first use (`_graph`)
 
 
 class CatalogReader:
@@ -185,6 +201,8 @@ class CatalogReader:
             indexes = await self._current_indexes(session)
             if query.kind == "service":
                 return await self._service(session, indexes, query.value)
+            if query.kind == "deps":
+                return await self._deps(session, indexes, query.value)
             if query.kind == "team":
                 return await self._team(session, indexes, query.value)
             if query.kind == "usergroup":
@@ -263,6 +281,32 @@ class CatalogReader:
         if self.live_oncall_users is not None:
             now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
         return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
+
+    async def dependents(self, refs: Sequence[str], depth: int) -> tuple[Graph, list[Dependent]]:
+        """What depends on `refs` to `depth` levels, from the in-memory graph (no query per
+        service), with the graph for names, teams and channels."""
+        async with self._sessions() as session:
+            graph = await self._graph(session, await self._current_indexes(session))
+        return graph, graph.dependents(refs, depth)
+
+    async def _graph(self, session: AsyncSession, indexes: _Indexes) -> Graph:
+        """The dependency graph of this catalog revision: two queries, once per revision."""
+        if indexes.graph is None:
+            nodes = await dependency_store.nodes(session)
+            indexes.graph = Graph.build(nodes, await dependency_store.edges(session))
+        return indexes.graph
+
+    async def _deps(self, session: AsyncSession, indexes: _Indexes, text: str) -> Answer:
+        found = await self._service(session, indexes, text)
+        if not isinstance(found, ServiceAnswer):
+            return found
+        graph = await self._graph(session, indexes)
+        ref = found.service.ref
+        dependents = [
+            (d.node.name, [t.name for t in graph.teams_of(d.node.ref)])
+            for d in graph.dependents([ref], 1)
+        ]
+        return DepsAnswer(found.service, found.dependencies, sorted(dependents))
 
     def recheck(self) -> None:
         """The catalog was imported here: read its revision on the next lookup (another
@@ -395,11 +439,22 @@ class CatalogReader:
                     known.add(ref)
         teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
         unresolved = [ref for ref in service.owners if ref not in known]
+        graph = await self._graph(session, await self._current_indexes(session))
+        dependents = graph.dependents([service.ref], 1)
+        dependent_teams = {t.ref for d in dependents for t in graph.teams_of(d.node.ref)}
         deps = [
             (found[ref].title or found[ref].name) if ref in found else ref.partition("/")[2]
             for ref in depends_on
         ]
-        return ServiceAnswer(service, teams, people, unresolved, deps)
+        return ServiceAnswer(
+            service,
+            teams,
+            people,
+            unresolved,
+            deps,
+            depended_on_by=len(dependents),
+            dependent_teams=len(dependent_teams),
+        )
 
     async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
         """A team's first members, kept with the indexes while the catalog revision stands:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ class Record:
     recent: list[Moment]  # the last few timeline entries, oldest first
     followups: list[FollowUp]  # open ones
     more_followups: int = 0
+    changes: tuple[str, ...] = ()  # what changed: deploys before declare (changes.py)
 
 
 def render(record: Record, tz: ZoneInfo) -> str:
@@ -54,7 +56,8 @@ def render(record: Record, tz: ZoneInfo) -> str:
     lines.append("*Latest on the timeline*")
     lines += [f"• {moment_text(_short(m), tz)}" for m in record.recent] or ["• nothing yet"]
     lines += _followups(record)
-    # What changed (deploys before declare) comes with the live facts; until then no line.
+    if record.changes:  # the context card's lines; none without deploys: nothing invented
+        lines += ["*What changed* (deploys before declare)", *record.changes]
     return cut("\n".join(lines), MESSAGE_LIMIT)
 
 
@@ -143,6 +146,8 @@ class CatchUpService:
         self._lease = timedelta(seconds=deps.config.delivery.lease_seconds)
         self._incidents = incidents
         self._timeline = timeline
+        # The deploys before declare, as lines (given by the wiring: changes.py).
+        self.changes: Callable[[IncidentView], Awaitable[tuple[str, ...]]] | None = None
 
     async def on_demand(self, number: int | None, channel: str, viewer: str) -> str:
         """`/incident catchup`: the incident of this channel, or the one named; Refused for a
@@ -215,4 +220,5 @@ class CatchUpService:
             moments[-RECENT:],
             items,
             max(0, total - len(items)),
+            await self.changes(view) if self.changes else (),
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -112,6 +112,9 @@ class IncidentSync:
         # by the scheduler's next pass (`retry_seconds`). The ask is recorded before the
         # lease is tried, so a run ending meanwhile cannot miss it.
         self._wanted: set[int] = set()
+        # Further steps other modules add, run last with the lease held (the responder
+        # context card, `context_card.py`); each does its own exactly-once bookkeeping.
+        self.after: list[Callable[[Incident], Awaitable[None]]] = []
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -187,6 +190,8 @@ class IncidentSync:
         )
         await self._events(session, incident, "events" in in_doubt)
         await self._postmortem(session, incident)
+        for step in self.after:
+            await step(incident)
         return True
 
     async def _store(
