@@ -21,6 +21,7 @@ from switchboard.bot.incidents.postmortem import PostmortemService
 from switchboard.bot.incidents.reminders import Reminders
 from switchboard.bot.incidents.service import IncidentService
 from switchboard.bot.incidents.stats import StatsService
+from switchboard.bot.incidents.summary import Summariser, SummarySettings
 from switchboard.bot.incidents.sync import IncidentSync
 from switchboard.bot.incidents.timeline import TimelineService
 from switchboard.bot.paging import OpsgeniePager, PagerDutyPager, Pagers, SlackPager
@@ -34,6 +35,8 @@ from switchboard.handlers.postmortem_stats import PostmortemStatsHandlers
 from switchboard.handlers.timeline import TimelineHandlers
 from switchboard.wiring.catalog import CatalogFeature
 from switchboard.wiring.core import Core, Feature
+
+SUMMARY_TIMEOUT = 8.0  # seconds a summary may take before the plain catch-up is shown
 
 
 @dataclass
@@ -120,6 +123,9 @@ def wire_incidents(core: Core, catalog: CatalogFeature) -> IncidentsFeature:
     sync.after.append(context.cards.after_sync)
     context.changes.sync = sync.run
     catchup.changes = context.changes.lines
+    summariser = _summariser(core)
+    if summariser.on:
+        catchup.summary = summariser.add
     return IncidentsFeature(
         core,
         catalog,
@@ -141,6 +147,15 @@ def _context(core: Core, service: IncidentService, reader: CatalogReader) -> Con
     changes = ChangesService(core.deps, window)
     affected = AffectedService(reader, service, core.deps.delivery, config.dependents_depth)
     return Context(changes, affected, ContextCards(core.deps, service, changes, affected))
+
+
+def _summariser(core: Core) -> Summariser:
+    settings = core.settings
+    token = settings.summary_token.get_secret_value() if settings.summary_token else ""
+    timeout = min(settings.outside_call_timeout, SUMMARY_TIMEOUT)
+    return Summariser(
+        SummarySettings(settings.summary_url, settings.summary_model, token, timeout), core.http
+    )
 
 
 def _pagers(core: Core) -> Pagers:

@@ -148,6 +148,8 @@ class CatchUpService:
         self._timeline = timeline
         # The deploys before declare, as lines (given by the wiring: changes.py).
         self.changes: Callable[[IncidentView], Awaitable[tuple[str, ...]]] | None = None
+        # The optional summariser (summary.py), which keeps private incidents to itself.
+        self.summary: Callable[[IncidentView, str], Awaitable[str]] | None = None
 
     async def on_demand(self, number: int | None, channel: str, viewer: str) -> str:
         """`/incident catchup`: the incident of this channel, or the one named; Refused for a
@@ -155,7 +157,7 @@ class CatchUpService:
         view = await self._incidents.find(number, channel)
         if not await self._may_read(view, viewer):
             raise Refused(f"{view.ref} is private: only its participants may catch up on it.")
-        return render(await self._record(view, viewer), self._tz)
+        return await self._summarised(view, render(await self._record(view, viewer), self._tz))
 
     async def joined(self, channel: str, user: str, bot_user: str) -> bool:
         """Someone joined `channel`: when it is an incident's and they may read it, their
@@ -173,7 +175,10 @@ class CatchUpService:
         if not await self._claim(key, channel):
             return False
         text = render(await self._record(view, user), self._tz)
-        return await self._send(key, channel, user, text)
+        return await self._send(key, channel, user, await self._summarised(view, text))
+
+    async def _summarised(self, view: IncidentView, text: str) -> str:
+        return await self.summary(view, text) if self.summary else text
 
     async def _may_read(self, view: IncidentView, viewer: str) -> bool:
         incident = view.incident
