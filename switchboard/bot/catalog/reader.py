@@ -32,6 +32,7 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
+MAX_CONTACT_MEMBERS = 200  # a team's members invited to an incident
 REVISION_CHECK_SECONDS = 1.0
 MAX_CACHED_CARDS = 500  # service answers kept per catalog revision
 MAX_OPTIONS = 100  # Slack's most options in an external select
@@ -234,6 +235,25 @@ class CatalogReader:
             close = exact or await _close_to(index, name)
             return None, await self._load(session, close)
 
+    async def find_many(self, names: Sequence[str]) -> list[tuple[Entity | None, list[Entity]]]:
+        """`find` for each of `names`, those matched exactly read in one query."""
+        if any(n.casefold().startswith("team:") for n in names):
+            return [await self.find(n) for n in names]
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            exact = [indexes.services.exact(n) or indexes.teams.exact(n) for n in names]
+            wanted = [ids[0] for ids in exact if len(ids) == 1]
+            rows = await catalog_store.entities_by_id(session, wanted)
+            loaded = {row.id: from_row(row) for row in rows}
+            found: list[tuple[Entity | None, list[Entity]]] = []
+            for name, ids in zip(names, exact, strict=True):
+                if len(ids) == 1 and ids[0] in loaded:
+                    found.append((loaded[ids[0]], []))
+                else:
+                    close = ids or await _close_to(indexes.services, name)
+                    found.append((None, await self._load(session, close)))
+            return found
+
     async def suggest(self, text: str, *, teams: bool, limit: int = MAX_OPTIONS) -> list[Entity]:
         """Services (and teams, if asked) for a search box while `text` is typed, best first:
         names typed whole, names starting with it, names with words starting with the words
@@ -254,21 +274,44 @@ class CatalogReader:
             return await self._load(session, ids[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
+        return (await self.contacts_of([ref])).get(ref)
+
+    async def contacts_of(self, refs: Sequence[str]) -> dict[str, Contacts]:
+        """`contacts` of many entities in three queries, whatever their number (a declare
+        naming twenty services); an unknown ref is left out."""
         async with self._sessions() as session:
-            rows = await catalog_store.entities_by_ref(session, [ref])
-            if not rows:
-                return None
-            entity = from_row(rows[0])
-            owners = (
-                [entity]
-                if entity.kind == "group"
-                else _entities(await catalog_store.entities_by_ref(session, entity.owners))
+            entities = _entities(await catalog_store.entities_by_ref(session, refs))
+            owner_refs = {o for e in entities if e.kind != "group" for o in e.owners}
+            known = {
+                o.ref: o
+                for o in _entities(await catalog_store.entities_by_ref(session, owner_refs))
+            }
+            owners = {
+                e.ref: [e] if e.kind == "group" else [known[o] for o in e.owners if o in known]
+                for e in entities
+            }
+            group_refs = {o.ref for found in owners.values() for o in found if o.kind == "group"}
+            members = _entities(
+                await catalog_store.related_to(
+                    session, MEMBER_OF, group_refs, limit=MAX_CONTACT_MEMBERS * len(group_refs)
+                )
             )
-            groups = [o for o in owners if o.kind == "group"]
-            members = await catalog_store.related_to(
-                session, MEMBER_OF, [g.ref for g in groups], limit=200
-            )
-        users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
+        found = {}
+        for entity in entities:
+            found[entity.ref] = await self._contacts(entity, owners[entity.ref], members)
+        return found
+
+    async def _contacts(
+        self, entity: Entity, owners: list[Entity], members: list[Entity]
+    ) -> Contacts:
+        groups = [o for o in owners if o.kind == "group"]
+        wanted = {g.ref for g in groups}
+        theirs = [
+            m
+            for m in members
+            if any(r.type == MEMBER_OF and r.target in wanted for r in m.relations)
+        ][:MAX_CONTACT_MEMBERS]
+        users = [p.slack_user_id for p in [*owners, *theirs] if p.slack_user_id]
         usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
         # Paged through the same notion `/owner` shows; a user group known only by its
         # handle cannot be paged, so it is left out here.
