@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from aiohttp import ClientSession
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from switchboard.storage.facts_store import DeployRow
+from switchboard.storage.facts_store import DeployRow, Observation
 from tests.conftest import eventually
 from tests.incidents.conftest import ALICE, BOB, CATALOG, DAVE, World
 from tests.incidents.test_catchup import catchup_of, join
@@ -318,3 +319,91 @@ async def test_changes_of_a_private_incident_are_for_its_participants(world: Wor
     assert refused.json()["text"] == "INC-1 is private: only its participants may read it."
     mine = await world.incident("changes INC-1", user=ALICE)
     assert "Checkout deployed 3 min before declare" in mine.json()["text"]
+
+
+async def test_a_notice_slack_refused_is_sent_on_the_next_click(
+    world: World, team_channels: dict[str, str]
+) -> None:
+    row = await declared(world)
+    card = context_card(world, row.channel_id)
+    notify = button(card)
+    world.slack.fail("chat.postMessage", error="not_in_channel")  # the first notice only
+    said = await clicked(world, row, notify["value"], BOB)
+    assert said == (
+        "1 notice could not be posted: press *Notify owners* again to retry (no team is "
+        "told twice)."
+    )
+    assert [sent for _, _, sent in await ledger(world, "incident-dependents")] == [True, True]
+    assert button(context_card(world, row.channel_id))["value"] == notify["value"]
+    again = world.requester.block_actions_payload(
+        [notify], user_id=BOB, channel_id=row.channel_id, message=card.ts
+    )
+    await refreshed(world, again)
+    assert len(await ledger(world, "incident-dependents")) == 3
+    for channel in team_channels.values():
+        assert len(world.slack.messages(channel)) == 1
+
+
+async def test_github_deployments_are_changes_too(world: World) -> None:
+    created = world.clock.now - timedelta(minutes=25)
+    value = [
+        {
+            "environment": "production",
+            "sha": "9f8e7d6c5b",
+            "state": "success",
+            "created_at": created.isoformat().replace("+00:00", "Z"),
+        },
+        {
+            "environment": "staging",
+            "sha": "1234567",
+            "state": "success",
+            "created_at": (world.clock.now - timedelta(days=2)).isoformat(),
+        },
+        {"environment": "broken", "created_at": "not a time"},
+    ]
+    observed = [Observation(CHECKOUT, "git.deployments", value, world.clock.now)]
+    await world.sb.facts.live.store.record("github", observed, world.clock.now)
+    await deployed(world, minutes_ago=10)
+    row = await declared(world)
+    changed = sections(context_card(world, row.channel_id))[0]
+    stamp = created.strftime("%H:%M")
+    assert changed.splitlines()[1:] == [
+        "• Checkout deployed 10 min before declare (abc1234 by @bob, finished "
+        f"{(world.clock.now - timedelta(minutes=10)):%H:%M})",
+        "• Checkout deployed 25 min before declare (9f8e7d6, GitHub deployment to "
+        f"production, finished {stamp})",
+    ]
+
+
+MANY_TEAMS = 30
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n")
+
+
+async def test_many_dependents_fit_within_block_kit(world: World) -> None:
+    """30 teams of 40 long-named dependents each: the card stays one message Slack takes
+    (the fake refuses blocks over Block Kit's limits, as Slack does)."""
+    lines = ["switchboard: 1", "teams:"]
+    lines += [
+        f'  - {{id: t{t}, name: Team {t}, slack_channel: "#t{t}"}}' for t in range(MANY_TEAMS)
+    ]
+    lines += ["services:", "  - {id: checkout, name: Checkout, owner: t0}"]
+    lines += [
+        f"  - {{id: s{t}-{n}, name: {'Long service name ' * 6}{t}-{n}, owner: t{t}, "
+        "depends_on: [checkout]}"
+        for t in range(MANY_TEAMS)
+        for n in range(40)
+    ]
+    path = world.sb.core.settings.catalog_paths[0]
+    write_lines(Path(path), lines)
+    await world.sb.catalog.service.import_paths([path])
+    world.sb.catalog.reader.recheck()
+    row = await declared(world)
+    card = context_card(world, row.channel_id)
+    assert len(card.blocks) <= 50
+    assert all(len(text) <= 3000 for text in sections(card))
+    assert sections(card)[1].startswith("*What else is affected*\n1200 services of 30 teams")
+    assert contexts(card) == ["…and 18 more teams"]
+    assert button(card)["text"]["text"] == "Notify owners (20 teams)"
