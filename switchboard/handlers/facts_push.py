@@ -56,7 +56,10 @@ def routes(
         await store.add_deploy(stored, now)
         log.info("deploy of %s to %s reported by %s", ref, deploy.environment, name)
         for hook in deployed:
-            await hook(stored, now)
+            try:
+                await hook(stored, now)
+            except Exception:  # stored: CI is told so, and never sends it twice for this
+                log.exception("a deploy of %s was stored; telling its incidents failed", ref)
         return web.json_response({"service": ref, "sha": deploy.sha}, status=201)
 
     return [web.post(FACTS_PATH, _answering(facts)), web.post(DEPLOYS_PATH, _answering(deploys))]

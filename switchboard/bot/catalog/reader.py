@@ -357,9 +357,10 @@ class CatalogReader:
         self._checked_at = self._clock() - REVISION_CHECK_SECONDS
 
     async def warm(self) -> None:
-        """Build the indexes now (at start-up) rather than on the first lookup."""
+        """Build the indexes and the dependency graph now (at start-up) rather than on the
+        first lookup."""
         async with self._sessions() as session:
-            await self._current_indexes(session)
+            await self._graph(session, await self._current_indexes(session))
 
     async def _current_indexes(self, session: AsyncSession) -> _Indexes:
         """The name indexes, rebuilt when another import (maybe in another replica) moved the

@@ -126,8 +126,11 @@ class ContextCards:
 
     async def after_sync(self, incident: Incident) -> None:
         """The incident sync's last step: the card, once its channel exists (a failed post
-        is tried again on the incident's next sync)."""
+        is tried again on the incident's next sync). Not for an incident over already."""
         if incident.id is None or incident.id in self._posted or not incident.channel_id:
+            return
+        if incident.resolved_at is not None:
+            self._posted.add(incident.id)  # declared before the feature, or over: no card
             return
         view = await self._incidents.view(incident.id)
         if view is None or not view.services:
