@@ -12,7 +12,7 @@ from switchboard.bot.incidents.affected import AffectedService, Stale
 from switchboard.bot.incidents.changes import ChangesService
 from switchboard.bot.incidents.commands import Record
 from switchboard.bot.incidents.context_card import NOTIFY_ACTION, REVEAL_ACTION, ContextCards
-from switchboard.bot.incidents.service import IncidentService, Refused
+from switchboard.bot.incidents.service import Refused
 from switchboard.handlers.incident_requests import Action, Clicked, Command
 from switchboard.handlers.payloads import RowId, parse
 
@@ -40,12 +40,10 @@ class AffectedHandlers:
 
     def __init__(
         self,
-        incidents: IncidentService,
         changes: ChangesService,
         affected: AffectedService,
         cards: ContextCards,
     ) -> None:
-        self.incidents = incidents
         self.changes = changes
         self.affected = affected
         self.cards = cards
@@ -90,14 +88,7 @@ class AffectedHandlers:
         """`/incident changes`: the card's deploys, to whoever asks (a private incident's to
         its participants only)."""
         try:
-            view = await self.incidents.find(parsed.number, command.channel_id)
-            assert view.incident.id is not None
-            if view.incident.private and command.user_id not in await self.incidents.participants(
-                view.incident.id
-            ):
-                raise Refused(f"{view.ref} is private: only its participants may read it.")
-            changes = await self.changes.before_declare(view)
-            text = f"*What changed before {view.ref}* (deploys before declare)\n{changes.text()}"
+            text = await self.changes.on_demand(parsed.number, command.channel_id, command.user_id)
         except Refused as refusal:
             text = str(refusal)
         await ack(text=text, response_type="ephemeral")

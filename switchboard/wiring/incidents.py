@@ -73,9 +73,7 @@ class IncidentsFeature(Feature):
             FollowUpHandlers(self.followups, core.gateway),
             PostmortemStatsHandlers(self.postmortems, self.stats),
             CatchUpHandlers(self.catchup),
-            AffectedHandlers(
-                self.service, self.context.changes, self.context.affected, self.context.cards
-            ),
+            AffectedHandlers(self.context.changes, self.context.affected, self.context.cards),
         ):
             handlers.add(records)
         handlers.register(bolt)
@@ -144,7 +142,7 @@ def wire_incidents(core: Core, catalog: CatalogFeature) -> IncidentsFeature:
 def _context(core: Core, service: IncidentService, reader: CatalogReader) -> Context:
     config = core.config.incidents
     window = timedelta(minutes=config.changes_window_minutes)
-    changes = ChangesService(core.deps, window)
+    changes = ChangesService(core.deps, window, service)
     affected = AffectedService(reader, service, core.deps.delivery, config.dependents_depth)
     return Context(changes, affected, ContextCards(core.deps, service, changes, affected))
 

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from switchboard.bot.incidents.messages import IncidentView
+from switchboard.bot.incidents.service import IncidentService, Refused
 from switchboard.bot.platform.deps import Deps
 from switchboard.bot.platform.text import safe
 from switchboard.storage.context_store import ContextStore, Deployed
@@ -72,12 +73,25 @@ def deploy_line(deploy: Deployed, name: str, declared: datetime, tz: ZoneInfo) -
 
 
 class ChangesService:
-    def __init__(self, deps: Deps, window: timedelta) -> None:
+    def __init__(self, deps: Deps, window: timedelta, incidents: IncidentService) -> None:
+        self._incidents = incidents
         self._store = ContextStore(deps.sessions)
         self._clock = deps.clock
         self._tz = ZoneInfo(deps.config.timezone)
         self.window = window
         self.sync: Sync | None = None  # given by the wiring: the incident sync's run
+
+    async def on_demand(self, number: int | None, channel: str, viewer: str) -> str:
+        """`/incident changes`: of the incident named or of this channel; a private one's
+        for its participants only (Refused otherwise)."""
+        view = await self._incidents.find(number, channel)
+        assert view.incident.id is not None
+        if view.incident.private and viewer not in await self._incidents.participants(
+            view.incident.id
+        ):
+            raise Refused(f"{view.ref} is private: only its participants may read it.")
+        changes = await self.before_declare(view)
+        return f"*What changed before {view.ref}* (deploys before declare)\n{changes.text()}"
 
     async def before_declare(self, view: IncidentView) -> Changes:
         """The affected services' deploys in the window before declare, newest first."""
