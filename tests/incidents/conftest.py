@@ -156,16 +156,13 @@ def config() -> Config:
     return Config()
 
 
-@pytest.fixture
-def catalog_text() -> str:
-    """The catalog the world imports (`CATALOG`'s placeholders); a test module may extend it."""
-    return CATALOG
-
-
-@pytest.fixture
-def world_env() -> dict[str, str]:
-    """More settings for the world (facts tokens, the summariser...); none by default."""
-    return {}
+def _optional(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
+    """A fixture a test module may define (the world is imported by other folders'
+    conftests, which need not know it), else `default`."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return default
 
 
 @pytest.fixture
@@ -175,9 +172,12 @@ async def world(
     slack: FakeSlack,
     config: Config,
     outside_call_timeout: float,
-    catalog_text: str,
-    world_env: dict[str, str],
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[World]:
+    # A module may define `catalog_text` (the catalog, with CATALOG's placeholders) and
+    # `world_env` (more settings: facts tokens, the summariser...).
+    catalog_text: str = _optional(request, "catalog_text", CATALOG)
+    world_env: dict[str, str] = _optional(request, "world_env", {})
     for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
         slack.add_user(name, user_id=uid, email=f"{name}@example.com")
     web_group = slack.add_usergroup("web-team", [CAROL])

@@ -25,6 +25,10 @@ async def chat() -> AsyncIterator[FakeChatCompletions]:
         yield fake
 
 
+# The fake first: the world reads `world_env`, which needs its address, once it is running.
+pytestmark = pytest.mark.usefixtures("chat")
+
+
 @pytest.fixture
 def outside_call_timeout() -> float:
     return 2.0  # a summary waits this long at most
@@ -46,7 +50,7 @@ async def catchup(world: World, channel: str, user: str = ALICE) -> str:
 
 
 async def test_a_public_catch_up_gets_a_labelled_summary(
-    world: World, chat: FakeChatCompletions
+    chat: FakeChatCompletions, world: World
 ) -> None:
     await world.incident("declare sev2 service:checkout Checkout errors")
     row = await world.settled()
@@ -62,7 +66,7 @@ async def test_a_public_catch_up_gets_a_labelled_summary(
     assert len(chat.received) == 2
 
 
-async def test_a_private_incident_makes_no_request(world: World, chat: FakeChatCompletions) -> None:
+async def test_a_private_incident_makes_no_request(chat: FakeChatCompletions, world: World) -> None:
     for n, option in enumerate(("private", "security"), start=1):
         await world.incident("declare")
         opened = await eventually(lambda at=n - 1: world.slack.calls("views.open")[at:])
@@ -89,7 +93,7 @@ async def test_a_private_incident_makes_no_request(world: World, chat: FakeChatC
     ],
 )
 async def test_a_failing_summariser_leaves_the_plain_catch_up(
-    world: World, chat: FakeChatCompletions, fault: dict[str, Any]
+    chat: FakeChatCompletions, world: World, fault: dict[str, Any]
 ) -> None:
     await world.incident("declare sev2 service:checkout Checkout errors")
     row = await world.settled()
