@@ -237,6 +237,8 @@ class CatalogReader:
 
     async def find_many(self, names: Sequence[str]) -> list[tuple[Entity | None, list[Entity]]]:
         """`find` for each of `names`, those matched exactly read in one query."""
+        if not names:
+            return []  # nothing asked, nothing read (the database may be down)
         if any(n.casefold().startswith("team:") for n in names):
             return [await self.find(n) for n in names]
         async with self._sessions() as session:
@@ -279,6 +281,8 @@ class CatalogReader:
     async def contacts_of(self, refs: Sequence[str]) -> dict[str, Contacts]:
         """`contacts` of many entities in three queries, whatever their number (a declare
         naming twenty services); an unknown ref is left out."""
+        if not refs:
+            return {}
         async with self._sessions() as session:
             entities = _entities(await catalog_store.entities_by_ref(session, refs))
             owner_refs = {o for e in entities if e.kind != "group" for o in e.owners}
