@@ -157,6 +157,7 @@ def build(
     catalog = wire_catalog(core)
     facts = wire_facts(core, catalog)
     incidents = wire_incidents(core, catalog)
+    facts.deployed.append(incidents.context.changes.recorded)  # a deploy on the timeline
     scorecards = wire_scorecards(core, catalog, facts)
     insight = wire_insight(core, catalog, scorecards, incidents)
     teams = wire_teams(core, catalog, scorecards, insight)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     sonarqube_token: SecretStr | None = Field(None, alias="SONARQUBE_TOKEN")
     # comma-separated name=token pairs: who may POST /api/facts and /api/deploys
     facts_tokens: SecretStr | None = Field(None, alias="SWITCHBOARD_FACTS_TOKENS")
+    # The catch-up's optional summariser: an OpenAI-compatible chat-completions endpoint,
+    # off unless the base URL and the model are set (never used for private incidents).
+    summary_url: str = Field("", alias="SWITCHBOARD_SUMMARY_URL")
+    summary_model: str = Field("", alias="SWITCHBOARD_SUMMARY_MODEL", max_length=200)
+    summary_token: SecretStr | None = Field(None, alias="SWITCHBOARD_SUMMARY_TOKEN")
     # Seconds one attempt of any call to Slack, PagerDuty or Opsgenie may take in all; the
     # sync and delivery leases are derived from it (see `switchboard.bot.platform.outside_calls`).
     outside_call_timeout: float = Field(10.0, alias="OUTSIDE_CALL_TIMEOUT", gt=0, le=120)
@@ -74,6 +79,7 @@ class Settings(BaseSettings):
         "pagerduty_api_token",
         "github_token",
         "sonarqube_token",
+        "summary_token",
     )
     @classmethod
     def _not_a_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
@@ -105,9 +111,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
-    # The facts sources' settings (handed to them as `FactsSettings`).
+    # The facts sources' settings (handed to them as `FactsSettings`), and the summariser's.
     check_facts_urls = field_validator(
-        "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url"
+        "pagerduty_api_url", "opsgenie_api_url", "github_api_url", "sonarqube_url", "summary_url"
     )(base_url)
     check_facts_tokens = field_validator("facts_tokens")(checked_tokens)
     check_github_host = field_validator("github_host")(web_host)
@@ -151,6 +157,7 @@ class Settings(BaseSettings):
             self.pagerduty_api_token,
             self.github_token,
             self.sonarqube_token,
+            self.summary_token,
         ]
         found = [v.get_secret_value() for v in values if v is not None]
         return [*found, *self.facts().tokens().values(), make_url(self.database_url).password or ""]

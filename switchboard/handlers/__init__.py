@@ -27,4 +27,3 @@ ACKED_AT_ONCE: dict[str, type[Payload]] = {
     owner.COMMAND: LookupCommand,
     scorecard.COMMAND: LookupCommand,
 }
-

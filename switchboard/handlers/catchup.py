@@ -42,8 +42,14 @@ class CatchUpHandlers:
     async def record(
         self, ack: AsyncAck, respond: AsyncRespond, command: Command, parsed: Record
     ) -> None:
+        slow = self.catchups.summary is not None  # an outside call: answered after the ack
+        if slow:
+            await ack()
         try:
             text = await self.catchups.on_demand(parsed.number, command.channel_id, command.user_id)
         except Refused as refusal:
             text = str(refusal)
-        await ack(text=text, response_type="ephemeral")
+        if slow:
+            await respond(text=text, response_type="ephemeral")
+        else:
+            await ack(text=text, response_type="ephemeral")

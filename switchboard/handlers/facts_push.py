@@ -7,13 +7,13 @@ Tokens are never logged: only the name of the one used."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from aiohttp import web
 
-from switchboard.bot.facts.api import FactsStore
+from switchboard.bot.facts.api import DeployRow, FactsStore
 from switchboard.bot.facts.pushed import (
     MAX_BODY,
     PushError,
@@ -27,6 +27,8 @@ FACTS_PATH = "/api/facts"
 DEPLOYS_PATH = "/api/deploys"
 Resolve = Callable[[str], Awaitable[str]]  # an id, alias or ref -> the entity ref, "" if none
 Handler = Callable[[web.Request], Awaitable[web.Response]]
+# Told of each deploy once stored (the incidents' timeline: `bot/incidents/changes.py`).
+Deployed = Callable[[DeployRow, datetime], Awaitable[object]]
 
 
 def routes(
@@ -35,6 +37,7 @@ def routes(
     store: FactsStore,
     clock: Callable[[], datetime],
     pushed: Callable[[], None] = lambda: None,
+    deployed: Sequence[Deployed] = (),
 ) -> list[web.RouteDef]:
     async def facts(request: web.Request) -> web.Response:
         name = authenticate(request.headers.get("Authorization"), tokens)
@@ -49,8 +52,14 @@ def routes(
         name = authenticate(request.headers.get("Authorization"), tokens)
         service, deploy = parse_deploy(await _body(request), reported_by=name)
         ref = await _entity(resolve, service, "service")
-        await store.add_deploy(replace(deploy, entity=ref), clock())
+        stored, now = replace(deploy, entity=ref), clock()
+        await store.add_deploy(stored, now)
         log.info("deploy of %s to %s reported by %s", ref, deploy.environment, name)
+        for hook in deployed:
+            try:
+                await hook(stored, now)
+            except Exception:  # stored: CI is told so, and never sends it twice for this
+                log.exception("a deploy of %s was stored; telling its incidents failed", ref)
         return web.json_response({"service": ref, "sha": deploy.sha}, status=201)
 
     return [web.post(FACTS_PATH, _answering(facts)), web.post(DEPLOYS_PATH, _answering(deploys))]

@@ -5,7 +5,7 @@ and the on-call `/owner` shows."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -23,10 +23,14 @@ class FactsFeature(Feature):
     core: Core
     catalog: CatalogFeature
     live: LiveFacts
+    # Told of each deploy CI reports, once stored (the incidents' timeline).
+    deployed: list[facts_push.Deployed] = field(default_factory=list)
 
     def routes(self) -> list[web.RouteDef]:
         tokens = self.core.settings.facts().tokens()
-        return facts_push.routes(tokens, self.catalog.resolve, self.live.store, utcnow)
+        return facts_push.routes(
+            tokens, self.catalog.resolve, self.live.store, utcnow, deployed=self.deployed
+        )
 
     async def health(self) -> dict[str, Any]:
         """`/healthz`'s detail: how each source stands (never failing health)."""

@@ -162,6 +162,15 @@ def config() -> Config:
     return Config()
 
 
+def _optional(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
+    """A fixture a test module may define (the world is imported by other folders'
+    conftests, which need not know it), else `default`."""
+    try:
+        return request.getfixturevalue(name)
+    except pytest.FixtureLookupError:
+        return default
+
+
 @pytest.fixture
 async def world(
     tmp_path: Path,
@@ -169,7 +178,12 @@ async def world(
     slack: FakeSlack,
     config: Config,
     outside_call_timeout: float,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[World]:
+    # A module may define `catalog_text` (the catalog, with CATALOG's placeholders) and
+    # `world_env` (more settings: facts tokens, the summariser...).
+    catalog_text: str = _optional(request, "catalog_text", CATALOG)
+    world_env: dict[str, str] = _optional(request, "world_env", {})
     for uid, name in ((ALICE, "alice"), (BOB, "bob"), (CAROL, "carol"), (DAVE, "dave")):
         slack.add_user(name, user_id=uid, email=f"{name}@example.com")
     web_group = slack.add_usergroup("web-team", [CAROL])
@@ -177,7 +191,7 @@ async def world(
     elsewhere = slack.add_channel("elsewhere", members=[ALICE, BOB, CAROL, DAVE])
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(
-        CATALOG.format(alice=ALICE, bob=BOB, web_group=web_group, routing_key=ROUTING_KEY)
+        catalog_text.format(alice=ALICE, bob=BOB, web_group=web_group, routing_key=ROUTING_KEY)
     )
     clock = Clock()
     async with FakePagerDuty() as pagerduty, FakeOpsgenie() as opsgenie:
@@ -194,6 +208,7 @@ async def world(
             OPSGENIE_API_KEY=opsgenie.api_key,
             PAGERDUTY_WEBHOOK_SECRET=PAGERDUTY_SECRET,
             OUTSIDE_CALL_TIMEOUT=outside_call_timeout,
+            **world_env,  # type: ignore[arg-type]
         )
         sb = build(settings, config, clock)
         await prepare(sb)

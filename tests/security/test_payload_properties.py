@@ -29,7 +29,13 @@ from sqlalchemy import func, select
 
 from switchboard.bot import home
 from switchboard.bot.catalog import owner_message
-from switchboard.bot.incidents import followup_messages, messages, modal_fields, modals
+from switchboard.bot.incidents import (
+    context_card,
+    followup_messages,
+    messages,
+    modal_fields,
+    modals,
+)
 from switchboard.bot.platform.config import Config, ScorecardsConfig
 from switchboard.bot.platform.jobs import Run
 from switchboard.bot.scorecards import messages as scorecard_messages
@@ -37,11 +43,13 @@ from switchboard.bot.teams import followup_nags as nag_messages
 from switchboard.edge.middleware import listening
 from switchboard.handlers import COMMANDS, EVENTS
 from switchboard.storage.tables import FollowUp, Incident, TimelineEntry
-from tests.incidents.conftest import ALICE, BOB, World
+from tests.conftest import eventually
+from tests.incidents.conftest import ALICE, BOB, CATALOG, World
 from tests.security.conftest import PAYLOADS
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTHZ = "hardened on branch authz"
+CHECKOUT = "component:default/checkout"
 Json = dict[str, Any]
 
 # Every listener, by what Slack sends it, and why it is skipped: those of the incident
@@ -64,6 +72,8 @@ ACTIONS = {
     messages.TIMELINE_ADD: "",
     followup_messages.OPEN_ACTION: "",
     **{action: "" for action in followup_messages.CLOSING},
+    context_card.NOTIFY_ACTION: "",
+    context_card.REVEAL_ACTION: "",
 }
 VIEWS = {
     modals.DECLARE: "",
@@ -80,7 +90,10 @@ COMMAND_TEXTS = {
 }
 # Verbs answered by a record handler of their own (handlers/catchup.py for `catchup`), drawn
 # as commands on an incident that exists: (command, text, skip reason).
-VERBS = {"catchup": ("/incident", "catchup INC-1", "")}
+VERBS = {
+    "catchup": ("/incident", "catchup INC-1", ""),
+    "changes": ("/incident", "changes INC-1", ""),
+}
 # The timeline's "next page" buttons come with more entries than a page holds; their
 # listener (timeline.py) is matched by the coverage test with a `:2` suffix.
 PREFIXED = (owner_message.PICK_ACTION, scorecard_messages.PICK_ACTION, messages.TIMELINE_NEXT)
@@ -98,6 +111,13 @@ CASES = [
     *(case("command", k, r) for k, (_, r) in COMMAND_TEXTS.items()),
     *(case("verb", k, r) for k, (_, _, r) in VERBS.items()),
 ]
+
+
+@pytest.fixture
+def catalog_text() -> str:
+    """The world's catalog and a service depending on checkout: its incidents' context cards
+    carry Notify buttons."""
+    return CATALOG + "  - {{id: cart, name: Cart, owner: shop, depends_on: [checkout]}}\n"
 
 
 @pytest.fixture
@@ -146,6 +166,7 @@ async def scenario(world: World) -> list[Surface]:
             await say(command, text, world.elsewhere)
     await world.incident("declare sev2 service:checkout Checkout errors")
     row = await world.settled()
+    await private_declared(world)  # its context card's Notify asks to confirm
     due = (world.clock.now - timedelta(days=1)).date().isoformat()
     await world.incident(f"followup Add alerts <@{BOB}> due:{due}", channel=row.channel_id)
     for text in ("followups", "timeline"):
@@ -177,6 +198,20 @@ async def scenario(world: World) -> list[Surface]:
         data = view.to_json(world.slack.team)
         surfaces.append(Surface(data.get("blocks") or [], view=data))
     return surfaces
+
+
+async def private_declared(world: World) -> None:
+    await world.incident("declare")
+    opened = await eventually(lambda: world.slack.calls("views.open"))
+    values = {
+        "title": {"value": {"type": "plain_text_input", "value": "Quiet"}},
+        "services": {"incident_services": {"selected_options": [{"value": CHECKOUT}]}},
+        "options": {"value": {"type": "checkboxes", "selected_options": [{"value": "private"}]}},
+    }
+    await world.requester.view_submission(
+        opened[-1].response["view"]["id"], user_id=ALICE, values=values
+    )
+    await world.settled(2)
 
 
 def click(world: World, surface: Surface, element: Json, block_id: str = "b") -> Json:

@@ -7,6 +7,10 @@ from __future__ import annotations
 from switchboard.bot.catalog.common import MAX_TIER as MAX_TIER
 from switchboard.bot.catalog.common import link_type as link_type
 from switchboard.bot.catalog.common import slugify as slugify
+from switchboard.bot.catalog.graph import DependencyNode as DependencyNode
+from switchboard.bot.catalog.graph import Dependent as Dependent
+from switchboard.bot.catalog.graph import Graph as Graph
+from switchboard.bot.catalog.graph import TeamDependents as TeamDependents
 from switchboard.bot.catalog.loader import expand_path as expand_path
 from switchboard.bot.catalog.model import DEPENDS_ON as DEPENDS_ON
 from switchboard.bot.catalog.model import Entity as Entity

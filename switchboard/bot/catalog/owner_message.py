@@ -11,6 +11,7 @@ from switchboard.bot.catalog.oncall import on_call
 from switchboard.bot.catalog.reader import (
     Answer,
     ChoiceAnswer,
+    DepsAnswer,
     NoMatch,
     OwnedAnswer,
     ServiceAnswer,
@@ -33,6 +34,7 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USAGE = (
     "*/owner* tells who owns what.\n"
     "• `/owner &lt;service&gt;`: owner, on-call, channel, tier, runbook, repo, docs, dependencies\n"
+    "• `/owner &lt;service&gt; deps`: what it depends on, and what depends on it\n"
     "• `/owner team:&lt;name&gt;` or `/owner @team-handle`: what a team owns\n"
     "• `/owner @person`: what that person's teams own"
 )
@@ -42,6 +44,8 @@ def render(answer: Answer, *, shared_by: str = "") -> Message:
     """The Slack message for an answer; `shared_by` (a user id) renders the in-channel copy."""
     if isinstance(answer, ServiceAnswer):
         return _service(answer, shared_by)
+    if isinstance(answer, DepsAnswer):
+        return _deps(answer)
     if isinstance(answer, OwnedAnswer):
         return _owned(answer, shared_by)
     if isinstance(answer, ChoiceAnswer):
@@ -70,11 +74,48 @@ def _service(answer: ServiceAnswer, shared_by: str) -> Message:
         blocks.append(kit.section(links))
     if answer.dependencies:
         blocks.append(kit.section("*Depends on* " + safe(", ".join(answer.dependencies), 2900)))
+    if answer.depended_on_by:
+        blocks.append(kit.section(depended_on_by(answer)))
     blocks.append(kit.context(_origin(service, shared_by)))
     if not shared_by:
         blocks.append(share_button(SHARE_ACTION, service.ref))
     # The fallback text notifies and renders mentions: escaped like the blocks.
     text = f"{safe(service.display_name, 150)}: owned by {_plain_owners(answer)}"
+    return {"text": text, "blocks": blocks}
+
+
+def depended_on_by(answer: ServiceAnswer) -> str:
+    services = _count(answer.depended_on_by, "service")
+    teams = _count(answer.dependent_teams, "team")
+    name = safe(answer.service.name, 100)
+    return f"*Depended on by* {services} ({teams}): `/owner {name} deps` lists them"
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _deps(answer: DepsAnswer) -> Message:
+    """The two lists, each bounded (`MAX_LISTED`, a section's characters)."""
+    service = answer.service
+    uses = [f"• {safe(name, 150)}" for name in answer.dependencies[:MAX_LISTED]]
+    used = [
+        f"• *{safe(name, 150)}*" + (f" ({safe(', '.join(teams), 200)})" if teams else "")
+        for name, teams in answer.dependents[:MAX_LISTED]
+    ]
+    blocks: list[Block] = [kit.header(f"{shorten(service.display_name, 120)}: dependencies")]
+    for title, lines, total in (
+        (f"*Depends on* ({len(answer.dependencies)})", uses, len(answer.dependencies)),
+        (f"*Depended on by* ({len(answer.dependents)})", used, len(answer.dependents)),
+    ):
+        if total > MAX_LISTED:
+            lines.append(f"…and {total - MAX_LISTED} more")
+        chunks = _chunk_lines([title, *(lines or ["• nothing in the catalog"])])
+        blocks += [kit.section(chunk) for chunk in chunks]
+    text = (
+        f"{safe(service.display_name, 150)} depends on {len(answer.dependencies)} and is "
+        f"depended on by {_count(len(answer.dependents), 'service')}"
+    )
     return {"text": text, "blocks": blocks}
 
 

@@ -15,22 +15,24 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from switchboard.bot.catalog.graph import Dependent, Graph
 from switchboard.bot.catalog.lookup import WORDS, NameIndex
 from switchboard.bot.catalog.model import DEPENDS_ON, MEMBER_OF, Entity, OnCall, make_ref
 from switchboard.bot.catalog.oncall import on_call
 from switchboard.bot.catalog.rows import from_row
 from switchboard.bot.platform import memory
 from switchboard.bot.platform.slack_gateway import SlackGateway
-from switchboard.storage import catalog_store
+from switchboard.storage import catalog_store, dependency_store
 from switchboard.storage.tables import CatalogEntity
 
-QueryKind = Literal["usage", "service", "team", "usergroup", "person", "handle"]
+QueryKind = Literal["usage", "service", "deps", "team", "usergroup", "person", "handle"]
 
 _USERGROUP = re.compile(r"^<!subteam\^([A-Z0-9]+)(?:\|@?([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _USERGROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
 _PEOPLE_KINDS = ("group", "user")
 MAX_MEMBERS = 10
+MAX_CONTACT_MEMBERS = 200  # a team's members invited to an incident
 REVISION_CHECK_SECONDS = 1.0
 MAX_CACHED_CARDS = 500  # service answers kept per catalog revision
 MAX_OPTIONS = 100  # Slack's most options in an external select
@@ -44,12 +46,15 @@ class OwnerQuery:
 
 
 def parse_owner_text(text: str) -> OwnerQuery:
-    """`/owner` grammar: `<service>`, `team:<name>`, a user-group or user mention (escaped by
-    Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or nothing for usage. A
-    handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
+    """`/owner` grammar: `<service>`, `<service> deps`, `team:<name>`, a user-group or user
+    mention (escaped by Slack as `<!subteam^S..|@x>` / `<@U..|x>`, or typed as `@x`), or
+    nothing for usage. A handle holds no '/': `@acme/payments-api` is a service's scoped tag."""
     text = " ".join(text.split())
     if not text or text.casefold() in ("help", "?", "usage"):
         return OwnerQuery("usage")
+    service, _, last = text.rpartition(" ")
+    if service and last.casefold() == "deps" and not service.casefold().startswith("team:"):
+        return OwnerQuery("deps", service)
     if text.casefold().startswith("team:"):
         name = text[5:].strip()
         return OwnerQuery("team", name) if name else OwnerQuery("usage")
@@ -77,6 +82,17 @@ class ServiceAnswer:
     dependencies: list[str]  # display names of what it depends on
     oncall_now: str = ""  # who is on call now, from the stored live facts (mrkdwn)
     health: str = ""  # scorecard levels, open incidents, ... (mrkdwn): see bot/health.py
+    depended_on_by: int = 0  # services that depend on it directly
+    dependent_teams: int = 0  # the teams owning those
+
+
+@dataclass(slots=True)
+class DepsAnswer:
+    """`/owner <service> deps`: what it depends on, and what depends on it (directly)."""
+
+    service: Entity
+    dependencies: list[str]  # display names
+    dependents: list[tuple[str, list[str]]]  # (display name, its teams' names)
 
 
 # Who is on call now for the first of these entity refs that has a stored on-call, as one
@@ -116,7 +132,7 @@ class Usage:
     pass
 
 
-Answer = ServiceAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
+Answer = ServiceAnswer | DepsAnswer | OwnedAnswer | ChoiceAnswer | NoMatch | Usage
 
 
 @dataclass(slots=True)
@@ -140,6 +156,7 @@ class _Indexes:
     teams: NameIndex
     cards: dict[int, Answer] = field(default_factory=dict)
     members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
+    graph: Graph | None = None  # the dependency graph, read on first use (`_graph`)
 
 
 class CatalogReader:
@@ -185,6 +202,8 @@ class CatalogReader:
             indexes = await self._current_indexes(session)
             if query.kind == "service":
                 return await self._service(session, indexes, query.value)
+            if query.kind == "deps":
+                return await self._deps(session, indexes, query.value)
             if query.kind == "team":
                 return await self._team(session, indexes, query.value)
             if query.kind == "usergroup":
@@ -216,6 +235,27 @@ class CatalogReader:
             close = exact or await _close_to(index, name)
             return None, await self._load(session, close)
 
+    async def find_many(self, names: Sequence[str]) -> list[tuple[Entity | None, list[Entity]]]:
+        """`find` for each of `names`, those matched exactly read in one query."""
+        if not names:
+            return []  # nothing asked, nothing read (the database may be down)
+        if any(n.casefold().startswith("team:") for n in names):
+            return [await self.find(n) for n in names]
+        async with self._sessions() as session:
+            indexes = await self._current_indexes(session)
+            exact = [indexes.services.exact(n) or indexes.teams.exact(n) for n in names]
+            wanted = [ids[0] for ids in exact if len(ids) == 1]
+            rows = await catalog_store.entities_by_id(session, wanted)
+            loaded = {row.id: from_row(row) for row in rows}
+            found: list[tuple[Entity | None, list[Entity]]] = []
+            for name, ids in zip(names, exact, strict=True):
+                if len(ids) == 1 and ids[0] in loaded:
+                    found.append((loaded[ids[0]], []))
+                else:
+                    close = ids or await _close_to(indexes.services, name)
+                    found.append((None, await self._load(session, close)))
+            return found
+
     async def suggest(self, text: str, *, teams: bool, limit: int = MAX_OPTIONS) -> list[Entity]:
         """Services (and teams, if asked) for a search box while `text` is typed, best first:
         names typed whole, names starting with it, names with words starting with the words
@@ -236,21 +276,46 @@ class CatalogReader:
             return await self._load(session, ids[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
+        return (await self.contacts_of([ref])).get(ref)
+
+    async def contacts_of(self, refs: Sequence[str]) -> dict[str, Contacts]:
+        """`contacts` of many entities in three queries, whatever their number (a declare
+        naming twenty services); an unknown ref is left out."""
+        if not refs:
+            return {}
         async with self._sessions() as session:
-            rows = await catalog_store.entities_by_ref(session, [ref])
-            if not rows:
-                return None
-            entity = from_row(rows[0])
-            owners = (
-                [entity]
-                if entity.kind == "group"
-                else _entities(await catalog_store.entities_by_ref(session, entity.owners))
+            entities = _entities(await catalog_store.entities_by_ref(session, refs))
+            owner_refs = {o for e in entities if e.kind != "group" for o in e.owners}
+            known = {
+                o.ref: o
+                for o in _entities(await catalog_store.entities_by_ref(session, owner_refs))
+            }
+            owners = {
+                e.ref: [e] if e.kind == "group" else [known[o] for o in e.owners if o in known]
+                for e in entities
+            }
+            group_refs = {o.ref for found in owners.values() for o in found if o.kind == "group"}
+            members = _entities(
+                await catalog_store.related_to(
+                    session, MEMBER_OF, group_refs, limit=MAX_CONTACT_MEMBERS * len(group_refs)
+                )
             )
-            groups = [o for o in owners if o.kind == "group"]
-            members = await catalog_store.related_to(
-                session, MEMBER_OF, [g.ref for g in groups], limit=200
-            )
-        users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
+        found = {}
+        for entity in entities:
+            found[entity.ref] = await self._contacts(entity, owners[entity.ref], members)
+        return found
+
+    async def _contacts(
+        self, entity: Entity, owners: list[Entity], members: list[Entity]
+    ) -> Contacts:
+        groups = [o for o in owners if o.kind == "group"]
+        wanted = {g.ref for g in groups}
+        theirs = [
+            m
+            for m in members
+            if any(r.type == MEMBER_OF and r.target in wanted for r in m.relations)
+        ][:MAX_CONTACT_MEMBERS]
+        users = [p.slack_user_id for p in [*owners, *theirs] if p.slack_user_id]
         usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
         # Paged through the same notion `/owner` shows; a user group known only by its
         # handle cannot be paged, so it is left out here.
@@ -264,15 +329,42 @@ class CatalogReader:
             now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
         return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
 
+    async def dependents(self, refs: Sequence[str], depth: int) -> tuple[Graph, list[Dependent]]:
+        """What depends on `refs` to `depth` levels, from the in-memory graph (no query per
+        service), with the graph for names, teams and channels."""
+        async with self._sessions() as session:
+            graph = await self._graph(session, await self._current_indexes(session))
+        return graph, graph.dependents(refs, depth)
+
+    async def _graph(self, session: AsyncSession, indexes: _Indexes) -> Graph:
+        """The dependency graph of this catalog revision: two queries, once per revision."""
+        if indexes.graph is None:
+            nodes = await dependency_store.nodes(session)
+            indexes.graph = Graph.build(nodes, await dependency_store.edges(session))
+        return indexes.graph
+
+    async def _deps(self, session: AsyncSession, indexes: _Indexes, text: str) -> Answer:
+        found = await self._service(session, indexes, text)
+        if not isinstance(found, ServiceAnswer):
+            return found
+        graph = await self._graph(session, indexes)
+        ref = found.service.ref
+        dependents = [
+            (d.node.name, [t.name for t in graph.teams_of(d.node.ref)])
+            for d in graph.dependents([ref], 1)
+        ]
+        return DepsAnswer(found.service, found.dependencies, sorted(dependents))
+
     def recheck(self) -> None:
         """The catalog was imported here: read its revision on the next lookup (another
         replica's imports are seen within REVISION_CHECK_SECONDS)."""
         self._checked_at = self._clock() - REVISION_CHECK_SECONDS
 
     async def warm(self) -> None:
-        """Build the indexes now (at start-up) rather than on the first lookup."""
+        """Build the indexes and the dependency graph now (at start-up) rather than on the
+        first lookup."""
         async with self._sessions() as session:
-            await self._current_indexes(session)
+            await self._graph(session, await self._current_indexes(session))
 
     async def _current_indexes(self, session: AsyncSession) -> _Indexes:
         """The name indexes, rebuilt when another import (maybe in another replica) moved the
@@ -395,11 +487,22 @@ class CatalogReader:
                     known.add(ref)
         teams = [Team(o, await self._members(session, o)) for o in owners if o.kind == "group"]
         unresolved = [ref for ref in service.owners if ref not in known]
+        graph = await self._graph(session, await self._current_indexes(session))
+        dependents = graph.dependents([service.ref], 1)
+        dependent_teams = {t.ref for d in dependents for t in graph.teams_of(d.node.ref)}
         deps = [
             (found[ref].title or found[ref].name) if ref in found else ref.partition("/")[2]
             for ref in depends_on
         ]
-        return ServiceAnswer(service, teams, people, unresolved, deps)
+        return ServiceAnswer(
+            service,
+            teams,
+            people,
+            unresolved,
+            deps,
+            depended_on_by=len(dependents),
+            dependent_teams=len(dependent_teams),
+        )
 
     async def _members(self, session: AsyncSession, team: Entity) -> list[Entity]:
         """A team's first members, kept with the indexes while the catalog revision stands:

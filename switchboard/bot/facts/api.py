@@ -31,6 +31,7 @@ from switchboard.bot.facts.wiring import build_sources as build_sources
 from switchboard.bot.facts.wiring import status
 from switchboard.bot.platform.text import safe
 from switchboard.storage import catalog_store
+from switchboard.storage.facts_store import DeployRow as DeployRow
 from switchboard.storage.facts_store import FactsStore as FactsStore
 
 ONCALL_CACHE = timedelta(seconds=15)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -52,6 +53,7 @@ class Record:
     recent: list[Moment]  # the last few timeline entries, oldest first
     followups: list[FollowUpData]  # open ones
     more_followups: int = 0
+    changes: tuple[str, ...] = ()  # what changed: deploys before declare (changes.py)
 
 
 def render(record: Record, tz: ZoneInfo) -> str:
@@ -60,7 +62,8 @@ def render(record: Record, tz: ZoneInfo) -> str:
     lines.append("*Latest on the timeline*")
     lines += [f"• {moment_text(_short(m), tz)}" for m in record.recent] or ["• nothing yet"]
     lines += _followups(record)
-    # What changed (deploys before declare) comes with the live facts; until then no line.
+    if record.changes:  # the context card's lines; none without deploys: nothing invented
+        lines += ["*What changed* (deploys before declare)", *record.changes]
     return cut("\n".join(lines), MESSAGE_LIMIT)
 
 
@@ -149,6 +152,10 @@ class CatchUpService:
         self._lease = timedelta(seconds=deps.config.delivery.lease_seconds)
         self._incidents = incidents
         self._timeline = timeline
+        # The deploys before declare, as lines (given by the wiring: changes.py).
+        self.changes: Callable[[IncidentView], Awaitable[tuple[str, ...]]] | None = None
+        # The optional summariser (summary.py), which keeps private incidents to itself.
+        self.summary: Callable[[IncidentView, str], Awaitable[str]] | None = None
 
     async def on_demand(self, number: int | None, channel: str, viewer: str) -> str:
         """`/incident catchup`: the incident of this channel, or the one named; Refused for a
@@ -156,7 +163,7 @@ class CatchUpService:
         view = await self._incidents.find(number, channel)
         if not await self._may_read(view, viewer):
             raise Refused(f"{view.ref} is private: only its participants may catch up on it.")
-        return render(await self._record(view, viewer), self._tz)
+        return await self._summarised(view, render(await self._record(view, viewer), self._tz))
 
     async def joined(self, channel: str, user: str, bot_user: str) -> bool:
         """Someone joined `channel`: when it is an incident's and they may read it, their
@@ -174,7 +181,10 @@ class CatchUpService:
         if not await self._claim(key, channel):
             return False
         text = render(await self._record(view, user), self._tz)
-        return await self._send(key, channel, user, text)
+        return await self._send(key, channel, user, await self._summarised(view, text))
+
+    async def _summarised(self, view: IncidentView, text: str) -> str:
+        return await self.summary(view, text) if self.summary else text
 
     async def _may_read(self, view: IncidentView, viewer: str) -> bool:
         incident = view.incident
@@ -218,4 +228,5 @@ class CatchUpService:
             moments[-RECENT:],
             items,
             max(0, total - len(items)),
+            await self.changes(view) if self.changes else (),
         )

@@ -12,7 +12,10 @@ _NUMBER = re.compile(r"^(?:inc-?|#)(\d{1,9})$", re.IGNORECASE)
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _SEVERITY_LIKE = re.compile(r"^sev-?\d+$", re.IGNORECASE)
 ACTIONS = ("status", "severity", "assign", "resolve", "close", "page", "update")
-RECORDS = ("note", "timeline", "postmortem", "followup", "followups", "stats", "catchup", "started")
+RECORDS = (
+    *("note", "timeline", "postmortem", "followup", "followups", "stats", "catchup", "started"),
+    "changes",  # the responder context's deploys before declare (handlers/affected.py)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +186,7 @@ HELP = "\n".join(
         "• `/incident update &lt;text&gt;`: post a status update · "
         "`page &lt;service|team:name&gt;`: page more people",
         "• `/incident note &lt;text&gt;` · `timeline` · `postmortem`: the record · "
-        "`catchup`: what has happened so far",
+        "`catchup`: what has happened so far · `changes`: deploys before declare",
         "• `/incident followup &lt;text&gt; [@owner] [due:YYYY-MM-DD]` · "
         "`followups [team:&lt;name&gt;|@person]`",
         "• `/incident started &lt;time&gt;`: when the impact started (`14:05`, "

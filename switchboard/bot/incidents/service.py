@@ -127,8 +127,7 @@ class IncidentService:
         """Catalog refs for what was typed after `service:`; an unknown name is refused with
         the closest matches."""
         refs = []
-        for name in names:
-            entity, close = await self._catalog.find(name)
+        for name, (entity, close) in zip(names, await self._catalog.find_many(names), strict=True):
             if entity is None:
                 hint = ", ".join(f"`{e.name}`" for e in close[:5])
                 raise Refused(
@@ -147,9 +146,10 @@ class IncidentService:
         severity = self._config.severity(request.severity)
         if severity is None:
             raise Refused(f"{_shown(request.severity)} is not a severity.", DeclareField.SEVERITY)
+        found = await self._catalog.contacts_of(request.services)  # one read for them all
         contacts = []
         for service in request.services:
-            contact = await self._catalog.contacts(service)
+            contact = found.get(service)
             if contact is None:  # not something the services search offered
                 raise Refused(f"{_shown(service)} is not in the catalog.", DeclareField.SERVICES)
             contacts.append(contact)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -112,6 +112,9 @@ class IncidentSync:
         # by the scheduler's next pass (`retry_seconds`). The ask is recorded before the
         # lease is tried, so a run ending meanwhile cannot miss it.
         self._wanted: set[int] = set()
+        # Further steps other modules add, run last with the lease held (the responder
+        # context card, `context_card.py`); each does its own exactly-once bookkeeping.
+        self.after: list[Callable[[Incident], Awaitable[None]]] = []
 
     async def run_due(self) -> None:
         """The scheduler's job: sync every incident whose Slack side lags behind."""
@@ -189,6 +192,8 @@ class IncidentSync:
         await self._events.run(session, incident, "events" in in_doubt)
         if await self._postmortem.run(session, incident):
             await self._events.run(session, incident)
+        for step in self.after:
+            await step(incident)
         return True
 
     async def _store(

@@ -38,6 +38,7 @@ LIFECYCLE = (
     "pager-ack",
     "resolve",
     "close",
+    "deploy",  # an affected service deployed after declare (changes.py)
 )
 CAPTURE_AT_ONCE = 4
 # Waits (seconds) between attempts to capture a reaction while Slack fails: about a minute.

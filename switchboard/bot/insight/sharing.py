@@ -42,7 +42,6 @@ class ChartSharing:
             if claimed.outcome is not Claim.TAKEN and data.empty:
                 # Nothing to draw: recorded as done, so it is not looked at again.
                 await delivery_store.mark_sent(session, key, "", now)
-            await session.commit()
         if claimed.outcome is Claim.TAKEN:
             return Shared("", "taken")
         if data.empty:
@@ -60,11 +59,9 @@ class ChartSharing:
         except BaseException:
             async with self._sessions() as session:
                 await delivery_store.release(session, key)
-                await session.commit()
             raise
         async with self._sessions() as session:
             await delivery_store.mark_sent(session, key, file_id, self._clock())
-            await session.commit()
         return Shared(file_id)
 
     async def _channel_id(self, channel: str) -> str:

@@ -153,6 +153,10 @@ class IncidentsConfig(BaseModel):
     confirm_emoji: str = "white_check_mark"
     # A team's own Jinja2 template for postmortem drafts ("" = the built-in one).
     postmortem_template: str = ""
+    # The responder context: deploys this long before declare are "what changed", and
+    # dependents this many dependsOn levels away are "what else is affected".
+    changes_window_minutes: int = Field(120, ge=1, le=7 * 24 * 60)
+    dependents_depth: int = Field(2, ge=1, le=5)
 
     @model_validator(mode="after")
     def _consistent(self) -> IncidentsConfig:
