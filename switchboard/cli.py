@@ -281,10 +281,9 @@ async def _scorecards_check(args: argparse.Namespace, settings: Settings, sb: Sw
     if not loaded.ok:
         print(f"{len(loaded.errors)} error(s)", file=sys.stderr)
         return 1
-    # No integration settings exist yet (the live-facts work adds them): until then every
-    # rule reading GitHub or SonarQube is told as needing it.
+    # A rule reading GitHub or SonarQube needs it when this process has no settings for it.
     done = progress.stage(args.progress, "checking rules")
-    checks = check_all(loaded.scorecards, configured=())
+    checks = check_all(loaded.scorecards, configured=sb.scorecards.service.configured or ())
     done()
     if args.json:
         print(json.dumps([c.as_json() for c in checks], indent=2))
