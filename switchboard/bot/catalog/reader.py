@@ -128,6 +128,7 @@ class Contacts:
     usergroups: list[str]  # Slack user group ids whose members own it
     oncall: list[OnCall]
     oncall_now: list[str] = field(default_factory=list)  # who is on call now (live facts)
+    owner_groups: list[Entity] = field(default_factory=list)  # whose on-call counts too
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ class _Indexes:
     teams: NameIndex
     cards: dict[int, Answer] = field(default_factory=dict)
     members: dict[str, list[Entity]] = field(default_factory=dict)  # by team ref
+    contacts: dict[str, Contacts | None] = field(default_factory=dict)  # by entity ref
 
 
 class CatalogReader:
@@ -236,20 +238,36 @@ class CatalogReader:
             return await self._load(session, ids[:limit])
 
     async def contacts(self, ref: str) -> Contacts | None:
+        """Who to bring in for `ref`: what the catalog says is kept per catalog revision
+        (declare and its pages ask for it on the way to the first Slack call); who is on
+        call now is read each time."""
         async with self._sessions() as session:
-            rows = await catalog_store.entities_by_ref(session, [ref])
-            if not rows:
-                return None
-            entity = from_row(rows[0])
-            owners = (
-                [entity]
-                if entity.kind == "group"
-                else _entities(await catalog_store.entities_by_ref(session, entity.owners))
-            )
-            groups = [o for o in owners if o.kind == "group"]
-            members = await catalog_store.related_to(
-                session, MEMBER_OF, [g.ref for g in groups], limit=200
-            )
+            indexes = await self._current_indexes(session)
+            if ref not in indexes.contacts:
+                if len(indexes.contacts) >= MAX_CACHED_CARDS:
+                    indexes.contacts.clear()
+                indexes.contacts[ref] = await self._catalog_contacts(session, ref)
+        known = indexes.contacts[ref]
+        if known is None or self.live_oncall_users is None:
+            return known
+        groups = [u.ref for u in known.owner_groups]
+        now = await self.live_oncall_users([known.entity.ref, *groups])
+        return dataclasses.replace(known, oncall_now=now)
+
+    async def _catalog_contacts(self, session: AsyncSession, ref: str) -> Contacts | None:
+        rows = await catalog_store.entities_by_ref(session, [ref])
+        if not rows:
+            return None
+        entity = from_row(rows[0])
+        owners = (
+            [entity]
+            if entity.kind == "group"
+            else _entities(await catalog_store.entities_by_ref(session, entity.owners))
+        )
+        groups = [o for o in owners if o.kind == "group"]
+        members = await catalog_store.related_to(
+            session, MEMBER_OF, [g.ref for g in groups], limit=200
+        )
         users = [p.slack_user_id for p in [*owners, *_entities(members)] if p.slack_user_id]
         usergroups = [g.slack_usergroup for g in groups if _USERGROUP_ID.match(g.slack_usergroup)]
         # Paged through the same notion `/owner` shows; a user group known only by its
@@ -259,10 +277,7 @@ class CatalogReader:
             for o in on_call(entity, groups).entries
             if o.provider != "slack" or o.target_type != "usergroup" or o.target_id in usergroups
         ]
-        now = []
-        if self.live_oncall_users is not None:
-            now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
-        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
+        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, owner_groups=groups)
 
     def recheck(self) -> None:
         """The catalog was imported here: read its revision on the next lookup (another
