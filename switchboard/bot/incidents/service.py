@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents.commands import ACTIONS, Act
-from switchboard.bot.incidents.messages import ref
+from switchboard.bot.incidents.messages import oncall_invited, ref
 from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
 from switchboard.bot.incidents.views import IncidentData, IncidentView, incident_view
 from switchboard.bot.platform.deps import Deps
@@ -190,7 +190,9 @@ class IncidentService:
         people: list[str],
     ) -> tuple[Incident, list[incident_store.Row]]:
         """The new incident, written for its id, and its rows for `save` to commit: its
-        services, `people` taking part (to be invited), its pages and the declared event."""
+        services, `people` taking part (to be invited), its pages, the declared event, and
+        the note naming who is on call for each service (said in the channel once the
+        invitations went out, as every event is)."""
         now = self._clock()
         incident = Incident(
             number=await incident_store.next_number(session),
@@ -217,6 +219,9 @@ class IncidentService:
         rows += [IncidentParticipant(incident_id=incident_id, user_id=u) for u in people]
         rows += self._page_rows(incident_id, contacts, now)
         rows.append(self._event(incident_id, request.actor, "declared", "", now))
+        on_call = [(c.entity.display_name, _user_ids(c.oncall_now)) for c in contacts]
+        if said := oncall_invited(on_call):
+            rows.append(self._event(incident_id, "", "note", said, now))
         return incident, rows
 
     async def _people(self, actor: str, contacts: list[Contacts]) -> list[str]:
