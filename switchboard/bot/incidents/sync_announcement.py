@@ -80,8 +80,10 @@ class AnnouncementStep:
             try:
                 await self._post(incident, channel, in_doubt, text, blocks, bar)
             except SlackFailure as failure:
-                if failure.error in GONE and not incident.announce_ts:
-                    self.found.clear()  # looked for again, and joined, on the retry
+                # Looked for again, and joined, on the retry; not while an earlier post may
+                # have reached the channel (the retry must look for it there first).
+                if failure.error in GONE and not incident.announce_ts and not in_doubt:
+                    self.found.clear()
                     incident.announce_channel_id = ""
                 raise
         incident.announce_version = version
