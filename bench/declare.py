@@ -5,8 +5,11 @@ The loopback Slack fake adds 50 ms to every Web API call. For each of N declares
 (1) the slash command's ack and (2) the moment the announcement is posted. (2) is printed
 beside the critical path: the Slack calls that must happen one after the other before the
 announcement can be posted (conversations.create, then chat.postMessage with the channel
-link), times 50 ms. (1) is printed beside a bare Bolt app acking the same signed command
-in the same run. Aims: announcement within 1.5x the critical path; ack within 1.2x bare Bolt.
+link), times 50 ms; the moment is taken when the fake has answered the post (it tells its
+listeners after every call), not by polling, which would cost the bot time in this process.
+(1) is printed beside a bare Bolt app acking the same signed command in the same run.
+Aims (issue 19): announcement within 1.3x the critical path at p99; ack within 1.2x bare
+Bolt.
 
     python bench/declare.py [--incidents 40] [--delay-ms 50]
 """
@@ -30,9 +33,12 @@ from switchboard.bot.platform.slack_gateway import make_client
 from switchboard.fakes.pagers import FakePagerDuty
 from switchboard.fakes.slack.server import FakeSlack
 from switchboard.fakes.slack.signer import SlackRequester
+from switchboard.storage import incident_store
 
 ROUTING_KEY = "b" * 32
 CRITICAL_CALLS = 2  # conversations.create -> chat.postMessage (the announcement)
+ANNOUNCE_AIM = 1.3
+ACK_AIM = 1.2
 CATALOG = f"""\
 switchboard: 1
 people:
@@ -77,20 +83,29 @@ async def declare(
 ) -> tuple[float, float]:
     """(ack seconds, seconds until the announcement is posted) for one declare."""
     before = len(slack.messages(announce))
-    started = time.perf_counter()
-    ack = await timed_ack(requester, f"declare sev2 service:checkout Bench outage {n}", channel)
-    # Polling every millisecond costs the measurement at most that much.
-    while len(slack.messages(announce)) == before:  # noqa: ASYNC110
-        await asyncio.sleep(0.001)
-    announced = time.perf_counter() - started
+    posted = asyncio.get_running_loop().create_future()
+
+    def seen() -> None:  # the fake calls this after every call it answered
+        if not posted.done() and len(slack.messages(announce)) > before:
+            posted.set_result(time.perf_counter())
+
+    slack.on_change.append(seen)
+    try:
+        started = time.perf_counter()
+        ack = await timed_ack(requester, f"declare sev2 service:checkout Bench outage {n}", channel)
+        announced = await posted - started
+    finally:
+        slack.on_change.remove(seen)
     while not await settled(sb, n + 1):  # noqa: ASYNC110  (one incident at a time)
         await asyncio.sleep(0.005)
     return ack, announced
 
 
 async def settled(sb: Switchboard, number: int) -> bool:
-    view = await sb.incidents.service.view(number)
-    return view is not None and view.incident.lease_until is None
+    """Whether incident `number` is stored and no sync holds its lease any more."""
+    async with sb.core.sessions() as session:
+        incident = await incident_store.by_number(session, number)
+        return incident is not None and incident.lease_until is None
 
 
 async def run(incidents: int, delay: float, folder: Path) -> None:
@@ -138,13 +153,13 @@ def report(results: list[tuple[float, float]], bare_acks: list[float], delay: fl
     print(f"  critical path            {critical * 1000:.1f} ms ({CRITICAL_CALLS} dependent calls)")
     print(
         f"  announcement / critical path: p50 {_p(announced, 50) / critical:.2f}x, "
-        f"p99 {_p(announced, 99) / critical:.2f}x (aim <= 1.5x)"
+        f"p99 {_p(announced, 99) / critical:.2f}x (aim <= {ANNOUNCE_AIM}x at p99)"
     )
     print(f"  ack switchboard          {_ms(acks)}")
     print(f"  ack bare Bolt            {_ms(bare_acks)}")
     print(
         f"  ack ratio: p50 {_p(acks, 50) / _p(bare_acks, 50):.2f}x, "
-        f"p99 {_p(acks, 99) / _p(bare_acks, 99):.2f}x (aim <= 1.2x)"
+        f"p99 {_p(acks, 99) / _p(bare_acks, 99):.2f}x (aim <= {ACK_AIM}x)"
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -167,7 +168,7 @@ class IncidentHandlers:
                 severity=parsed.severity,
                 services=tuple(services),
             )
-            incident, _ = await self.incidents.declare(request)
+            incident, new = await self.incidents.declare(request)
         except Refused as refusal:
             await respond(text=str(refusal))
             return
@@ -176,11 +177,17 @@ class IncidentHandlers:
             log.exception("declare failed")
             await respond(text=DECLARE_FAILED)
             return
-        await self._synced(incident.id, respond)
+        await self._synced(incident.id, respond, held=incident.lease_until if new else None)
 
-    async def _synced(self, incident_id: int | None, respond: AsyncRespond | None = None) -> None:
+    async def _synced(
+        self,
+        incident_id: int | None,
+        respond: AsyncRespond | None = None,
+        held: datetime | None = None,
+    ) -> None:
+        """Sync the incident (`held`: the lease a declare stored it with) and tell how it went."""
         assert incident_id is not None
-        done = await self.sync.run(incident_id)
+        done = await self.sync.run(incident_id, held)
         view = await self.incidents.view(incident_id)
         if respond is None or view is None:
             return
@@ -231,14 +238,14 @@ class IncidentHandlers:
             impact_started=(values.started.value.value if values.started else None) or "",
         )
         try:
-            incident, _ = await self.incidents.declare(request)
+            incident, new = await self.incidents.declare(request)
         except Refused as refusal:
             shown = (DeclareField.SEVERITY, DeclareField.SERVICES, DeclareField.STARTED)
             field = refusal.field if refusal.field in shown else DeclareField.TITLE
             await ack(response_action="errors", errors={field: str(refusal)})
             return
         await ack()
-        await self._synced(incident.id)
+        await self._synced(incident.id, held=incident.lease_until if new else None)
         await self._tell(submitted.view.private_metadata, request.actor, incident.id)
 
     async def _tell(self, channel: str, user: str, incident_id: int | None) -> None:

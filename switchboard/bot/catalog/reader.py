@@ -144,6 +144,7 @@ class Contacts:
     usergroups: list[str]  # Slack user group ids whose members own it
     oncall: list[OnCall]
     oncall_now: list[str] = field(default_factory=list)  # who is on call now (live facts)
+    owner_groups: list[Entity] = field(default_factory=list)  # whose on-call counts too
 
 
 @dataclass(slots=True)
@@ -327,7 +328,9 @@ class CatalogReader:
         now = []
         if self.live_oncall_users is not None:
             now = await self.live_oncall_users([entity.ref, *(g.ref for g in groups)])
-        return Contacts(entity, list(dict.fromkeys(users)), usergroups, oncall, now)
+        return Contacts(
+            entity, list(dict.fromkeys(users)), usergroups, oncall, now, owner_groups=groups
+        )
 
     async def dependents(self, refs: Sequence[str], depth: int) -> tuple[Graph, list[Dependent]]:
         """What depends on `refs` to `depth` levels, from the in-memory graph (no query per

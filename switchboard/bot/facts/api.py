@@ -105,6 +105,7 @@ class LiveFacts:
         # given by the composition root: GitHub is asked for them besides the usual ones
         self.github_paths: Callable[[], Sequence[str]] = tuple
         self._cold_asked: dict[str, datetime] = {}
+        self._cold_looked: dict[str, datetime] = {}  # by the refs asked about
 
     async def targets(self, source: str) -> list[Target]:
         """What `source` is asked about: each catalog entity's target there."""
@@ -194,14 +195,22 @@ class LiveFacts:
 
     async def _cold_miss(self, refs: Sequence[str]) -> OnCallNow | None:
         """One round trip to the source, stored as a refresh stores it; None when the
-        source is not configured, fails, is slow, or was asked within `COLD_MISS_EVERY`."""
+        source is not configured, fails, is slow, or was asked within `COLD_MISS_EVERY`.
+        The catalog is read for the same refs at most as often: an entity nobody can ask
+        about costs every declare and `/owner` of it nothing more."""
+        now, key = self._clock(), "\n".join(refs)
+        looked = self._cold_looked.get(key)
+        if looked is not None and now - looked < COLD_MISS_EVERY:
+            return None
+        if len(self._cold_looked) >= _MAX_CACHED:
+            self._cold_looked.clear()
+        self._cold_looked[key] = now
         async with self._sessions() as session:
             rows = await catalog_store.entities_by_ref(session, list(refs))
         targets = {row.ref: oncall_target(from_row(row)) for row in rows}
         target = next((t for ref in refs if (t := targets.get(ref)) is not None), None)
         if target is None or (source := self.sources.get(target.source)) is None:
             return None
-        now = self._clock()
         asked = self._cold_asked.get(target.entity)
         if asked is not None and now - asked < COLD_MISS_EVERY:
             return None

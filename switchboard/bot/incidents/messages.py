@@ -61,6 +61,18 @@ def purpose(view: IncidentView) -> str:
     return shorten(f"Incident {view.ref}: {view.incident.title}", TOPIC_LIMIT)
 
 
+def oncall_invited(services: list[tuple[str, list[str]]]) -> str:
+    """Said in the incident channel at declare: who is on call for each affected service
+    (its name, and the Slack user ids on call now) and that they were invited; "" when no
+    service has anybody on call. Names are escaped as in every note, users are mentions."""
+    lines = [
+        f"• *{safe(name, 100)}*: " + ", ".join(f"<@{user}>" for user in users)
+        for name, users in services
+        if users
+    ]
+    return "\n".join(["On call now, invited to this channel:", *lines]) if lines else ""
+
+
 def card(view: IncidentView, config: IncidentsConfig, *, buttons: bool) -> tuple[str, list[Block]]:
     """The summary card: in the incident channel with buttons, in the announcement without."""
     incident = view.incident

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from switchboard.bot.catalog.api import CatalogReader, Contacts
 from switchboard.bot.incidents import impact_time
 from switchboard.bot.incidents.commands import ACTIONS, Act
-from switchboard.bot.incidents.messages import ref
+from switchboard.bot.incidents.messages import oncall_invited, ref
 from switchboard.bot.incidents.modal_fields import AssignField, DeclareField, PageField
 from switchboard.bot.incidents.views import IncidentData, IncidentView, incident_view
 from switchboard.bot.platform.deps import Deps
@@ -31,6 +31,7 @@ from switchboard.storage.tables import (
     Incident,
     IncidentEvent,
     IncidentPage,
+    IncidentParticipant,
     IncidentRole,
     IncidentServiceLink,
 )
@@ -141,7 +142,10 @@ class IncidentService:
 
     async def declare(self, request: DeclareRequest) -> tuple[Incident, bool]:
         """Store the incident (the truth from then on). Returns it, and whether it is new:
-        a repeated request returns the incident the first one made."""
+        a repeated request returns the incident the first one made. A new incident is
+        stored with its sync lease held (`lease_until`): the declaring process syncs it
+        (`IncidentSync.run(..., held=...)`) without writing the row once more first; if
+        that process dies, the scheduler's sync takes over when the lease runs out."""
         await self._may_declare(request.actor)
         severity = self._config.severity(request.severity)
         if severity is None:
@@ -155,13 +159,15 @@ class IncidentService:
             contacts.append(contact)
         request = dataclasses.replace(request, severity=severity.name)
         impact = self._impact_start(request.impact_started)
+        # Asked of Slack before the transaction: not while it holds the numbering lock.
+        people = await self._people(request.actor, contacts)
         for attempt in range(DECLARE_ATTEMPTS):
             async with self._sessions() as session:
                 existing = await incident_store.by_request_key(session, request.request_key)
                 if existing:
                     return existing, False
                 try:
-                    incident, rows = await self._insert(session, request, contacts)
+                    incident, rows = await self._insert(session, request, contacts, people)
                     incident.impact_started_at = impact
                     await incident_store.save(session, *rows)
                 except IntegrityError:  # another process took the number, or the request
@@ -192,9 +198,16 @@ class IncidentService:
             raise Refused(f"Only members of <!subteam^{group}> may declare incidents here.")
 
     async def _insert(
-        self, session: AsyncSession, request: DeclareRequest, contacts: list[Contacts]
+        self,
+        session: AsyncSession,
+        request: DeclareRequest,
+        contacts: list[Contacts],
+        people: list[str],
     ) -> tuple[Incident, list[incident_store.Row]]:
-        """The new incident, written for its id, and its rows for `save` to commit."""
+        """The new incident, written for its id, and its rows for `save` to commit: its
+        services, `people` taking part (to be invited), its pages, the declared event, and
+        the note naming who is on call for each service (said in the channel once the
+        invitations went out, as every event is)."""
         now = self._clock()
         incident = Incident(
             number=await incident_store.next_number(session),
@@ -208,6 +221,7 @@ class IncidentService:
             declared_by=request.actor,
             declared_at=now,
             last_update_at=now,
+            lease_until=now + timedelta(seconds=self._config.lease_seconds),
         )
         incident_id = await incident_store.insert(session, incident)
         rows: list[incident_store.Row] = [
@@ -216,13 +230,22 @@ class IncidentService:
             )
             for c in contacts
         ]
-        owners = [u for c in contacts for u in (*c.users, *c.oncall_now)]
-        for group in {g for c in contacts for g in c.usergroups}:
-            owners += await self._members(group)
-        await incident_store.add_participants(session, incident_id, [request.actor, *owners])
+        # A new incident has nobody yet: no need to ask the database who takes part.
+        rows += [IncidentParticipant(incident_id=incident_id, user_id=u) for u in people]
         rows += self._page_rows(incident_id, contacts, now)
         rows.append(self._event(incident_id, request.actor, "declared", "", now))
+        on_call = [(c.entity.display_name, _user_ids(c.oncall_now)) for c in contacts]
+        if said := oncall_invited(on_call):
+            rows.append(self._event(incident_id, "", "note", said, now))
         return incident, rows
+
+    async def _people(self, actor: str, contacts: list[Contacts]) -> list[str]:
+        """Who takes part from the start, each once: the declarer, the services' owners
+        (their user groups' members too) and whoever is on call for them now."""
+        owners = [u for c in contacts for u in (*c.users, *_user_ids(c.oncall_now))]
+        for group in {g for c in contacts for g in c.usergroups}:
+            owners += await self._members(group)
+        return [u for u in dict.fromkeys([actor, *owners]) if u]
 
     async def _members(self, usergroup: str) -> list[str]:
         try:
@@ -538,3 +561,9 @@ async def _views(session: AsyncSession, incidents: Sequence[Incident]) -> list[I
     return [
         incident_view(i, services.get(i.id or 0, []), roles.get(i.id or 0, [])) for i in incidents
     ]
+
+
+def _user_ids(users: Sequence[str]) -> list[str]:
+    """The Slack user ids among `users` (a stored fact is checked again before it is
+    mentioned, or stored as a participant)."""
+    return [u for u in users if USER_ID.match(u)]

@@ -39,6 +39,7 @@ from switchboard.storage.tables import Incident
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+FRESH = 0.1  # a lease renewed less than this share of its length ago is not renewed again
 
 
 class LeaseLost(Exception):
@@ -47,8 +48,9 @@ class LeaseLost(Exception):
 
 class _Lease:
     """A run's hold on one incident row, identified by when it ends (no two takes end at the
-    same moment). It is renewed before every post and page, so each is sent with a whole
-    lease ahead of it, and each is cut short at half of it (`under_lease`): no other
+    same moment). It is renewed before a post or page unless it was taken or renewed less
+    than a tenth of its length ago (`FRESH`), so each is sent with nine tenths of a lease
+    or more ahead of it, and each is cut short at half of it (`under_lease`): no other
     process can take over while one is under way. A post that got no answer may still
     appear in Slack; the run then keeps the lease to its end rather than letting go, so the
     next run looks for that post only after Slack has had a lease's time to make it."""
@@ -74,14 +76,23 @@ class _Lease:
                 self._until = until
         return self._until is not None
 
+    def hold(self, until: datetime) -> None:
+        """Go on with a lease this process took when it wrote the row (to `until`)."""
+        self._until = until
+
     async def renew(self) -> None:
-        async with self._renewing, self._sessions() as session:
+        # The steps posting at once after the channel is made would otherwise each write the
+        # row, one after the other, before their posts could go.
+        async with self._renewing:
             assert self._until is not None
             until = self._clock() + self._length
-            if until <= self._until:
-                return  # still a whole lease ahead (the clock did not move)
-            if not await incident_store.renew_lease(session, self._incident_id, self._until, until):
-                raise LeaseLost(f"incident {self._incident_id}")
+            if until - self._until < self._length * FRESH:
+                return  # still nine tenths of a lease ahead, or more
+            async with self._sessions() as session:
+                if not await incident_store.renew_lease(
+                    session, self._incident_id, self._until, until
+                ):
+                    raise LeaseLost(f"incident {self._incident_id}")
             self._until = until
 
     async def end(self) -> None:
@@ -124,14 +135,18 @@ class IncidentSync:
         for incident_id in dict.fromkeys(due):
             await self.run(incident_id)
 
-    async def run(self, incident_id: int) -> bool:
-        """Sync one incident; True when Slack is fully in line with it."""
+    async def run(self, incident_id: int, held: datetime | None = None) -> bool:
+        """Sync one incident; True when Slack is fully in line with it. `held`: the lease
+        this process already holds on it, to the moment stored (a declare's own)."""
         self._wanted.add(incident_id)
         done = False
         with incident_scope():
             while incident_id in self._wanted:
                 lease = _Lease(self._sessions, incident_id, self._clock, self._lease)
-                if not await lease.take(self._clock()):
+                if held is not None:
+                    lease.hold(held)
+                    held = None  # a second round takes it as any run does
+                elif not await lease.take(self._clock()):
                     return False  # the run holding it sees the ask when it ends
                 self._wanted.discard(incident_id)  # this run reads the incident as it is now
                 done = await self._run(incident_id, lease)
@@ -176,14 +191,15 @@ class IncidentSync:
         await self._store(session, incident, out, await first)
         # What the steps render, once the channel is there; they write to the row itself.
         view = incident_view(incident, services, roles)
-        # Everything else happens in the channel and depends on nothing but it: all at once.
+        # Everything else depends on nothing but the channel: all at once, the announcement
+        # sent first (it is what the rest of the company waits for), then the card.
         waiting = [p.user_id for p in participants if not p.invited]
         steps = (
-            self._channel.purpose(incident),
-            self._channel.invite(incident, waiting, out),
-            self._channel.topic(incident, view),
-            self._card.run(incident, view, "card" in in_doubt),
             self._announcement.run(incident, view, "announce" in in_doubt),
+            self._card.run(incident, view, "card" in in_doubt),
+            self._channel.invite(incident, waiting, out),
+            self._channel.purpose(incident),
+            self._channel.topic(incident, view),
             *(self._paging.run(view, page, out) for page in pages),
         )
         await self._store(

@@ -1,22 +1,26 @@
 """The incident's announcement in the announcement channel (`#incidents`): the channel found
-and joined once per incident, the card posted there once and updated on every change; a
-private incident shows there as a private card, or not at all (`private_in_public`)."""
+and joined once per process (and again when a post finds it gone), the card posted there
+once and updated on every change; a private incident shows there as a private card, or not
+at all (`private_in_public`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from switchboard.bot.incidents import messages
 from switchboard.bot.incidents.sync_posting import Outcome, Poster, note
 from switchboard.bot.incidents.views import IncidentView
 from switchboard.bot.platform.config import IncidentsConfig
-from switchboard.bot.platform.slack_gateway import SlackFailure, SlackGateway
+from switchboard.bot.platform.slack_gateway import Blocks, SlackFailure, SlackGateway
 from switchboard.bot.platform.text import safe
 from switchboard.storage.tables import Incident
 
 NO_CHANNEL = "-"  # announce_channel_id when the announcement channel does not exist
+# What a post to a known announcement channel answers when it was archived, deleted or the
+# bot removed from it: the channel is looked for (and joined) again on the next run.
+GONE = frozenset({"channel_not_found", "is_archived", "not_in_channel"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,9 @@ class AnnouncementStep:
     config: IncidentsConfig
     poster: Poster
     clock: Callable[[], datetime]
+    # The announcement channel's id once found and joined: looking it up (conversations.list
+    # pages through every channel) and joining it are not done for every incident.
+    found: dict[str, str] = field(default_factory=dict)
 
     def hidden(self, incident: Incident) -> bool:
         return incident.private and self.config.private_in_public == "hide"
@@ -70,25 +77,41 @@ class AnnouncementStep:
             else:
                 text, blocks = messages.card(view, self.config, buttons=False)
                 bar = messages.severity_bar(view, self.config)
-            if incident.announce_ts:
-                await self.gateway.update(channel, incident.announce_ts, text, blocks, bar)
-            else:
-                incident.announce_ts = await self.poster.post_once(
-                    channel,
-                    f"announce:{incident.id}",
-                    incident.declared_at,
-                    in_doubt,
-                    text,
-                    blocks,
-                    bar,
-                )
+            try:
+                await self._post(incident, channel, in_doubt, text, blocks, bar)
+            except SlackFailure as failure:
+                # Looked for again, and joined, on the retry; not while an earlier post may
+                # have reached the channel (the retry must look for it there first).
+                if failure.error in GONE and not incident.announce_ts and not in_doubt:
+                    self.found.clear()
+                    incident.announce_channel_id = ""
+                raise
         incident.announce_version = version
+
+    async def _post(
+        self,
+        incident: Incident,
+        channel: str,
+        in_doubt: bool,
+        text: str,
+        blocks: Blocks,
+        bar: Blocks | None,
+    ) -> None:
+        if incident.announce_ts:
+            await self.gateway.update(channel, incident.announce_ts, text, blocks, bar)
+        else:
+            key, since = f"announce:{incident.id}", incident.declared_at
+            incident.announce_ts = await self.poster.post_once(
+                channel, key, since, in_doubt, text, blocks, bar
+            )
 
     async def _announce_channel(self) -> str | None:
         wanted = self.config.announce_channel.lstrip("#")
+        if wanted in self.found:
+            return self.found[wanted]
         found = await self.gateway.find_channel(wanted)
-        if found is None:
-            return None
+        if found is None or found.get("is_archived"):
+            return None  # an archived channel takes no posts
         if not found.get("is_member"):
             try:
                 await self.gateway.join(str(found["id"]))
@@ -96,4 +119,5 @@ class AnnouncementStep:
                 if failure.retryable:
                     raise
                 return None
-        return str(found["id"])
+        self.found[wanted] = str(found["id"])
+        return self.found[wanted]
