@@ -102,3 +102,20 @@ async def test_a_count_github_will_not_renew_ages_and_goes_stale_but_keeps_its_v
     assert seen.value == 2 and seen.stale and seen.age_text == "25 h ago"
     readme = [f for f in await store.facts("component:default/svc0") if f.key == "git.repository"]
     assert not view(readme[0], clock()).stale
+
+
+async def test_a_search_that_fails_leaves_the_other_facts_and_the_source_running(
+    store: FactsStore, fake: FakeGitHub, http: HttpSession, clock: Clock
+) -> None:
+    headers = GitHub.headers("ghp_test")
+    unreachable = "http://127.0.0.1:9"  # discard: nothing answers there
+    source = GitHub(
+        client(http, fake.base_url, headers, clock, name="GitHub"),
+        clock.epoch,
+        search=client(http, unreachable, headers, clock, name="GitHub"),
+    )
+    report = await RefreshEngine(store, clock, "one").refresh(source, [target(0), target(1)])
+    assert report.fetched == 2 and not report.stopped and not report.errors
+    assert await counts(store) == {}
+    keys = {f.key for f in await store.facts("component:default/svc0")}
+    assert "git.repository" in keys

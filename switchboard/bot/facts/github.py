@@ -146,9 +146,12 @@ class GitHub:
         primary = self._client.pacer.remaining
         if (primary is not None and primary <= 0) or not self.searches.take():
             return None
-        answer = await self._search.get(
-            "/search/code", {"q": f"{query} repo:{repo}", "per_page": "1"}
-        )
+        try:
+            answer = await self._search.get(
+                "/search/code", {"q": f"{query} repo:{repo}", "per_page": "1"}
+            )
+        except SourceError:  # timed out, unreachable, not JSON: only this count waits
+            return None
         self.searches.observe(answer.headers, answer.status)
         body = answer.body
         total = body.get("total_count") if isinstance(body, dict) else None
