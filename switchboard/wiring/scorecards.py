@@ -56,6 +56,7 @@ def wire_scorecards(core: Core, catalog: CatalogFeature, facts: FactsFeature) ->
         core.sessions, catalog.reader, core.clock, live.facts_of, live.sources
     )
     live.github_paths = service.github_paths  # GitHub looks for the paths rules ask about
+    live.github_searches = service.github_searches  # and runs the code searches they ask
     feature = ScorecardsFeature(core, service, ScorecardResults(core.sessions, service, core.clock))
     catalog.before_sync.append(feature.reload_files)
     return feature

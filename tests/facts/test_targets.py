@@ -19,7 +19,7 @@ def test_an_entity_with_everything() -> None:
         slack_usergroup="@payments",
         sonarqube_project="acme_payments",
     )
-    assert targets_of(entity, paths=["Dockerfile", "README.md"]) == [
+    assert targets_of(entity, paths=["Dockerfile", "README.md"], searches=["TODO"]) == [
         Target("pagerduty", "component:default/payments", "schedule", "PSCHED"),
         Target(
             "github",
@@ -27,6 +27,7 @@ def test_an_entity_with_everything() -> None:
             "repository",
             "acme/payments",
             ("README.md", "CODEOWNERS", "docs/", "Dockerfile"),
+            ("TODO",),  # the code searches the scorecards' rules ask for
         ),
         Target("sonarqube", "component:default/payments", "project", "acme_payments"),
     ]

@@ -36,6 +36,8 @@ rules:
     expression: git.fileExists(".github/SECURITY.md")
   - title: Reaches outside
     expression: git.fileExists("../../orgs/x")
+  - title: No TODOs left
+    expression: git.codeSearch(query = "TODO").length == 0
 """
 
 
@@ -108,6 +110,7 @@ async def test_pushed_and_fetched_facts_evaluate(
             Observation(PAYMENTS, "git.file:CODEOWNERS", False, now),
             Observation(PAYMENTS, "git.file:.github/SECURITY.md", True, now),
             Observation(PAYMENTS, "git.file:../../orgs/x", False, now),
+            Observation(PAYMENTS, "git.code_search:TODO", 0, now),
         ],
         now,
     )
@@ -120,6 +123,8 @@ async def test_pushed_and_fetched_facts_evaluate(
     # each says where its value came from and how old it is
     assert coverage.endswith("· _pushed, just now_"), coverage
     assert readme.endswith("· _GitHub, just now_"), readme
+    (todos,) = [line for line in after if "No TODOs left" in line]
+    assert todos.startswith(":white_check_mark:"), todos
 
 
 async def test_github_is_asked_for_the_paths_the_rules_name(
@@ -134,3 +139,6 @@ async def test_github_is_asked_for_the_paths_the_rules_name(
     ]
     targets = {t.entity: t for t in await sb.facts.live.targets("github")}
     assert targets[PAYMENTS].paths == ("README.md", "CODEOWNERS", "docs/", ".github/SECURITY.md")
+    # and for the code searches they name, which GitHub runs under its own budget
+    assert sb.scorecards.service.github_searches() == ["TODO"]
+    assert targets[PAYMENTS].searches == ("TODO",)

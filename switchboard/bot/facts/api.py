@@ -104,6 +104,8 @@ class LiveFacts:
         # the repository paths the loaded scorecards' rules ask about (`git.fileExists`),
         # given by the composition root: GitHub is asked for them besides the usual ones
         self.github_paths: Callable[[], Sequence[str]] = tuple
+        # and the code searches they ask for (`git.codeSearch` with a literal query)
+        self.github_searches: Callable[[], Sequence[str]] = tuple
         self._cold_asked: dict[str, datetime] = {}
         self._cold_looked: dict[str, datetime] = {}  # by the refs asked about
 
@@ -117,7 +119,12 @@ class LiveFacts:
         return found
 
     def _targets(self, entity: Entity) -> list[Target]:
-        return targets_of(entity, github_host=self._github_host, paths=self.github_paths())
+        return targets_of(
+            entity,
+            github_host=self._github_host,
+            paths=self.github_paths(),
+            searches=self.github_searches(),
+        )
 
     async def refresh(self, source: str, *, force: bool = False) -> Report:
         report = await self.engine.refresh(

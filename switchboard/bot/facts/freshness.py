@@ -15,6 +15,8 @@ from switchboard.storage.facts_store import StoredFact
 TTLS: dict[str, timedelta] = {
     "oncall.": timedelta(minutes=5),
     "git.": timedelta(hours=6),
+    # code search is renewed as its own budget allows (10 a minute), often not every round
+    "git.code_search:": timedelta(hours=24),
     "sonarqube.": timedelta(hours=6),
     "custom.": timedelta(days=30),
 }

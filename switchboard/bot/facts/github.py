@@ -1,14 +1,18 @@
 """GitHub's REST API (github.com or Enterprise Server's `https://HOST/api/v3`): a
 repository's default branch and last push, which paths exist, open pull requests,
-Dependabot alerts by severity, the latest release and the deployments.
+Dependabot alerts by severity, the latest release, the deployments, and the total count of
+the code searches the scorecards' rules ask for.
 
 Every GET is conditional once answered (304s do not count against the primary limit), the
 primary budget (`X-RateLimit-*`) paces requests so it is never overrun, and the secondary
-limit (403/429 with `Retry-After`) stops the source until it has passed."""
+limit (403/429 with `Retry-After`) stops the source until it has passed. Code search has
+a budget of its own (`SearchBudget`: GitHub allows 10 a minute): a search it has no room
+for is skipped, and the repository keeps its last count, which ages and goes stale."""
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +28,47 @@ _MAX_PAGES = 20  # of Dependabot alerts (100 a page): more is counted as what wa
 _LAST_PAGE = re.compile(r'<[^>]*[?&]page=(\d+)[^>]*>;\s*rel="last"')
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 NAME = "GitHub"
+SEARCHES_PER_MINUTE = 10  # GitHub's limit on code search for an authenticated user
+MAX_QUERY = 200  # characters of a query; GitHub refuses more than 256 with the qualifier
+# A search answered is not asked again for this long, under the source's TTL (6 h) so that
+# a regular round renews it: a round run sooner (forced, or another entity's) gives the
+# budget to the searches not answered lately, in turn. Its count is fresh for 24 h.
+SEARCH_AGAIN_AFTER = 5 * 3600.0
+_SEARCHES_KEPT = 100_000  # (repository, query) pairs remembered, oldest dropped first
+
+
+class SearchBudget:
+    """Room for code searches: at most `per_minute` sent in any 60 s (as we count them), and
+    none while GitHub says its code-search budget is spent or to wait. `take` never waits:
+    a refresh does not sit out the minute, it leaves the rest for the next round."""
+
+    def __init__(self, clock: Clock, per_minute: int = SEARCHES_PER_MINUTE) -> None:
+        self._clock = clock
+        self.per_minute = per_minute
+        self._sent: deque[float] = deque()
+        self._closed_until = 0.0
+        self.skipped = 0  # searches left for a later round, since the start
+
+    def take(self) -> bool:
+        now = self._clock()
+        while self._sent and self._sent[0] <= now - 60.0:
+            self._sent.popleft()
+        if now < self._closed_until or len(self._sent) >= self.per_minute:
+            self.skipped += 1
+            return False
+        self._sent.append(now)
+        return True
+
+    def close(self, until: float) -> None:
+        self._closed_until = max(self._closed_until, until)
+
+    def observe(self, headers: Mapping[str, str], status: int) -> None:
+        """GitHub's word on the search budget (`x-ratelimit-*` of the `code_search`
+        resource), and a refusal's wait (`Retry-After`)."""
+        if headers.get("x-ratelimit-remaining") == "0":
+            self.close(_float(headers.get("x-ratelimit-reset"), self._clock() + 60.0) + 1.0)
+        if status in (403, 429) and "retry-after" in headers:
+            self.close(self._clock() + _float(headers.get("retry-after"), 60.0))
 
 
 class GitHub:
@@ -31,9 +76,22 @@ class GitHub:
     ttl = timedelta(hours=6)
     concurrency = 8  # well under the secondary limit's 100 concurrent requests
 
-    def __init__(self, client: JsonClient, clock: Clock, *, wait_for_reset: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: JsonClient,
+        clock: Clock,
+        *,
+        wait_for_reset: float = 60.0,
+        search: JsonClient | None = None,
+        searches_per_minute: int = SEARCHES_PER_MINUTE,
+    ) -> None:
         self._client = client
         self._clock = clock
+        # Code search through a client of its own: its answers' `x-ratelimit-*` speak of
+        # the code-search budget, which must not be taken for the primary one.
+        self._search = search
+        self.searches = SearchBudget(clock, searches_per_minute)
+        self._searched: dict[tuple[str, str], float] = {}  # when each was last answered
         # A spent primary budget that resets within this many seconds is waited for (the
         # pacer sleeps, then the request is sent again once); a longer wait stops the run.
         self._wait_for_reset = wait_for_reset
@@ -69,7 +127,41 @@ class GitHub:
             values.append(Value("git.vulnerabilities", alerts, now))
         values.append(Value("git.latest_release", await self._latest_release(repo), now))
         values.append(Value("git.deployments", await self._deployments(repo), now))
+        for query in target.searches:
+            count = await self._code_search(repo, query)
+            if count is not None:
+                values.append(Value(f"git.code_search:{query}", count, now))
         return values
+
+    async def _code_search(self, repo: str, query: str) -> int | None:
+        """The total count of `query` in the repository; None when it is not searched this
+        round (no search client, no room in the budget, GitHub said to wait, or it failed):
+        the last count is kept and ages. Never a failure of the whole source."""
+        if self._search is None or not query or len(query) > MAX_QUERY:
+            return None
+        if self._clock() - self._searched.get((repo, query), -SEARCH_AGAIN_AFTER) < (
+            SEARCH_AGAIN_AFTER
+        ):
+            return None  # answered lately: the stored count is fresh, let others have the room
+        primary = self._client.pacer.remaining
+        if (primary is not None and primary <= 0) or not self.searches.take():
+            return None
+        try:
+            answer = await self._search.get(
+                "/search/code", {"q": f"{query} repo:{repo}", "per_page": "1"}
+            )
+        except SourceError:  # timed out, unreachable, not JSON: only this count waits
+            return None
+        self.searches.observe(answer.headers, answer.status)
+        body = answer.body
+        total = body.get("total_count") if isinstance(body, dict) else None
+        if answer.status != 200 or not isinstance(total, int) or isinstance(total, bool):
+            return None
+        if len(self._searched) >= _SEARCHES_KEPT:
+            self._searched.pop(next(iter(self._searched)))
+        self._searched.pop((repo, query), None)
+        self._searched[(repo, query)] = self._clock()
+        return max(total, 0)
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Answer:
         answer = await self._client.get(path, params)

@@ -20,6 +20,7 @@ class Target:
     kind: str  # "repository", "schedule", "escalation_policy", "service", "usergroup"...
     id: str
     paths: tuple[str, ...] = ()  # GitHub: the files whose existence is asked
+    searches: tuple[str, ...] = ()  # GitHub: the code searches asked (`git.codeSearch`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ def targets_of(
     *,
     github_host: str = "github.com",
     paths: Sequence[str] = (),
+    searches: Sequence[str] = (),
 ) -> list[Target]:
     """The targets of `entity`, at most one per source."""
     found = []
@@ -36,7 +37,7 @@ def targets_of(
         found.append(oncall)
     if repo := github_repository(entity, github_host):
         wanted = tuple(dict.fromkeys((*DEFAULT_PATHS, *paths)))
-        found.append(Target("github", entity.ref, "repository", repo, wanted))
+        found.append(Target("github", entity.ref, "repository", repo, wanted, tuple(searches)))
     if entity.sonarqube_project:
         found.append(Target("sonarqube", entity.ref, "project", entity.sonarqube_project))
     return found

@@ -74,7 +74,9 @@ def build_sources(
     if settings.github_token is not None:
         token = settings.github_token.get_secret_value()
         sources["github"] = GitHub(
-            client(settings.github_api_url, GitHub.headers(token), "GitHub", None), time.time
+            client(settings.github_api_url, GitHub.headers(token), "GitHub", None),
+            time.time,
+            search=client(settings.github_api_url, GitHub.headers(token), "GitHub", None),
         )
     if settings.sonarqube_url and settings.sonarqube_token is not None:
         token = settings.sonarqube_token.get_secret_value()

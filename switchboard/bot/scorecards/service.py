@@ -57,6 +57,8 @@ LiveLoader = Callable[[Sequence[str]], Awaitable[list[FactView]]]
 _TEAM_PREFIX = re.compile(r"^team:\s*", re.IGNORECASE)
 _REPO_PATH = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_./-]{0,255}")
 MAX_GITHUB_PATHS = 50  # paths rules ask GitHub about, besides its own
+# code searches rules ask for: each costs one search per repository, at 10 a minute
+MAX_GITHUB_SEARCHES = 10
 _FACT_RULES = (NoOverdueFollowUps, NoOldUnresolvedIncidents, MeanTimeToResolve, IncidentCount)
 
 
@@ -145,16 +147,30 @@ class ScorecardService:
     def scorecards(self) -> list[Scorecard]:
         return list(self._loaded.scorecards)
 
-    def github_paths(self) -> list[str]:
-        """The repository paths the loaded scorecards' rules ask about (`git.fileExists`
-        with a literal path): what the GitHub refresh looks for besides its own."""
-        keys = {
+    def github_searches(self) -> list[str]:
+        """The code searches the loaded scorecards' rules ask for (`git.codeSearch` with a
+        literal query, checked when the rule was compiled): what the GitHub refresh searches
+        for, as its code-search budget allows."""
+        queries = {
+            key.removeprefix("git.code_search:")
+            for key in self._fact_keys()
+            if key.startswith("git.code_search:")
+        }
+        return sorted(queries)[:MAX_GITHUB_SEARCHES]
+
+    def _fact_keys(self) -> set[str]:
+        return {
             key
             for scorecard in self._loaded.scorecards
             for rule in scorecard.rules
             if isinstance(rule.check, CqlRule)
             for key in rule.check.compiled.facts
         }
+
+    def github_paths(self) -> list[str]:
+        """The repository paths the loaded scorecards' rules ask about (`git.fileExists`
+        with a literal path): what the GitHub refresh looks for besides its own."""
+        keys = self._fact_keys()
         paths = [k.removeprefix("git.file:") for k in keys if k.startswith("git.file:")]
         # a scorecard file is hostile: plain repository paths only, and a bounded number
         wanted = [p for p in paths if _REPO_PATH.fullmatch(p) and ".." not in p.split("/")]

@@ -1,10 +1,13 @@
 """GitHub's REST API on loopback: repositories, their trees and contents, pull requests,
-Dependabot alerts, releases, deployments and their statuses, answered in GitHub's shapes.
+Dependabot alerts, releases, deployments and their statuses, and code search in one
+repository (`GET /search/code?q=TERMS repo:OWNER/NAME`), answered in GitHub's shapes.
 
 It keeps GitHub's limits, scaled: a primary budget of `limit` requests per `window`
 seconds (`X-RateLimit-*` on every answer; spent, it answers 403 "API rate limit exceeded"),
 conditional requests (a matching `If-None-Match` answers 304 and costs nothing), and a
-secondary limit on concurrent requests (403 with `Retry-After`)."""
+secondary limit on concurrent requests (403 with `Retry-After`). Code search has its own
+budget, as GitHub's: `search_limit` searches a minute (`x-ratelimit-resource: code_search`;
+spent, it answers 429 with `Retry-After` and counts the refusal in `search_refused`)."""
 
 from __future__ import annotations
 
@@ -52,6 +55,7 @@ class Repo:
     releases: list[tuple[str, str]] = field(default_factory=list)  # (tag, published_at)
     deployments: list[Deployment] = field(default_factory=list)  # newest first
     truncated: bool = False  # answer the tree as GitHub does for very large ones
+    contents: dict[str, str] = field(default_factory=dict)  # path -> text, for code search
 
 
 class FakeGitHub(LoopbackServer):
@@ -63,6 +67,7 @@ class FakeGitHub(LoopbackServer):
         window: float = 3600.0,
         max_concurrent: int = 100,
         clock: Callable[[], float] = time.time,
+        search_limit: int = 10,
     ) -> None:
         super().__init__()
         self.token = token
@@ -76,6 +81,11 @@ class FakeGitHub(LoopbackServer):
         self.spent = 0  # counted requests since the start, all windows
         self.not_modified = 0
         self._in_flight = 0
+        self.search_limit = search_limit
+        self._search_window: float | None = None
+        self.searched = 0  # in the current minute
+        self.searches = 0  # answered searches since the start
+        self.search_refused = 0  # searches refused for the limit since the start
 
     def add(self, repo: Repo) -> Repo:
         self.repos[repo.full_name.lower()] = repo
@@ -97,6 +107,7 @@ class FakeGitHub(LoopbackServer):
             web.get(base + "/releases/latest", self._wrap(self._release)),
             web.get(base + "/deployments", self._wrap(self._deployments)),
             web.get(base + "/deployments/{id}/statuses", self._wrap(self._statuses)),
+            web.get("/search/code", self._code_search),
             web.get("/rate_limit", self._rate_limit),
         ]
 
@@ -185,6 +196,59 @@ class FakeGitHub(LoopbackServer):
             "resource": "core",
         }
         return self._json(200, {"resources": {"core": core}, "rate": core}, {})
+
+    # code search
+
+    def _search_headers(self) -> dict[str, str]:
+        now = self._clock()
+        if self._search_window is None or now >= self._search_window + 60.0:
+            self._search_window = float(math.floor(now))
+            self.searched = 0
+        return {
+            "x-ratelimit-limit": str(self.search_limit),
+            "x-ratelimit-remaining": str(max(self.search_limit - self.searched, 0)),
+            "x-ratelimit-used": str(self.searched),
+            "x-ratelimit-reset": str(math.ceil(self._search_window + 60.0)),
+            "x-ratelimit-resource": "code_search",
+        }
+
+    async def _code_search(self, request: web.Request) -> web.StreamResponse:
+        """Files of the one repository the query names (`repo:`) whose path or content
+        holds every other term of the query, case-insensitively."""
+        if request.headers.get("Authorization", "") != f"Bearer {self.token}":
+            return self._json(401, self.error_body(401), {})
+        headers = self._search_headers()
+        body: dict[str, Any]
+        if self.searched >= self.search_limit:
+            self.search_refused += 1
+            wait = str(max(1, int(headers["x-ratelimit-reset"]) - math.floor(self._clock())))
+            body = {"message": PRIMARY, "documentation_url": DOCS}
+            return self._search_json(429, body, {**headers, "retry-after": wait})
+        self.searched += 1
+        self.searches += 1
+        headers = self._search_headers()
+        terms = request.query.get("q", "").split()
+        scopes = [t[5:].lower() for t in terms if t.lower().startswith("repo:")]
+        words = [t.lower() for t in terms if ":" not in t]
+        repo = self.repos.get(scopes[0]) if len(scopes) == 1 else None
+        if repo is None or not words:
+            body = {"message": "Validation Failed", "documentation_url": DOCS}
+            return self._search_json(422, body, headers)
+        paths = sorted(repo.files | set(repo.contents))
+        found = [
+            p
+            for p in paths
+            if all(w in p.lower() or w in repo.contents.get(p, "").lower() for w in words)
+        ]
+        per_page = _per_page(request.query.get("per_page", "30"))
+        items = [{"name": p.rsplit("/", 1)[-1], "path": p, "score": 1.0} for p in found]
+        body = {"total_count": len(found), "incomplete_results": False, "items": items[:per_page]}
+        return self._search_json(200, body, headers)
+
+    def _search_json(self, status: int, body: Any, headers: dict[str, str]) -> web.Response:
+        return web.Response(
+            status=status, text=json.dumps(body), content_type="application/json", headers=headers
+        )
 
     # the resources
 
@@ -327,6 +391,13 @@ class FakeGitHub(LoopbackServer):
                     {},
                 )
         return 404, self.error_body(404), {}
+
+
+def _per_page(text: str) -> int:
+    try:
+        return min(max(int(text), 1), 100)
+    except ValueError:
+        return 30
 
 
 def _sha(text: str) -> str:

@@ -62,6 +62,9 @@ class Spec:
     source: str = ""
     fact: str = ""  # e.g. "git.file:{}": formatted with a literal first argument
     lookback: int = 0  # days of our incidents it reads by default (RECORDS only)
+    # for a first argument that must be a literal (what to fetch is gathered from the
+    # rules): why a given one is refused, "" when it is fine
+    literal: Callable[[Any], str] | None = None
 
 
 # name -> spec; each helper takes (entity, context, pos, *params)
@@ -119,6 +122,14 @@ NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[s
             ),
             "lastCommit": Spec(data.git_last_commit, (), 0, GITHUB, "git.last_push"),
             "releases": Spec(data.git_releases, (), 0, GITHUB, "git.latest_release"),
+            "codeSearch": Spec(
+                data.git_code_search,
+                ("query",),
+                1,
+                GITHUB,
+                "git.code_search:{}",
+                literal=data.code_search_problem,
+            ),
         },
     ),
     "sonarqube": (
@@ -127,14 +138,7 @@ NAMESPACES: dict[str, tuple[Callable[[Entity, str, Context], Any] | None, dict[s
     ),
 }
 # Methods Cortex has that we refuse when the rule is read, each saying why and what instead.
-REFUSED: dict[tuple[str, str], str] = {
-    ("git", "codeSearch"): (
-        "`git.codeSearch()` is not evaluated here: GitHub's code search allows 10 searches a "
-        "minute, too few to search every repository on each refresh; use "
-        '`git.fileExists("path")` for a file, or push the answer from CI as a fact and read '
-        'it with `custom("key")`'
-    ),
-}
+REFUSED: dict[tuple[str, str], str] = {}
 # Tools we do not pull from: `snyk.numOfIssues()` reads the pushed fact `snyk.issues`.
 PUSHED_TOOLS = (
     "snyk",
@@ -332,8 +336,12 @@ class _Gen:
             self.sources.add(spec.source)
         if spec.source == RECORDS:
             self.lookback = max(self.lookback, _days(given.get("lookback"), spec.lookback))
+        first = given.get(spec.params[0]) if spec.params else None
+        if spec.literal is not None and first is not None:
+            value = first.value if isinstance(first, Literal) else None
+            if problem := spec.literal(value):
+                raise CqlError(TYPE, problem, arg_pos(first, call))
         if spec.fact:
-            first = given.get(spec.params[0]) if spec.params else None
             if "{}" not in spec.fact:
                 self.facts.add(spec.fact)
             elif isinstance(first, Literal) and isinstance(first.value, str):

@@ -7,6 +7,7 @@ for "false"; one whose fact has not been fetched yet raises `Needs` too, saying 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -253,6 +254,41 @@ def git_file_exists(e: Entity, r: str, c: Context, pos: Pos, path: Any) -> bool:
     if not isinstance(path, str):
         raise CqlError(TYPE, f"git.fileExists() needs a path string, got {type_name(path)}", pos)
     return bool(_fact(e, r, c, GITHUB, f"git.file:{path}", "GitHub"))
+
+
+MAX_QUERY = 200  # characters of a code search query (GitHub's limit is 256 with `repo:`)
+_SCOPE = re.compile(r"\b(?:repo|org|user):", re.IGNORECASE)
+
+
+def code_search_problem(query: Any) -> str:
+    """Why a `git.codeSearch` query cannot be asked ("" when it can): GitHub searches
+    for it in the service's own repository only, so it names none of its own."""
+    if not isinstance(query, str) or not query.strip():
+        return "git.codeSearch(): the query must be a non-empty string literal"
+    if len(query) > MAX_QUERY or any(ord(ch) < 32 for ch in query):
+        return f"git.codeSearch(): the query must be one line of at most {MAX_QUERY} characters"
+    if _SCOPE.search(query):
+        return (
+            "git.codeSearch(): the query may not name a repository, org or user "
+            "(it searches the service's own repository)"
+        )
+    return ""
+
+
+def git_code_search(e: Entity, r: str, c: Context, pos: Pos, query: Any) -> list[dict[str, Any]]:
+    """GitHub's code search in the service's repository: as many results as GitHub counts
+    (`git.code_search:<query>`, a total count), each an empty object: compare `.length`."""
+    if problem := code_search_problem(query):
+        raise CqlError(TYPE, problem, pos)
+    _require(e, r, c, GITHUB)
+    count = c.facts.get(r, f"git.code_search:{query}")
+    if count is None:
+        raise Needs(
+            GITHUB,
+            f"the code search for {query!r} is queued under GitHub's code-search limit "
+            "(10 a minute) and has not run for this service yet",
+        )
+    return [{}] * min(int(count) if isinstance(count, int) else 0, MAX_LISTED)
 
 
 def _repository(e: Entity, r: str, c: Context) -> dict[str, Any]:
