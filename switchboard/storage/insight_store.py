@@ -5,13 +5,14 @@ who owns what. Reads only."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -163,25 +164,25 @@ async def deploys(
         DEPLOY.c.sha,
         DEPLOY.c.status,
         DEPLOY.c.finished_at,
-        DEPLOY.c.commits,
+        cast(DEPLOY.c.commits, Text),  # decoded below, all at once
     ).where(
         DEPLOY.c.finished_at > since,
         DEPLOY.c.finished_at <= until,
         DEPLOY.c.status.in_(("success", "failure", "rolled_back")),
     )
-    for r in await session.execute(query.order_by(DEPLOY.c.id)):  # the last report wins
-        if r.environment.casefold() not in wanted:
-            continue
+    kept: dict[str, bool] = {}  # an environment's name: whether it is wanted
+    rows = [
+        r
+        for r in await session.execute(query.order_by(DEPLOY.c.id))  # the last report wins
+        if kept.setdefault(r[1], r[1].casefold() in wanted)
+    ]
+    for (entity, environment, sha, status, finished, _), commits in zip(
+        rows, _decoded([r[5] for r in rows]), strict=True
+    ):
         deploy = DeployFact(
-            r.entity,
-            r.environment,
-            r.sha,
-            r.status,
-            _aware(r.finished_at),
-            _first_commit(r.commits),
-            "push",
+            entity, environment, sha, status, _aware(finished), _first_commit(commits), "push"
         )
-        found[(r.entity, r.sha, r.environment.casefold())] = deploy
+        found[(entity, sha, environment.casefold())] = deploy
     for deploy in await _github_deploys(session, since, until, wanted):
         found.setdefault((deploy.entity, deploy.sha, deploy.environment.casefold()), deploy)
     return sorted(found.values(), key=lambda d: (d.finished_at, d.entity, d.sha))
@@ -249,6 +250,25 @@ async def teams_of(session: AsyncSession, slack_user_id: str) -> list[str]:
         RELATION.c.type == "memberOf", RELATION.c.entity_id.in_(people.scalar_subquery())
     )
     return sorted(set(await session.scalars(query)))
+
+
+def _decoded(texts: list[str | None]) -> list[Any]:
+    """Each JSON text's value: one `json.loads` of them all (a call per row costs more than
+    the decoding), each on its own when one of them is not JSON (an empty list then)."""
+    try:
+        values = json.loads("[" + ",".join(t or "null" for t in texts) + "]")
+    except ValueError:
+        values = None
+    if not isinstance(values, list) or len(values) != len(texts):  # "1,2" is not one value
+        return [_decoded_one(t) for t in texts]
+    return values
+
+
+def _decoded_one(text: str | None) -> Any:
+    try:
+        return json.loads(text or "null")
+    except ValueError:
+        return []
 
 
 def _first_commit(commits: Any) -> datetime | None:
