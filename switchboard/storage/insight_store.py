@@ -86,12 +86,28 @@ class Owned:
 async def incidents(session: AsyncSession, since: datetime, until: datetime) -> list[IncidentRow]:
     """Incidents declared in (since, until], with their affected services: a window ends
     now, and the one before it ends where it starts."""
-    rows = list(
-        await session.execute(
-            select(INCIDENT).where(INCIDENT.c.declared_at > since, INCIDENT.c.declared_at <= until)
-        )
+    # the columns measured only (not the card's text or JSON), and the services in one join
+    i = INCIDENT.c
+    window = (i.declared_at > since, i.declared_at <= until)
+    query = select(
+        i.id,
+        i.number,
+        i.severity,
+        i.private,
+        i.security,
+        i.declared_at,
+        i.impact_started_at,
+        i.acknowledged_at,
+        i.mitigated_at,
+        i.resolved_at,
     )
-    services = await _services(session, [r.id for r in rows])
+    rows = list(await session.execute(query.where(*window)))
+    services: dict[int, set[str]] = defaultdict(set)
+    linked = select(SERVICE.c.incident_id, SERVICE.c.entity_ref).join(
+        INCIDENT, INCIDENT.c.id == SERVICE.c.incident_id
+    )
+    for incident_id, ref in await session.execute(linked.where(*window)):
+        services[incident_id].add(ref)
     return [
         IncidentRow(
             id=r.id,
@@ -123,7 +139,9 @@ async def _services(session: AsyncSession, ids: list[int]) -> dict[int, set[str]
 
 async def followups(session: AsyncSession, since: date, until: date) -> list[FollowUpRow]:
     """Follow-ups due in [since, until], and every open one already due before `until`."""
-    query = select(FOLLOWUP, INCIDENT.c.private, INCIDENT.c.security).join(
+    f = FOLLOWUP.c
+    columns = (f.id, f.incident_id, f.owner_team, f.due, f.state, f.closed_at)
+    query = select(*columns, INCIDENT.c.private, INCIDENT.c.security).join(
         INCIDENT, INCIDENT.c.id == FOLLOWUP.c.incident_id
     )
     query = query.where(
