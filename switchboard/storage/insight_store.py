@@ -188,11 +188,11 @@ async def deploys(
         DEPLOY.c.finished_at <= until,
         DEPLOY.c.status.in_(("success", "failure", "rolled_back")),
     )
-    kept: dict[str, bool] = {}  # an environment's name: whether it is wanted
+    folded = _Folded()  # a few environment names on many rows: folded once each
     rows = [
         r
         for r in await session.execute(query.order_by(DEPLOY.c.id))  # the last report wins
-        if kept.setdefault(r[1], r[1].casefold() in wanted)
+        if folded[r[1]] in wanted
     ]
     for (entity, environment, sha, status, finished, _), commits in zip(
         rows, _decoded([r[5] for r in rows]), strict=True
@@ -200,7 +200,7 @@ async def deploys(
         deploy = DeployFact(
             entity, environment, sha, status, _aware(finished), _first_commit(commits), "push"
         )
-        found[(entity, sha, environment.casefold())] = deploy
+        found[(entity, sha, folded[environment])] = deploy
     for deploy in await _github_deploys(session, since, until, wanted):
         found.setdefault((deploy.entity, deploy.sha, deploy.environment.casefold()), deploy)
     return sorted(found.values(), key=lambda d: (d.finished_at, d.entity, d.sha))
@@ -268,6 +268,14 @@ async def teams_of(session: AsyncSession, slack_user_id: str) -> list[str]:
         RELATION.c.type == "memberOf", RELATION.c.entity_id.in_(people.scalar_subquery())
     )
     return sorted(set(await session.scalars(query)))
+
+
+class _Folded(dict[str, str]):
+    """Each name's `casefold()`, computed on first use."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = folded = name.casefold()
+        return folded
 
 
 def _decoded(texts: list[str | None]) -> list[Any]:
