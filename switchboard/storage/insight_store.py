@@ -5,13 +5,14 @@ who owns what. Reads only."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Text, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -85,12 +86,28 @@ class Owned:
 async def incidents(session: AsyncSession, since: datetime, until: datetime) -> list[IncidentRow]:
     """Incidents declared in (since, until], with their affected services: a window ends
     now, and the one before it ends where it starts."""
-    rows = list(
-        await session.execute(
-            select(INCIDENT).where(INCIDENT.c.declared_at > since, INCIDENT.c.declared_at <= until)
-        )
+    # the columns measured only (not the card's text or JSON), and the services in one join
+    i = INCIDENT.c
+    window = (i.declared_at > since, i.declared_at <= until)
+    query = select(
+        i.id,
+        i.number,
+        i.severity,
+        i.private,
+        i.security,
+        i.declared_at,
+        i.impact_started_at,
+        i.acknowledged_at,
+        i.mitigated_at,
+        i.resolved_at,
     )
-    services = await _services(session, [r.id for r in rows])
+    rows = list(await session.execute(query.where(*window)))
+    services: dict[int, set[str]] = defaultdict(set)
+    linked = select(SERVICE.c.incident_id, SERVICE.c.entity_ref).join(
+        INCIDENT, INCIDENT.c.id == SERVICE.c.incident_id
+    )
+    for incident_id, ref in await session.execute(linked.where(*window)):
+        services[incident_id].add(ref)
     return [
         IncidentRow(
             id=r.id,
@@ -122,7 +139,9 @@ async def _services(session: AsyncSession, ids: list[int]) -> dict[int, set[str]
 
 async def followups(session: AsyncSession, since: date, until: date) -> list[FollowUpRow]:
     """Follow-ups due in [since, until], and every open one already due before `until`."""
-    query = select(FOLLOWUP, INCIDENT.c.private, INCIDENT.c.security).join(
+    f = FOLLOWUP.c
+    columns = (f.id, f.incident_id, f.owner_team, f.due, f.state, f.closed_at)
+    query = select(*columns, INCIDENT.c.private, INCIDENT.c.security).join(
         INCIDENT, INCIDENT.c.id == FOLLOWUP.c.incident_id
     )
     query = query.where(
@@ -163,25 +182,25 @@ async def deploys(
         DEPLOY.c.sha,
         DEPLOY.c.status,
         DEPLOY.c.finished_at,
-        DEPLOY.c.commits,
+        cast(DEPLOY.c.commits, Text),  # decoded below, all at once
     ).where(
         DEPLOY.c.finished_at > since,
         DEPLOY.c.finished_at <= until,
         DEPLOY.c.status.in_(("success", "failure", "rolled_back")),
     )
-    for r in await session.execute(query.order_by(DEPLOY.c.id)):  # the last report wins
-        if r.environment.casefold() not in wanted:
-            continue
+    folded = _Folded()  # a few environment names on many rows: folded once each
+    rows = [
+        r
+        for r in await session.execute(query.order_by(DEPLOY.c.id))  # the last report wins
+        if folded[r[1]] in wanted
+    ]
+    for (entity, environment, sha, status, finished, _), commits in zip(
+        rows, _decoded([r[5] for r in rows]), strict=True
+    ):
         deploy = DeployFact(
-            r.entity,
-            r.environment,
-            r.sha,
-            r.status,
-            _aware(r.finished_at),
-            _first_commit(r.commits),
-            "push",
+            entity, environment, sha, status, _aware(finished), _first_commit(commits), "push"
         )
-        found[(r.entity, r.sha, r.environment.casefold())] = deploy
+        found[(entity, sha, folded[environment])] = deploy
     for deploy in await _github_deploys(session, since, until, wanted):
         found.setdefault((deploy.entity, deploy.sha, deploy.environment.casefold()), deploy)
     return sorted(found.values(), key=lambda d: (d.finished_at, d.entity, d.sha))
@@ -249,6 +268,33 @@ async def teams_of(session: AsyncSession, slack_user_id: str) -> list[str]:
         RELATION.c.type == "memberOf", RELATION.c.entity_id.in_(people.scalar_subquery())
     )
     return sorted(set(await session.scalars(query)))
+
+
+class _Folded(dict[str, str]):
+    """Each name's `casefold()`, computed on first use."""
+
+    def __missing__(self, name: str) -> str:
+        self[name] = folded = name.casefold()
+        return folded
+
+
+def _decoded(texts: list[str | None]) -> list[Any]:
+    """Each JSON text's value: one `json.loads` of them all (a call per row costs more than
+    the decoding), each on its own when one of them is not JSON (an empty list then)."""
+    try:
+        values = json.loads("[" + ",".join(t or "null" for t in texts) + "]")
+    except ValueError:
+        values = None
+    if not isinstance(values, list) or len(values) != len(texts):  # "1,2" is not one value
+        return [_decoded_one(t) for t in texts]
+    return values
+
+
+def _decoded_one(text: str | None) -> Any:
+    try:
+        return json.loads(text or "null")
+    except ValueError:
+        return []
 
 
 def _first_commit(commits: Any) -> datetime | None:
