@@ -9,10 +9,6 @@ import asyncio
 import io
 from collections.abc import Sequence
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-
 from switchboard.bot.insight.service import ChartData
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -25,6 +21,12 @@ async def render(data: ChartData, colors: dict[str, str]) -> bytes:
 
 
 def draw(data: ChartData, colors: dict[str, str]) -> bytes:
+    # matplotlib (and numpy) are loaded on the first chart, not by every process that
+    # imports the bot: some 30 MB and a fifth of a second that `serve` need not pay up front.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
