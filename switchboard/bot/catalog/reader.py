@@ -4,7 +4,6 @@ entities, and the typed answers that `owner_message` renders."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import gc
 import re
@@ -189,10 +188,10 @@ class CatalogReader:
         if not isinstance(answer, ServiceAnswer):
             return answer
         refs = [answer.service.ref, *(t.entity.ref for t in answer.teams)]
-        oncall, health = await asyncio.gather(
-            self.live_oncall(refs) if self.live_oncall else _nothing(),
-            self.health(answer.service.ref, viewer) if self.health else _nothing(),
-        )
+        # One after the other: each holds a database connection, and a dozen answers are
+        # worked on at once (`lookup.ANSWERS_AT_ONCE`) beside everything else the pool serves.
+        oncall = await self.live_oncall(refs) if self.live_oncall else ""
+        health = await self.health(answer.service.ref, viewer) if self.health else ""
         return dataclasses.replace(answer, oncall_now=oncall, health=health)
 
     async def _answer(self, text: str) -> Answer:
@@ -525,10 +524,6 @@ class CatalogReader:
         """Entities in the order of `ids`."""
         rows = {row.id: row for row in await catalog_store.entities_by_id(session, ids)}
         return _entities([rows[i] for i in ids if i in rows])
-
-
-async def _nothing() -> str:
-    return ""
 
 
 def _settle() -> None:

@@ -38,6 +38,7 @@ ONCALL_CACHE = timedelta(seconds=15)
 # A cold miss (nothing stored yet) asks the source once, within this, at most once a minute
 # per entity: a source that is down is not asked on every `/owner`.
 COLD_MISS_SECONDS = 5.0
+ONCALL_SOURCES = ("pagerduty", "opsgenie", "slack")  # the sources that say who is on call
 COLD_MISS_EVERY = timedelta(minutes=1)
 _MAX_CACHED = 10_000
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -205,6 +206,8 @@ class LiveFacts:
         source is not configured, fails, is slow, or was asked within `COLD_MISS_EVERY`.
         The catalog is read for the same refs at most as often: an entity nobody can ask
         about costs every declare and `/owner` of it nothing more."""
+        if not any(name in self.sources for name in ONCALL_SOURCES):
+            return None  # nothing could answer: no read of the catalog either
         now, key = self._clock(), "\n".join(refs)
         looked = self._cold_looked.get(key)
         if looked is not None and now - looked < COLD_MISS_EVERY:
