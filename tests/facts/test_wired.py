@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -265,43 +266,44 @@ async def test_healthz_adds_each_source_without_failing(wired: Switchboard) -> N
     assert body["sources"]["github"]["configured"] is False
 
 
+@asynccontextmanager
+async def requester_of(sb: Switchboard, slack: FakeSlack) -> AsyncIterator[SlackRequester]:
+    """Signed Slack requests to `sb` served over loopback HTTP."""
+    server = TestServer(sb.web, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = str(server.make_url("/slack/events"))
+        async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
+            yield requester
+    finally:
+        await server.close()
+
+
 async def test_a_cold_miss_asks_the_source_once_and_answers(
     wired: Switchboard, slack: FakeSlack, pagerduty: FakePagerDutyRest
 ) -> None:
     """Nothing stored yet (no refresh ran): `/owner` asks PagerDuty for this service alone,
     stores what it said, and shows it; the next `/owner` reads it from the database."""
-    server = TestServer(wired.web, host="127.0.0.1")
-    await server.start_server()
-    url = str(server.make_url("/slack/events"))
-    try:
-        async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
-            before = len(pagerduty.seen)
-            text = await on_call_field(requester)
-            assert text.startswith("On call now: <@U0001ALICE>"), text
-            asked = [s.path for s in pagerduty.seen[before:]]
-            # this one service's policy, then who is on call now and next: no other target
-            assert sorted(asked) == ["/oncalls", "/oncalls", "/services/PPAYAPI"], asked
-            again = await on_call_field(requester)
-            assert again == text and len(pagerduty.seen) == before + len(asked)
-    finally:
-        await server.close()
+    async with requester_of(wired, slack) as requester:
+        before = len(pagerduty.seen)
+        text = await on_call_field(requester)
+        assert text.startswith("On call now: <@U0001ALICE>"), text
+        asked = [s.path for s in pagerduty.seen[before:]]
+        # this one service's policy, then who is on call now and next: no other target
+        assert sorted(asked) == ["/oncalls", "/oncalls", "/services/PPAYAPI"], asked
+        again = await on_call_field(requester)
+        assert again == text and len(pagerduty.seen) == before + len(asked)
 
 
 async def test_a_failing_cold_miss_leaves_the_card_and_is_not_retried_at_once(
     wired: Switchboard, slack: FakeSlack, pagerduty: FakePagerDutyRest
 ) -> None:
     pagerduty.fail("/", status=500, times=10)
-    server = TestServer(wired.web, host="127.0.0.1")
-    await server.start_server()
-    url = str(server.make_url("/slack/events"))
-    try:
-        async with SlackRequester(url, SIGNING_SECRET, fake=slack) as requester:
-            before = len(pagerduty.seen)
-            text = await on_call_field(requester)
-            assert text.startswith("PagerDuty service PPAYAPI"), text  # the static on-call
-            tried = len(pagerduty.seen)
-            assert tried > before
-            assert await on_call_field(requester) == text
-            assert len(pagerduty.seen) == tried  # not asked again within the minute
-    finally:
-        await server.close()
+    async with requester_of(wired, slack) as requester:
+        before = len(pagerduty.seen)
+        text = await on_call_field(requester)
+        assert text.startswith("PagerDuty service PPAYAPI"), text  # the static on-call
+        tried = len(pagerduty.seen)
+        assert tried > before
+        assert await on_call_field(requester) == text
+        assert len(pagerduty.seen) == tried  # not asked again within the minute

@@ -158,9 +158,6 @@ class LiveFacts:
         ]
         return stored + from_catalog
 
-    async def facts(self, entity: str) -> list[FactView]:
-        return sorted(await self.facts_of([entity]), key=lambda f: f.key)
-
     async def oncall(self, entity: str) -> OnCallNow | None:
         """The stored `oncall.now` and `oncall.next` of `entity`; None when never fetched."""
         stored = views(await self.store.facts(entity), self._clock())
@@ -208,25 +205,17 @@ class LiveFacts:
         about costs every declare and `/owner` of it nothing more."""
         if not any(name in self.sources for name in ONCALL_SOURCES):
             return None  # nothing could answer: no read of the catalog either
-        now, key = self._clock(), "\n".join(refs)
-        looked = self._cold_looked.get(key)
-        if looked is not None and now - looked < COLD_MISS_EVERY:
+        now = self._clock()
+        if not _first_this_minute(self._cold_looked, "\n".join(refs), now):
             return None
-        if len(self._cold_looked) >= _MAX_CACHED:
-            self._cold_looked.clear()
-        self._cold_looked[key] = now
         async with self._sessions() as session:
             rows = await catalog_store.entities_by_ref(session, list(refs))
         targets = {row.ref: oncall_target(from_row(row)) for row in rows}
         target = next((t for ref in refs if (t := targets.get(ref)) is not None), None)
         if target is None or (source := self.sources.get(target.source)) is None:
             return None
-        asked = self._cold_asked.get(target.entity)
-        if asked is not None and now - asked < COLD_MISS_EVERY:
+        if not _first_this_minute(self._cold_asked, target.entity, now):
             return None
-        if len(self._cold_asked) >= _MAX_CACHED:
-            self._cold_asked.clear()
-        self._cold_asked[target.entity] = now
         try:
             async with asyncio.timeout(COLD_MISS_SECONDS):
                 await self.engine.fetch_one(source, target)
@@ -246,6 +235,17 @@ class LiveFacts:
             self._oncalls.clear()
         self._oncalls[ref] = (now, found)
         return found
+
+
+def _first_this_minute(asked: dict[str, datetime], key: str, now: datetime) -> bool:
+    """Whether `key` was not asked about within `COLD_MISS_EVERY`; it counts as asked now."""
+    last = asked.get(key)
+    if last is not None and now - last < COLD_MISS_EVERY:
+        return False
+    if len(asked) >= _MAX_CACHED:
+        asked.clear()
+    asked[key] = now
+    return True
 
 
 def oncall_text(found: OnCallNow, tz: tzinfo) -> str:
